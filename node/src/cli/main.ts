@@ -1,0 +1,27 @@
+import { Command, CommanderError } from "commander";
+import { formatErrorLine } from "../errors.ts";
+import { registerCommands } from "./commands.ts";
+
+const program = new Command()
+  .name("segmint")
+  .description(
+    "Segmint: an open video-transcoding marketplace. Run a local chain, deploy the contracts,\n" +
+      "transcode locally, run an orchestrator or broadcast a video.",
+  )
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (or the help text).
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`${formatErrorLine(error)}\n`);
+    if (process.env.SEGMINT_DEBUG) console.error(error);
+    process.exitCode = 1;
+  }
+}
