@@ -5,7 +5,7 @@ import { registerCommands } from "./commands.ts";
 const program = new Command()
   .name("segmint")
   .description(
-    "Segmint: an open video-transcoding marketplace. Run a local chain, deploy the contracts,\n" +
+    "Segmint, an open video-transcoding marketplace: run a local chain, deploy the contracts, " +
       "transcode locally, run an orchestrator or broadcast a video.",
   )
   .showHelpAfterError("(run with --help for usage)")
