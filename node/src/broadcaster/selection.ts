@@ -1,0 +1,101 @@
+/**
+ * Choosing orchestrators. Livepeer's broadcaster weighs stake 0.7 and a random draw 0.3; we
+ * keep stake and chance as the main terms (stake is what makes an orchestrator accountable, chance
+ * spreads work so new orchestrators get a start) and add price, latency and free capacity, so a
+ * cheaper, closer or emptier node wins ties. The strategy is an interface: callers may pass their own.
+ */
+
+export interface Candidate {
+  address: string;
+  peerId: string;
+  /** Total bonded stake (self + delegated), token wei. */
+  stake: bigint;
+  /** Asking price, token wei per pixel. */
+  pricePerPixel: bigint;
+  /** Round-trip time of the last info request, when measured. */
+  latencyMs?: number;
+  capacity: { total: number; free: number };
+}
+
+export interface SelectionWeights {
+  stake: number;
+  price: number;
+  latency: number;
+  capacity: number;
+  chance: number;
+}
+
+export const defaultSelectionWeights: SelectionWeights = {
+  stake: 0.4,
+  price: 0.15,
+  latency: 0.1,
+  capacity: 0.05,
+  chance: 0.3,
+};
+
+export interface SelectionStrategy {
+  /** Up to `count` candidates, best first. Never returns one that is full or too expensive. */
+  select(candidates: readonly Candidate[], count: number): Candidate[];
+}
+
+export interface WeightedSelectionOptions {
+  weights?: SelectionWeights;
+  /** Candidates asking more than this per pixel are never chosen. */
+  maxPricePerPixel: bigint;
+  /** A uniform [0, 1) source; injectable so tests are deterministic. */
+  random?: () => number;
+}
+
+/** Ratio a/b of two bigints as a float in [0, 1] when a <= b (precise enough for scoring). */
+function ratio(a: bigint, b: bigint): number {
+  if (b === 0n) return 0;
+  // Scale to keep 6 significant digits without converting huge wei values to floats first.
+  return Number((a * 1_000_000n) / b) / 1_000_000;
+}
+
+export class WeightedSelection implements SelectionStrategy {
+  private readonly weights: SelectionWeights;
+  private readonly maxPrice: bigint;
+  private readonly random: () => number;
+
+  constructor(options: WeightedSelectionOptions) {
+    this.weights = options.weights ?? defaultSelectionWeights;
+    this.maxPrice = options.maxPricePerPixel;
+    this.random = options.random ?? Math.random;
+  }
+
+  select(candidates: readonly Candidate[], count: number): Candidate[] {
+    const eligible = candidates.filter(
+      (c) => c.capacity.free > 0 && c.pricePerPixel <= this.maxPrice,
+    );
+    if (eligible.length === 0 || count <= 0) return [];
+    const maxStake = eligible.reduce((m, c) => (c.stake > m ? c.stake : m), 0n);
+    const minPrice = eligible.reduce(
+      (m, c) => (c.pricePerPixel < m ? c.pricePerPixel : m),
+      eligible[0]?.pricePerPixel ?? 0n,
+    );
+    const latencies = eligible.map((c) => c.latencyMs).filter((l) => l !== undefined);
+    const minLatency = latencies.length > 0 ? Math.max(1, Math.min(...latencies)) : undefined;
+    const w = this.weights;
+    const scored = eligible.map((c) => {
+      const stakeScore = ratio(c.stake, maxStake);
+      // The cheapest scores 1; one asking twice as much scores 0.5. Free (price 0) scores 1.
+      const priceScore = c.pricePerPixel === 0n ? 1 : ratio(minPrice, c.pricePerPixel);
+      // Unmeasured latency scores neutral (0.5) rather than best or worst.
+      const latencyScore =
+        minLatency === undefined || c.latencyMs === undefined
+          ? 0.5
+          : minLatency / Math.max(1, c.latencyMs);
+      const capacityScore = c.capacity.total > 0 ? c.capacity.free / c.capacity.total : 0;
+      const score =
+        w.stake * stakeScore +
+        w.price * priceScore +
+        w.latency * latencyScore +
+        w.capacity * capacityScore +
+        w.chance * this.random();
+      return { candidate: c, score };
+    });
+    scored.sort((a, b) => b.score - a.score);
+    return scored.slice(0, count).map((s) => s.candidate);
+  }
+}
