@@ -1,0 +1,63 @@
+import { SegmintError } from "../errors.ts";
+
+/**
+ * Codes that travel on the wire in a transcode error response. They are part of the protocol
+ * (docs/protocol.md): add codes, never rename them.
+ */
+export const WIRE_ERROR_CODES = [
+  "BAD_TICKET",
+  "INSUFFICIENT_BALANCE",
+  "CAPACITY_FULL",
+  "BAD_SEGMENT",
+  "SEGMENT_TOO_LARGE",
+  "BAD_REQUEST",
+  "TIMEOUT",
+  "INTERNAL",
+] as const;
+export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
+
+/** Local codes: what went wrong on this side of a stream, or in the p2p subsystem itself. */
+export type P2pLocalErrorCode =
+  | "P2P_FRAME_TOO_LARGE"
+  | "P2P_MALFORMED_FRAME"
+  | "P2P_BAD_HEADER"
+  | "P2P_STREAM_STALLED"
+  | "P2P_STREAM_TIMEOUT"
+  | "P2P_STREAM_ENDED"
+  | "P2P_BAD_SIGNATURE"
+  | "P2P_BAD_RESPONSE"
+  | "P2P_PEER_KEY"
+  | "P2P_BAD_OPTIONS"
+  | "P2P_GOSSIPSUB_DISABLED";
+
+export type P2pErrorCode = P2pLocalErrorCode | WireErrorCode;
+
+export class P2pError extends SegmintError<P2pErrorCode> {
+  constructor(
+    code: P2pErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { hint?: string; cause?: unknown },
+  ) {
+    super(code, message, details, options);
+    this.name = "P2pError";
+  }
+}
+
+/**
+ * An error answer from the remote orchestrator. `code` is the wire code it sent (so callers
+ * match `BAD_TICKET` the same way on both sides); `remote` tells it apart from a failure of
+ * this side's stream, which carries a P2P_* code instead.
+ */
+export class RemoteError extends P2pError {
+  readonly remote = true;
+
+  constructor(code: WireErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(code, `orchestrator refused the request: ${message}`, details);
+    this.name = "RemoteError";
+  }
+}
+
+export function isP2pError(error: unknown): error is P2pError {
+  return error instanceof P2pError;
+}

@@ -1,0 +1,192 @@
+import type { Connection, PeerId, Stream } from "@libp2p/interface";
+import type { Multiaddr } from "@multiformats/multiaddr";
+import { z } from "zod";
+import type { Logger } from "../log/index.ts";
+import { INFO_PROTOCOL, SIGNING_DOMAIN } from "./constants.ts";
+import { P2pError, RemoteError, WIRE_ERROR_CODES } from "./errors.ts";
+import { abortStream, type Dialer, exchangeSignal, finishStream, openStream } from "./exchange.ts";
+import { encodeJson, FrameReader, writeFrame } from "./framing.ts";
+import type { SegmintNode } from "./host.ts";
+import type { Clock, OrchestratorProfile, TicketParamsProvider } from "./interface.ts";
+import {
+  type InfoPayload,
+  InfoRequestSchema,
+  type SignedInfo,
+  SignedInfoSchema,
+} from "./messages.ts";
+import { defaultP2pOptions, type StreamLimits } from "./options.ts";
+import { type EthSigner, recoverSigner, sameAddress, signPayload } from "./signing.ts";
+
+/**
+ * /segmint/info/1.0.0: the broadcaster sends `{sender}`; the orchestrator answers with one
+ * frame, `{ok: true, info}` (info signed by its Ethereum key) or `{ok: false, code, message}`.
+ */
+
+const InfoResponseSchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), info: SignedInfoSchema }),
+  z.object({ ok: z.literal(false), code: z.enum(WIRE_ERROR_CODES), message: z.string().max(1024) }),
+]);
+
+export interface InfoProtocolInit {
+  node: Pick<SegmintNode, "handle" | "unhandle" | "peerId">;
+  signer: EthSigner;
+  profile: OrchestratorProfile;
+  tickets: TicketParamsProvider;
+  limits?: StreamLimits;
+  log: Logger;
+  clock?: Clock;
+}
+
+export class InfoProtocol {
+  private readonly limits: StreamLimits;
+  private readonly clock: Clock;
+  private stopper = new AbortController();
+
+  constructor(private readonly init: InfoProtocolInit) {
+    this.limits = init.limits ?? defaultP2pOptions.info;
+    this.clock = init.clock ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    this.stopper = new AbortController();
+    await this.init.node.handle(
+      INFO_PROTOCOL,
+      (stream, connection) => this.serve(stream, connection),
+      {
+        maxInboundStreams: this.limits.maxInboundStreams,
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort(new P2pError("P2P_STREAM_TIMEOUT", "the info service is stopping", {}));
+    await this.init.node.unhandle(INFO_PROTOCOL);
+  }
+
+  private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const signal = exchangeSignal(this.limits.timeoutMs, this.stopper.signal);
+    const remotePeer = connection.remotePeer.toString();
+    try {
+      const reader = new FrameReader(stream, { signal, stallMs: this.limits.stallMs });
+      let sender: string;
+      try {
+        ({ sender } = await reader.readJson(
+          InfoRequestSchema,
+          this.limits.maxHeaderBytes,
+          "info request",
+        ));
+      } catch (error) {
+        if (error instanceof P2pError && isMalformed(error)) {
+          this.init.log.debug({ remotePeer, code: error.code }, "info request refused");
+          await writeFrame(
+            stream,
+            encodeJson({ ok: false, code: "BAD_REQUEST", message: error.message }),
+            signal,
+          );
+          await finishStream(stream, signal);
+          return;
+        }
+        throw error;
+      }
+      const info = await this.signedInfo(sender);
+      await writeFrame(stream, encodeJson({ ok: true, info }), signal);
+      await finishStream(stream, signal);
+    } catch (error) {
+      this.init.log.debug(
+        { remotePeer, code: error instanceof P2pError ? error.code : undefined, err: error },
+        "info exchange failed",
+      );
+      abortStream(stream, error);
+    }
+  }
+
+  /** Builds and signs this orchestrator's info for `sender`. */
+  async signedInfo(sender: string): Promise<SignedInfo> {
+    const payload: InfoPayload = {
+      ethAddress: this.init.signer.address,
+      peerId: this.init.node.peerId.toString(),
+      pricePerPixel: this.init.profile.pricePerPixel(),
+      ticketParams: await this.init.tickets.ticketParams(sender),
+      capabilities: this.init.profile.capabilities(),
+      capacity: this.init.profile.capacity(),
+      issuedAt: this.clock(),
+    };
+    const signature = await signPayload(this.init.signer, SIGNING_DOMAIN.info, payload);
+    return { ...payload, signature };
+  }
+}
+
+function isMalformed(error: P2pError): boolean {
+  return (
+    error.code === "P2P_BAD_HEADER" ||
+    error.code === "P2P_MALFORMED_FRAME" ||
+    error.code === "P2P_FRAME_TOO_LARGE"
+  );
+}
+
+export interface RequestInfoOptions {
+  /** The broadcaster's Ethereum address, for which ticket params are issued. */
+  sender: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  limits?: StreamLimits;
+}
+
+/**
+ * Asks `peer` for its info and verifies it: the signature recovers to the claimed eth
+ * address, the answer names the peer we are actually connected to, and the ticket params
+ * pay that same address. Anything else is P2P_BAD_SIGNATURE or P2P_BAD_RESPONSE.
+ */
+export async function requestInfo(
+  node: Dialer,
+  peer: PeerId | Multiaddr | Multiaddr[],
+  options: RequestInfoOptions,
+): Promise<SignedInfo> {
+  const limits = options.limits ?? defaultP2pOptions.info;
+  const signal = exchangeSignal(options.timeoutMs ?? limits.timeoutMs, options.signal);
+  const { stream, remotePeer } = await openStream(node, peer, INFO_PROTOCOL, signal);
+  try {
+    await writeFrame(stream, encodeJson({ sender: options.sender }), signal);
+    await stream.close({ signal });
+    const reader = new FrameReader(stream, { signal, stallMs: limits.stallMs });
+    const response = await reader.readJson(
+      InfoResponseSchema,
+      limits.maxHeaderBytes,
+      "info response",
+    );
+    if (!response.ok) throw new RemoteError(response.code, response.message);
+    verifyInfo(response.info, remotePeer.toString());
+    return response.info;
+  } catch (error) {
+    abortStream(stream, error);
+    throw error;
+  }
+}
+
+/** Checks a signed info object as received from `remotePeer`; throws a coded error if bad. */
+export function verifyInfo(info: SignedInfo, remotePeer: string): void {
+  const { signature, ...payload } = info;
+  const signer = recoverSigner(SIGNING_DOMAIN.info, payload, signature);
+  if (!sameAddress(signer, info.ethAddress)) {
+    throw new P2pError("P2P_BAD_SIGNATURE", "the info is not signed by the address it names", {
+      claimed: info.ethAddress,
+      signer,
+    });
+  }
+  if (info.peerId !== remotePeer) {
+    throw new P2pError("P2P_BAD_RESPONSE", "the info names another peer than the one answering", {
+      claimed: info.peerId,
+      remotePeer,
+    });
+  }
+  if (!sameAddress(info.ticketParams.recipient, info.ethAddress)) {
+    throw new P2pError(
+      "P2P_BAD_RESPONSE",
+      "the ticket params pay another address than the signer",
+      {
+        recipient: info.ticketParams.recipient,
+        ethAddress: info.ethAddress,
+      },
+    );
+  }
+}

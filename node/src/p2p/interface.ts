@@ -1,0 +1,83 @@
+import type { WireErrorCode } from "./errors.ts";
+import type {
+  Capabilities,
+  Capacity,
+  Profile,
+  TicketParams,
+  TranscodeRequest,
+} from "./messages.ts";
+
+/**
+ * What the p2p layer needs from the rest of the node. Each piece is injected, so the protocols
+ * are tested with fakes and wired to payments, media and the chain at the composition root.
+ */
+
+/** Issues fresh ticket params for a sender (payments subsystem). */
+export interface TicketParamsProvider {
+  ticketParams(sender: string): Promise<TicketParams>;
+}
+
+/** What an orchestrator says about itself in info answers and adverts. */
+export interface OrchestratorProfile {
+  /** Wei per pixel, as a decimal string. */
+  pricePerPixel(): string;
+  /** The media capability document (already validated by the media layer). */
+  capabilities(): Capabilities;
+  /** Current sessions: total and free. */
+  capacity(): Capacity;
+}
+
+/** A transcode request as the handler hands it to the service, after framing checks. */
+export interface TranscodeJob {
+  /** The remote libp2p peer (its identity is proven by the noise handshake). */
+  peerId: string;
+  request: TranscodeRequest;
+}
+
+export interface TranscodedRendition {
+  profile: Profile["name"];
+  data: Uint8Array;
+  pixels: number;
+  width: number;
+  height: number;
+  frames: number;
+}
+
+export type TranscodeResult =
+  | {
+      ok: true;
+      renditions: TranscodedRendition[];
+      /** The sender's balance after this segment, wei as a decimal string. */
+      balance: string;
+      ticketParams: TicketParams | null;
+    }
+  | { ok: false; code: WireErrorCode; message: string };
+
+/**
+ * The work behind /segmint/transcode: validate the tickets, credit and debit the sender,
+ * transcode. It must stop promptly when `signal` aborts (the stream broke or timed out) and
+ * must leave no state behind for a request it refuses.
+ */
+export interface TranscodeService {
+  handle(job: TranscodeJob, segment: Uint8Array, signal: AbortSignal): Promise<TranscodeResult>;
+}
+
+/** An orchestrator as the on-chain registry lists it (active and staked only). */
+export interface RegisteredOrchestrator {
+  address: string;
+  peerId: string;
+  multiaddrs: string[];
+}
+
+/** Reads the on-chain OrchestratorRegistry (chain subsystem; an adapter over ethers). */
+export interface RegistryReader {
+  /** Active, staked orchestrators with their service info. */
+  listOrchestrators(): Promise<RegisteredOrchestrator[]>;
+  /** The address that registered `peerId`, or null if nobody did. */
+  ownerOfPeerId(peerId: string): Promise<string | null>;
+  /** Whether `address` is an active (staked, in the active set) orchestrator now. */
+  isActive(address: string): Promise<boolean>;
+}
+
+/** Milliseconds since the epoch; injected so expiry is tested without sleeping. */
+export type Clock = () => number;
