@@ -1,0 +1,293 @@
+import { createRequire } from "node:module";
+import { secp256k1 as noble } from "@noble/curves/secp256k1.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+
+/**
+ * The probabilistic-payment ticket, exactly as TicketBroker hashes it (EIP-712, primary type
+ * "Ticket", fields in this order). Addresses are 0x-prefixed hex (any case); bytes32 values
+ * are 0x-prefixed 64-digit hex.
+ */
+export interface Ticket {
+  recipient: string;
+  sender: string;
+  faceValue: bigint;
+  winProb: bigint;
+  senderNonce: bigint;
+  recipientRandHash: string;
+  creationRound: bigint;
+  creationRoundBlockHash: string;
+}
+
+export interface TicketDomain {
+  chainId: bigint;
+  /** The TicketBroker address. */
+  verifyingContract: string;
+}
+
+export const TICKET_DOMAIN_NAME = "Segmint";
+export const TICKET_DOMAIN_VERSION = "1";
+
+/** The EIP-712 types in the shape ethers' TypedDataEncoder and signTypedData take. */
+export const TICKET_EIP712_TYPES = {
+  Ticket: [
+    { name: "recipient", type: "address" },
+    { name: "sender", type: "address" },
+    { name: "faceValue", type: "uint256" },
+    { name: "winProb", type: "uint256" },
+    { name: "senderNonce", type: "uint256" },
+    { name: "recipientRandHash", type: "bytes32" },
+    { name: "creationRound", type: "uint256" },
+    { name: "creationRoundBlockHash", type: "bytes32" },
+  ],
+} as const;
+
+/** winProb is compared against a uint256 hash, so this value makes every ticket win. */
+export const MAX_WIN_PROB = (1n << 256n) - 1n;
+/** Expected value carries this denominator: EV = faceValue * winProb / 2^256. */
+export const WIN_PROB_SCALE = 1n << 256n;
+
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const HALF_N = SECP256K1_N >> 1n;
+const UINT256_MAX = (1n << 256n) - 1n;
+
+const TICKET_TYPE_STRING =
+  "Ticket(address recipient,address sender,uint256 faceValue,uint256 winProb,uint256 senderNonce," +
+  "bytes32 recipientRandHash,uint256 creationRound,bytes32 creationRoundBlockHash)";
+const DOMAIN_TYPE_STRING =
+  "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
+const encoder = new TextEncoder();
+export const TICKET_TYPE_HASH = keccak_256(encoder.encode(TICKET_TYPE_STRING));
+
+/** Thrown for malformed input (bad hex, out-of-range numbers); callers map it to their codes. */
+export class TicketEncodingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TicketEncodingError";
+  }
+}
+
+const HEX_40 = /^0x[0-9a-fA-F]{40}$/;
+const HEX_64 = /^0x[0-9a-fA-F]{64}$/;
+
+function writeAddress(out: Uint8Array, offset: number, address: string, field: string): void {
+  if (!HEX_40.test(address)) throw new TicketEncodingError(`${field} is not a 20-byte address`);
+  out.fill(0, offset, offset + 12);
+  // Buffer's hex decoder is native and several times faster than a JS loop on the hot path.
+  out.set(Buffer.from(address.slice(2), "hex"), offset + 12);
+}
+
+function writeBytes32(out: Uint8Array, offset: number, value: string, field: string): void {
+  if (!HEX_64.test(value)) throw new TicketEncodingError(`${field} is not a 32-byte hex value`);
+  out.set(Buffer.from(value.slice(2), "hex"), offset);
+}
+
+function writeUint256(out: Uint8Array, offset: number, value: bigint, field: string): void {
+  if (typeof value !== "bigint" || value < 0n || value > UINT256_MAX) {
+    throw new TicketEncodingError(`${field} is not a uint256`);
+  }
+  out.set(Buffer.from(value.toString(16).padStart(64, "0"), "hex"), offset);
+}
+
+export function uint256ToBytes(value: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  writeUint256(out, 0, value, "value");
+  return out;
+}
+
+export function bytesToBigInt(bytes: Uint8Array): bigint {
+  if (bytes.length === 0) return 0n;
+  return BigInt(
+    `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`,
+  );
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
+}
+
+export function fromHex(hex: string, expectedLength?: number): Uint8Array {
+  if (!/^0x([0-9a-fA-F]{2})*$/.test(hex)) throw new TicketEncodingError("not 0x-prefixed hex");
+  const bytes = new Uint8Array(Buffer.from(hex.slice(2), "hex"));
+  if (expectedLength !== undefined && bytes.length !== expectedLength) {
+    throw new TicketEncodingError(`expected ${expectedLength} bytes, got ${bytes.length}`);
+  }
+  return bytes;
+}
+
+export function ticketDomainSeparator(domain: TicketDomain): Uint8Array {
+  const buf = new Uint8Array(5 * 32);
+  buf.set(keccak_256(encoder.encode(DOMAIN_TYPE_STRING)), 0);
+  buf.set(keccak_256(encoder.encode(TICKET_DOMAIN_NAME)), 32);
+  buf.set(keccak_256(encoder.encode(TICKET_DOMAIN_VERSION)), 64);
+  writeUint256(buf, 96, domain.chainId, "chainId");
+  writeAddress(buf, 128, domain.verifyingContract, "verifyingContract");
+  return keccak_256(buf);
+}
+
+/**
+ * Hashes tickets for one domain. The domain separator and type hash are computed once;
+ * each ticket then costs two keccak calls over preallocated buffers (no ABI coder), which
+ * is what lets validation reach tens of thousands of tickets per second.
+ */
+export class TicketHasher {
+  readonly domainSeparator: Uint8Array;
+  private readonly structBuf = new Uint8Array(9 * 32);
+  private readonly digestBuf = new Uint8Array(2 + 32 + 32);
+
+  constructor(readonly domain: TicketDomain) {
+    this.domainSeparator = ticketDomainSeparator(domain);
+    this.structBuf.set(TICKET_TYPE_HASH, 0);
+    this.digestBuf[0] = 0x19;
+    this.digestBuf[1] = 0x01;
+    this.digestBuf.set(this.domainSeparator, 2);
+  }
+
+  structHash(ticket: Ticket): Uint8Array {
+    const b = this.structBuf;
+    writeAddress(b, 32, ticket.recipient, "recipient");
+    writeAddress(b, 64, ticket.sender, "sender");
+    writeUint256(b, 96, ticket.faceValue, "faceValue");
+    writeUint256(b, 128, ticket.winProb, "winProb");
+    writeUint256(b, 160, ticket.senderNonce, "senderNonce");
+    writeBytes32(b, 192, ticket.recipientRandHash, "recipientRandHash");
+    writeUint256(b, 224, ticket.creationRound, "creationRound");
+    writeBytes32(b, 256, ticket.creationRoundBlockHash, "creationRoundBlockHash");
+    return keccak_256(b);
+  }
+
+  /** The EIP-712 digest the sender signs; also the key TicketBroker marks as used. */
+  digest(ticket: Ticket): Uint8Array {
+    this.digestBuf.set(this.structHash(ticket), 34);
+    return keccak_256(this.digestBuf);
+  }
+}
+
+/** recipientRandHash = keccak256(abi.encodePacked(uint256 recipientRand)). */
+export function hashRecipientRand(recipientRand: bigint): string {
+  return toHex(keccak_256(uint256ToBytes(recipientRand)));
+}
+
+/** A ticket wins when uint256(keccak256(sig || uint256 recipientRand)) < winProb. */
+export function isWinningTicket(
+  signature: Uint8Array,
+  recipientRand: bigint,
+  winProb: bigint,
+): boolean {
+  const buf = new Uint8Array(65 + 32);
+  buf.set(signature, 0);
+  writeUint256(buf, 65, recipientRand, "recipientRand");
+  return bytesToBigInt(keccak_256(buf)) < winProb;
+}
+
+/** Expected value in token wei, rounded down; exact accounting keeps the 2^256 scale instead. */
+export function ticketExpectedValue(faceValue: bigint, winProb: bigint): bigint {
+  return (faceValue * winProb) / WIN_PROB_SCALE;
+}
+
+export function addressFromPublicKey(uncompressed: Uint8Array): string {
+  return toHex(keccak_256(uncompressed.subarray(1)).subarray(12));
+}
+
+// ---------------------------------------------------------------------------------------
+// Signature back ends. libsecp256k1 (the `secp256k1` package's native binding) recovers
+// about 15,000 keys per second on one core here; @noble/curves, pure JS, about 550. The
+// native one is used when its binding loads; noble is the fallback so nothing breaks on a
+// platform without a prebuilt binary or a compiler.
+
+export interface SignatureBackend {
+  readonly name: "native-libsecp256k1" | "noble";
+  /** 64-byte r||s, low-s, RFC 6979 deterministic, plus the recovery id. */
+  sign(digest: Uint8Array, privateKey: Uint8Array): { rs: Uint8Array; recid: number };
+  /** 65-byte uncompressed public key, or throws. */
+  recover(digest: Uint8Array, rs: Uint8Array, recid: number): Uint8Array;
+}
+
+interface NativeSecp256k1 {
+  ecdsaSign(msg: Uint8Array, key: Uint8Array): { signature: Uint8Array; recid: number };
+  ecdsaRecover(sig: Uint8Array, recid: number, msg: Uint8Array, compressed: boolean): Uint8Array;
+}
+
+const nobleBackend: SignatureBackend = {
+  name: "noble",
+  sign(digest, privateKey) {
+    const sig = noble.sign(digest, privateKey, { prehash: false, format: "recovered", lowS: true });
+    // noble's "recovered" format puts the recovery byte first.
+    return { rs: sig.subarray(1), recid: sig[0] ?? 0 };
+  },
+  recover(digest, rs, recid) {
+    const recovered = new Uint8Array(65);
+    recovered[0] = recid;
+    recovered.set(rs, 1);
+    const compressed = noble.recoverPublicKey(recovered, digest, { prehash: false });
+    return noble.Point.fromBytes(compressed).toBytes(false);
+  },
+};
+
+function loadNativeBackend(): SignatureBackend | null {
+  if (process.env.SEGMINT_SECP256K1 === "noble") return null;
+  try {
+    const require = createRequire(import.meta.url);
+    // The package's index silently falls back to `elliptic` (slower than noble) when the
+    // binding is missing, so load the binding module itself to know what we got.
+    const native = require("secp256k1/bindings") as NativeSecp256k1;
+    return {
+      name: "native-libsecp256k1",
+      sign(digest, privateKey) {
+        const { signature, recid } = native.ecdsaSign(digest, privateKey);
+        return { rs: signature, recid };
+      },
+      recover(digest, rs, recid) {
+        return native.ecdsaRecover(rs, recid, digest, false);
+      },
+    };
+  } catch {
+    return null;
+  }
+}
+
+const nativeBackend = loadNativeBackend();
+const backend: SignatureBackend = nativeBackend ?? nobleBackend;
+
+/** Every back end that loads here, the one in use first; tests check they agree. */
+export function availableSignatureBackends(): SignatureBackend[] {
+  return nativeBackend ? [nativeBackend, nobleBackend] : [nobleBackend];
+}
+
+/** Which implementation signs and recovers in this process (for logs and the benchmark). */
+export function signatureBackendName(): SignatureBackend["name"] {
+  return backend.name;
+}
+
+/** 65-byte r||s||v (v = 27 or 28), low-s, deterministic. */
+export function signDigest(digest: Uint8Array, privateKey: Uint8Array): Uint8Array {
+  const { rs, recid } = backend.sign(digest, privateKey);
+  const out = new Uint8Array(65);
+  out.set(rs, 0);
+  out[64] = 27 + recid;
+  return out;
+}
+
+/**
+ * Recovers the signer of a 65-byte r||s||v signature, applying the same rules as
+ * OpenZeppelin's ECDSA.recover on chain (v 27/28, s in the lower half order, r and s
+ * non-zero) so a ticket that passes here cannot fail signature checks on redemption.
+ * Returns the lowercase address, or null when the signature is invalid.
+ */
+export function recoverDigestSigner(digest: Uint8Array, signature: Uint8Array): string | null {
+  if (signature.length !== 65 || digest.length !== 32) return null;
+  const v = signature[64] ?? 0;
+  if (v !== 27 && v !== 28) return null;
+  const rs = signature.subarray(0, 64);
+  const r = bytesToBigInt(rs.subarray(0, 32));
+  const s = bytesToBigInt(rs.subarray(32, 64));
+  if (r === 0n || r >= SECP256K1_N || s === 0n || s > HALF_N) return null;
+  try {
+    return addressFromPublicKey(backend.recover(digest, rs, v - 27));
+  } catch {
+    return null;
+  }
+}
+
+export function addressFromPrivateKey(privateKey: Uint8Array): string {
+  return addressFromPublicKey(noble.getPublicKey(privateKey, false));
+}

@@ -1,0 +1,108 @@
+import type { PaymentsChainView, SenderInfo } from "./interface.ts";
+
+export interface RoundState {
+  round: bigint;
+  blockHash: string;
+  validityRounds: bigint;
+}
+
+export interface SenderFunds {
+  info: SenderInfo;
+  /** This orchestrator's share of the sender's reserve still claimable this round. */
+  reserveShare: bigint;
+  round: bigint;
+}
+
+interface Cached<T> {
+  value: Promise<T>;
+  at: number;
+}
+
+/** How many past rounds' block hashes to keep: tickets live a few rounds at most. */
+const BLOCK_HASH_MEMO = 64;
+/** Bounds the sender cache; an attacker naming random senders must not grow memory forever. */
+const MAX_CACHED_SENDERS = 10_000;
+
+/**
+ * Chain reads for ticket issuance and validation, cached so that validating a ticket costs no
+ * RPC round trip in the common case. Entries live `ttlMs` and are dropped at once by
+ * `invalidateSender` (called on TicketBroker events and after a redemption). Concurrent
+ * callers share one in-flight request.
+ */
+export class ChainStateCache {
+  private roundEntry: Cached<RoundState> | null = null;
+  private readonly blockHashes = new Map<bigint, Promise<string>>();
+  private readonly senders = new Map<string, Cached<SenderFunds>>();
+
+  constructor(
+    private readonly chain: PaymentsChainView,
+    private readonly self: string,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  roundState(): Promise<RoundState> {
+    const entry = this.roundEntry;
+    if (entry && this.now() - entry.at < this.ttlMs) return entry.value;
+    const value = (async () => {
+      const [round, validityRounds] = await Promise.all([
+        this.chain.currentRound(),
+        this.chain.ticketValidityRounds(),
+      ]);
+      return { round, blockHash: await this.blockHashForRound(round), validityRounds };
+    })();
+    this.roundEntry = { value, at: this.now() };
+    value.catch(() => {
+      if (this.roundEntry?.value === value) this.roundEntry = null;
+    });
+    return value;
+  }
+
+  blockHashForRound(round: bigint): Promise<string> {
+    const known = this.blockHashes.get(round);
+    if (known) return known;
+    const value = this.chain.blockHashForRound(round).then((h) => h.toLowerCase());
+    this.blockHashes.set(round, value);
+    value.catch(() => this.blockHashes.delete(round));
+    if (this.blockHashes.size > BLOCK_HASH_MEMO) {
+      const oldest = this.blockHashes.keys().next().value;
+      if (oldest !== undefined) this.blockHashes.delete(oldest);
+    }
+    return value;
+  }
+
+  senderFunds(sender: string): Promise<SenderFunds> {
+    const key = sender.toLowerCase();
+    const entry = this.senders.get(key);
+    if (entry && this.now() - entry.at < this.ttlMs) return entry.value;
+    const value = (async () => {
+      const { round } = await this.roundState();
+      const [info, claimed, active] = await Promise.all([
+        this.chain.senderInfo(key),
+        this.chain.claimedReserve(key, this.self, round),
+        this.chain.activeOrchestratorCount(round),
+      ]);
+      const share = active > 0n ? info.reserve / active - claimed : 0n;
+      return { info, reserveShare: share > 0n ? share : 0n, round };
+    })();
+    this.senders.delete(key);
+    this.senders.set(key, { value, at: this.now() });
+    value.catch(() => {
+      if (this.senders.get(key)?.value === value) this.senders.delete(key);
+    });
+    if (this.senders.size > MAX_CACHED_SENDERS) {
+      const oldest = this.senders.keys().next().value;
+      if (oldest !== undefined) this.senders.delete(oldest);
+    }
+    return value;
+  }
+
+  invalidateSender(sender: string): void {
+    this.senders.delete(sender.toLowerCase());
+  }
+
+  invalidateRound(): void {
+    this.roundEntry = null;
+    this.senders.clear();
+  }
+}

@@ -1,0 +1,62 @@
+import { SegmintError } from "../errors.ts";
+
+/**
+ * Why a ticket was refused. Travels in `details.reason` of a BAD_TICKET error (and on the
+ * wire), so callers can tell a forged ticket from a stale one: add reasons, never rename.
+ */
+export const BAD_TICKET_REASONS = [
+  "MALFORMED",
+  "WRONG_RECIPIENT",
+  "UNKNOWN_RAND_HASH",
+  "EXPIRED",
+  "FUTURE_ROUND",
+  "STALE_BLOCK_HASH",
+  "REPLAYED_NONCE",
+  "RAND_REVEALED",
+  "TOO_MANY_NONCES",
+  "BAD_SIGNATURE",
+] as const;
+export type BadTicketReason = (typeof BAD_TICKET_REASONS)[number];
+
+export type PaymentsErrorCode =
+  // Orchestrator side: a ticket or a sender that cannot pay.
+  | "BAD_TICKET"
+  | "INSUFFICIENT_BALANCE"
+  | "FACE_VALUE_TOO_HIGH"
+  | "SENDER_UNLOCKING"
+  | "SENDER_FUNDS_TOO_LOW"
+  // Broadcaster side: ticket params outside the operator's caps.
+  | "BAD_TICKET_PARAMS"
+  | "PRICE_TOO_HIGH"
+  | "TICKET_EV_TOO_HIGH"
+  | "SPEND_CAP_REACHED"
+  // Either side.
+  | "BAD_PAYMENTS_OPTIONS"
+  | "CHAIN_UNAVAILABLE";
+
+export class PaymentsError extends SegmintError<PaymentsErrorCode> {
+  constructor(
+    code: PaymentsErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { hint?: string; cause?: unknown },
+  ) {
+    super(code, message, details, options);
+    this.name = "PaymentsError";
+  }
+}
+
+export function badTicket(
+  reason: BadTicketReason,
+  message: string,
+  details: Record<string, unknown> = {},
+): PaymentsError {
+  return new PaymentsError(
+    "BAD_TICKET",
+    message,
+    { reason, ...details },
+    {
+      hint: "request fresh ticket params from the orchestrator and sign new tickets",
+    },
+  );
+}

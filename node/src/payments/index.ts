@@ -1,0 +1,15 @@
+export { Balances } from "./balances.ts";
+export { ChainStateCache, type RoundState, type SenderFunds } from "./chain-cache.ts";
+export {
+  BAD_TICKET_REASONS,
+  type BadTicketReason,
+  PaymentsError,
+  type PaymentsErrorCode,
+} from "./errors.ts";
+export type * from "./interface.ts";
+export * from "./options.ts";
+export { deriveRecipientRand, maxFloat, TicketParamsIssuer } from "./params.ts";
+export { Redeemer, type RedeemerDeps } from "./redeemer.ts";
+export { segmentFee, TicketSender } from "./sender.ts";
+export { type TicketAcceptance, TicketValidator, type TicketValidatorDeps } from "./validator.ts";
+export * from "./wire.ts";

@@ -1,0 +1,112 @@
+import type { Ticket } from "../chain/ticket.ts";
+
+/** What an orchestrator hands a broadcaster so it can write tickets to it (issue 4, /segmint/info). */
+export interface TicketParams {
+  recipient: string;
+  faceValue: bigint;
+  winProb: bigint;
+  recipientRandHash: string;
+  /** Random per issuance; sent back with each ticket so the recipient can recompute its rand. */
+  seed: string;
+  creationRound: bigint;
+  creationRoundBlockHash: string;
+  /** The last round in which tickets made from these params are accepted. */
+  expirationRound: bigint;
+  /** The orchestrator's price, token wei per pixel, that these params were issued for. */
+  pricePerPixel: bigint;
+}
+
+/** One signed ticket as it travels with a segment. */
+export interface TicketPayment {
+  ticket: Ticket;
+  /** 65 bytes r||s||v. */
+  signature: Uint8Array;
+  seed: string;
+}
+
+/** A won ticket with all an orchestrator needs to redeem it; what the journal stores. */
+export interface WinningTicket {
+  ticket: Ticket;
+  signature: Uint8Array;
+  recipientRand: bigint;
+  /** EIP-712 digest, 0x hex: the key TicketBroker marks as used. */
+  ticketHash: string;
+}
+
+export type RedemptionStatus =
+  | "pending"
+  | "submitted"
+  | "redeemed"
+  | "failed"
+  | "expired"
+  | "uneconomic";
+
+export interface JournalEntry extends WinningTicket {
+  id: number;
+  status: RedemptionStatus;
+  txHash: string | null;
+  reason: string | null;
+  attempts: number;
+  /** Unix ms before which the redeemer leaves this entry alone (backoff). */
+  nextAttemptAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The durable record of winners; node/src/store's TicketJournal implements it. */
+export interface WinningTicketJournal {
+  /**
+   * Writes the winner durably (fsync'd) before returning. Returns false when that ticket hash
+   * was already journaled, which a validator treats as a replay.
+   */
+  record(win: WinningTicket): boolean;
+  /** Face value of this sender's winners not yet settled (pending or submitted). */
+  pendingFaceValue(sender: string): bigint;
+  listByStatus(statuses: readonly RedemptionStatus[]): JournalEntry[];
+  markSubmitted(id: number, txHash: string): void;
+  markRedeemed(id: number, txHash: string | null): void;
+  markFailed(id: number, reason: string): void;
+  markExpired(id: number): void;
+  markUneconomic(id: number, reason: string): void;
+  /** Back to pending after a failed attempt (counted in `attempts`), not before `nextAttemptAt`. */
+  scheduleRetry(id: number, reason: string, nextAttemptAt: number): void;
+}
+
+/** A sender's funds at TicketBroker, as the contract reports them. */
+export interface SenderInfo {
+  deposit: bigint;
+  /** Non-zero once the sender has started an unlock: its tickets are no longer safe to take. */
+  withdrawRound: bigint;
+  reserve: bigint;
+}
+
+/** The chain reads the orchestrator's validator needs; BrokerClient implements it. */
+export interface PaymentsChainView {
+  currentRound(): Promise<bigint>;
+  blockHashForRound(round: bigint): Promise<string>;
+  ticketValidityRounds(): Promise<bigint>;
+  senderInfo(sender: string): Promise<SenderInfo>;
+  /** How much of `sender`'s reserve `claimant` has already claimed in `round`. */
+  claimedReserve(sender: string, claimant: string, round: bigint): Promise<bigint>;
+  /** Number of active orchestrators in `round`: the reserve is split between them. */
+  activeOrchestratorCount(round: bigint): Promise<bigint>;
+}
+
+export interface RedeemReceipt {
+  success: boolean;
+  gasUsed: bigint;
+}
+
+/** The chain calls the redeemer makes; BrokerClient implements it. */
+export interface RedeemChain {
+  currentRound(): Promise<bigint>;
+  ticketValidityRounds(): Promise<bigint>;
+  /** Current gas price (or EIP-1559 max fee) in native wei. */
+  gasPrice(): Promise<bigint>;
+  isTicketUsed(ticketHash: string): Promise<boolean>;
+  /** Sends the transaction and returns its hash without waiting for it to be mined. */
+  redeemWinningTicket(win: WinningTicket, gasPrice: bigint): Promise<string>;
+  batchRedeemWinningTickets(wins: readonly WinningTicket[], gasPrice: bigint): Promise<string>;
+  /** null while the transaction is not mined (or unknown to the node). */
+  receipt(txHash: string): Promise<RedeemReceipt | null>;
+}

@@ -1,0 +1,190 @@
+import type { Logger } from "pino";
+import { silentLogger } from "../log/index.ts";
+import type { JournalEntry, RedeemChain, WinningTicketJournal } from "./interface.ts";
+import type { RedeemerOptions } from "./options.ts";
+
+export interface RedeemerDeps {
+  journal: WinningTicketJournal;
+  chain: RedeemChain;
+  options: RedeemerOptions;
+  log?: Logger;
+  now?: () => number;
+  /** Called when an entry is settled on chain, so the sender's cached funds can be dropped. */
+  onSettled?: (entry: JournalEntry) => void;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Turns journaled winners into tokens. Each pass (tick): settles submitted transactions from
+ * their receipts, marks expired and already-used tickets, waits while gas is above the cap,
+ * drops tickets whose face value would not pay for their own redemption, and submits the rest
+ * singly or in batches. Everything it learns goes to the journal first, so a restarted process
+ * picks up exactly where this one stopped.
+ */
+export class Redeemer {
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+
+  constructor(private readonly deps: RedeemerDeps) {
+    this.log = deps.log ?? silentLogger();
+    this.now = deps.now ?? Date.now;
+    if (deps.options.batchSize < 1 || deps.options.maxAttempts < 1) {
+      throw new RangeError("redeemer batchSize and maxAttempts must be at least 1");
+    }
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const loop = (): void => {
+      this.running = this.tick()
+        .catch((error: unknown) => this.log.warn({ err: errorText(error) }, "redeemer pass failed"))
+        .finally(() => {
+          this.running = null;
+          if (!this.stopped) this.timer = setTimeout(loop, this.deps.options.pollIntervalMs);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass over the journal. Throws only when the chain cannot be read at all. */
+  async tick(): Promise<void> {
+    const { chain, journal } = this.deps;
+    const [round, validity] = await Promise.all([
+      chain.currentRound(),
+      chain.ticketValidityRounds(),
+    ]);
+    await this.settleSubmitted();
+
+    const due: JournalEntry[] = [];
+    for (const entry of journal.listByStatus(["pending"])) {
+      if (entry.nextAttemptAt > this.now()) continue;
+      if (await chain.isTicketUsed(entry.ticketHash)) {
+        // Mined before a crash let us record it, or redeemed by a transaction we lost track of.
+        this.settled(entry, "redeemed", null);
+        continue;
+      }
+      if (round > entry.ticket.creationRound + validity) {
+        journal.markExpired(entry.id);
+        this.log.warn({ ticketHash: entry.ticketHash }, "winning ticket expired unredeemed");
+        continue;
+      }
+      due.push(entry);
+    }
+    if (due.length === 0) return;
+
+    const gasPrice = await chain.gasPrice();
+    const { maxGasPrice, gasPerTicket, tokenPerNativeWei } = this.deps.options;
+    if (gasPrice > maxGasPrice) {
+      this.log.info(
+        { gasPrice: gasPrice.toString(), maxGasPrice: maxGasPrice.toString(), waiting: due.length },
+        "gas price above cap; holding winning tickets",
+      );
+      return;
+    }
+    const gasCostInTokens =
+      (gasPrice * gasPerTicket * tokenPerNativeWei.numerator) / tokenPerNativeWei.denominator;
+    const worthIt: JournalEntry[] = [];
+    for (const entry of due) {
+      if (entry.ticket.faceValue <= gasCostInTokens) {
+        const reason = `face value ${entry.ticket.faceValue} <= gas cost ${gasCostInTokens} (token wei)`;
+        journal.markUneconomic(entry.id, reason);
+        this.log.warn(
+          { ticketHash: entry.ticketHash, reason },
+          "winning ticket not worth redeeming",
+        );
+      } else {
+        worthIt.push(entry);
+      }
+    }
+    const size = this.deps.options.batchSize;
+    for (let i = 0; i < worthIt.length; i += size) {
+      await this.submit(worthIt.slice(i, i + size), gasPrice);
+    }
+  }
+
+  private async submit(entries: JournalEntry[], gasPrice: bigint): Promise<void> {
+    const { chain, journal } = this.deps;
+    try {
+      const [only] = entries;
+      const txHash =
+        entries.length === 1 && only
+          ? await chain.redeemWinningTicket(only, gasPrice)
+          : await chain.batchRedeemWinningTickets(entries, gasPrice);
+      for (const entry of entries) journal.markSubmitted(entry.id, txHash);
+      this.log.info({ txHash, tickets: entries.length }, "redemption submitted");
+    } catch (error) {
+      for (const entry of entries) this.failedAttempt(entry, `send failed: ${errorText(error)}`);
+    }
+  }
+
+  private async settleSubmitted(): Promise<void> {
+    const { chain, journal, options } = this.deps;
+    const byTx = new Map<string, JournalEntry[]>();
+    for (const entry of journal.listByStatus(["submitted"])) {
+      const key = entry.txHash ?? "";
+      byTx.set(key, [...(byTx.get(key) ?? []), entry]);
+    }
+    for (const [txHash, entries] of byTx) {
+      const receipt = txHash ? await chain.receipt(txHash) : null;
+      if (!receipt) {
+        const stale = entries.filter((e) => this.now() - e.updatedAt >= options.submittedTimeoutMs);
+        for (const entry of stale) {
+          if (await chain.isTicketUsed(entry.ticketHash)) this.settled(entry, "redeemed", txHash);
+          else this.failedAttempt(entry, "transaction not mined in time");
+        }
+        continue;
+      }
+      // A batch can succeed while some of its tickets were refused, so ask per ticket.
+      for (const entry of entries) {
+        if (await chain.isTicketUsed(entry.ticketHash)) {
+          this.settled(entry, "redeemed", txHash);
+        } else {
+          this.failedAttempt(
+            entry,
+            receipt.success ? "ticket refused inside the batch" : "redemption transaction reverted",
+          );
+        }
+      }
+    }
+  }
+
+  private settled(entry: JournalEntry, status: "redeemed", txHash: string | null): void {
+    this.deps.journal.markRedeemed(entry.id, txHash);
+    this.log.info({ ticketHash: entry.ticketHash, txHash, status }, "winning ticket redeemed");
+    this.deps.onSettled?.(entry);
+  }
+
+  private failedAttempt(entry: JournalEntry, reason: string): void {
+    const { options, journal } = this.deps;
+    const attempts = entry.attempts + 1;
+    if (attempts >= options.maxAttempts) {
+      journal.markFailed(entry.id, reason);
+      this.log.error(
+        { ticketHash: entry.ticketHash, attempts, reason },
+        "winning ticket redemption failed",
+      );
+      this.deps.onSettled?.(entry);
+      return;
+    }
+    const delay = Math.min(options.backoffBaseMs * 2 ** (attempts - 1), options.backoffMaxMs);
+    journal.scheduleRetry(entry.id, reason, this.now() + delay);
+    this.log.warn(
+      { ticketHash: entry.ticketHash, attempts, reason, retryInMs: delay },
+      "redemption will be retried",
+    );
+  }
+}

@@ -1,0 +1,205 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { fromHex, toHex } from "../chain/ticket.ts";
+import type {
+  JournalEntry,
+  RedemptionStatus,
+  WinningTicket,
+  WinningTicketJournal,
+} from "../payments/interface.ts";
+import { StoreError } from "./errors.ts";
+
+type Row = Record<string, unknown>;
+
+const OPEN_STATUSES: ReadonlySet<RedemptionStatus> = new Set(["pending", "submitted"]);
+const ALL_STATUSES: readonly RedemptionStatus[] = [
+  "pending",
+  "submitted",
+  "redeemed",
+  "failed",
+  "expired",
+  "uneconomic",
+];
+
+function isStatus(value: string): value is RedemptionStatus {
+  return (ALL_STATUSES as readonly string[]).includes(value);
+}
+
+/**
+ * The winning-ticket journal in SQLite. `record` commits (fsync'd, see openDatabase) before it
+ * returns, so an orchestrator that acknowledges a segment after it has lost nothing if the
+ * process dies the next instant; the redeemer resumes every pending or submitted row on start.
+ * Big numbers are stored as decimal text: SQLite integers stop at 2^63.
+ */
+export class TicketJournal implements WinningTicketJournal {
+  private readonly insert: StatementSync;
+  private readonly setStatus: StatementSync;
+  /** Open (unsettled) entries by id, for the max-float check without a query per ticket. */
+  private readonly open = new Map<number, { sender: string; faceValue: bigint }>();
+  private readonly pendingBySender = new Map<string, bigint>();
+
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.insert = db.prepare(
+      `INSERT OR IGNORE INTO winning_tickets (ticket_hash, recipient, sender, face_value, win_prob,
+         sender_nonce, recipient_rand_hash, creation_round, creation_round_block_hash, signature,
+         recipient_rand, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+    );
+    this.setStatus = db.prepare(
+      `UPDATE winning_tickets SET status = ?, tx_hash = COALESCE(?, tx_hash), reason = ?,
+         attempts = attempts + ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+    );
+    for (const entry of this.listByStatus(["pending", "submitted"])) {
+      this.trackOpen(entry.id, entry.ticket.sender, entry.ticket.faceValue);
+    }
+  }
+
+  record(win: WinningTicket): boolean {
+    const t = win.ticket;
+    const at = this.now();
+    const result = this.insert.run(
+      win.ticketHash.toLowerCase(),
+      t.recipient.toLowerCase(),
+      t.sender.toLowerCase(),
+      t.faceValue.toString(),
+      t.winProb.toString(),
+      t.senderNonce.toString(),
+      t.recipientRandHash.toLowerCase(),
+      t.creationRound.toString(),
+      t.creationRoundBlockHash.toLowerCase(),
+      toHex(win.signature),
+      win.recipientRand.toString(),
+      at,
+      at,
+    );
+    if (Number(result.changes) === 0) return false;
+    this.trackOpen(Number(result.lastInsertRowid), t.sender.toLowerCase(), t.faceValue);
+    return true;
+  }
+
+  pendingFaceValue(sender: string): bigint {
+    return this.pendingBySender.get(sender.toLowerCase()) ?? 0n;
+  }
+
+  listByStatus(statuses: readonly RedemptionStatus[]): JournalEntry[] {
+    if (statuses.length === 0) return [];
+    const marks = statuses.map(() => "?").join(", ");
+    const rows = this.db
+      .prepare(`SELECT * FROM winning_tickets WHERE status IN (${marks}) ORDER BY id`)
+      .all(...statuses);
+    return rows.map(toEntry);
+  }
+
+  get(id: number): JournalEntry | undefined {
+    const row = this.db.prepare("SELECT * FROM winning_tickets WHERE id = ?").get(id);
+    return row ? toEntry(row) : undefined;
+  }
+
+  markSubmitted(id: number, txHash: string): void {
+    this.update(id, "submitted", txHash, null, 0, 0);
+  }
+
+  markRedeemed(id: number, txHash: string | null): void {
+    this.update(id, "redeemed", txHash, null, 0, 0);
+  }
+
+  markFailed(id: number, reason: string): void {
+    this.update(id, "failed", null, reason, 0, 0);
+  }
+
+  markExpired(id: number): void {
+    this.update(id, "expired", null, "expired before it could be redeemed", 0, 0);
+  }
+
+  markUneconomic(id: number, reason: string): void {
+    this.update(id, "uneconomic", null, reason, 0, 0);
+  }
+
+  scheduleRetry(id: number, reason: string, nextAttemptAt: number): void {
+    this.update(id, "pending", null, reason, 1, nextAttemptAt);
+  }
+
+  private update(
+    id: number,
+    status: RedemptionStatus,
+    txHash: string | null,
+    reason: string | null,
+    attemptIncrement: number,
+    nextAttemptAt: number,
+  ): void {
+    this.setStatus.run(status, txHash, reason, attemptIncrement, nextAttemptAt, this.now(), id);
+    if (!OPEN_STATUSES.has(status)) this.settle(id);
+  }
+
+  private trackOpen(id: number, sender: string, faceValue: bigint): void {
+    this.open.set(id, { sender, faceValue });
+    this.pendingBySender.set(sender, (this.pendingBySender.get(sender) ?? 0n) + faceValue);
+  }
+
+  private settle(id: number): void {
+    const entry = this.open.get(id);
+    if (!entry) return;
+    this.open.delete(id);
+    const left = (this.pendingBySender.get(entry.sender) ?? 0n) - entry.faceValue;
+    if (left > 0n) this.pendingBySender.set(entry.sender, left);
+    else this.pendingBySender.delete(entry.sender);
+  }
+}
+
+function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== "string") {
+    throw new StoreError("STORE_CORRUPT_ROW", `winning_tickets.${column} is not text`, { column });
+  }
+  return value;
+}
+
+function int(row: Row, column: string): number {
+  const value = row[column];
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
+  throw new StoreError("STORE_CORRUPT_ROW", `winning_tickets.${column} is not an integer`, {
+    column,
+  });
+}
+
+function status(row: Row): RedemptionStatus {
+  const value = text(row, "status");
+  if (!isStatus(value)) {
+    throw new StoreError("STORE_CORRUPT_ROW", `unknown redemption status ${value}`, { value });
+  }
+  return value;
+}
+
+function nullableText(row: Row, column: string): string | null {
+  const value = row[column];
+  return value === null || value === undefined ? null : String(value);
+}
+
+function toEntry(row: Row): JournalEntry {
+  return {
+    id: int(row, "id"),
+    ticketHash: text(row, "ticket_hash"),
+    ticket: {
+      recipient: text(row, "recipient"),
+      sender: text(row, "sender"),
+      faceValue: BigInt(text(row, "face_value")),
+      winProb: BigInt(text(row, "win_prob")),
+      senderNonce: BigInt(text(row, "sender_nonce")),
+      recipientRandHash: text(row, "recipient_rand_hash"),
+      creationRound: BigInt(text(row, "creation_round")),
+      creationRoundBlockHash: text(row, "creation_round_block_hash"),
+    },
+    signature: fromHex(text(row, "signature"), 65),
+    recipientRand: BigInt(text(row, "recipient_rand")),
+    status: status(row),
+    txHash: nullableText(row, "tx_hash"),
+    reason: nullableText(row, "reason"),
+    attempts: int(row, "attempts"),
+    nextAttemptAt: int(row, "next_attempt_at"),
+    createdAt: int(row, "created_at"),
+    updatedAt: int(row, "updated_at"),
+  };
+}
