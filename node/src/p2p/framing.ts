@@ -38,6 +38,17 @@ export function abortError(signal: AbortSignal): P2pError {
   return new P2pError("P2P_STREAM_TIMEOUT", "the exchange was aborted", {}, { cause: reason });
 }
 
+/** A reset or failed transport read, as our coded error. */
+function transportError(error: unknown): P2pError {
+  if (error instanceof P2pError) return error;
+  return new P2pError(
+    "P2P_STREAM_ENDED",
+    `the stream broke: ${error instanceof Error ? error.message : String(error)}`,
+    {},
+    { cause: error },
+  );
+}
+
 /**
  * Reads frames with a per-frame byte cap chosen by the caller at each read, a stall timer
  * that restarts on every chunk from the transport, and an overall abort signal. The cap is
@@ -50,9 +61,15 @@ export class FrameReader {
   private limitWhat = "frame";
   /** Bytes received from the transport, prefixes included (for logs and metrics). */
   bytesRead = 0;
+  /**
+   * Current stall limit; a caller may raise it while the remote is known to be busy (a
+   * client waiting for the orchestrator to transcode) and lower it again for the body.
+   */
+  stallMs: number;
 
   constructor(source: ByteSource, options: FrameReaderOptions) {
-    this.frames = lp.decode(this.guarded(source, options), {
+    this.stallMs = options.stallMs;
+    this.frames = lp.decode(this.guarded(source, options.signal), {
       maxDataLength: HARD_FRAME_CAP,
       onLength: (length) => {
         if (length > this.limit) {
@@ -66,10 +83,10 @@ export class FrameReader {
     });
   }
 
-  private async *guarded(source: ByteSource, options: FrameReaderOptions): ByteSource {
+  private async *guarded(source: ByteSource, signal: AbortSignal): ByteSource {
     const iterator = source[Symbol.asyncIterator]();
-    const { signal, stallMs } = options;
     while (true) {
+      const stallMs = this.stallMs;
       if (signal.aborted) throw abortError(signal);
       const next = iterator.next();
       // The transport's read may settle after we stopped waiting (stall or abort): keep that
@@ -90,7 +107,12 @@ export class FrameReader {
       });
       interrupted.catch(() => {});
       try {
-        const result = await Promise.race([next, interrupted]);
+        const result = await Promise.race([
+          next.catch((error: unknown) => {
+            throw transportError(error);
+          }),
+          interrupted,
+        ]);
         if (result.done === true) return;
         this.bytesRead += result.value.byteLength;
         yield result.value;
@@ -199,14 +221,11 @@ export async function writeFrame(
   signal: AbortSignal,
 ): Promise<void> {
   if (signal.aborted) throw abortError(signal);
-  const ok = stream.send(lp.encode.single(payload));
-  if (!ok) {
-    try {
-      await stream.onDrain({ signal });
-    } catch (error) {
-      if (signal.aborted) throw abortError(signal);
-      throw error;
-    }
+  try {
+    if (!stream.send(lp.encode.single(payload))) await stream.onDrain({ signal });
+  } catch (error) {
+    if (signal.aborted) throw abortError(signal);
+    throw transportError(error);
   }
 }
 

@@ -1,0 +1,144 @@
+import { createHash } from "node:crypto";
+import type { PeerId } from "@libp2p/interface";
+import type { Multiaddr } from "@multiformats/multiaddr";
+import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
+import { P2pError, RemoteError } from "./errors.ts";
+import { abortStream, type Dialer, exchangeSignal, openStream } from "./exchange.ts";
+import { encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
+import {
+  type RenditionHeader,
+  type RenditionReceipt,
+  type TicketParams,
+  type TranscodeRequest,
+  TranscodeResponseSchema,
+} from "./messages.ts";
+import { defaultP2pOptions, type TranscodeLimits } from "./options.ts";
+import { recoverSigner, sameAddress } from "./signing.ts";
+
+export interface ReceivedRendition extends RenditionHeader {
+  data: Uint8Array;
+}
+
+export interface TranscodeResponse {
+  renditions: ReceivedRendition[];
+  /** The orchestrator's signature over the receipt (stream, seq, each profile's hash and pixels). */
+  signature: string;
+  /** The address that signed the receipt (equal to `expectedSigner` when one was given). */
+  signer: string;
+  balance: string;
+  ticketParams: TicketParams | null;
+}
+
+export interface RequestTranscodeOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  limits?: TranscodeLimits;
+  /** The orchestrator's Ethereum address (from its info); the receipt must be signed by it. */
+  expectedSigner?: string;
+}
+
+/**
+ * Sends one segment to an orchestrator and returns its verified renditions: every body
+ * matches its announced sha256 and the receipt signature covers those hashes. A refusal
+ * from the orchestrator throws a RemoteError whose `code` is the wire code (BAD_TICKET, ...).
+ */
+export async function requestTranscode(
+  node: Dialer,
+  peer: PeerId | Multiaddr | Multiaddr[],
+  request: Omit<TranscodeRequest, "segmentBytes">,
+  segment: Uint8Array,
+  options: RequestTranscodeOptions = {},
+): Promise<TranscodeResponse> {
+  const limits = options.limits ?? defaultP2pOptions.transcode;
+  const signal = exchangeSignal(options.timeoutMs ?? limits.timeoutMs, options.signal);
+  const { stream } = await openStream(node, peer, TRANSCODE_PROTOCOL, signal);
+  const header: TranscodeRequest = { ...request, segmentBytes: segment.byteLength };
+
+  // The upload runs while we wait for the answer: an orchestrator that refuses early (bad
+  // ticket, capacity) answers before the body is through and we must not miss that.
+  const upload = (async () => {
+    await writeFrame(stream, encodeJson(header), signal);
+    await writeBody(stream, segment, signal);
+    await stream.close({ signal });
+  })();
+  let uploadError: unknown = null;
+  upload.catch((error: unknown) => {
+    uploadError = error;
+  });
+
+  try {
+    const reader = new FrameReader(stream, { signal, stallMs: limits.stallMs });
+    // No byte comes back while the orchestrator transcodes: only the overall time limit
+    // applies to the wait for the answer; the stall limit applies again to the bodies.
+    reader.stallMs = options.timeoutMs ?? limits.timeoutMs;
+    let response: ReturnType<typeof TranscodeResponseSchema.parse>;
+    try {
+      response = await reader.readJson(
+        TranscodeResponseSchema,
+        limits.maxHeaderBytes,
+        "transcode response header",
+      );
+    } catch (error) {
+      // The stream broke before any answer: the upload's failure is the better explanation.
+      throw uploadError ?? error;
+    }
+    if (!response.ok) throw new RemoteError(response.code, response.message);
+    await upload;
+    reader.stallMs = limits.stallMs;
+
+    const renditions: ReceivedRendition[] = [];
+    for (const rendition of response.renditions) {
+      if (rendition.bytes > limits.maxRenditionBytes) {
+        throw new P2pError(
+          "P2P_FRAME_TOO_LARGE",
+          `rendition ${rendition.profile} of ${rendition.bytes} bytes is over the ${limits.maxRenditionBytes}-byte cap`,
+          { size: rendition.bytes, max: limits.maxRenditionBytes },
+        );
+      }
+      const data = await reader.readBody(rendition.bytes, limits.maxFrameBytes, "rendition");
+      const hash = createHash("sha256").update(data).digest("hex");
+      if (hash !== rendition.sha256) {
+        throw new P2pError(
+          "P2P_BAD_RESPONSE",
+          `rendition ${rendition.profile} does not match its hash`,
+          {
+            profile: rendition.profile,
+          },
+        );
+      }
+      renditions.push({ ...rendition, data });
+    }
+    const receipt: RenditionReceipt = {
+      streamId: request.streamId,
+      seq: request.seq,
+      renditions: response.renditions.map(({ profile, sha256, pixels }) => ({
+        profile,
+        sha256,
+        pixels,
+      })),
+    };
+    const signer = recoverSigner(SIGNING_DOMAIN.renditions, receipt, response.signature);
+    if (options.expectedSigner !== undefined && !sameAddress(signer, options.expectedSigner)) {
+      throw new P2pError("P2P_BAD_SIGNATURE", "the renditions are not signed by the orchestrator", {
+        expected: options.expectedSigner,
+        signer,
+      });
+    }
+    await stream.close({ signal }).catch(() => {});
+    return {
+      renditions,
+      signature: response.signature,
+      signer,
+      balance: response.balance,
+      ticketParams: response.ticketParams,
+    };
+  } catch (error) {
+    abortStream(stream, error);
+    throw error;
+  }
+}
+
+/** Verifies a receipt kept from an earlier response (e.g. for a later dispute or audit). */
+export function receiptSigner(receipt: RenditionReceipt, signature: string): string {
+  return recoverSigner(SIGNING_DOMAIN.renditions, receipt, signature);
+}
