@@ -1,0 +1,121 @@
+import type { Profile } from "./interface.ts";
+import { CODEC_ENCODERS, outputFps, outputSize } from "./profiles.ts";
+
+/** What the hardware side of the capability document allows for one run. */
+export interface HardwarePlan {
+  /** `-hwaccel` method for decoding, when a working one covers the input codec. */
+  decoder: "cuda" | undefined;
+  /** Encoders proven to work by capability detection. */
+  workingEncoders: ReadonlySet<string>;
+}
+
+export const SOFTWARE_ONLY: HardwarePlan = { decoder: undefined, workingEncoders: new Set() };
+
+export interface PlannedOutput {
+  profile: Profile;
+  width: number;
+  height: number;
+  fps: number | undefined;
+  encoder: string;
+}
+
+export interface TranscodePlan {
+  args: string[];
+  outputs: PlannedOutput[];
+}
+
+export interface PlanInput {
+  source: { codec: string; width: number; height: number; fps: number };
+  audioCodec: string | undefined;
+  profiles: readonly Profile[];
+  hardware: HardwarePlan;
+  audioBitrateBps: number;
+}
+
+function encoderFor(profile: Profile, hardware: HardwarePlan): string {
+  const choice = CODEC_ENCODERS[profile.codec];
+  return hardware.workingEncoders.has(choice.nvidia) ? choice.nvidia : choice.software;
+}
+
+function frames(seconds: number, fps: number): number {
+  return Math.max(1, Math.round(seconds * fps));
+}
+
+export function videoEncoderArgs(output: PlannedOutput, sourceFps: number): string[] {
+  const { profile, encoder } = output;
+  const fps = output.fps ?? (sourceFps > 0 ? sourceFps : 30);
+  const gop = String(frames(profile.gopSeconds, fps));
+  const rate = String(profile.bitrateBps);
+  const buffer = String(profile.bitrateBps * 2);
+  const args = ["-c:v", encoder];
+  switch (encoder) {
+    case "libx264":
+      args.push("-preset", profile.preset, "-pix_fmt", "yuv420p", "-g", gop, "-keyint_min", gop);
+      // Scene-cut keyframes would make renditions' GOPs differ; HLS switching wants them equal.
+      args.push("-sc_threshold", "0");
+      break;
+    case "libx265":
+      args.push("-preset", profile.preset, "-pix_fmt", "yuv420p");
+      args.push("-x265-params", `keyint=${gop}:min-keyint=${gop}:scenecut=0:log-level=error`);
+      break;
+    case "h264_nvenc":
+    case "hevc_nvenc":
+      // "fast" exists in the preset lists of both old (4.x) and new (p1-p7 era) NVENC.
+      args.push("-preset", "fast", "-g", gop, "-forced-idr", "1");
+      break;
+    default:
+      args.push("-g", gop);
+  }
+  if (profile.crf !== undefined) {
+    args.push("-crf", String(profile.crf), "-maxrate", rate, "-bufsize", buffer);
+  } else {
+    args.push("-b:v", rate, "-maxrate", rate, "-bufsize", buffer);
+  }
+  return args;
+}
+
+/**
+ * One ffmpeg process per segment: one decode, a split filter feeding one scaler per rendition,
+ * one encoder per output, each output an MPEG-TS written to its own pipe (fd 3, 4, ...).
+ * `-copyts` with zero mux delay keeps the source's timestamps so renditions line up in HLS.
+ */
+export function planTranscode(input: PlanInput): TranscodePlan {
+  const { source, profiles, hardware } = input;
+  const outputs: PlannedOutput[] = profiles.map((profile) => ({
+    profile,
+    ...outputSize(source, profile),
+    fps: outputFps(source.fps, profile),
+    encoder: encoderFor(profile, hardware),
+  }));
+
+  const args = ["-hide_banner", "-nostdin", "-v", "error", "-copyts"];
+  if (hardware.decoder === "cuda" && (source.codec === "h264" || source.codec === "hevc")) {
+    // Frames come back to system memory, so the CPU scalers and encoders work unchanged.
+    args.push("-hwaccel", "cuda");
+  }
+  args.push("-f", "mpegts", "-i", "pipe:0");
+
+  const chains = outputs.map((out, i) => {
+    const filters = [`scale=${out.width}:${out.height}`];
+    if (out.fps !== undefined) filters.push(`fps=${out.fps}`);
+    return `${outputs.length > 1 ? `[s${i}]` : "[0:v:0]"}${filters.join(",")}[v${i}]`;
+  });
+  const split =
+    outputs.length > 1
+      ? `[0:v:0]split=${outputs.length}${outputs.map((_, i) => `[s${i}]`).join("")};`
+      : "";
+  args.push("-filter_complex", split + chains.join(";"));
+
+  outputs.forEach((out, i) => {
+    args.push("-map", `[v${i}]`);
+    if (input.audioCodec !== undefined) {
+      args.push("-map", "0:a:0");
+      // AAC is what HLS players expect; anything else is re-encoded once per output.
+      if (input.audioCodec === "aac") args.push("-c:a", "copy");
+      else args.push("-c:a", "aac", "-b:a", String(input.audioBitrateBps));
+    }
+    args.push(...videoEncoderArgs(out, source.fps));
+    args.push("-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", `pipe:${3 + i}`);
+  });
+  return { args, outputs };
+}

@@ -1,0 +1,210 @@
+import type { Logger } from "pino";
+import { silentLogger } from "../log/index.ts";
+import { type HardwarePlan, planTranscode, SOFTWARE_ONLY } from "./args.ts";
+import type { Capabilities } from "./capabilities.ts";
+import { isMediaError, MediaError, stderrTail } from "./errors.ts";
+import type { Rendition, TranscodeRequest, TranscodeResult } from "./interface.ts";
+import type { MediaMetrics } from "./metrics.ts";
+import { type MediaOptions, resolveMediaOptions } from "./options.ts";
+import { measureRendition, probeMedia } from "./probe.ts";
+import { runBinary } from "./process.ts";
+import { Semaphore } from "./semaphore.ts";
+import { checkInputSize, segmentLimits, validateMedia } from "./validate.ts";
+
+export interface TranscoderDeps {
+  ffmpegPath: string;
+  options?: Partial<MediaOptions>;
+  /** Hardware paths are taken only from a capability document (proven by test transcodes). */
+  capabilities?: Capabilities | undefined;
+  logger?: Logger;
+  metrics?: MediaMetrics | null;
+}
+
+export function hardwarePlan(
+  capabilities: Capabilities | undefined,
+  useHardware: boolean,
+): HardwarePlan {
+  if (!capabilities || !useHardware) return SOFTWARE_ONLY;
+  const cuda = capabilities.decoders.find((d) => d.hwaccel === "cuda" && d.works);
+  return {
+    decoder: cuda ? "cuda" : undefined,
+    workingEncoders: new Set(
+      capabilities.encoders.filter((e) => e.works && e.hardware).map((e) => e.name),
+    ),
+  };
+}
+
+/** Capacity is set by whatever encodes: NVENC sessions when it works, else the CPU's. */
+export function encodeSessions(
+  capabilities: Capabilities | undefined,
+  hardware: HardwarePlan,
+): number {
+  if (!capabilities) return 1;
+  const nvenc = [...hardware.workingEncoders].some((name) => name.endsWith("_nvenc"));
+  const device = capabilities.devices.find((d) => d.kind === (nvenc ? "nvidia" : "cpu"));
+  return device?.maxSessions ?? 1;
+}
+
+/**
+ * Transcodes one MPEG-TS segment (a Buffer, as it arrives from the network) into every
+ * rendition of a ladder with one ffmpeg process. Input is probed and validated first; runs
+ * are bounded by a semaphore sized to the device's capacity; each run has a timeout scaled
+ * to the segment's duration and honours an AbortSignal.
+ */
+export class SegmentTranscoder {
+  readonly options: MediaOptions;
+  private readonly slots: Semaphore;
+  private readonly hardware: HardwarePlan;
+  private readonly log: Logger;
+  private readonly metrics: MediaMetrics | null;
+
+  constructor(private readonly deps: TranscoderDeps) {
+    this.options = resolveMediaOptions(deps.options);
+    this.hardware = hardwarePlan(deps.capabilities, this.options.useHardware);
+    this.slots = new Semaphore(
+      Math.max(
+        1,
+        this.options.maxConcurrentTranscodes ?? encodeSessions(deps.capabilities, this.hardware),
+      ),
+    );
+    this.log = deps.logger ?? silentLogger();
+    this.metrics = deps.metrics ?? null;
+  }
+
+  get capacity(): number {
+    return this.slots.capacity;
+  }
+
+  get running(): number {
+    return this.slots.inUse;
+  }
+
+  async transcode(segment: Buffer, request: TranscodeRequest): Promise<TranscodeResult> {
+    const started = performance.now();
+    let mediaSeconds = 0;
+    try {
+      const result = await this.run(segment, request);
+      mediaSeconds = result.source.durationSeconds;
+      this.metrics?.transcodeFinished({
+        result: "ok",
+        wallSeconds: (performance.now() - started) / 1000,
+        mediaSeconds,
+        pixels: result.renditions.reduce((sum, r) => sum + r.pixels, 0),
+        renditions: result.renditions.length,
+      });
+      return result;
+    } catch (error) {
+      const code = isMediaError(error) ? error.code : "UNEXPECTED";
+      this.metrics?.transcodeFinished({
+        result: code,
+        wallSeconds: (performance.now() - started) / 1000,
+        mediaSeconds,
+        pixels: 0,
+        renditions: 0,
+      });
+      this.log.warn({ code, bytes: segment.length, err: error }, "segment transcode failed");
+      throw error;
+    }
+  }
+
+  private async run(segment: Buffer, request: TranscodeRequest): Promise<TranscodeResult> {
+    if (request.profiles.length === 0) {
+      throw new MediaError("PROFILE_INVALID", "no renditions requested", {});
+    }
+    const limits = segmentLimits(this.options);
+    checkInputSize(segment.length, limits);
+    const { ffmpegPath } = this.deps;
+    // Probing happens before taking a slot: bad input is refused without waiting for capacity,
+    // and the cheap demux pass overlaps the previous segment's encode.
+    const source = await probeMedia(segment, {
+      ffmpegPath,
+      format: "mpegts",
+      timeoutMs: this.options.timeoutBaseMs,
+      signal: request.signal,
+    });
+    const video = validateMedia(source, limits);
+    const plan = planTranscode({
+      source: video,
+      audioCodec: source.audio?.codec,
+      profiles: request.profiles,
+      hardware: this.hardware,
+      audioBitrateBps: this.options.audioBitrateBps,
+    });
+    const timeoutMs =
+      request.timeoutMs ??
+      Math.round(
+        this.options.timeoutBaseMs +
+          this.options.timeoutPerMediaSecondMs *
+            Math.max(source.durationSeconds, 0.1) *
+            plan.outputs.length,
+      );
+
+    this.metrics?.queueChanged(this.slots.waiting + 1, this.slots.inUse);
+    const release = await this.slots.acquire(request.signal);
+    this.metrics?.queueChanged(this.slots.waiting, this.slots.inUse);
+    let ffmpegSeconds: number;
+    let outputs: Buffer[];
+    try {
+      this.metrics?.transcodeStarted();
+      const started = performance.now();
+      const result = await runBinary(ffmpegPath, {
+        args: plan.args,
+        stdin: segment,
+        outputPipes: plan.outputs.length,
+        maxOutputBytes: this.options.maxOutputBytes,
+        timeoutMs,
+        signal: request.signal,
+      });
+      ffmpegSeconds = (performance.now() - started) / 1000;
+      if (result.exitCode !== 0) {
+        throw new MediaError(
+          "FFMPEG_FAILED",
+          `ffmpeg could not transcode the segment: ${stderrTail(result.stderr)}`,
+          {
+            exitCode: result.exitCode,
+            signal: result.signal,
+            stderr: stderrTail(result.stderr, 10),
+          },
+          { hint: "the segment may be corrupt; check it plays with ffplay" },
+        );
+      }
+      outputs = result.outputs;
+    } finally {
+      release();
+      this.metrics?.queueChanged(this.slots.waiting, this.slots.inUse);
+    }
+
+    const renditions = await Promise.all(
+      plan.outputs.map(async (out, i): Promise<Rendition> => {
+        const data = outputs[i] ?? Buffer.alloc(0);
+        if (data.length === 0) {
+          throw new MediaError("FFMPEG_FAILED", `rendition ${out.profile.name} came out empty`, {
+            profile: out.profile.name,
+          });
+        }
+        const measured = await measureRendition(data, {
+          ffmpegPath,
+          timeoutMs: this.options.timeoutBaseMs,
+          signal: request.signal,
+        });
+        return {
+          profile: out.profile.name,
+          codec: out.profile.codec,
+          encoder: out.encoder,
+          data,
+          ...measured,
+        };
+      }),
+    );
+    this.log.debug(
+      {
+        bytes: segment.length,
+        mediaSeconds: source.durationSeconds,
+        ffmpegSeconds,
+        renditions: renditions.length,
+      },
+      "segment transcoded",
+    );
+    return { source, renditions, ffmpegSeconds, decoder: this.hardware.decoder ?? "cpu" };
+  }
+}
