@@ -5,6 +5,7 @@ import { AdvertBook, AdvertPublisher, type AdvertVerdict } from "../../../node/s
 import { ADVERT_TOPIC } from "../../../node/src/p2p/constants.ts";
 import type { SegmintNode } from "../../../node/src/p2p/host.ts";
 import { defaultP2pOptions } from "../../../node/src/p2p/options.ts";
+import type { EthSigner } from "../../../node/src/p2p/signing.ts";
 import { FakeRegistry } from "../../unit/p2p/fakes.ts";
 import { fakeProfile, orchestratorWallet, Testbed } from "./helpers.ts";
 
@@ -50,7 +51,7 @@ describe("adverts over real gossipsub", () => {
         pubsubOf(relay).getSubscribers(ADVERT_TOPIC).length > 1,
     );
 
-    const publisherFor = (signer: Wallet, clock: () => number = Date.now) =>
+    const publisherFor = (signer: EthSigner, clock: () => number = Date.now) =>
       new AdvertPublisher({
         pubsub: pubsubOf(orchestrator),
         peerId: orchestrator.peerId,

@@ -8,6 +8,7 @@ import { encodeJson } from "../../../node/src/p2p/framing.ts";
 import type { OrchestratorProfile } from "../../../node/src/p2p/interface.ts";
 import type { SignedAdvert } from "../../../node/src/p2p/messages.ts";
 import { defaultP2pOptions } from "../../../node/src/p2p/options.ts";
+import type { EthSigner } from "../../../node/src/p2p/signing.ts";
 import { FakeRegistry } from "./fakes.ts";
 
 const orchestrator = Wallet.createRandom();
@@ -20,7 +21,7 @@ const profile: OrchestratorProfile = {
 const peerId = peerIdFromPrivateKey(await generateKeyPair("Ed25519"));
 const ttl = defaultP2pOptions.adverts.ttlMs;
 
-function publisher(signer: Wallet, clock: () => number): AdvertPublisher {
+function publisher(signer: EthSigner, clock: () => number): AdvertPublisher {
   return new AdvertPublisher({
     pubsub: { publish: async () => ({ recipients: [] }) },
     peerId,
