@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import { registerCapabilities } from "./capabilities.ts";
 import { registerChain } from "./chain.ts";
+import { registerTranscode } from "./transcode.ts";
 
 /**
  * Every subcommand lives in its own file under cli/ and exports a `register*` function;
@@ -7,4 +9,6 @@ import { registerChain } from "./chain.ts";
  */
 export function registerCommands(program: Command): void {
   registerChain(program);
+  registerTranscode(program);
+  registerCapabilities(program);
 }

@@ -17,6 +17,7 @@ export type {
   TranscodeResult,
   VideoCodec,
 } from "./interface.ts";
+export { type LocalTranscodeOptions, type LocalTranscodeSummary, transcodeFile } from "./local.ts";
 export { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 export { defaultMediaOptions, type MediaOptions, resolveMediaOptions } from "./options.ts";
 export { measureRendition, probeMedia } from "./probe.ts";

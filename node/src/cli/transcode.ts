@@ -1,0 +1,97 @@
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import { createLogger } from "../log/index.ts";
+import { type LocalTranscodeSummary, loadLadder, transcodeFile } from "../media/index.ts";
+
+import { parseIntegerOption } from "./options.ts";
+
+interface TranscodeFlags {
+  profiles: string;
+  out: string;
+  segment: number;
+  json?: boolean;
+  hardware: boolean;
+}
+
+function formatSummary(s: LocalTranscodeSummary): string {
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
+  const lines = [
+    `Transcoded ${s.input}`,
+    `  source   ${s.source.width}x${s.source.height} ${s.source.codec} ${s.source.fps} fps, ` +
+      `${s.source.durationSeconds.toFixed(2)} s, audio ${s.source.audio ?? "none"}`,
+    `  ffmpeg   ${s.ffmpeg.version} (${s.ffmpeg.source}: ${s.ffmpeg.path})`,
+    `  segments ${s.segments}, ${s.mediaSeconds.toFixed(2)} media s in ${s.wallSeconds.toFixed(2)} s ` +
+      `(${s.realtimeFactor.toFixed(2)}x realtime)`,
+    ...s.renditions.map(
+      (r) =>
+        `  ${r.name.padEnd(8)} ${`${r.width}x${r.height}`.padEnd(10)} ${String(r.frames).padStart(6)} frames ` +
+        `${r.durationSeconds.toFixed(2)} s  ${mb(r.bytes)}  peak ${(r.bandwidth / 1000).toFixed(0)} kb/s  ${r.encoder}`,
+    ),
+    `  master   ${s.master}`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+export function registerTranscode(program: Command): void {
+  program
+    .command("transcode")
+    .summary("transcode a local file into an HLS ladder (an operator's self-test)")
+    .description(
+      "Cut INPUT into keyframe-aligned segments, transcode each into every profile with one\n" +
+        "ffmpeg process, and write HLS (master.m3u8 plus one playlist per rendition) to --out.\n" +
+        "Profiles: preset names (240p, 360p, 480p, 720p, 1080p, with 30 or 60 appended for the\n" +
+        "frame rate, e.g. 720p60), JSON, or a .json file (see docs/transcoding.md).",
+    )
+    .argument("<input>", "a video file (H.264 or HEVC video)")
+    .option("--profiles <list>", "comma-separated presets, JSON, or a .json file", "720p,480p,360p")
+    .requiredOption("--out <dir>", "output directory for the HLS files")
+    .option("--segment <seconds>", "target segment length in seconds", parseIntegerOption(1, 10), 2)
+    .option("--no-hardware", "do not probe or use GPU encoders and decoders")
+    .option("--json", "print the summary as one JSON object on stdout")
+    .action(async (input: string, flags: TranscodeFlags) => {
+      const profiles = await loadLadder(flags.profiles);
+      const logger = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
+      const stop = new AbortController();
+      const onSignal = () => stop.abort(new Error("interrupted"));
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      const bar =
+        process.stderr.isTTY && !flags.json
+          ? new cliProgress.SingleBar(
+              {
+                stream: process.stderr,
+                format:
+                  "transcoding [{bar}] {percentage}% | {value}/{total} media s | {segments} segments",
+                hideCursor: true,
+              },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
+      let barStarted = false;
+      try {
+        const summary = await transcodeFile(input, {
+          profiles,
+          outDir: flags.out,
+          segmentSeconds: flags.segment,
+          detectHardware: flags.hardware,
+          signal: stop.signal,
+          logger,
+          onProgress: ({ segments, mediaSeconds, totalSeconds }) => {
+            if (!bar) return;
+            const total = Math.round(totalSeconds * 10) / 10;
+            if (!barStarted) {
+              bar.start(total, 0, { segments: 0 });
+              barStarted = true;
+            }
+            bar.update(Math.min(total, Math.round(mediaSeconds * 10) / 10), { segments });
+          },
+        });
+        bar?.stop();
+        process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+      } finally {
+        if (barStarted) bar?.stop();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+}
