@@ -1,0 +1,828 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IBondingManager} from "../interfaces/IBondingManager.sol";
+import {IMinter} from "../interfaces/IMinter.sol";
+import {IRoundsManager} from "../interfaces/IRoundsManager.sol";
+import {ITicketBroker} from "../interfaces/ITicketBroker.sol";
+
+/**
+ * @title BondingManager
+ * @notice Orchestrator registration, bonding and delegation, unbonding locks, the active set,
+ * and the sharing of rewards and fees between an orchestrator and its delegators.
+ *
+ * Earnings: each orchestrator's pool issues shares to its delegators (the orchestrator's own
+ * self-bond included). Rewards for delegators raise the pool's stake without issuing shares,
+ * so every share's stake compounds at once; fees for delegators raise a cumulative
+ * fees-per-share factor. A delegator's stake is `shares * totalStake / totalShares` and its
+ * unclaimed fees `shares * (feePerShare - checkpoint)`: claiming costs O(1) whatever the
+ * number of rounds, and reward() and fee crediting cost O(1) whatever the number of
+ * delegators. Earnings are shared by the stake present when they arrive.
+ *
+ * Active set: up to `maxActiveSetSize` orchestrators with the most stake at the time they
+ * entered; entries and exits take effect the next round. Per-orchestrator and total active
+ * stake are checkpointed at the first change in each round, so the values "at the start of
+ * the current round" need no per-round writes by a keeper. An orchestrator left out of a full
+ * set enters when its stake changes (or it calls setOrchestratorParams) while it exceeds the
+ * smallest member's stake; that scan is bounded by MAX_ACTIVE_SET_SIZE.
+ */
+contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice Upper bound of the active set size (bounds the eviction scan's gas).
+    uint256 public constant MAX_ACTIVE_SET_SIZE = 100;
+    uint256 private constant _PPM = 1_000_000;
+    uint256 private constant _FEE_PRECISION = 1e27;
+    uint32 private constant _NEVER = type(uint32).max;
+
+    struct Orchestrator {
+        // slot 0
+        bool registered;
+        uint24 rewardCut;
+        uint24 feeShare;
+        uint16 poolIndex; // 1-based position in `_pool`; 0 when not in next round's set
+        uint32 lastRewardRoundPlusOne; // 0 = never
+        uint32 activationRound;
+        uint32 deactivationRound;
+        uint32 lastStakeUpdateRound;
+        // slot 1
+        uint128 totalStake;
+        uint128 totalShares;
+        // slot 2
+        uint128 stakeAtRoundStart; // valid when lastStakeUpdateRound is the current round
+        uint128 cutFees; // the orchestrator's own fee cut, moved to its delegator record on settle
+        // slot 3
+        uint256 feePerShare; // scaled by _FEE_PRECISION
+    }
+
+    struct Delegator {
+        // slot 0
+        address delegate;
+        uint96 shares;
+        // slot 1
+        uint128 fees;
+        uint64 nextUnbondingLockId;
+        // slot 2
+        uint256 feeCheckpoint;
+    }
+
+    struct UnbondingLock {
+        uint128 amount;
+        uint64 withdrawRound;
+    }
+
+    /// @dev Next round's active-set totals and, checkpointed at the first change of a round,
+    /// the values at that round's start. One slot.
+    struct ActiveTotals {
+        uint104 nextStake;
+        uint104 roundStartStake;
+        uint8 nextCount;
+        uint8 roundStartCount;
+        uint32 lastUpdateRound;
+    }
+
+    /// @notice An orchestrator's state as the views report it.
+    struct OrchestratorInfo {
+        bool registered;
+        uint256 rewardCut;
+        uint256 feeShare;
+        uint256 totalStake;
+        uint256 totalShares;
+        uint256 activationRound;
+        uint256 deactivationRound;
+        /// type(uint256).max when reward() was never called.
+        uint256 lastRewardRound;
+        bool active;
+        bool inNextActiveSet;
+    }
+
+    /// @notice A delegator's state with pending earnings included.
+    struct DelegatorInfo {
+        address delegate;
+        uint256 shares;
+        uint256 stake;
+        uint256 fees;
+        uint256 nextUnbondingLockId;
+    }
+
+    IERC20 private immutable _token;
+    IRoundsManager private immutable _roundsManager;
+    IMinter private _minter;
+    ITicketBroker private _ticketBroker;
+    uint64 private _unbondingPeriod;
+    uint16 private _maxActiveSetSize;
+    ActiveTotals private _totals;
+    address[] private _pool;
+    mapping(address => Orchestrator) private _orchestrators;
+    mapping(address => Delegator) private _delegators;
+    mapping(address => mapping(uint256 => UnbondingLock)) private _unbondingLocks;
+
+    /// @notice The Minter and TicketBroker were wired in.
+    event Wired(address minter, address ticketBroker);
+    /// @notice The unbonding period changed.
+    event UnbondingPeriodUpdated(uint256 unbondingPeriod);
+    /// @notice The maximum active set size changed.
+    event MaxActiveSetSizeUpdated(uint256 maxActiveSetSize);
+    /// @notice `orchestrator` registered or changed its reward cut and fee share (ppm).
+    event OrchestratorUpdated(address indexed orchestrator, uint256 rewardCut, uint256 feeShare);
+    /// @notice `orchestrator` enters the active set from `round`.
+    event OrchestratorActivated(address indexed orchestrator, uint256 round);
+    /// @notice `orchestrator` leaves the active set from `round`.
+    event OrchestratorDeactivated(address indexed orchestrator, uint256 round);
+    /// @notice `delegator` bonded `amount` new tokens to `orchestrator` (moving its stake from
+    /// `previousOrchestrator` when that differs); `stake` is its stake afterwards.
+    event Bonded(
+        address indexed delegator,
+        address indexed orchestrator,
+        address previousOrchestrator,
+        uint256 amount,
+        uint256 stake
+    );
+    /// @notice `delegator` unbonded `amount` into lock `lockId`, withdrawable from `withdrawRound`.
+    event Unbonded(
+        address indexed delegator,
+        address indexed orchestrator,
+        uint256 indexed lockId,
+        uint256 amount,
+        uint256 withdrawRound
+    );
+    /// @notice `delegator` bonded lock `lockId`'s `amount` back to `orchestrator`.
+    event Rebonded(address indexed delegator, address indexed orchestrator, uint256 indexed lockId, uint256 amount);
+    /// @notice `delegator` withdrew lock `lockId`'s `amount`.
+    event StakeWithdrawn(address indexed delegator, uint256 indexed lockId, uint256 amount);
+    /// @notice `delegator` withdrew `amount` of its fees to `recipient`.
+    event FeesWithdrawn(address indexed delegator, address indexed recipient, uint256 amount);
+    /// @notice `delegator`'s pending fees were settled; `fees` is its withdrawable total.
+    event EarningsClaimed(address indexed delegator, uint256 fees);
+    /// @notice `orchestrator` called reward() in `round`: `amount` minted, `orchestratorCut` of it its own.
+    event Rewarded(address indexed orchestrator, uint256 indexed round, uint256 amount, uint256 orchestratorCut);
+    /// @notice `fees` were credited to `orchestrator`'s pool, `delegatorsShare` of them for its delegators.
+    event FeesCredited(address indexed orchestrator, uint256 fees, uint256 delegatorsShare);
+
+    /// @notice A zero address was given where a contract or recipient is needed.
+    error BondingManagerInvalidAddress();
+    /// @notice Minter and TicketBroker were already wired.
+    error BondingManagerAlreadyWired();
+    /// @notice Minter and TicketBroker are not wired yet.
+    error BondingManagerNotWired();
+    /// @notice `caller` is not the TicketBroker.
+    error BondingManagerUnauthorizedCaller(address caller);
+    /// @notice A parts-per-million value above 1,000,000.
+    error BondingManagerInvalidFraction(uint256 value);
+    /// @notice The unbonding period must be between 1 and 2^32 rounds.
+    error BondingManagerInvalidUnbondingPeriod(uint256 unbondingPeriod);
+    /// @notice The active set size must be between max(1, current members) and MAX_ACTIVE_SET_SIZE.
+    error BondingManagerInvalidActiveSetSize(uint256 size, uint256 currentMembers);
+    /// @notice `account` is not a registered orchestrator.
+    error BondingManagerNotOrchestrator(address account);
+    /// @notice A registered orchestrator must stay bonded to itself.
+    error BondingManagerOrchestratorCannotDelegate(address orchestrator, address to);
+    /// @notice `account` has stake delegated to `delegate` and cannot register until it moves or unbonds it.
+    error BondingManagerDelegatedElsewhere(address account, address delegate);
+    /// @notice An amount of zero was given where a positive amount is required.
+    error BondingManagerZeroAmount();
+    /// @notice `amount` is too small to buy a single share of the pool.
+    error BondingManagerAmountTooSmall(uint256 amount);
+    /// @notice `delegator` has no bonded stake.
+    error BondingManagerNotBonded(address delegator);
+    /// @notice Unbonding `requested` exceeds the bonded stake `available`.
+    error BondingManagerInsufficientStake(uint256 requested, uint256 available);
+    /// @notice `delegator` has no unbonding lock `lockId`.
+    error BondingManagerUnknownUnbondingLock(address delegator, uint256 lockId);
+    /// @notice Lock `lockId` is withdrawable from `withdrawRound`; it is `currentRound`.
+    error BondingManagerUnbondingLockNotWithdrawable(uint256 lockId, uint256 withdrawRound, uint256 currentRound);
+    /// @notice Withdrawing `requested` fees exceeds the `available` fees.
+    error BondingManagerInsufficientFees(uint256 requested, uint256 available);
+    /// @notice `orchestrator` is not in `round`'s active set.
+    error BondingManagerOrchestratorNotActive(address orchestrator, uint256 round);
+    /// @notice `orchestrator` already called reward() in `round`.
+    error BondingManagerRewardAlreadyCalled(address orchestrator, uint256 round);
+
+    /**
+     * @param unbondingPeriod_ Rounds between unbond() and the earliest withdrawStake().
+     * @param maxActiveSetSize_ Orchestrators in the active set, 1..MAX_ACTIVE_SET_SIZE.
+     */
+    constructor(
+        address initialOwner,
+        IERC20 token_,
+        IRoundsManager roundsManager_,
+        uint256 unbondingPeriod_,
+        uint256 maxActiveSetSize_
+    ) Ownable(initialOwner) {
+        if (address(token_) == address(0) || address(roundsManager_) == address(0)) {
+            revert BondingManagerInvalidAddress();
+        }
+        _token = token_;
+        _roundsManager = roundsManager_;
+        _setUnbondingPeriod(unbondingPeriod_);
+        _setMaxActiveSetSize(maxActiveSetSize_);
+    }
+
+    // ---------------------------------------------------------------- owner
+
+    /**
+     * @notice Wires in the Minter and the TicketBroker, once (they are deployed after this contract).
+     * Requirements:
+     * - the caller is the owner;
+     * - not wired before; neither address is zero.
+     */
+    function setWiring(IMinter minter_, ITicketBroker ticketBroker_) external onlyOwner {
+        if (address(_minter) != address(0)) revert BondingManagerAlreadyWired();
+        if (address(minter_) == address(0) || address(ticketBroker_) == address(0)) {
+            revert BondingManagerInvalidAddress();
+        }
+        _minter = minter_;
+        _ticketBroker = ticketBroker_;
+        emit Wired(address(minter_), address(ticketBroker_));
+    }
+
+    /**
+     * @notice Sets the unbonding period in rounds; applies to locks created afterwards.
+     * Requirements:
+     * - the caller is the owner; `period` is between 1 and 2^32.
+     */
+    function setUnbondingPeriod(uint256 period) external onlyOwner {
+        _setUnbondingPeriod(period);
+    }
+
+    /**
+     * @notice Sets the maximum active set size.
+     * Requirements:
+     * - the caller is the owner;
+     * - `size` is at least 1 and the current number of members, at most MAX_ACTIVE_SET_SIZE.
+     */
+    function setMaxActiveSetSize(uint256 size) external onlyOwner {
+        _setMaxActiveSetSize(size);
+    }
+
+    // ---------------------------------------------------------------- orchestrators
+
+    /**
+     * @notice Registers the caller as an orchestrator, or updates its parameters.
+     * @param rewardCut Share of each reward the orchestrator keeps, in ppm.
+     * @param feeShare Share of each fee that goes to the delegators (itself included), in ppm.
+     * Requirements:
+     * - both values are at most 1,000,000;
+     * - the caller has no stake delegated to another orchestrator.
+     */
+    function setOrchestratorParams(uint256 rewardCut, uint256 feeShare) external {
+        if (rewardCut > _PPM) revert BondingManagerInvalidFraction(rewardCut);
+        if (feeShare > _PPM) revert BondingManagerInvalidFraction(feeShare);
+        Delegator storage d = _delegators[msg.sender];
+        address delegate = d.delegate;
+        if (delegate != msg.sender) {
+            if (delegate != address(0) && d.shares != 0) revert BondingManagerDelegatedElsewhere(msg.sender, delegate);
+            d.delegate = msg.sender;
+        }
+        Orchestrator storage o = _orchestrators[msg.sender];
+        o.registered = true;
+        // Both values are <= _PPM < 2^24, checked above.
+        o.rewardCut = uint24(rewardCut);
+        o.feeShare = uint24(feeShare);
+        emit OrchestratorUpdated(msg.sender, rewardCut, feeShare);
+        uint256 stake = o.totalStake;
+        if (o.poolIndex == 0 && stake != 0) _tryJoinPool(msg.sender, o, stake, _currentRound());
+    }
+
+    /**
+     * @notice Mints the caller's share of the current round's inflation (its stake at the
+     * round's start over the total active stake) and shares it with its delegators. Initializes
+     * the round when needed.
+     * Requirements:
+     * - the contract is wired;
+     * - the caller is in the current round's active set;
+     * - the caller has not called reward() in this round.
+     */
+    function reward() external nonReentrant {
+        IMinter minter_ = _minter;
+        if (address(minter_) == address(0)) revert BondingManagerNotWired();
+        uint256 round = _roundsManager.initializeRound();
+        Orchestrator storage o = _orchestrators[msg.sender];
+        if (!_isActive(o, round)) revert BondingManagerOrchestratorNotActive(msg.sender, round);
+        if (o.lastRewardRoundPlusOne == round + 1) revert BondingManagerRewardAlreadyCalled(msg.sender, round);
+        o.lastRewardRoundPlusOne = (round + 1).toUint32();
+        (uint256 activeStake,) = _totalsAt(round);
+        uint256 minted = minter_.mintReward(round, _stakeAtRoundStart(o, round), activeStake);
+        uint256 cut;
+        if (minted != 0) cut = _distributeReward(msg.sender, o, minted, round);
+        emit Rewarded(msg.sender, round, minted, cut);
+    }
+
+    /**
+     * @inheritdoc IBondingManager
+     * @dev `feeShare` of the fees goes to the pool's shares through the fees-per-share factor,
+     * the rest (all of it when the pool has no shares) to the orchestrator's cut. Requirements:
+     * - the caller is the TicketBroker.
+     */
+    function updateOrchestratorWithFees(address orchestrator, uint256 fees) external returns (bool credited) {
+        if (msg.sender != address(_ticketBroker)) revert BondingManagerUnauthorizedCaller(msg.sender);
+        Orchestrator storage o = _orchestrators[orchestrator];
+        if (!o.registered) return false;
+        uint256 shares = o.totalShares;
+        uint256 toDelegators = shares == 0 ? 0 : (fees * o.feeShare) / _PPM;
+        if (toDelegators != 0) o.feePerShare += (toDelegators * _FEE_PRECISION) / shares;
+        // toDelegators <= fees because feeShare <= _PPM.
+        o.cutFees = (o.cutFees + fees - toDelegators).toUint128();
+        emit FeesCredited(orchestrator, fees, toDelegators);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- delegators
+
+    /**
+     * @notice Bonds `amount` tokens (transferred from the caller) to orchestrator `to`. When the
+     * caller is bonded to another orchestrator, its whole stake moves to `to` as well.
+     * Requirements:
+     * - `to` is a registered orchestrator;
+     * - a registered orchestrator can only bond to itself;
+     * - `amount` is positive unless the call moves existing stake;
+     * - the caller approved `amount` to this contract.
+     */
+    function bond(uint256 amount, address to) external nonReentrant {
+        Orchestrator storage target = _orchestrators[to];
+        if (!target.registered) revert BondingManagerNotOrchestrator(to);
+        if (to != msg.sender && _orchestrators[msg.sender].registered) {
+            revert BondingManagerOrchestratorCannotDelegate(msg.sender, to);
+        }
+        Delegator storage d = _delegators[msg.sender];
+        address previous = d.delegate;
+        uint256 round = _currentRound();
+        uint256 moved;
+        if (previous != to && d.shares != 0) {
+            moved = _removeAllStake(msg.sender, d, previous, round);
+        } else if (amount == 0) {
+            revert BondingManagerZeroAmount();
+        }
+        d.delegate = to;
+        uint256 stake = _addStake(msg.sender, d, to, target, amount + moved, round);
+        emit Bonded(msg.sender, to, previous, amount, stake);
+        if (amount != 0) _token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /**
+     * @notice Unbonds `amount` of the caller's stake into a new unbonding lock, withdrawable
+     * after the unbonding period.
+     * Requirements:
+     * - the caller is bonded; `amount` is positive and at most its stake.
+     */
+    function unbond(uint256 amount) external {
+        Delegator storage d = _delegators[msg.sender];
+        if (d.shares == 0) revert BondingManagerNotBonded(msg.sender);
+        if (amount == 0) revert BondingManagerZeroAmount();
+        address orchestrator = d.delegate;
+        uint256 round = _currentRound();
+        _removeStake(msg.sender, d, orchestrator, amount, round);
+        uint256 lockId = d.nextUnbondingLockId;
+        d.nextUnbondingLockId = uint64(lockId + 1);
+        uint256 withdrawRound = round + _unbondingPeriod;
+        _unbondingLocks[msg.sender][lockId] =
+            UnbondingLock({amount: uint128(amount), withdrawRound: withdrawRound.toUint64()});
+        emit Unbonded(msg.sender, orchestrator, lockId, amount, withdrawRound);
+    }
+
+    /**
+     * @notice Bonds an unbonding lock's tokens back to the caller's current orchestrator.
+     * Requirements:
+     * - the caller has unbonding lock `lockId`.
+     */
+    function rebond(uint256 lockId) external {
+        UnbondingLock memory lock = _unbondingLocks[msg.sender][lockId];
+        if (lock.amount == 0) revert BondingManagerUnknownUnbondingLock(msg.sender, lockId);
+        Delegator storage d = _delegators[msg.sender];
+        address orchestrator = d.delegate;
+        delete _unbondingLocks[msg.sender][lockId];
+        _addStake(msg.sender, d, orchestrator, _orchestrators[orchestrator], lock.amount, _currentRound());
+        emit Rebonded(msg.sender, orchestrator, lockId, lock.amount);
+    }
+
+    /**
+     * @notice Withdraws an unbonding lock's tokens to the caller.
+     * Requirements:
+     * - the caller has unbonding lock `lockId`, and its withdraw round has come.
+     */
+    function withdrawStake(uint256 lockId) external nonReentrant {
+        UnbondingLock memory lock = _unbondingLocks[msg.sender][lockId];
+        if (lock.amount == 0) revert BondingManagerUnknownUnbondingLock(msg.sender, lockId);
+        uint256 round = _currentRound();
+        if (round < lock.withdrawRound) {
+            revert BondingManagerUnbondingLockNotWithdrawable(lockId, lock.withdrawRound, round);
+        }
+        delete _unbondingLocks[msg.sender][lockId];
+        emit StakeWithdrawn(msg.sender, lockId, lock.amount);
+        _token.safeTransfer(msg.sender, lock.amount);
+    }
+
+    /**
+     * @notice Settles the caller's pending fees into its withdrawable fee balance. (Reward
+     * stake needs no claim: it compounds into the caller's shares as it is minted.)
+     * Requirements:
+     * - the caller has a delegate (is or was bonded, or is an orchestrator).
+     */
+    function claimEarnings() external {
+        Delegator storage d = _delegators[msg.sender];
+        address orchestrator = d.delegate;
+        if (orchestrator == address(0)) revert BondingManagerNotBonded(msg.sender);
+        _settleFees(msg.sender, d, orchestrator, _orchestrators[orchestrator]);
+        emit EarningsClaimed(msg.sender, d.fees);
+    }
+
+    /**
+     * @notice Withdraws `amount` of the caller's fees (pending ones included) to `recipient`.
+     * Requirements:
+     * - `recipient` is not the zero address; `amount` is positive and at most the caller's fees.
+     */
+    function withdrawFees(address recipient, uint256 amount) external nonReentrant {
+        if (recipient == address(0)) revert BondingManagerInvalidAddress();
+        if (amount == 0) revert BondingManagerZeroAmount();
+        Delegator storage d = _delegators[msg.sender];
+        address orchestrator = d.delegate;
+        if (orchestrator != address(0)) _settleFees(msg.sender, d, orchestrator, _orchestrators[orchestrator]);
+        uint256 fees = d.fees;
+        if (amount > fees) revert BondingManagerInsufficientFees(amount, fees);
+        d.fees = uint128(fees - amount);
+        emit FeesWithdrawn(msg.sender, recipient, amount);
+        _ticketBroker.transferFees(recipient, amount);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The staking token.
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @notice The round clock.
+    function roundsManager() external view returns (address) {
+        return address(_roundsManager);
+    }
+
+    /// @notice The Minter (zero before wiring).
+    function minter() external view returns (address) {
+        return address(_minter);
+    }
+
+    /// @notice The TicketBroker (zero before wiring).
+    function ticketBroker() external view returns (address) {
+        return address(_ticketBroker);
+    }
+
+    /// @notice Rounds between unbond() and the earliest withdrawStake().
+    function unbondingPeriod() external view returns (uint256) {
+        return _unbondingPeriod;
+    }
+
+    /// @notice The maximum number of orchestrators in the active set.
+    function maxActiveSetSize() external view returns (uint256) {
+        return _maxActiveSetSize;
+    }
+
+    /// @inheritdoc IBondingManager
+    function isRegisteredOrchestrator(address account) external view returns (bool) {
+        return _orchestrators[account].registered;
+    }
+
+    /// @notice Whether `orchestrator` is in the current round's active set.
+    function isActiveOrchestrator(address orchestrator) external view returns (bool) {
+        return _isActive(_orchestrators[orchestrator], _currentRound());
+    }
+
+    /// @inheritdoc IBondingManager
+    function activeStatus(address orchestrator) external view returns (bool active, uint256 activeCount) {
+        uint256 round = _currentRound();
+        (, activeCount) = _totalsAt(round);
+        active = _isActive(_orchestrators[orchestrator], round);
+    }
+
+    /// @notice All stake bonded to `orchestrator` now (its own and its delegators').
+    function orchestratorTotalStake(address orchestrator) external view returns (uint256) {
+        return _orchestrators[orchestrator].totalStake;
+    }
+
+    /// @notice `orchestrator`'s registration, parameters, stake and activity.
+    function getOrchestrator(address orchestrator) external view returns (OrchestratorInfo memory info) {
+        Orchestrator storage o = _orchestrators[orchestrator];
+        uint256 rewarded = o.lastRewardRoundPlusOne;
+        info = OrchestratorInfo({
+            registered: o.registered,
+            rewardCut: o.rewardCut,
+            feeShare: o.feeShare,
+            totalStake: o.totalStake,
+            totalShares: o.totalShares,
+            activationRound: o.activationRound,
+            deactivationRound: o.deactivationRound,
+            lastRewardRound: rewarded == 0 ? type(uint256).max : rewarded - 1,
+            active: _isActive(o, _currentRound()),
+            inNextActiveSet: o.poolIndex != 0
+        });
+    }
+
+    /// @notice Total stake of the current round's active set, as it was at the round's start.
+    function totalActiveStake() external view returns (uint256 stake) {
+        (stake,) = _totalsAt(_currentRound());
+    }
+
+    /// @notice Number of orchestrators in the current round's active set.
+    function activeOrchestratorCount() external view returns (uint256 count) {
+        (, count) = _totalsAt(_currentRound());
+    }
+
+    /// @notice Total stake of next round's active set as it stands now.
+    function nextRoundTotalActiveStake() external view returns (uint256) {
+        return _totals.nextStake;
+    }
+
+    /// @notice Next round's active set as it stands now (at most MAX_ACTIVE_SET_SIZE addresses).
+    /// The current round's set is these plus any evicted this round; check isActiveOrchestrator.
+    function nextActiveSet() external view returns (address[] memory) {
+        return _pool;
+    }
+
+    /// @notice `delegator`'s stake, pending reward compounding included.
+    function pendingStake(address delegator) external view returns (uint256) {
+        Delegator storage d = _delegators[delegator];
+        Orchestrator storage o = _orchestrators[d.delegate];
+        return _stakeOf(d.shares, o.totalStake, o.totalShares);
+    }
+
+    /// @notice `delegator`'s withdrawable fees, pending ones included.
+    function pendingFees(address delegator) public view returns (uint256 fees) {
+        Delegator storage d = _delegators[delegator];
+        fees = d.fees;
+        address orchestrator = d.delegate;
+        if (orchestrator == address(0)) return fees;
+        Orchestrator storage o = _orchestrators[orchestrator];
+        uint256 shares = d.shares;
+        if (shares != 0) fees += (shares * (o.feePerShare - d.feeCheckpoint)) / _FEE_PRECISION;
+        if (orchestrator == delegator) fees += o.cutFees;
+    }
+
+    /// @notice `delegator`'s delegate, shares, stake, fees (pending included) and next lock id.
+    function delegatorInfo(address delegator) external view returns (DelegatorInfo memory info) {
+        Delegator storage d = _delegators[delegator];
+        Orchestrator storage o = _orchestrators[d.delegate];
+        info = DelegatorInfo({
+            delegate: d.delegate,
+            shares: d.shares,
+            stake: _stakeOf(d.shares, o.totalStake, o.totalShares),
+            fees: pendingFees(delegator),
+            nextUnbondingLockId: d.nextUnbondingLockId
+        });
+    }
+
+    /// @notice Unbonding lock `lockId` of `delegator` (zero amount when absent).
+    function unbondingLock(address delegator, uint256 lockId)
+        external
+        view
+        returns (uint256 amount, uint256 withdrawRound)
+    {
+        UnbondingLock memory lock = _unbondingLocks[delegator][lockId];
+        return (lock.amount, lock.withdrawRound);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _currentRound() private view returns (uint256) {
+        return _roundsManager.currentRound();
+    }
+
+    function _isActive(Orchestrator storage o, uint256 round) private view returns (bool) {
+        return o.activationRound <= round && round < o.deactivationRound;
+    }
+
+    function _stakeAtRoundStart(Orchestrator storage o, uint256 round) private view returns (uint256) {
+        return o.lastStakeUpdateRound == round ? o.stakeAtRoundStart : o.totalStake;
+    }
+
+    function _totalsAt(uint256 round) private view returns (uint256 stake, uint256 count) {
+        ActiveTotals memory t = _totals;
+        if (t.lastUpdateRound == round) return (t.roundStartStake, t.roundStartCount);
+        return (t.nextStake, t.nextCount);
+    }
+
+    /// @dev The last shareholder gets the pool's rounding dust, so an empty pool holds no stake.
+    function _stakeOf(uint256 shares, uint256 totalStake, uint256 totalShares) private pure returns (uint256) {
+        if (shares == 0) return 0;
+        if (shares == totalShares) return totalStake;
+        return (shares * totalStake) / totalShares;
+    }
+
+    /// @dev Moves `delegator`'s pending fees into its balance. Must run before its shares change.
+    function _settleFees(address delegator, Delegator storage d, address orchestrator, Orchestrator storage o)
+        private
+    {
+        uint256 acc = o.feePerShare;
+        uint256 checkpoint = d.feeCheckpoint;
+        uint256 add;
+        if (acc != checkpoint) {
+            // With shares, the checkpoint comes from this same pool, whose factor only grows.
+            uint256 shares = d.shares;
+            if (shares != 0) add = (shares * (acc - checkpoint)) / _FEE_PRECISION;
+            d.feeCheckpoint = acc;
+        }
+        if (delegator == orchestrator) {
+            uint256 cut = o.cutFees;
+            if (cut != 0) {
+                add += cut;
+                o.cutFees = 0;
+            }
+        }
+        if (add != 0) d.fees = (d.fees + add).toUint128();
+    }
+
+    function _addStake(
+        address delegator,
+        Delegator storage d,
+        address orchestrator,
+        Orchestrator storage o,
+        uint256 amount,
+        uint256 round
+    ) private returns (uint256 delegatorStake) {
+        _settleFees(delegator, d, orchestrator, o);
+        uint256 totalStake = o.totalStake;
+        uint256 totalShares = o.totalShares;
+        uint256 newShares = totalShares == 0 ? amount : (amount * totalShares) / totalStake;
+        if (newShares == 0) revert BondingManagerAmountTooSmall(amount);
+        uint256 shares = d.shares + newShares;
+        d.shares = shares.toUint96();
+        uint256 newTotalStake = totalStake + amount;
+        totalShares += newShares;
+        o.totalStake = newTotalStake.toUint128();
+        o.totalShares = totalShares.toUint128();
+        _onStakeChanged(orchestrator, o, totalStake, newTotalStake, round);
+        return _stakeOf(shares, newTotalStake, totalShares);
+    }
+
+    function _removeStake(address delegator, Delegator storage d, address orchestrator, uint256 amount, uint256 round)
+        private
+    {
+        Orchestrator storage o = _orchestrators[orchestrator];
+        _settleFees(delegator, d, orchestrator, o);
+        uint256 shares = d.shares;
+        uint256 totalStake = o.totalStake;
+        uint256 totalShares = o.totalShares;
+        uint256 stake = _stakeOf(shares, totalStake, totalShares);
+        if (amount > stake) revert BondingManagerInsufficientStake(amount, stake);
+        // Rounding the burn up keeps the remaining shares' value; the burn never exceeds
+        // `shares` because `stake <= shares * totalStake / totalShares`.
+        uint256 burn = amount == stake ? shares : Math.mulDiv(amount, totalShares, totalStake, Math.Rounding.Ceil);
+        d.shares = uint96(shares - burn);
+        o.totalShares = uint128(totalShares - burn);
+        o.totalStake = uint128(totalStake - amount);
+        _onStakeChanged(orchestrator, o, totalStake, totalStake - amount, round);
+    }
+
+    function _removeAllStake(address delegator, Delegator storage d, address orchestrator, uint256 round)
+        private
+        returns (uint256 stake)
+    {
+        Orchestrator storage o = _orchestrators[orchestrator];
+        _settleFees(delegator, d, orchestrator, o);
+        uint256 shares = d.shares;
+        uint256 totalStake = o.totalStake;
+        uint256 totalShares = o.totalShares;
+        stake = _stakeOf(shares, totalStake, totalShares);
+        d.shares = 0;
+        // shares <= totalShares and stake <= totalStake (see _stakeOf).
+        o.totalShares = uint128(totalShares - shares);
+        o.totalStake = uint128(totalStake - stake);
+        _onStakeChanged(orchestrator, o, totalStake, totalStake - stake, round);
+    }
+
+    /// @return cut The orchestrator's cut (all of `minted` when its pool has no shares).
+    function _distributeReward(address orchestrator, Orchestrator storage o, uint256 minted, uint256 round)
+        private
+        returns (uint256 cut)
+    {
+        uint256 totalStake = o.totalStake;
+        uint256 totalShares = o.totalShares;
+        cut = totalShares == 0 ? minted : (minted * o.rewardCut) / _PPM;
+        // The delegators' part raises the stake of every existing share alike.
+        uint256 stakeAfterDelegators = totalStake + (minted - cut);
+        if (cut != 0) {
+            Delegator storage d = _delegators[orchestrator];
+            _settleFees(orchestrator, d, orchestrator, o);
+            uint256 newShares = totalShares == 0 ? cut : (cut * totalShares) / stakeAfterDelegators;
+            d.shares = (d.shares + newShares).toUint96();
+            o.totalShares = (totalShares + newShares).toUint128();
+        }
+        uint256 newTotalStake = stakeAfterDelegators + cut;
+        o.totalStake = newTotalStake.toUint128();
+        _onStakeChanged(orchestrator, o, totalStake, newTotalStake, round);
+    }
+
+    /// @dev Checkpoints the round-start stake, then keeps next round's active set in step.
+    function _onStakeChanged(
+        address orchestrator,
+        Orchestrator storage o,
+        uint256 oldStake,
+        uint256 newStake,
+        uint256 round
+    ) private {
+        if (o.lastStakeUpdateRound != round) {
+            o.stakeAtRoundStart = uint128(oldStake);
+            o.lastStakeUpdateRound = round.toUint32();
+        }
+        uint256 index = o.poolIndex;
+        if (index != 0) {
+            if (newStake == 0) {
+                _removeFromPool(orchestrator, o, index, round);
+                _updateTotals(round, 0, oldStake, false, true);
+            } else {
+                _updateTotals(round, newStake, oldStake, false, false);
+            }
+        } else if (newStake != 0 && o.registered) {
+            _tryJoinPool(orchestrator, o, newStake, round);
+        }
+    }
+
+    function _tryJoinPool(address orchestrator, Orchestrator storage o, uint256 stake, uint256 round) private {
+        uint256 size = _pool.length;
+        if (size < _maxActiveSetSize) {
+            _pool.push(orchestrator);
+            // size < _maxActiveSetSize <= 100, so it fits in 16 bits.
+            o.poolIndex = uint16(size + 1);
+            _activate(orchestrator, o, round);
+            _updateTotals(round, stake, 0, true, false);
+            return;
+        }
+        uint256 minIndex;
+        uint256 minStake = type(uint256).max;
+        for (uint256 i = 0; i < size; ++i) {
+            uint256 memberStake = _orchestrators[_pool[i]].totalStake;
+            if (memberStake < minStake) {
+                minStake = memberStake;
+                minIndex = i;
+            }
+        }
+        if (stake <= minStake) return;
+        address evicted = _pool[minIndex];
+        Orchestrator storage e = _orchestrators[evicted];
+        e.poolIndex = 0;
+        e.deactivationRound = (round + 1).toUint32();
+        emit OrchestratorDeactivated(evicted, round + 1);
+        _pool[minIndex] = orchestrator;
+        o.poolIndex = uint16(minIndex + 1);
+        _activate(orchestrator, o, round);
+        _updateTotals(round, stake, minStake, false, false);
+    }
+
+    function _removeFromPool(address orchestrator, Orchestrator storage o, uint256 index, uint256 round) private {
+        uint256 last = _pool.length;
+        if (index != last) {
+            address moved = _pool[last - 1];
+            _pool[index - 1] = moved;
+            _orchestrators[moved].poolIndex = uint16(index);
+        }
+        _pool.pop();
+        o.poolIndex = 0;
+        o.deactivationRound = (round + 1).toUint32();
+        emit OrchestratorDeactivated(orchestrator, round + 1);
+    }
+
+    function _activate(address orchestrator, Orchestrator storage o, uint256 round) private {
+        uint256 next = round + 1;
+        // Evicted earlier this round but still active in it: cancelling the exit keeps it active.
+        if (!(o.deactivationRound == next && o.activationRound <= round)) o.activationRound = next.toUint32();
+        o.deactivationRound = _NEVER;
+        emit OrchestratorActivated(orchestrator, next);
+    }
+
+    /// @dev Rolls the round-start checkpoint on the first change of a round, then applies the change.
+    function _updateTotals(uint256 round, uint256 addStake, uint256 removeStake, bool addMember, bool removeMember)
+        private
+    {
+        ActiveTotals memory t = _totals;
+        if (t.lastUpdateRound != round) {
+            t.roundStartStake = t.nextStake;
+            t.roundStartCount = t.nextCount;
+            t.lastUpdateRound = round.toUint32();
+        }
+        t.nextStake = (uint256(t.nextStake) + addStake - removeStake).toUint104();
+        if (addMember) ++t.nextCount;
+        if (removeMember) --t.nextCount;
+        _totals = t;
+    }
+
+    function _setUnbondingPeriod(uint256 period) private {
+        if (period == 0 || period > type(uint32).max) revert BondingManagerInvalidUnbondingPeriod(period);
+        _unbondingPeriod = uint64(period);
+        emit UnbondingPeriodUpdated(period);
+    }
+
+    function _setMaxActiveSetSize(uint256 size) private {
+        uint256 members = _pool.length;
+        if (size == 0 || size > MAX_ACTIVE_SET_SIZE || size < members) {
+            revert BondingManagerInvalidActiveSetSize(size, members);
+        }
+        _maxActiveSetSize = uint16(size);
+        emit MaxActiveSetSizeUpdated(size);
+    }
+}
