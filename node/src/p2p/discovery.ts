@@ -1,10 +1,9 @@
-import type { PeerInfo } from "@libp2p/interface";
+import type { AbortOptions, PeerId, PeerInfo } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import type { Logger } from "../log/index.ts";
 import type { AdvertBook } from "./adverts.ts";
 import { P2pError } from "./errors.ts";
-import type { SegmintNode } from "./host.ts";
 import type { RegisteredOrchestrator, RegistryReader } from "./interface.ts";
 import type { SignedAdvert } from "./messages.ts";
 
@@ -23,8 +22,19 @@ export interface Candidate {
   sources: Array<"registry" | "advert">;
 }
 
+/** The slice of a libp2p node discovery uses (a SegmintNode satisfies it). */
+export interface DiscoveryNode {
+  readonly peerId: PeerId;
+  dial(target: PeerId | Multiaddr, options?: AbortOptions): Promise<unknown>;
+  addEventListener(type: "peer:discovery", listener: (event: CustomEvent<PeerInfo>) => void): void;
+  removeEventListener(
+    type: "peer:discovery",
+    listener: (event: CustomEvent<PeerInfo>) => void,
+  ): void;
+}
+
 export interface DiscoveryInit {
-  node: Pick<SegmintNode, "dial" | "addEventListener" | "removeEventListener" | "peerId">;
+  node: DiscoveryNode;
   registry: Pick<RegistryReader, "listOrchestrators"> | null;
   adverts: AdvertBook | null;
   /** Multiaddrs with /p2p/<peer id> to dial at start (config `bootstrap`). */
