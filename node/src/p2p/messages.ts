@@ -44,7 +44,11 @@ export const TicketParamsSchema = z.object({
 });
 export type TicketParams = z.infer<typeof TicketParamsSchema>;
 
-/** One signed ticket as it travels on the wire (the EIP-712 Ticket struct plus its signature). */
+/**
+ * One signed ticket as it travels on the wire: the EIP-712 Ticket struct, the seed of the
+ * params it was made from (so the orchestrator recomputes recipientRand without keeping
+ * state), and the sender's signature.
+ */
 export const WireTicketSchema = z.object({
   recipient: address,
   sender: address,
@@ -54,6 +58,7 @@ export const WireTicketSchema = z.object({
   recipientRandHash: bytes32,
   creationRound: uint256String,
   creationRoundBlockHash: bytes32,
+  seed: bytes32,
   sig: signature65,
 });
 export type WireTicket = z.infer<typeof WireTicketSchema>;

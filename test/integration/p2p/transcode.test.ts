@@ -64,6 +64,7 @@ const ticket: WireTicket = {
   recipientRandHash: `0x${"ab".repeat(32)}`,
   creationRound: "7",
   creationRoundBlockHash: `0x${"cd".repeat(32)}`,
+  seed: `0x${"ef".repeat(32)}`,
   sig: `0x${"11".repeat(65)}`,
 };
 

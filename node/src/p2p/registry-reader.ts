@@ -1,0 +1,116 @@
+import { peerIdFromString } from "@libp2p/peer-id";
+import { multiaddr } from "@multiformats/multiaddr";
+import { Contract, type ContractRunner, getAddress, ZeroAddress } from "ethers";
+import type { Logger } from "../log/index.ts";
+import type { RegisteredOrchestrator, RegistryReader } from "./interface.ts";
+
+/**
+ * RegistryReader over the deployed contracts (contracts/registry/OrchestratorRegistry.sol for
+ * peer ids and addresses, the BondingManager for who is active). Only the calls used here are
+ * in the ABIs below, so this file does not depend on build artifacts.
+ */
+
+export const REGISTRY_READ_ABI = [
+  "function listed(uint256 offset, uint256 limit) view returns (address[] page)",
+  "function serviceInfo(address orchestrator) view returns (tuple(string peerId, string[] multiaddrs, string metadata, uint256 updatedAtBlock))",
+  "function ownerOfPeerId(string peerId) view returns (address)",
+] as const;
+
+export const BONDING_ACTIVE_ABI = [
+  "function activeStatus(address orchestrator) view returns (bool active, uint256 activeCount)",
+] as const;
+
+/** The registry calls we make; an ethers Contract built with REGISTRY_READ_ABI provides them. */
+export interface RegistryContract {
+  listed(offset: bigint, limit: bigint): Promise<readonly string[]>;
+  serviceInfo(orchestrator: string): Promise<{ peerId: string; multiaddrs: readonly string[] }>;
+  ownerOfPeerId(peerId: string): Promise<string>;
+}
+
+export interface BondingContract {
+  activeStatus(orchestrator: string): Promise<readonly [boolean, bigint] | { 0: boolean }>;
+}
+
+/**
+ * Page size for `listed(offset, limit)`: each entry costs one serviceInfo and one activeStatus
+ * call afterwards, so pages of 100 keep each burst of eth_calls modest for public RPC limits.
+ */
+const PAGE = 100n;
+
+export class ChainRegistryReader implements RegistryReader {
+  constructor(
+    private readonly registry: RegistryContract,
+    private readonly bonding: BondingContract,
+    private readonly log: Logger,
+  ) {}
+
+  /** Builds the reader from deployed addresses and an ethers provider (or signer). */
+  static connect(
+    runner: ContractRunner,
+    addresses: { orchestratorRegistry: string; bondingManager: string },
+    log: Logger,
+  ): ChainRegistryReader {
+    const registry = new Contract(addresses.orchestratorRegistry, REGISTRY_READ_ABI, runner);
+    const bonding = new Contract(addresses.bondingManager, BONDING_ACTIVE_ABI, runner);
+    return new ChainRegistryReader(
+      {
+        listed: (offset, limit) => registry.getFunction("listed").staticCall(offset, limit),
+        serviceInfo: (orchestrator) => registry.getFunction("serviceInfo").staticCall(orchestrator),
+        ownerOfPeerId: (peerId) => registry.getFunction("ownerOfPeerId").staticCall(peerId),
+      },
+      {
+        activeStatus: (orchestrator) =>
+          bonding.getFunction("activeStatus").staticCall(orchestrator),
+      },
+      log,
+    );
+  }
+
+  async listOrchestrators(): Promise<RegisteredOrchestrator[]> {
+    const out: RegisteredOrchestrator[] = [];
+    for (let offset = 0n; ; offset += PAGE) {
+      const page = await this.registry.listed(offset, PAGE);
+      const entries = await Promise.all(page.map((address) => this.entry(address)));
+      for (const entry of entries) if (entry !== null) out.push(entry);
+      if (BigInt(page.length) < PAGE) return out;
+    }
+  }
+
+  /** A listed orchestrator if it is active and its peer id parses; null otherwise. */
+  private async entry(address: string): Promise<RegisteredOrchestrator | null> {
+    const [info, active] = await Promise.all([
+      this.registry.serviceInfo(address),
+      this.isActive(address),
+    ]);
+    if (!active || info.peerId === "") return null;
+    try {
+      peerIdFromString(info.peerId);
+    } catch {
+      this.log.warn(
+        { address, peerId: info.peerId },
+        "registry entry has an invalid peer id; skipped",
+      );
+      return null;
+    }
+    const multiaddrs = info.multiaddrs.filter((text) => {
+      try {
+        multiaddr(text);
+        return true;
+      } catch {
+        this.log.warn({ address, addr: text }, "registry entry has an invalid multiaddr; skipped");
+        return false;
+      }
+    });
+    return { address: getAddress(address), peerId: info.peerId, multiaddrs };
+  }
+
+  async ownerOfPeerId(peerId: string): Promise<string | null> {
+    const owner = await this.registry.ownerOfPeerId(peerId);
+    return owner === ZeroAddress ? null : getAddress(owner);
+  }
+
+  async isActive(address: string): Promise<boolean> {
+    const status = await this.bonding.activeStatus(address);
+    return status[0];
+  }
+}
