@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerCapabilities } from "./capabilities.ts";
 import { registerChain } from "./chain.ts";
+import { registerDeploy } from "./deploy.ts";
 import { registerTranscode } from "./transcode.ts";
 
 /**
@@ -9,6 +10,7 @@ import { registerTranscode } from "./transcode.ts";
  */
 export function registerCommands(program: Command): void {
   registerChain(program);
+  registerDeploy(program);
   registerTranscode(program);
   registerCapabilities(program);
 }

@@ -1,0 +1,192 @@
+import type { Command } from "commander";
+import { JsonRpcProvider, type Wallet } from "ethers";
+import { z } from "zod";
+import { type DeployParams, defaultDeployParams, deploySegmint } from "../chain/deploy.ts";
+import { writeDeployment } from "../chain/deployment.ts";
+import { DEV_CHAIN_ID, devAccounts } from "../chain/devchain.ts";
+import { loadWallet } from "../chain/keys.ts";
+import { readConfigFile } from "../config/load.ts";
+import { SegmintError } from "../errors.ts";
+import { parseBigIntOption, parseIntegerOption } from "./options.ts";
+
+const positiveInt = z.coerce.number().int().positive();
+const paramsSchema = z
+  .object({
+    roundLength: positiveInt,
+    unbondingPeriod: positiveInt,
+    unlockPeriod: positiveInt,
+    maxActiveSetSize: positiveInt,
+    inflationPerRound: z.coerce.bigint().nonnegative(),
+    ticketValidityRounds: positiveInt,
+    initialSupply: z.coerce.bigint().nonnegative(),
+  })
+  .partial()
+  .strict();
+
+/**
+ * On a local dev chain (1 s blocks from `segmint chain`) the L1 defaults would make a round last
+ * two hours; these make rounds, unbonding and unlocking take about a minute.
+ */
+export const devChainDeployParams: Partial<DeployParams> = {
+  roundLength: 20,
+  unbondingPeriod: 2,
+  unlockPeriod: 2,
+  ticketValidityRounds: 2,
+};
+
+interface DeployFlags {
+  rpc: string;
+  key?: string;
+  keystore?: string;
+  passwordFile?: string;
+  out: string;
+  config?: string;
+  roundLength?: number;
+  unbondingPeriod?: number;
+  unlockPeriod?: number;
+  activeSetSize?: number;
+  inflation?: bigint;
+  ticketValidity?: number;
+  initialSupply?: bigint;
+  json?: boolean;
+}
+
+export function registerDeploy(program: Command): void {
+  program
+    .command("deploy")
+    .summary("deploy and wire every Segmint contract, and write the deployment file")
+    .description(
+      "Deploy the Token, RoundsManager, BondingManager, Minter, TicketBroker and OrchestratorRegistry,\n" +
+        "wire them together, set their parameters and write a deployment JSON (chain id, block,\n" +
+        "addresses). Parameters come from --config FILE (JSON), then the flags; the rest take\n" +
+        "their defaults. On a local dev chain (chain id 31337) the first dev account deploys when\n" +
+        "no key is given, and rounds default to 20 blocks with 2-round unbonding and unlock periods.",
+    )
+    .requiredOption("--rpc <url>", "JSON-RPC endpoint of the chain, e.g. http://127.0.0.1:8545")
+    .requiredOption("--out <file>", "where to write the deployment JSON")
+    .option("--key <hex>", "deployer private key (or set SEGMINT_PRIVATE_KEY)")
+    .option("--keystore <file>", "deployer's encrypted JSON keystore")
+    .option(
+      "--password-file <file>",
+      "file holding the keystore password (or SEGMINT_KEYSTORE_PASSWORD)",
+    )
+    .option("--config <file>", "JSON file with deployment parameters (names as below, camelCase)")
+    .option("--round-length <blocks>", "blocks per round", parseIntegerOption(1, 1_000_000))
+    .option(
+      "--unbonding-period <rounds>",
+      "rounds before unbonded stake can be withdrawn",
+      parseIntegerOption(1, 100_000),
+    )
+    .option(
+      "--unlock-period <rounds>",
+      "rounds before an unlocked deposit/reserve can be withdrawn",
+      parseIntegerOption(1, 100_000),
+    )
+    .option(
+      "--active-set-size <n>",
+      "orchestrators in the active set (top N by stake)",
+      parseIntegerOption(1, 1000),
+    )
+    .option(
+      "--inflation <wei>",
+      "tokens minted per round for rewards, in token wei",
+      parseBigIntOption,
+    )
+    .option(
+      "--ticket-validity <rounds>",
+      "rounds a ticket stays redeemable after its creation round",
+      parseIntegerOption(1, 100_000),
+    )
+    .option(
+      "--initial-supply <wei>",
+      "tokens minted to the deployer at deployment, in token wei",
+      parseBigIntOption,
+    )
+    .option("--json", "print the deployment as JSON on stdout")
+    .action(async (flags: DeployFlags) => {
+      const fromFile = flags.config === undefined ? {} : await readConfigFile(flags.config);
+      const parsed = paramsSchema.safeParse(fromFile);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map(
+          (i) => `${i.path.join(".") || "(root)"}: ${i.message}`,
+        );
+        throw new SegmintError(
+          "CONFIG_INVALID",
+          `invalid deployment parameters in ${flags.config}: ${problems.join("; ")}`,
+          { problems },
+        );
+      }
+      const provider = new JsonRpcProvider(flags.rpc, undefined, { staticNetwork: true });
+      let chainId: bigint;
+      try {
+        chainId = (await provider.getNetwork()).chainId;
+      } catch {
+        provider.destroy();
+        throw new SegmintError(
+          "CHAIN_UNREACHABLE",
+          `no JSON-RPC chain answers at ${flags.rpc}`,
+          { rpc: flags.rpc },
+          { hint: "start one with `npx segmint chain` or check the --rpc URL" },
+        );
+      }
+      const isDevChain = chainId === BigInt(DEV_CHAIN_ID);
+      const params: DeployParams = {
+        ...defaultDeployParams,
+        ...(isDevChain ? devChainDeployParams : {}),
+        ...parsed.data,
+        ...definedOnly({
+          roundLength: flags.roundLength,
+          unbondingPeriod: flags.unbondingPeriod,
+          unlockPeriod: flags.unlockPeriod,
+          maxActiveSetSize: flags.activeSetSize,
+          inflationPerRound: flags.inflation,
+          ticketValidityRounds: flags.ticketValidity,
+          initialSupply: flags.initialSupply,
+        }),
+      };
+
+      try {
+        const privateKey = flags.key ?? process.env.SEGMINT_PRIVATE_KEY;
+        const noKey = privateKey === undefined && flags.keystore === undefined;
+        let wallet: Wallet;
+        if (noKey && isDevChain) {
+          const [first] = devAccounts(1);
+          if (first === undefined) throw new Error("no dev account");
+          wallet = await loadWallet({ privateKey: first.privateKey });
+          process.stderr.write(`deploying from dev account #0 ${wallet.address}\n`);
+        } else {
+          wallet = await loadWallet({
+            privateKey,
+            keystoreFile: flags.keystore,
+            passwordFile: flags.passwordFile,
+            password: process.env.SEGMINT_KEYSTORE_PASSWORD,
+          });
+        }
+        const signer = wallet.connect(provider);
+        const deployment = await deploySegmint(signer, params);
+        await writeDeployment(flags.out, deployment);
+        if (flags.json) {
+          process.stdout.write(
+            `${JSON.stringify(deployment, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}\n`,
+          );
+        } else {
+          const lines = [
+            `Deployed Segmint to chain ${deployment.chainId} at block ${deployment.deploymentBlock}:`,
+            ...Object.entries(deployment.contracts).map(
+              ([name, address]) => `  ${name.padEnd(22)} ${address}`,
+            ),
+            `Deployment written to ${flags.out}`,
+          ];
+          process.stdout.write(`${lines.join("\n")}\n`);
+        }
+      } finally {
+        provider.destroy();
+      }
+    });
+}
+
+function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
+}
