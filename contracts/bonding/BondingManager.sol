@@ -21,7 +21,8 @@ import {ITicketBroker} from "../interfaces/ITicketBroker.sol";
  * Earnings: each orchestrator's pool issues shares to its delegators (the orchestrator's own
  * self-bond included). Rewards for delegators raise the pool's stake without issuing shares,
  * so every share's stake compounds at once; fees for delegators raise a cumulative
- * fees-per-share factor. A delegator's stake is `shares * totalStake / totalShares` and its
+ * fees-per-share factor. The orchestrator's own cut of rewards and fees is kept aside in its
+ * pool and moved into its delegator record when that is next settled (bond, unbond, claim). A delegator's stake is `shares * totalStake / totalShares` and its
  * unclaimed fees `shares * (feePerShare - checkpoint)`: claiming costs O(1) whatever the
  * number of rounds, and reward() and fee crediting cost O(1) whatever the number of
  * delegators. Earnings are shared by the stake present when they arrive.
@@ -43,24 +44,29 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     uint256 private constant _FEE_PRECISION = 1e27;
     uint32 private constant _NEVER = type(uint32).max;
 
+    /// @dev Packed by access path: reward() touches slots 0 and 2, fee crediting slots 1 and 3.
+    /// totalStake = the shares' stake + cutStake. The orchestrator's reward cut waits in
+    /// cutStake (and its fee cut in cutFees) until its own record is next settled, so reward()
+    /// and fee crediting never write to a delegator record.
     struct Orchestrator {
         // slot 0
-        bool registered;
         uint24 rewardCut;
-        uint24 feeShare;
         uint16 poolIndex; // 1-based position in `_pool`; 0 when not in next round's set
         uint32 lastRewardRoundPlusOne; // 0 = never
         uint32 activationRound;
         uint32 deactivationRound;
-        uint32 lastStakeUpdateRound;
+        uint112 cutStake;
         // slot 1
-        uint128 totalStake;
-        uint128 totalShares;
+        bool registered;
+        uint24 feeShare;
+        uint112 totalShares;
+        uint112 cutFees;
         // slot 2
-        uint128 stakeAtRoundStart; // valid when lastStakeUpdateRound is the current round
-        uint128 cutFees; // the orchestrator's own fee cut, moved to its delegator record on settle
+        uint112 totalStake;
+        uint112 stakeAtRoundStart; // valid when lastStakeUpdateRound is the current round
+        uint32 lastStakeUpdateRound;
         // slot 3
-        uint256 feePerShare; // scaled by _FEE_PRECISION
+        uint256 feePerShare; // scaled by _FEE_PRECISION; starts at 1 so crediting never writes a fresh slot
     }
 
     struct Delegator {
@@ -96,6 +102,8 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         uint256 feeShare;
         uint256 totalStake;
         uint256 totalShares;
+        /// Reward cut not yet turned into the orchestrator's shares.
+        uint256 cutStake;
         uint256 activationRound;
         uint256 deactivationRound;
         /// type(uint256).max when reward() was never called.
@@ -164,8 +172,6 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     event EarningsClaimed(address indexed delegator, uint256 fees);
     /// @notice `orchestrator` called reward() in `round`: `amount` minted, `orchestratorCut` of it its own.
     event Rewarded(address indexed orchestrator, uint256 indexed round, uint256 amount, uint256 orchestratorCut);
-    /// @notice `fees` were credited to `orchestrator`'s pool, `delegatorsShare` of them for its delegators.
-    event FeesCredited(address indexed orchestrator, uint256 fees, uint256 delegatorsShare);
 
     /// @notice A zero address was given where a contract or recipient is needed.
     error BondingManagerInvalidAddress();
@@ -284,6 +290,9 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         }
         Orchestrator storage o = _orchestrators[msg.sender];
         o.registered = true;
+        // Nonzero from registration on: the first fee credit then costs a warm rewrite, not a
+        // fresh-slot write. Only differences of this factor are ever used.
+        if (o.feePerShare == 0) o.feePerShare = 1;
         // Both values are <= _PPM < 2^24, checked above.
         o.rewardCut = uint24(rewardCut);
         o.feeShare = uint24(feeShare);
@@ -295,13 +304,13 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     /**
      * @notice Mints the caller's share of the current round's inflation (its stake at the
      * round's start over the total active stake) and shares it with its delegators. Initializes
-     * the round when needed.
+     * the round when needed. (No reentrancy guard: it only calls the fixed Minter and Token.)
      * Requirements:
      * - the contract is wired;
      * - the caller is in the current round's active set;
      * - the caller has not called reward() in this round.
      */
-    function reward() external nonReentrant {
+    function reward() external {
         IMinter minter_ = _minter;
         if (address(minter_) == address(0)) revert BondingManagerNotWired();
         uint256 round = _roundsManager.initializeRound();
@@ -330,8 +339,8 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         uint256 toDelegators = shares == 0 ? 0 : (fees * o.feeShare) / _PPM;
         if (toDelegators != 0) o.feePerShare += (toDelegators * _FEE_PRECISION) / shares;
         // toDelegators <= fees because feeShare <= _PPM.
-        o.cutFees = (o.cutFees + fees - toDelegators).toUint128();
-        emit FeesCredited(orchestrator, fees, toDelegators);
+        o.cutFees = (o.cutFees + fees - toDelegators).toUint112();
+        // No event here: the TicketBroker's WinningTicketRedeemed names the recipient and amount.
         return true;
     }
 
@@ -516,6 +525,7 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
             feeShare: o.feeShare,
             totalStake: o.totalStake,
             totalShares: o.totalShares,
+            cutStake: o.cutStake,
             activationRound: o.activationRound,
             deactivationRound: o.deactivationRound,
             lastRewardRound: rewarded == 0 ? type(uint256).max : rewarded - 1,
@@ -546,10 +556,13 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     }
 
     /// @notice `delegator`'s stake, pending reward compounding included.
-    function pendingStake(address delegator) external view returns (uint256) {
+    function pendingStake(address delegator) public view returns (uint256 stake) {
         Delegator storage d = _delegators[delegator];
-        Orchestrator storage o = _orchestrators[d.delegate];
-        return _stakeOf(d.shares, o.totalStake, o.totalShares);
+        address orchestrator = d.delegate;
+        Orchestrator storage o = _orchestrators[orchestrator];
+        uint256 cutStake = o.cutStake;
+        stake = _stakeOf(d.shares, o.totalStake - cutStake, o.totalShares);
+        if (orchestrator == delegator) stake += cutStake;
     }
 
     /// @notice `delegator`'s withdrawable fees, pending ones included.
@@ -567,11 +580,10 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     /// @notice `delegator`'s delegate, shares, stake, fees (pending included) and next lock id.
     function delegatorInfo(address delegator) external view returns (DelegatorInfo memory info) {
         Delegator storage d = _delegators[delegator];
-        Orchestrator storage o = _orchestrators[d.delegate];
         info = DelegatorInfo({
             delegate: d.delegate,
             shares: d.shares,
-            stake: _stakeOf(d.shares, o.totalStake, o.totalShares),
+            stake: pendingStake(delegator),
             fees: pendingFees(delegator),
             nextUnbondingLockId: d.nextUnbondingLockId
         });
@@ -633,8 +645,21 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
                 add += cut;
                 o.cutFees = 0;
             }
+            uint256 cutStake = o.cutStake;
+            if (cutStake != 0) _convertCutStake(d, o, cutStake);
         }
         if (add != 0) d.fees = (d.fees + add).toUint128();
+    }
+
+    /// @dev Turns the orchestrator's waiting reward cut into shares at the current share price.
+    function _convertCutStake(Delegator storage d, Orchestrator storage o, uint256 cutStake) private {
+        uint256 totalShares = o.totalShares;
+        // cutStake <= totalStake by construction (it is added to both at once).
+        uint256 poolStake = o.totalStake - cutStake;
+        uint256 newShares = totalShares == 0 ? cutStake : (cutStake * totalShares) / poolStake;
+        d.shares = (d.shares + newShares).toUint96();
+        o.totalShares = (totalShares + newShares).toUint112();
+        o.cutStake = 0;
     }
 
     function _addStake(
@@ -648,16 +673,17 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         _settleFees(delegator, d, orchestrator, o);
         uint256 totalStake = o.totalStake;
         uint256 totalShares = o.totalShares;
-        uint256 newShares = totalShares == 0 ? amount : (amount * totalShares) / totalStake;
+        uint256 poolStake = totalStake - o.cutStake;
+        uint256 newShares = totalShares == 0 ? amount : (amount * totalShares) / poolStake;
         if (newShares == 0) revert BondingManagerAmountTooSmall(amount);
         uint256 shares = d.shares + newShares;
         d.shares = shares.toUint96();
         uint256 newTotalStake = totalStake + amount;
         totalShares += newShares;
-        o.totalStake = newTotalStake.toUint128();
-        o.totalShares = totalShares.toUint128();
+        o.totalStake = newTotalStake.toUint112();
+        o.totalShares = totalShares.toUint112();
         _onStakeChanged(orchestrator, o, totalStake, newTotalStake, round);
-        return _stakeOf(shares, newTotalStake, totalShares);
+        return _stakeOf(shares, poolStake + amount, totalShares);
     }
 
     function _removeStake(address delegator, Delegator storage d, address orchestrator, uint256 amount, uint256 round)
@@ -668,14 +694,15 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         uint256 shares = d.shares;
         uint256 totalStake = o.totalStake;
         uint256 totalShares = o.totalShares;
-        uint256 stake = _stakeOf(shares, totalStake, totalShares);
+        uint256 poolStake = totalStake - o.cutStake;
+        uint256 stake = _stakeOf(shares, poolStake, totalShares);
         if (amount > stake) revert BondingManagerInsufficientStake(amount, stake);
         // Rounding the burn up keeps the remaining shares' value; the burn never exceeds
-        // `shares` because `stake <= shares * totalStake / totalShares`.
-        uint256 burn = amount == stake ? shares : Math.mulDiv(amount, totalShares, totalStake, Math.Rounding.Ceil);
+        // `shares` because `stake <= shares * poolStake / totalShares`.
+        uint256 burn = amount == stake ? shares : Math.mulDiv(amount, totalShares, poolStake, Math.Rounding.Ceil);
         d.shares = uint96(shares - burn);
-        o.totalShares = uint128(totalShares - burn);
-        o.totalStake = uint128(totalStake - amount);
+        o.totalShares = uint112(totalShares - burn);
+        o.totalStake = uint112(totalStake - amount);
         _onStakeChanged(orchestrator, o, totalStake, totalStake - amount, round);
     }
 
@@ -688,11 +715,11 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         uint256 shares = d.shares;
         uint256 totalStake = o.totalStake;
         uint256 totalShares = o.totalShares;
-        stake = _stakeOf(shares, totalStake, totalShares);
+        stake = _stakeOf(shares, totalStake - o.cutStake, totalShares);
         d.shares = 0;
-        // shares <= totalShares and stake <= totalStake (see _stakeOf).
-        o.totalShares = uint128(totalShares - shares);
-        o.totalStake = uint128(totalStake - stake);
+        // shares <= totalShares and stake <= the shares' stake <= totalStake (see _stakeOf).
+        o.totalShares = uint112(totalShares - shares);
+        o.totalStake = uint112(totalStake - stake);
         _onStakeChanged(orchestrator, o, totalStake, totalStake - stake, round);
     }
 
@@ -702,19 +729,12 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         returns (uint256 cut)
     {
         uint256 totalStake = o.totalStake;
-        uint256 totalShares = o.totalShares;
-        cut = totalShares == 0 ? minted : (minted * o.rewardCut) / _PPM;
-        // The delegators' part raises the stake of every existing share alike.
-        uint256 stakeAfterDelegators = totalStake + (minted - cut);
-        if (cut != 0) {
-            Delegator storage d = _delegators[orchestrator];
-            _settleFees(orchestrator, d, orchestrator, o);
-            uint256 newShares = totalShares == 0 ? cut : (cut * totalShares) / stakeAfterDelegators;
-            d.shares = (d.shares + newShares).toUint96();
-            o.totalShares = (totalShares + newShares).toUint128();
-        }
-        uint256 newTotalStake = stakeAfterDelegators + cut;
-        o.totalStake = newTotalStake.toUint128();
+        cut = o.totalShares == 0 ? minted : (minted * o.rewardCut) / _PPM;
+        // The delegators' part raises the stake of every existing share alike; the cut waits in
+        // cutStake until the orchestrator's own record is settled.
+        o.cutStake = (o.cutStake + cut).toUint112();
+        uint256 newTotalStake = totalStake + minted;
+        o.totalStake = newTotalStake.toUint112();
         _onStakeChanged(orchestrator, o, totalStake, newTotalStake, round);
     }
 
@@ -727,7 +747,8 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         uint256 round
     ) private {
         if (o.lastStakeUpdateRound != round) {
-            o.stakeAtRoundStart = uint128(oldStake);
+            // oldStake was a stored uint112.
+            o.stakeAtRoundStart = uint112(oldStake);
             o.lastStakeUpdateRound = round.toUint32();
         }
         uint256 index = o.poolIndex;

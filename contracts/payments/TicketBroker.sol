@@ -367,6 +367,11 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
         return _reserveClaimedBy[sender][_roundsManager.currentRound()][recipient];
     }
 
+    /// @notice Reserve of `sender` paid to `recipient` in `round`.
+    function claimedReserveInRound(address sender, address recipient, uint256 round) external view returns (uint256) {
+        return _reserveClaimedBy[sender][round][recipient];
+    }
+
     /// @notice Whether `sender` has an unlock in progress.
     function isUnlockInProgress(address sender) external view returns (bool) {
         return _withdrawRounds[sender] != 0;

@@ -49,6 +49,9 @@ contract Minter is IMinter, Ownable2Step {
         _token = token_;
         _bondingManager = bondingManager_;
         _setInflationPerRound(inflationPerRound_);
+        // A nonzero (but not started) slot: the first reward() then pays for rewriting a used
+        // slot instead of filling an empty one (about 17k gas less).
+        _roundMint = RoundMint({round: type(uint32).max, started: false, mintable: 0, minted: 0});
     }
 
     /// @notice The token this contract mints.

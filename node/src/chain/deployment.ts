@@ -1,0 +1,127 @@
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { getAddress } from "ethers";
+import { z } from "zod";
+import { SegmintError } from "../errors.ts";
+
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte hex address")
+  .transform((value) => getAddress(value.toLowerCase()));
+
+const positiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/** Token amounts are written as decimal strings: JSON numbers lose precision past 2^53. */
+const tokenAmount = z
+  .union([
+    z.string().regex(/^\d+$/, "expected a decimal integer string"),
+    z.number().int().nonnegative(),
+  ])
+  .transform((value) => BigInt(value));
+
+export const deploymentParamsSchema = z.strictObject({
+  roundLength: positiveInt,
+  unbondingPeriod: positiveInt,
+  unlockPeriod: positiveInt,
+  maxActiveSetSize: positiveInt,
+  inflationPerRound: tokenAmount,
+  ticketValidityRounds: positiveInt,
+  initialSupply: tokenAmount,
+});
+
+export const deploymentContractsSchema = z.strictObject({
+  Token: address,
+  RoundsManager: address,
+  BondingManager: address,
+  Minter: address,
+  TicketBroker: address,
+  OrchestratorRegistry: address,
+});
+
+/** The deployment file: where Segmint lives on a chain and with which parameters. */
+export const deploymentSchema = z.strictObject({
+  chainId: positiveInt,
+  deploymentBlock: z.number().int().nonnegative(),
+  deployer: address,
+  params: deploymentParamsSchema,
+  contracts: deploymentContractsSchema,
+});
+
+export type Deployment = z.output<typeof deploymentSchema>;
+export type DeploymentParams = Deployment["params"];
+export type DeploymentContracts = Deployment["contracts"];
+
+/** Checks a parsed JSON value; every problem is reported at once with its field path. */
+export function parseDeployment(value: unknown, source = "deployment"): Deployment {
+  const parsed = deploymentSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => ({
+    path: issue.path.map(String).join(".") || "(root)",
+    message: issue.message,
+  }));
+  throw new SegmintError(
+    "DEPLOYMENT_INVALID",
+    `${source} is not a valid Segmint deployment: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+    { source, problems },
+    { hint: "write it again with `segmint deploy --out FILE`" },
+  );
+}
+
+export async function readDeployment(file: string): Promise<Deployment> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (cause) {
+    throw new SegmintError(
+      "DEPLOYMENT_NOT_FOUND",
+      `cannot read the deployment file ${file}`,
+      { file },
+      { hint: "deploy first with `segmint deploy --out FILE`, or pass the right path", cause },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new SegmintError(
+      "DEPLOYMENT_INVALID",
+      `the deployment file ${file} is not valid JSON`,
+      { source: file, problems: [{ path: "(root)", message: "not valid JSON" }] },
+      { hint: "write it again with `segmint deploy --out FILE`", cause },
+    );
+  }
+  return parseDeployment(json, file);
+}
+
+/** The JSON text of a deployment: bigints as decimal strings, two-space indent, final newline. */
+export function serializeDeployment(deployment: Deployment): string {
+  const checked = parseDeployment(JSON.parse(toJson(deployment)));
+  return `${toJson(checked, 2)}\n`;
+}
+
+/** Writes `deployment` to `file` (creating folders), replacing it atomically. */
+export async function writeDeployment(file: string, deployment: Deployment): Promise<void> {
+  const text = serializeDeployment(deployment);
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, text, "utf8");
+    await rename(temp, file);
+  } catch (cause) {
+    await rm(temp, { force: true });
+    throw new SegmintError(
+      "DEPLOYMENT_WRITE_FAILED",
+      `cannot write the deployment file ${file}`,
+      { file },
+      { hint: "check that the folder exists and is writable", cause },
+    );
+  }
+}
+
+function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(
+    value,
+    (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
+    indent,
+  );
+}
