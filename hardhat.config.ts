@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import hardhatEthers from "@nomicfoundation/hardhat-ethers";
 import hardhatIgnitionEthers from "@nomicfoundation/hardhat-ignition-ethers";
 import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
+import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
 import { defineConfig } from "hardhat/config";
 
 const require = createRequire(import.meta.url);
@@ -10,7 +11,7 @@ const require = createRequire(import.meta.url);
 const solcVersion: string = require("solc/package.json").version;
 
 export default defineConfig({
-  plugins: [hardhatEthers, hardhatIgnitionEthers, hardhatNetworkHelpers],
+  plugins: [hardhatEthers, hardhatIgnitionEthers, hardhatNetworkHelpers, hardhatTypechain],
   solidity: {
     version: solcVersion,
     path: require.resolve("solc/soljson.js"),
