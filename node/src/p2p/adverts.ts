@@ -7,6 +7,7 @@ import { P2pError } from "./errors.ts";
 import { decodeJson, encodeJson } from "./framing.ts";
 import type { Clock, OrchestratorProfile, RegistryReader } from "./interface.ts";
 import { type AdvertPayload, type SignedAdvert, SignedAdvertSchema } from "./messages.ts";
+import type { P2pMetrics } from "./metrics.ts";
 import { type AdvertOptions, defaultP2pOptions } from "./options.ts";
 import { type EthSigner, recoverSigner, sameAddress, signPayload } from "./signing.ts";
 
@@ -116,6 +117,7 @@ export type AdvertVerdict =
 export interface AdvertBookInit {
   registry: Pick<RegistryReader, "ownerOfPeerId" | "isActive">;
   options?: AdvertOptions;
+  metrics?: P2pMetrics | null;
   log: Logger;
   clock?: Clock;
 }
@@ -191,6 +193,7 @@ export class AdvertBook {
         this.byAddress.set(key, verdict.advert);
       }
     }
+    this.init.metrics?.adverts.inc({ verdict: verdict.accepted ? "accepted" : verdict.reason });
     for (const listener of this.listeners) listener(verdict);
     return verdict;
   }

@@ -23,6 +23,7 @@ export { createHost, type SegmintNode, type SegmintServices } from "./host.ts";
 export { InfoProtocol, requestInfo, verifyInfo } from "./info.ts";
 export type * from "./interface.ts";
 export * from "./messages.ts";
+export { createP2pMetrics, type P2pMetrics } from "./metrics.ts";
 export {
   BroadcasterNetwork,
   type BroadcasterNetworkInit,

@@ -14,6 +14,7 @@ import {
   type SignedInfo,
   SignedInfoSchema,
 } from "./messages.ts";
+import type { P2pMetrics } from "./metrics.ts";
 import { defaultP2pOptions, type StreamLimits } from "./options.ts";
 import { type EthSigner, recoverSigner, sameAddress, signPayload } from "./signing.ts";
 
@@ -33,6 +34,7 @@ export interface InfoProtocolInit {
   profile: OrchestratorProfile;
   tickets: TicketParamsProvider;
   limits?: StreamLimits;
+  metrics?: P2pMetrics | null;
   log: Logger;
   clock?: Clock;
 }
@@ -64,6 +66,15 @@ export class InfoProtocol {
   }
 
   private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const metrics = this.init.metrics ?? null;
+    metrics?.activeStreams.inc({ protocol: INFO_PROTOCOL });
+    const result = await this.exchange(stream, connection);
+    metrics?.activeStreams.dec({ protocol: INFO_PROTOCOL });
+    metrics?.streams.inc({ protocol: INFO_PROTOCOL, result });
+  }
+
+  /** Serves one info request; returns "ok", the code answered, or "broken". */
+  private async exchange(stream: Stream, connection: Connection): Promise<string> {
     const signal = exchangeSignal(this.limits.timeoutMs, this.stopper.signal);
     const remotePeer = connection.remotePeer.toString();
     try {
@@ -84,19 +95,21 @@ export class InfoProtocol {
             signal,
           );
           await finishStream(stream, signal);
-          return;
+          return "BAD_REQUEST";
         }
         throw error;
       }
       const info = await this.signedInfo(sender);
       await writeFrame(stream, encodeJson({ ok: true, info }), signal);
       await finishStream(stream, signal);
+      return "ok";
     } catch (error) {
       this.init.log.debug(
         { remotePeer, code: error instanceof P2pError ? error.code : undefined, err: error },
         "info exchange failed",
       );
       abortStream(stream, error);
+      return "broken";
     }
   }
 

@@ -10,6 +10,7 @@ import type {
   TicketParamsProvider,
   TranscodeService,
 } from "./interface.ts";
+import type { P2pMetrics } from "./metrics.ts";
 import type { P2pOptions } from "./options.ts";
 import type { EthSigner } from "./signing.ts";
 import { TranscodeProtocol } from "./transcode-server.ts";
@@ -26,6 +27,7 @@ export interface OrchestratorNetworkInit {
   profile: Omit<OrchestratorProfile, "capacity">;
   tickets: TicketParamsProvider;
   service: TranscodeService;
+  metrics?: P2pMetrics | null;
   log: Logger;
   clock?: Clock;
 }
@@ -48,6 +50,7 @@ export class OrchestratorNetwork {
         signer: init.signer,
         service: init.service,
         limits: init.options.transcode,
+        metrics: init.metrics ?? null,
         log,
       });
       const profile: OrchestratorProfile = {
@@ -61,6 +64,7 @@ export class OrchestratorNetwork {
         profile,
         tickets: init.tickets,
         limits: init.options.info,
+        metrics: init.metrics ?? null,
         log,
         ...(init.clock === undefined ? {} : { clock: init.clock }),
       });
@@ -112,6 +116,7 @@ export interface BroadcasterNetworkInit {
   options: P2pOptions;
   /** The chain registry; null runs without chain checks (adverts are then all refused). */
   registry: RegistryReader | null;
+  metrics?: P2pMetrics | null;
   log: Logger;
   clock?: Clock;
 }
@@ -133,6 +138,7 @@ export class BroadcasterNetwork {
         adverts = new AdvertBook({
           registry: init.registry,
           options: init.options.adverts,
+          metrics: init.metrics ?? null,
           log,
           ...(init.clock === undefined ? {} : { clock: init.clock }),
         });

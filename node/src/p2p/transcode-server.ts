@@ -16,6 +16,7 @@ import {
   type TranscodeRequest,
   TranscodeRequestSchema,
 } from "./messages.ts";
+import type { P2pMetrics } from "./metrics.ts";
 import { defaultP2pOptions, type TranscodeLimits } from "./options.ts";
 import { type EthSigner, signPayload } from "./signing.ts";
 import { Slots } from "./slots.ts";
@@ -27,6 +28,7 @@ export interface TranscodeProtocolInit {
   limits?: TranscodeLimits;
   /** Shared with the info service and adverts so they report the same capacity. */
   slots?: Slots;
+  metrics?: P2pMetrics | null;
   log: Logger;
 }
 
@@ -60,9 +62,11 @@ export class TranscodeProtocol {
   readonly slots: Slots;
   private readonly counters: TranscodeStats = { active: 0, served: 0, refused: {}, broken: 0 };
   private stopper = new AbortController();
+  private readonly metrics: P2pMetrics | null;
 
   constructor(private readonly init: TranscodeProtocolInit) {
     this.limits = init.limits ?? defaultP2pOptions.transcode;
+    this.metrics = init.metrics ?? null;
     this.slots = init.slots ?? new Slots(this.limits.capacity);
   }
 
@@ -90,7 +94,10 @@ export class TranscodeProtocol {
     const log = this.init.log.child({ remotePeer, stream: stream.id });
     const reader = new FrameReader(stream, { signal, stallMs: this.limits.stallMs });
     let release: (() => void) | null = null;
+    let bytesOut = 0;
+    let result = "broken";
     this.counters.active += 1;
+    this.metrics?.activeStreams.inc({ protocol: TRANSCODE_PROTOCOL });
     try {
       const request = await this.readHeader(reader);
       release = this.slots.tryAcquire();
@@ -99,13 +106,19 @@ export class TranscodeProtocol {
       }
       const segment = await this.readSegment(reader, request);
       const started = performance.now();
-      const result = await this.runService(remotePeer, request, segment, signal);
-      if (!result.ok) throw new Refusal(result.code, result.message);
-      const { header, bodies } = await this.answer(request, result);
-      await writeFrame(stream, encodeJson(header), signal);
-      for (const body of bodies) await writeBody(stream, body, signal);
+      const outcome = await this.runService(remotePeer, request, segment, signal);
+      if (!outcome.ok) throw new Refusal(outcome.code, outcome.message);
+      const { header, bodies } = await this.answer(request, outcome);
+      const headerBytes = encodeJson(header);
+      await writeFrame(stream, headerBytes, signal);
+      bytesOut += headerBytes.byteLength;
+      for (const body of bodies) {
+        await writeBody(stream, body, signal);
+        bytesOut += body.byteLength;
+      }
       await finishStream(stream, signal);
       this.counters.served += 1;
+      result = "ok";
       log.debug(
         {
           streamId: request.streamId,
@@ -115,10 +128,15 @@ export class TranscodeProtocol {
         "segment transcoded",
       );
     } catch (error) {
-      await this.fail(stream, error, log);
+      result = await this.fail(stream, error, log);
     } finally {
       release?.();
       this.counters.active -= 1;
+      const protocol = TRANSCODE_PROTOCOL;
+      this.metrics?.activeStreams.dec({ protocol });
+      this.metrics?.streams.inc({ protocol, result });
+      this.metrics?.bytes.inc({ protocol, direction: "in" }, reader.bytesRead);
+      this.metrics?.bytes.inc({ protocol, direction: "out" }, bytesOut);
     }
   }
 
@@ -231,7 +249,8 @@ export class TranscodeProtocol {
    * Answers a refusal with its code when the stream can still carry it, then makes sure the
    * stream is gone: a refused peer may still be sending a body we will not read.
    */
-  private async fail(stream: Stream, error: unknown, log: Logger): Promise<void> {
+  /** Returns the metrics label of how the exchange ended: the code sent, or "broken". */
+  private async fail(stream: Stream, error: unknown, log: Logger): Promise<string> {
     const refusal = error instanceof Refusal ? error : asRefusal(error, "INTERNAL");
     const broken = !(error instanceof Refusal);
     if (broken) this.counters.broken += 1;
@@ -253,6 +272,7 @@ export class TranscodeProtocol {
       // The peer is gone or not reading; nothing more to tell it.
     }
     abortStream(stream, error instanceof Error ? error : new Error(String(error)));
+    return broken ? "broken" : refusal.code;
   }
 }
 

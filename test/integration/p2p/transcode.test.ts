@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { SegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
@@ -12,6 +13,7 @@ import type {
   TranscodeService,
 } from "../../../node/src/p2p/interface.ts";
 import type { TranscodeRequest, WireTicket } from "../../../node/src/p2p/messages.ts";
+import { createP2pMetrics } from "../../../node/src/p2p/metrics.ts";
 import { defaultP2pOptions, type TranscodeLimits } from "../../../node/src/p2p/options.ts";
 import { receiptSigner, requestTranscode } from "../../../node/src/p2p/transcode-client.ts";
 import { TranscodeProtocol } from "../../../node/src/p2p/transcode-server.ts";
@@ -111,16 +113,23 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
   async function orchestrator(limits: Partial<TranscodeLimits> = {}) {
     const node = await bed.host();
     const service = new FakeService();
+    const registry = new Registry();
     const protocol = new TranscodeProtocol({
       node,
       signer: orchestratorWallet,
       service,
+      metrics: createP2pMetrics(registry),
       limits: { ...defaultP2pOptions.transcode, ...limits },
       log: silentLogger(),
     });
     await protocol.start();
     const client = await bed.host();
-    return { node, service, protocol, client };
+    /** The value of segmint_p2p_streams_total for one result label. */
+    const streams = async (result: string) => {
+      const metric = await registry.getSingleMetric("segmint_p2p_streams_total")?.get();
+      return metric?.values.find((v) => v.labels.result === result)?.value ?? 0;
+    };
+    return { node, service, protocol, client, streams };
   }
 
   function expectNoState(protocol: TranscodeProtocol): void {
@@ -245,7 +254,9 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
   });
 
   it("refuses a segment over the byte cap with SEGMENT_TOO_LARGE", async () => {
-    const { node, service, protocol, client } = await orchestrator({ maxSegmentBytes: 100_000 });
+    const { node, service, protocol, client, streams } = await orchestrator({
+      maxSegmentBytes: 100_000,
+    });
     await expectCode(
       requestTranscode(client, node.getMultiaddrs(), request, segmentOf(600_000)),
       "SEGMENT_TOO_LARGE",
@@ -259,6 +270,9 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
     // The orchestrator still serves honest requests afterwards.
     const ok = await requestTranscode(client, node.getMultiaddrs(), request, segmentOf(50_000));
     expect(ok.renditions).toHaveLength(2);
+    expect(await streams("SEGMENT_TOO_LARGE")).toBe(1);
+    expect(await streams("BAD_REQUEST")).toBe(1);
+    expect(await streams("ok")).toBe(1);
   });
 
   it("aborts a stream that stalls mid-segment and frees its slot", async () => {
