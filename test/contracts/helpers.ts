@@ -5,6 +5,7 @@ import {
   type ContractRunner,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
+  type Interface,
   keccak256,
   toBeHex,
   zeroPadValue,
@@ -92,7 +93,7 @@ function normalize(value: unknown): unknown {
  */
 export async function expectRevert(
   action: Promise<unknown>,
-  contract: BaseContract,
+  contract: { interface: Interface },
   name: string,
   args?: readonly unknown[],
 ): Promise<void> {
