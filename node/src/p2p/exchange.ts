@@ -11,6 +11,20 @@ export function exchangeSignal(timeoutMs: number, ...signals: Array<AbortSignal 
   return AbortSignal.any(all);
 }
 
+/**
+ * A signal that fires when `stream` closes under us (the remote reset it or the connection
+ * dropped), so work done for a peer that is gone stops instead of running to its deadline.
+ */
+export function streamGoneSignal(stream: Stream): AbortSignal {
+  const controller = new AbortController();
+  stream.addEventListener(
+    "close",
+    () => controller.abort(new P2pError("P2P_STREAM_ENDED", "the stream closed", {})),
+    { once: true },
+  );
+  return controller.signal;
+}
+
 /** What a client needs from a libp2p node: dialing. Narrow so tests can pass any host. */
 export type Dialer = Pick<SegmintNode, "dial">;
 

@@ -4,7 +4,14 @@ import { z } from "zod";
 import type { Logger } from "../log/index.ts";
 import { INFO_PROTOCOL, SIGNING_DOMAIN } from "./constants.ts";
 import { P2pError, RemoteError, WIRE_ERROR_CODES } from "./errors.ts";
-import { abortStream, type Dialer, exchangeSignal, finishStream, openStream } from "./exchange.ts";
+import {
+  abortStream,
+  type Dialer,
+  exchangeSignal,
+  finishStream,
+  openStream,
+  streamGoneSignal,
+} from "./exchange.ts";
 import { encodeJson, FrameReader, writeFrame } from "./framing.ts";
 import type { SegmintNode } from "./host.ts";
 import type { Clock, OrchestratorProfile, TicketParamsProvider } from "./interface.ts";
@@ -75,7 +82,11 @@ export class InfoProtocol {
 
   /** Serves one info request; returns "ok", the code answered, or "broken". */
   private async exchange(stream: Stream, connection: Connection): Promise<string> {
-    const signal = exchangeSignal(this.limits.timeoutMs, this.stopper.signal);
+    const signal = exchangeSignal(
+      this.limits.timeoutMs,
+      this.stopper.signal,
+      streamGoneSignal(stream),
+    );
     const remotePeer = connection.remotePeer.toString();
     try {
       const reader = new FrameReader(stream, { signal, stallMs: this.limits.stallMs });

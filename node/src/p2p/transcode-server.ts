@@ -4,8 +4,8 @@ import { isSegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
 import { P2pError, WIRE_ERROR_CODES, type WireErrorCode } from "./errors.ts";
-import { abortStream, exchangeSignal, finishStream } from "./exchange.ts";
-import { encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
+import { abortStream, exchangeSignal, finishStream, streamGoneSignal } from "./exchange.ts";
+import { abortError, encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
 import type { SegmintNode } from "./host.ts";
 import type { TranscodedRendition, TranscodeService } from "./interface.ts";
 import {
@@ -89,7 +89,11 @@ export class TranscodeProtocol {
   }
 
   private async serve(stream: Stream, connection: Connection): Promise<void> {
-    const signal = exchangeSignal(this.limits.timeoutMs, this.stopper.signal);
+    const signal = exchangeSignal(
+      this.limits.timeoutMs,
+      this.stopper.signal,
+      streamGoneSignal(stream),
+    );
     const remotePeer = connection.remotePeer.toString();
     const log = this.init.log.child({ remotePeer, stream: stream.id });
     const reader = new FrameReader(stream, { signal, stallMs: this.limits.stallMs });
@@ -187,7 +191,12 @@ export class TranscodeProtocol {
     try {
       return await this.init.service.handle({ peerId, request }, segment, signal);
     } catch (error) {
-      if (signal.aborted) throw new Refusal("TIMEOUT", "the segment took too long to transcode");
+      if (signal.aborted) {
+        const reason = abortError(signal);
+        // A peer that went away gets no answer: the stream is counted as broken, not refused.
+        if (reason.code !== "P2P_STREAM_TIMEOUT") throw reason;
+        throw new Refusal("TIMEOUT", "the segment took too long to transcode");
+      }
       // A service signals refusals as coded errors too; only wire codes cross the wire, the
       // rest is an internal failure whose details stay in our log.
       if (isSegmintError(error) && isWireCode(error.code))

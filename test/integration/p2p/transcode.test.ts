@@ -25,6 +25,9 @@ class FakeService implements TranscodeService {
   /** When set, each call waits for it (to hold slots and streams open). */
   gate: Promise<void> | null = null;
   answer: ((job: TranscodeJob, segment: Uint8Array) => TranscodeResult) | null = null;
+  readonly signals: AbortSignal[] = [];
+  /** When true, each call works until its signal aborts (a long transcode). */
+  hang = false;
 
   async handle(
     job: TranscodeJob,
@@ -32,6 +35,10 @@ class FakeService implements TranscodeService {
     signal: AbortSignal,
   ): Promise<TranscodeResult> {
     this.jobs.push({ job, segment });
+    this.signals.push(signal);
+    if (this.hang) {
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+    }
     if (this.gate !== null) await this.gate;
     signal.throwIfAborted();
     if (this.answer !== null) return this.answer(job, segment);
@@ -290,6 +297,22 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
     // The only slot is free again: a normal request goes through.
     const ok = await requestTranscode(client, node.getMultiaddrs(), request, segmentOf(10_000));
     expect(ok.renditions).toHaveLength(2);
+  });
+
+  it("stops the work and frees the slot when the client goes away mid-transcode", async () => {
+    const { node, service, protocol, client, streams } = await orchestrator({ capacity: 1 });
+    service.hang = true;
+    const stream = await client.dialProtocol(node.getMultiaddrs(), TRANSCODE_PROTOCOL);
+    const signal = AbortSignal.timeout(10_000);
+    await writeFrame(stream, encodeJson({ ...request, segmentBytes: 1000 }), signal);
+    await writeFrame(stream, segmentOf(1000), signal);
+    await waitFor(() => service.jobs.length === 1);
+    stream.abort(new Error("client gone"));
+    await waitFor(() => protocol.stats().active === 0);
+    expect(service.signals[0]?.aborted).toBe(true);
+    expect(protocol.stats().broken).toBe(1);
+    expect(await streams("broken")).toBe(1);
+    expectNoState(protocol);
   });
 
   it("answers CAPACITY_FULL when every slot is taken", async () => {
