@@ -115,6 +115,9 @@ export function planTranscode(input: PlanInput): TranscodePlan {
       else args.push("-c:a", "aac", "-b:a", String(input.audioBitrateBps));
     }
     args.push(...videoEncoderArgs(out, source.fps));
+    // Encoders default to a 1/fps time base, which rounds the first timestamp to a frame
+    // boundary (12 ms off seen); MPEG-TS's own 90 kHz keeps it exact.
+    args.push("-enc_time_base:v", "1:90000");
     args.push("-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", `pipe:${3 + i}`);
   });
   return { args, outputs };

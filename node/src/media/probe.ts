@@ -119,7 +119,8 @@ export async function probeMedia(
   const args = ["-hide_banner", "-nostdin", "-v", "error", "-copyts"];
   if (options.format) args.push("-f", options.format);
   args.push("-i", typeof input === "string" ? `file:${input}` : "pipe:0");
-  args.push("-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "framecrc", "pipe:1");
+  // -copyinkf: stream copy otherwise drops frames before the first keyframe, hiding them.
+  args.push("-map", "0:v?", "-map", "0:a?", "-c", "copy", "-copyinkf", "-f", "framecrc", "pipe:1");
   const result = await runBinary(options.ffmpegPath, {
     args,
     stdin: typeof input === "string" ? undefined : input,
@@ -129,6 +130,19 @@ export async function probeMedia(
   });
   const text = result.stdout.toString("utf8");
   const hash = parseFrameHash(text);
+  if (
+    result.exitCode !== 0 &&
+    /non-existing PPS|no frame!/.test(result.stderr) &&
+    /dimensions not set/.test(result.stderr)
+  ) {
+    // H.264 parameter sets travel with keyframes; a stream with none never yields a frame size.
+    throw new MediaError(
+      "INPUT_NO_KEYFRAME",
+      "the video stream has no keyframe (no parameter sets), so nothing can be decoded",
+      { sizeBytes, stderr: stderrTail(result.stderr, 4) },
+      { hint: "cut segments on keyframes (every segment must contain at least one)" },
+    );
+  }
   if (result.exitCode !== 0 || hash.streams.length === 0) {
     const reason = stderrTail(result.stderr) || "no audio or video stream found";
     throw new MediaError(

@@ -6,9 +6,10 @@ import { isMediaError, MediaError, stderrTail } from "./errors.ts";
 import type { Rendition, TranscodeRequest, TranscodeResult } from "./interface.ts";
 import type { MediaMetrics } from "./metrics.ts";
 import { type MediaOptions, resolveMediaOptions } from "./options.ts";
-import { measureRendition, probeMedia } from "./probe.ts";
+import { probeMedia } from "./probe.ts";
 import { runBinary } from "./process.ts";
 import { Semaphore } from "./semaphore.ts";
+import { scanTsVideo } from "./tsscan.ts";
 import { checkInputSize, segmentLimits, validateMedia } from "./validate.ts";
 
 export interface TranscoderDeps {
@@ -174,28 +175,35 @@ export class SegmentTranscoder {
       this.metrics?.queueChanged(this.slots.waiting, this.slots.inUse);
     }
 
-    const renditions = await Promise.all(
-      plan.outputs.map(async (out, i): Promise<Rendition> => {
-        const data = outputs[i] ?? Buffer.alloc(0);
-        if (data.length === 0) {
-          throw new MediaError("FFMPEG_FAILED", `rendition ${out.profile.name} came out empty`, {
-            profile: out.profile.name,
-          });
-        }
-        const measured = await measureRendition(data, {
-          ffmpegPath,
-          timeoutMs: this.options.timeoutBaseMs,
-          signal: request.signal,
-        });
-        return {
+    const renditions = plan.outputs.map((out, i): Rendition => {
+      const data = outputs[i] ?? Buffer.alloc(0);
+      if (data.length === 0) {
+        throw new MediaError("FFMPEG_FAILED", `rendition ${out.profile.name} came out empty`, {
           profile: out.profile.name,
-          codec: out.profile.codec,
-          encoder: out.encoder,
-          data,
-          ...measured,
-        };
-      }),
-    );
+        });
+      }
+      const scan = scanTsVideo(data);
+      if (scan.frames === 0) {
+        throw new MediaError("FFMPEG_FAILED", `rendition ${out.profile.name} has no video frames`, {
+          profile: out.profile.name,
+        });
+      }
+      const measured = {
+        bytes: data.length,
+        durationSeconds: scan.durationSeconds,
+        width: out.width,
+        height: out.height,
+        frames: scan.frames,
+        pixels: out.width * out.height * scan.frames,
+      };
+      return {
+        profile: out.profile.name,
+        codec: out.profile.codec,
+        encoder: out.encoder,
+        data,
+        ...measured,
+      };
+    });
     this.log.debug(
       {
         bytes: segment.length,
