@@ -1,6 +1,7 @@
 import type { GossipSub, Message } from "@libp2p/gossipsub";
 import { TopicValidatorResult } from "@libp2p/gossipsub";
 import type { PeerId } from "@libp2p/interface";
+import type { z } from "zod";
 import type { Logger } from "../log/index.ts";
 import { ADVERT_TOPIC, SIGNING_DOMAIN } from "./constants.ts";
 import { P2pError } from "./errors.ts";
@@ -118,6 +119,8 @@ export interface AdvertBookInit {
   registry: Pick<RegistryReader, "ownerOfPeerId" | "isActive">;
   options?: AdvertOptions;
   metrics?: P2pMetrics | null;
+  /** The media layer's capability schema; an advert whose document fails it is MALFORMED. */
+  capabilitiesSchema?: z.ZodType;
   log: Logger;
   clock?: Clock;
 }
@@ -205,6 +208,13 @@ export class AdvertBook {
     try {
       advert = decodeJson(SignedAdvertSchema, data, "advert");
     } catch {
+      return { accepted: false, reason: "MALFORMED" };
+    }
+    const capabilitiesSchema = this.init.capabilitiesSchema;
+    if (
+      capabilitiesSchema !== undefined &&
+      !capabilitiesSchema.safeParse(advert.capabilities).success
+    ) {
       return { accepted: false, reason: "MALFORMED" };
     }
     if (publisher !== undefined && publisher !== advert.peerId) {

@@ -154,6 +154,8 @@ export interface RequestInfoOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   limits?: StreamLimits;
+  /** The media layer's capability schema; when given, the document must match it. */
+  capabilitiesSchema?: z.ZodType;
 }
 
 /**
@@ -179,7 +181,7 @@ export async function requestInfo(
       "info response",
     );
     if (!response.ok) throw new RemoteError(response.code, response.message);
-    verifyInfo(response.info, remotePeer.toString());
+    verifyInfo(response.info, remotePeer.toString(), options.capabilitiesSchema);
     return response.info;
   } catch (error) {
     abortStream(stream, error);
@@ -188,7 +190,11 @@ export async function requestInfo(
 }
 
 /** Checks a signed info object as received from `remotePeer`; throws a coded error if bad. */
-export function verifyInfo(info: SignedInfo, remotePeer: string): void {
+export function verifyInfo(
+  info: SignedInfo,
+  remotePeer: string,
+  capabilitiesSchema?: z.ZodType,
+): void {
   const { signature, ...payload } = info;
   const signer = recoverSigner(SIGNING_DOMAIN.info, payload, signature);
   if (!sameAddress(signer, info.ethAddress)) {
@@ -212,5 +218,13 @@ export function verifyInfo(info: SignedInfo, remotePeer: string): void {
         ethAddress: info.ethAddress,
       },
     );
+  }
+  if (
+    capabilitiesSchema !== undefined &&
+    !capabilitiesSchema.safeParse(info.capabilities).success
+  ) {
+    throw new P2pError("P2P_BAD_RESPONSE", "the capability document does not match its schema", {
+      peerId: info.peerId,
+    });
   }
 }

@@ -2,6 +2,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { Wallet } from "ethers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { AdvertBook, AdvertPublisher } from "../../../node/src/p2p/adverts.ts";
 import { encodeJson } from "../../../node/src/p2p/framing.ts";
@@ -130,6 +131,20 @@ describe("AdvertBook", () => {
       reason: "WRONG_PUBLISHER",
     });
     expect(book.list()).toEqual([]);
+  });
+
+  it("drops an advert whose capability document fails the media schema", async () => {
+    const strict = new AdvertBook({
+      registry,
+      capabilitiesSchema: z.object({ encoders: z.array(z.string()), schema: z.literal(1) }),
+      log: silentLogger(),
+      clock,
+    });
+    const advert = await publisher(orchestrator, clock).advert();
+    expect(await strict.consider(encodeJson(advert), advert.peerId)).toEqual({
+      accepted: false,
+      reason: "MALFORMED",
+    });
   });
 
   it("does not consult the chain for adverts that fail cheap checks", async () => {
