@@ -9,6 +9,7 @@ export {
   type AdvertRejection,
   type AdvertVerdict,
 } from "./adverts.ts";
+export { type P2pConfig, p2pConfigSchema, p2pOptionsFromConfig } from "./config.ts";
 export { ADVERT_TOPIC, INFO_PROTOCOL, SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
 export { type Candidate, Discovery, type DiscoveryNode, parseBootstrap } from "./discovery.ts";
 export {
