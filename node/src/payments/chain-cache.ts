@@ -101,8 +101,10 @@ export class ChainStateCache {
     this.senders.delete(sender.toLowerCase());
   }
 
+  /** On a new round or a reorg: everything read from the chain may have changed. */
   invalidateRound(): void {
     this.roundEntry = null;
+    this.blockHashes.clear();
     this.senders.clear();
   }
 }

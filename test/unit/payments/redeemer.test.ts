@@ -1,0 +1,269 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { toHex } from "../../../node/src/chain/ticket.ts";
+import {
+  defaultRedeemerOptions,
+  type RedeemChain,
+  Redeemer,
+  type RedeemerOptions,
+  type RedeemReceipt,
+  type WinningTicket,
+} from "../../../node/src/payments/index.ts";
+import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+
+/** A chain that mines on demand and can be told to fail. */
+class FakeRedeemChain implements RedeemChain {
+  round = 10n;
+  validity = 2n;
+  price = 1n;
+  used = new Set<string>();
+  sent: { txHash: string; hashes: string[]; gasPrice: bigint }[] = [];
+  receipts = new Map<string, RedeemReceipt>();
+  failSends = 0;
+  /** Ticket hashes a batch will refuse even though the transaction succeeds. */
+  refuse = new Set<string>();
+  autoMine = true;
+
+  async currentRound() {
+    return this.round;
+  }
+  async ticketValidityRounds() {
+    return this.validity;
+  }
+  async gasPrice() {
+    return this.price;
+  }
+  async isTicketUsed(hash: string) {
+    return this.used.has(hash);
+  }
+  async redeemWinningTicket(win: WinningTicket, gasPrice: bigint) {
+    return this.send([win], gasPrice);
+  }
+  async batchRedeemWinningTickets(wins: readonly WinningTicket[], gasPrice: bigint) {
+    return this.send(wins, gasPrice);
+  }
+  async receipt(txHash: string) {
+    return this.receipts.get(txHash) ?? null;
+  }
+  mine(txHash: string, success = true) {
+    const tx = this.sent.find((t) => t.txHash === txHash);
+    if (!tx) throw new Error("unknown tx");
+    if (success) for (const h of tx.hashes) if (!this.refuse.has(h)) this.used.add(h);
+    this.receipts.set(txHash, { success, gasUsed: 100_000n });
+  }
+  private send(wins: readonly WinningTicket[], gasPrice: bigint): string {
+    if (this.failSends > 0) {
+      this.failSends--;
+      throw new Error("connection refused");
+    }
+    const txHash = toHex(randomBytes(32));
+    this.sent.push({ txHash, hashes: wins.map((w) => w.ticketHash), gasPrice });
+    if (this.autoMine) this.mine(txHash);
+    return txHash;
+  }
+}
+
+function win(faceValue: bigint, creationRound = 10n): WinningTicket {
+  return {
+    ticket: {
+      recipient: toHex(randomBytes(20)),
+      sender: toHex(randomBytes(20)),
+      faceValue,
+      winProb: 1n << 255n,
+      senderNonce: 1n,
+      recipientRandHash: toHex(randomBytes(32)),
+      creationRound,
+      creationRoundBlockHash: toHex(randomBytes(32)),
+    },
+    signature: Uint8Array.from(randomBytes(65)),
+    recipientRand: 1n,
+    ticketHash: toHex(randomBytes(32)),
+  };
+}
+
+const dbs: { close(): void }[] = [];
+afterEach(() => {
+  for (const db of dbs.splice(0)) db.close();
+});
+
+function setup(options: Partial<RedeemerOptions> = {}, path = ":memory:") {
+  const db = openDatabase(path);
+  dbs.push(db);
+  let now = 1_000_000;
+  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const journal = new TicketJournal(db, clock.now);
+  const chain = new FakeRedeemChain();
+  const settled: string[] = [];
+  const redeemer = new Redeemer({
+    journal,
+    chain,
+    options: { ...defaultRedeemerOptions, gasPerTicket: 100n, ...options },
+    now: clock.now,
+    onSettled: (e) => settled.push(e.ticketHash),
+  });
+  return { db, journal, chain, redeemer, clock, settled };
+}
+
+const statuses = (journal: TicketJournal) =>
+  Object.fromEntries(
+    journal
+      .listByStatus(["pending", "submitted", "redeemed", "failed", "expired", "uneconomic"])
+      .map((e) => [e.ticketHash, e.status]),
+  );
+
+describe("Redeemer", () => {
+  it("submits a single winner with redeemWinningTicket and records it redeemed", async () => {
+    const { journal, chain, redeemer, settled } = setup({ batchSize: 1 });
+    const w = win(10_000n);
+    journal.record(w);
+    await redeemer.tick();
+    expect(chain.sent).toHaveLength(1);
+    expect(journal.listByStatus(["submitted"])[0]?.txHash).toBe(chain.sent[0]?.txHash);
+    await redeemer.tick();
+    expect(statuses(journal)).toEqual({ [w.ticketHash]: "redeemed" });
+    expect(journal.listByStatus(["redeemed"])[0]?.txHash).toBe(chain.sent[0]?.txHash);
+    expect(settled).toEqual([w.ticketHash]);
+    expect(journal.pendingFaceValue(w.ticket.sender)).toBe(0n);
+  });
+
+  it("batches winners and settles each one by its own on-chain outcome", async () => {
+    const { journal, chain, redeemer } = setup({ batchSize: 3, backoffBaseMs: 10 });
+    const wins = [win(10_000n), win(20_000n), win(30_000n), win(40_000n)];
+    for (const w of wins) journal.record(w);
+    const refused = wins[1]?.ticketHash ?? "";
+    chain.refuse.add(refused);
+    await redeemer.tick();
+    expect(chain.sent.map((t) => t.hashes.length)).toEqual([3, 1]);
+    await redeemer.tick();
+    const s = statuses(journal);
+    expect(s[refused]).toBe("pending"); // refused inside the batch: retried later
+    expect(journal.listByStatus(["pending"])[0]?.attempts).toBe(1);
+    expect(Object.values(s).filter((x) => x === "redeemed")).toHaveLength(3);
+  });
+
+  it("waits while gas is above the cap and uses the price it checked", async () => {
+    const { journal, chain, redeemer } = setup({ maxGasPrice: 50n });
+    journal.record(win(1_000_000n));
+    chain.price = 51n;
+    await redeemer.tick();
+    expect(chain.sent).toHaveLength(0);
+    expect(journal.listByStatus(["pending"])[0]?.attempts).toBe(0);
+    chain.price = 50n;
+    await redeemer.tick();
+    expect(chain.sent[0]?.gasPrice).toBe(50n);
+  });
+
+  it("records winners whose face value does not cover the gas as uneconomic", async () => {
+    const { journal, chain, redeemer } = setup({
+      gasPerTicket: 100n,
+      tokenPerNativeWei: { numerator: 2n, denominator: 1n },
+    });
+    chain.price = 10n; // gas cost = 10 * 100 * 2 = 2000 token wei
+    const cheap = win(2_000n);
+    const ok = win(2_001n);
+    journal.record(cheap);
+    journal.record(ok);
+    await redeemer.tick();
+    expect(statuses(journal)[cheap.ticketHash]).toBe("uneconomic");
+    expect(journal.listByStatus(["uneconomic"])[0]?.reason).toMatch(/2000/);
+    expect(chain.sent.flatMap((t) => t.hashes)).toEqual([ok.ticketHash]);
+  });
+
+  it("marks winners that expired before redemption", async () => {
+    const { journal, chain, redeemer } = setup();
+    const old = win(10_000n, 7n);
+    journal.record(old);
+    chain.round = 10n; // 7 + 2 < 10
+    await redeemer.tick();
+    expect(statuses(journal)[old.ticketHash]).toBe("expired");
+    expect(chain.sent).toHaveLength(0);
+  });
+
+  it("retries failed sends with exponential backoff, then records failure", async () => {
+    const { journal, chain, redeemer, clock } = setup({ maxAttempts: 3, backoffBaseMs: 1_000 });
+    const w = win(10_000n);
+    journal.record(w);
+    chain.failSends = 10;
+    await redeemer.tick();
+    let entry = journal.listByStatus(["pending"])[0];
+    expect(entry?.attempts).toBe(1);
+    expect(entry?.reason).toMatch(/connection refused/);
+    expect(entry?.nextAttemptAt).toBe(clock.now() + 1_000);
+    await redeemer.tick(); // too early: nothing sent, nothing counted
+    expect(journal.listByStatus(["pending"])[0]?.attempts).toBe(1);
+    clock.advance(1_000);
+    await redeemer.tick();
+    entry = journal.listByStatus(["pending"])[0];
+    expect(entry?.attempts).toBe(2);
+    expect(entry?.nextAttemptAt).toBe(clock.now() + 2_000);
+    clock.advance(2_000);
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("failed");
+  });
+
+  it("resumes after a crash: pending and submitted entries are finished by a new process", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "segmint-redeemer-"));
+    try {
+      const path = join(dir, "node.db");
+      const first = setup({ batchSize: 1 }, path);
+      first.chain.autoMine = false;
+      const submitted = win(10_000n);
+      const pending = win(20_000n);
+      first.journal.record(submitted);
+      await first.redeemer.tick(); // sends `submitted`, not mined yet
+      first.journal.record(pending); // acknowledged just before the "crash"
+
+      // New process, same file; the chain mined the earlier transaction meanwhile.
+      const second = setup({ batchSize: 1 }, path);
+      second.chain.sent = first.chain.sent;
+      second.chain.mine(first.chain.sent[0]?.txHash ?? "");
+      await second.redeemer.tick();
+      await second.redeemer.tick();
+      expect(statuses(second.journal)).toEqual({
+        [submitted.ticketHash]: "redeemed",
+        [pending.ticketHash]: "redeemed",
+      });
+      // The first ticket was not sent twice.
+      expect(second.chain.sent.filter((t) => t.hashes.includes(submitted.ticketHash))).toHaveLength(
+        1,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("re-checks a submitted transaction that never got mined and sends again", async () => {
+    const { journal, chain, redeemer, clock } = setup({
+      submittedTimeoutMs: 60_000,
+      backoffBaseMs: 0,
+    });
+    chain.autoMine = false;
+    const w = win(10_000n);
+    journal.record(w);
+    await redeemer.tick();
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("submitted");
+    clock.advance(60_000);
+    await redeemer.tick(); // timed out: back to pending (attempt 1), then sent again
+    expect(chain.sent).toHaveLength(2);
+    chain.mine(chain.sent[1]?.txHash ?? "");
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("redeemed");
+  });
+
+  it("runs as a loop with start/stop", async () => {
+    const { journal, chain, redeemer } = setup({ pollIntervalMs: 5 });
+    const w = win(10_000n);
+    journal.record(w);
+    redeemer.start();
+    for (let i = 0; i < 200 && statuses(journal)[w.ticketHash] !== "redeemed"; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await redeemer.stop();
+    expect(statuses(journal)[w.ticketHash]).toBe("redeemed");
+    expect(chain.sent).toHaveLength(1);
+  });
+});
