@@ -110,10 +110,20 @@ export class InfoProtocol {
         }
         throw error;
       }
-      const info = await this.signedInfo(sender);
-      await writeFrame(stream, encodeJson({ ok: true, info }), signal);
+      let answer: unknown;
+      let result: string;
+      try {
+        answer = { ok: true, info: await this.signedInfo(sender) };
+        result = "ok";
+      } catch (error) {
+        // Payments or media failed to say what we offer: tell the peer, keep details here.
+        this.init.log.error({ err: error, remotePeer }, "cannot build info");
+        answer = { ok: false, code: "INTERNAL", message: "the orchestrator cannot quote now" };
+        result = "INTERNAL";
+      }
+      await writeFrame(stream, encodeJson(answer), signal);
       await finishStream(stream, signal);
-      return "ok";
+      return result;
     } catch (error) {
       this.init.log.debug(
         { remotePeer, code: error instanceof P2pError ? error.code : undefined, err: error },

@@ -62,8 +62,10 @@ export function fakeTicketParams(recipient: string, sender: string): TicketParam
 
 export class FakeTickets implements TicketParamsProvider {
   readonly asked: string[] = [];
+  failing = false;
   constructor(private readonly recipient: string) {}
   async ticketParams(sender: string): Promise<TicketParams> {
+    if (this.failing) throw new Error("chain unreachable");
     this.asked.push(sender);
     return fakeTicketParams(this.recipient, sender);
   }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { INFO_PROTOCOL } from "../../../node/src/p2p/constants.ts";
+import { RemoteError } from "../../../node/src/p2p/errors.ts";
 import { encodeJson, FrameReader, writeFrame } from "../../../node/src/p2p/framing.ts";
 import { InfoProtocol, requestInfo } from "../../../node/src/p2p/info.ts";
 import {
@@ -42,6 +43,17 @@ describe("/segmint/info/1.0.0 between two real hosts", () => {
     expect(info.capabilities).toEqual({ encoders: ["libx264"], maxHeight: 1080 });
     expect(info.ticketParams.recipient).toBe(orchestratorWallet.address);
     expect(orch.tickets.asked).toEqual([broadcasterWallet.address]);
+  });
+
+  it("answers INTERNAL when ticket params cannot be issued", async () => {
+    const orch = await orchestrator();
+    orch.tickets.failing = true;
+    const client = await bed.host();
+    const error = await requestInfo(client, orch.node.getMultiaddrs(), {
+      sender: broadcasterWallet.address,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error instanceof RemoteError && error.code).toBe("INTERNAL");
   });
 
   it("answers a malformed request with BAD_REQUEST and issues no ticket params", async () => {
