@@ -240,7 +240,7 @@ async function send(
   try {
     return await signer.sendTransaction(tx);
   } catch (cause) {
-    if (isError(cause, "INSUFFICIENT_FUNDS")) {
+    if (isError(cause, "INSUFFICIENT_FUNDS") || lacksFunds(cause)) {
       const address = await signer.getAddress();
       throw new SegmintError(
         "DEPLOY_INSUFFICIENT_FUNDS",
@@ -251,6 +251,16 @@ async function send(
     }
     throw txFailed(step, undefined, cause instanceof Error ? cause.message : String(cause), cause);
   }
+}
+
+/** Nodes word it differently: geth "insufficient funds", Hardhat "doesn't have enough funds". */
+function lacksFunds(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (/insufficient funds|enough funds/i.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 async function waitFor(response: TransactionResponse | ContractTransactionResponse, step: string) {

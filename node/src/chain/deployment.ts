@@ -102,13 +102,13 @@ export function serializeDeployment(deployment: Deployment): string {
 /** Writes `deployment` to `file` (creating folders), replacing it atomically. */
 export async function writeDeployment(file: string, deployment: Deployment): Promise<void> {
   const text = serializeDeployment(deployment);
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
   try {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
     await writeFile(temp, text, "utf8");
     await rename(temp, file);
   } catch (cause) {
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined);
     throw new SegmintError(
       "DEPLOYMENT_WRITE_FAILED",
       `cannot write the deployment file ${file}`,

@@ -63,7 +63,7 @@ describe("BondingManager: active set", () => {
     const receipt = await send(f.bonding, o4, "bond", 400n * TOKEN, o4.address);
     const events = receipt.logs
       .map((l) => f.bonding.interface.parseLog(l))
-      .filter((e) => e !== null && e.name.startsWith("Orchestrator"))
+      .filter((e) => e?.name.startsWith("Orchestrator") === true)
       .map((e) => [e?.name, ...(e?.args.toArray() ?? [])]);
     expect(events).toEqual([
       ["OrchestratorDeactivated", o1.address, round + 1n],

@@ -1,0 +1,85 @@
+import { NonceManager, Wallet } from "ethers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { connectContracts, deploySegmint } from "../../../node/src/chain/deploy.ts";
+import type { SegmintError } from "../../../node/src/errors.ts";
+import { type Connection, connect, read, TEST_PARAMS } from "../helpers.ts";
+
+let conn: Connection;
+beforeAll(async () => {
+  conn = await connect();
+});
+
+async function caught(action: () => Promise<unknown>): Promise<SegmintError> {
+  try {
+    await action();
+  } catch (error) {
+    return error as SegmintError;
+  }
+  throw new Error("expected an error");
+}
+
+describe("deploySegmint", () => {
+  it("deploys, wires and parameterizes every contract, from a NonceManager wallet", async () => {
+    const [funder] = await conn.ethers.getSigners();
+    if (funder === undefined) throw new Error("signers");
+    const wallet = Wallet.createRandom().connect(conn.ethers.provider);
+    await (await funder.sendTransaction({ to: wallet.address, value: 10n ** 19n })).wait();
+    const signer = new NonceManager(wallet);
+    const firstBlock = (await conn.ethers.provider.getBlockNumber()) + 1;
+    const deployment = await deploySegmint(signer, TEST_PARAMS);
+
+    const { chainId } = await conn.ethers.provider.getNetwork();
+    expect(deployment.chainId).toBe(Number(chainId));
+    expect(deployment.deployer).toBe(wallet.address);
+    expect(deployment.deploymentBlock).toBe(firstBlock);
+    expect(deployment.params).toEqual(TEST_PARAMS);
+    for (const address of Object.values(deployment.contracts)) {
+      expect(await conn.ethers.provider.getCode(address)).not.toBe("0x");
+    }
+    const c = await connectContracts(deployment, conn.ethers.provider);
+    expect(await read(c.Token, "balanceOf", wallet.address)).toBe(TEST_PARAMS.initialSupply);
+    expect(await read(c.Token, "minter")).toBe(deployment.contracts.Minter);
+    expect(await read(c.Token, "owner")).toBe(wallet.address);
+    expect(await read(c.RoundsManager, "roundLength")).toBe(BigInt(TEST_PARAMS.roundLength));
+    expect(await read(c.BondingManager, "unbondingPeriod")).toBe(
+      BigInt(TEST_PARAMS.unbondingPeriod),
+    );
+    expect(await read(c.BondingManager, "maxActiveSetSize")).toBe(
+      BigInt(TEST_PARAMS.maxActiveSetSize),
+    );
+    expect(await read(c.BondingManager, "minter")).toBe(deployment.contracts.Minter);
+    expect(await read(c.BondingManager, "ticketBroker")).toBe(deployment.contracts.TicketBroker);
+    expect(await read(c.Minter, "inflationPerRound")).toBe(TEST_PARAMS.inflationPerRound);
+    expect(await read(c.Minter, "bondingManager")).toBe(deployment.contracts.BondingManager);
+    expect(await read(c.TicketBroker, "unlockPeriod")).toBe(BigInt(TEST_PARAMS.unlockPeriod));
+    expect(await read(c.TicketBroker, "ticketValidityRounds")).toBe(
+      BigInt(TEST_PARAMS.ticketValidityRounds),
+    );
+    expect(await read(c.TicketBroker, "bondingManager")).toBe(deployment.contracts.BondingManager);
+    expect(await read(c.OrchestratorRegistry, "bondingManager")).toBe(
+      deployment.contracts.BondingManager,
+    );
+  });
+
+  it("refuses bad parameters before sending anything", async () => {
+    const [signer] = await conn.ethers.getSigners();
+    if (signer === undefined) throw new Error("signers");
+    const nonce = await signer.getNonce();
+    const error = await caught(() =>
+      deploySegmint(signer, { ...TEST_PARAMS, maxActiveSetSize: 0 }),
+    );
+    expect(error.code).toBe("DEPLOY_PARAMS_INVALID");
+    expect(await signer.getNonce()).toBe(nonce);
+  });
+
+  it("says so when the deployer cannot pay", async () => {
+    const broke = Wallet.createRandom().connect(conn.ethers.provider);
+    const error = await caught(() => deploySegmint(broke, TEST_PARAMS));
+    expect(error.code).toBe("DEPLOY_INSUFFICIENT_FUNDS");
+  });
+
+  it("needs a signer connected to a chain", async () => {
+    const error = await caught(() => deploySegmint(Wallet.createRandom(), TEST_PARAMS));
+    expect(error.code).toBe("DEPLOY_NO_PROVIDER");
+  });
+});
