@@ -1,10 +1,18 @@
 import type { PaymentsChainView, SenderInfo } from "./interface.ts";
 
 export interface RoundState {
+  /** The current round. */
   round: bigint;
+  /**
+   * The newest initialized round (usually `round`) and its block hash: what fresh tickets
+   * name as their creation round, since an uninitialized round has no hash to check.
+   */
+  creationRound: bigint;
   blockHash: string;
   validityRounds: bigint;
 }
+
+const ZERO_HASH = `0x${"00".repeat(32)}`;
 
 export interface SenderFunds {
   info: SenderInfo;
@@ -45,11 +53,14 @@ export class ChainStateCache {
     const entry = this.roundEntry;
     if (entry && this.now() - entry.at < this.ttlMs) return entry.value;
     const value = (async () => {
-      const [round, validityRounds] = await Promise.all([
+      const [round, initialized, validityRounds] = await Promise.all([
         this.chain.currentRound(),
+        this.chain.lastInitializedRound(),
         this.chain.ticketValidityRounds(),
       ]);
-      return { round, blockHash: await this.blockHashForRound(round), validityRounds };
+      const creationRound = initialized < round ? initialized : round;
+      const blockHash = await this.blockHashForRound(creationRound);
+      return { round, creationRound, blockHash, validityRounds };
     })();
     this.roundEntry = { value, at: this.now() };
     value.catch(() => {
@@ -63,7 +74,14 @@ export class ChainStateCache {
     if (known) return known;
     const value = this.chain.blockHashForRound(round).then((h) => h.toLowerCase());
     this.blockHashes.set(round, value);
-    value.catch(() => this.blockHashes.delete(round));
+    // A zero hash means "not initialized yet": do not remember it, it will change.
+    value.then(
+      (h) => {
+        if (h === ZERO_HASH && this.blockHashes.get(round) === value)
+          this.blockHashes.delete(round);
+      },
+      () => this.blockHashes.delete(round),
+    );
     if (this.blockHashes.size > BLOCK_HASH_MEMO) {
       const oldest = this.blockHashes.keys().next().value;
       if (oldest !== undefined) this.blockHashes.delete(oldest);
@@ -77,13 +95,12 @@ export class ChainStateCache {
     if (entry && this.now() - entry.at < this.ttlMs) return entry.value;
     const value = (async () => {
       const { round } = await this.roundState();
-      const [info, claimed, active] = await Promise.all([
+      const [info, claimed, status] = await Promise.all([
         this.chain.senderInfo(key),
         this.chain.claimedReserve(key, this.self, round),
-        this.chain.activeOrchestratorCount(round),
+        this.chain.activeStatus(this.self),
       ]);
-      const share = active > 0n ? info.reserve / active - claimed : 0n;
-      return { info, reserveShare: share > 0n ? share : 0n, round };
+      return { info, reserveShare: reserveShare(info, claimed, status), round };
     })();
     this.senders.delete(key);
     this.senders.set(key, { value, at: this.now() });
@@ -107,4 +124,21 @@ export class ChainStateCache {
     this.blockHashes.clear();
     this.senders.clear();
   }
+}
+
+/**
+ * What this orchestrator may still take from the sender's reserve this round, as TicketBroker
+ * computes it: an active orchestrator's allocation is (reserve + claimed this round) / active
+ * count, less what it already claimed; never more than the reserve left.
+ */
+export function reserveShare(
+  info: SenderInfo,
+  claimedBySelf: bigint,
+  status: { active: boolean; activeCount: bigint },
+): bigint {
+  if (!status.active || status.activeCount === 0n || info.reserve === 0n) return 0n;
+  const allocation = (info.reserve + info.reserveClaimedInCurrentRound) / status.activeCount;
+  if (claimedBySelf >= allocation) return 0n;
+  const share = allocation - claimedBySelf;
+  return share > info.reserve ? info.reserve : share;
 }

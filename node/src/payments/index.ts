@@ -1,5 +1,10 @@
 export { Balances } from "./balances.ts";
-export { ChainStateCache, type RoundState, type SenderFunds } from "./chain-cache.ts";
+export {
+  ChainStateCache,
+  type RoundState,
+  reserveShare,
+  type SenderFunds,
+} from "./chain-cache.ts";
 export {
   BAD_TICKET_REASONS,
   type BadTicketReason,

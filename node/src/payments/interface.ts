@@ -78,18 +78,26 @@ export interface SenderInfo {
   /** Non-zero once the sender has started an unlock: its tickets are no longer safe to take. */
   withdrawRound: bigint;
   reserve: bigint;
+  /** Reserve paid to all recipients in the current round (shares are of reserve + this). */
+  reserveClaimedInCurrentRound: bigint;
 }
 
 /** The chain reads the orchestrator's validator needs; BrokerClient implements it. */
 export interface PaymentsChainView {
   currentRound(): Promise<bigint>;
+  /** Rounds initialize lazily on chain; only an initialized round has a block hash. */
+  lastInitializedRound(): Promise<bigint>;
+  /** Zero hash when `round` was never initialized. */
   blockHashForRound(round: bigint): Promise<string>;
   ticketValidityRounds(): Promise<bigint>;
   senderInfo(sender: string): Promise<SenderInfo>;
   /** How much of `sender`'s reserve `claimant` has already claimed in `round`. */
   claimedReserve(sender: string, claimant: string, round: bigint): Promise<bigint>;
-  /** Number of active orchestrators in `round`: the reserve is split between them. */
-  activeOrchestratorCount(round: bigint): Promise<bigint>;
+  /**
+   * Whether `orchestrator` is in the current round's active set, and that set's size: only
+   * active orchestrators may claim from a reserve, each up to (reserve + claimed) / count.
+   */
+  activeStatus(orchestrator: string): Promise<{ active: boolean; activeCount: bigint }>;
 }
 
 export interface RedeemReceipt {

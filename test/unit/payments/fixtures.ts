@@ -13,6 +13,8 @@ import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
 /** An in-memory chain for unit tests: every value the payments code reads, settable. */
 export class FakeChainView implements PaymentsChainView {
   round = 10n;
+  /** null: the current round is initialized. */
+  initialized: bigint | null = null;
   validityRounds = 2n;
   blockHashes = new Map<bigint, string>();
   senders = new Map<string, SenderInfo>();
@@ -32,20 +34,28 @@ export class FakeChainView implements PaymentsChainView {
     this.calls++;
     return this.blockHashes.get(round) ?? `0x${"00".repeat(32)}`;
   }
+  async lastInitializedRound(): Promise<bigint> {
+    return this.initialized ?? this.round;
+  }
   async ticketValidityRounds(): Promise<bigint> {
     return this.validityRounds;
   }
   async senderInfo(sender: string): Promise<SenderInfo> {
     this.calls++;
     return (
-      this.senders.get(sender.toLowerCase()) ?? { deposit: 0n, withdrawRound: 0n, reserve: 0n }
+      this.senders.get(sender.toLowerCase()) ?? {
+        deposit: 0n,
+        withdrawRound: 0n,
+        reserve: 0n,
+        reserveClaimedInCurrentRound: 0n,
+      }
     );
   }
   async claimedReserve(): Promise<bigint> {
     return this.claimed;
   }
-  async activeOrchestratorCount(): Promise<bigint> {
-    return this.active;
+  async activeStatus(): Promise<{ active: boolean; activeCount: bigint }> {
+    return { active: this.active > 0n, activeCount: this.active };
   }
 }
 
@@ -71,6 +81,7 @@ export function setup(opts: { ticketEV?: bigint; faceValue?: bigint; ttlMs?: num
     deposit: 10n * ONE_TOKEN,
     withdrawRound: 0n,
     reserve: 10n * ONE_TOKEN,
+    reserveClaimedInCurrentRound: 0n,
   });
   const secret = Uint8Array.from(randomBytes(32));
   const db = openDatabase(":memory:");

@@ -9,7 +9,7 @@ import {
   WIN_PROB_SCALE,
 } from "../../../node/src/chain/ticket.ts";
 import { isSegmintError } from "../../../node/src/errors.ts";
-import type { TicketPayment } from "../../../node/src/payments/index.ts";
+import { reserveShare, type TicketPayment } from "../../../node/src/payments/index.ts";
 import { domain, ONE_TOKEN, setup } from "./fixtures.ts";
 
 type Env = ReturnType<typeof setup>;
@@ -192,13 +192,16 @@ describe("TicketValidator", () => {
       deposit: (4n * ONE_TOKEN) / 10n,
       withdrawRound: 0n,
       reserve: ONE_TOKEN / 2n,
+      reserveClaimedInCurrentRound: 0n,
     });
     await expectRejected(e, payment, "FACE_VALUE_TOO_HIGH");
-    // Back to deposit 0.5 + 0.25 share + 0.25 = 1 token: accepted.
+    // Deposit 0.5 + reserve share (1 / 2 active - 0.25 already claimed) = 0.75: refused;
+    // with nothing claimed yet the share is 0.5 and the float exactly 1 token: accepted.
     e.chain.senders.set(e.sender.address, {
       deposit: ONE_TOKEN / 2n,
       withdrawRound: 0n,
       reserve: ONE_TOKEN,
+      reserveClaimedInCurrentRound: 0n,
     });
     e.chain.claimed = ONE_TOKEN / 4n;
     await expectRejected(e, payment, "FACE_VALUE_TOO_HIGH");
@@ -206,9 +209,47 @@ describe("TicketValidator", () => {
     await expect(e.validator.receive(payment)).resolves.toBeDefined();
   });
 
+  it("computes the reserve share as TicketBroker does", () => {
+    const info = {
+      deposit: 0n,
+      withdrawRound: 0n,
+      reserve: 600n,
+      reserveClaimedInCurrentRound: 300n,
+    };
+    expect(reserveShare(info, 0n, { active: true, activeCount: 3n })).toBe(300n);
+    expect(reserveShare(info, 100n, { active: true, activeCount: 3n })).toBe(200n);
+    expect(reserveShare(info, 300n, { active: true, activeCount: 3n })).toBe(0n);
+    expect(reserveShare(info, 0n, { active: false, activeCount: 3n })).toBe(0n);
+    expect(reserveShare({ ...info, reserve: 100n }, 0n, { active: true, activeCount: 1n })).toBe(
+      100n,
+    );
+  });
+
+  it("issues params on the last initialized round while the current one is not", async () => {
+    const e = start();
+    e.chain.initialized = 9n;
+    const params = await e.issuer.issue(e.sender.address);
+    expect(params.creationRound).toBe(9n);
+    expect(params.creationRoundBlockHash).toBe(e.chain.blockHashes.get(9n));
+    expect(params.expirationRound).toBe(11n);
+    const [payment] = e.sender.createTickets(params, 1n);
+    if (!payment) throw new Error("no ticket");
+    await expect(e.validator.receive(payment)).resolves.toBeDefined();
+    e.chain.initialized = 7n; // 7 + 2 < 10: nothing recent enough
+    e.cache.invalidateRound();
+    await expect(e.issuer.issue(e.sender.address)).rejects.toMatchObject({
+      code: "ROUND_NOT_INITIALIZED",
+    });
+  });
+
   it("counts unredeemed winners against the max float", async () => {
     const e = start({ ticketEV: ONE_TOKEN, faceValue: ONE_TOKEN }); // winProb = max: every ticket wins
-    e.chain.senders.set(e.sender.address, { deposit: ONE_TOKEN, withdrawRound: 0n, reserve: 0n });
+    e.chain.senders.set(e.sender.address, {
+      deposit: ONE_TOKEN,
+      withdrawRound: 0n,
+      reserve: 0n,
+      reserveClaimedInCurrentRound: 0n,
+    });
     // Two params sets issued while the float was 1 token; the first ticket wins.
     const first = await oneTicket(e);
     const second = await oneTicket(e);
@@ -228,6 +269,7 @@ describe("TicketValidator", () => {
       deposit: 10n * ONE_TOKEN,
       withdrawRound: 12n,
       reserve: 10n * ONE_TOKEN,
+      reserveClaimedInCurrentRound: 0n,
     });
     await expectRejected(e, payment, "SENDER_UNLOCKING");
     await expect(e.issuer.issue(e.sender.address)).rejects.toMatchObject({
