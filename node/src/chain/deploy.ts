@@ -7,9 +7,17 @@ import {
   type Signer,
   type TransactionResponse,
 } from "ethers";
+import type {
+  BondingManager,
+  Minter,
+  OrchestratorRegistry,
+  RoundsManager,
+  TicketBroker,
+  Token,
+} from "../../../types/ethers-contracts/index.ts";
 import { SegmintError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
-import { CONTRACT_NAMES, type ContractName, loadArtifact, loadArtifacts } from "./artifacts.ts";
+import { type ContractName, loadArtifacts } from "./artifacts.ts";
 import { type Deployment, type DeploymentContracts, parseDeployment } from "./deployment.ts";
 
 /** Every parameter of a deployment; rounds and blocks are counts, token amounts are wei. */
@@ -210,21 +218,36 @@ export async function deploySegmint(
   return deployment;
 }
 
-/** The contract types connectContracts returns (ethers' untyped Contract, by name). */
-export type SegmintContracts = Record<ContractName, Contract>;
+/**
+ * Typed handles on every contract. The types come from the TypeChain bindings that
+ * `hardhat build` generates under types/ethers-contracts (type-only: nothing of them runs).
+ */
+export interface SegmintContracts {
+  Token: Token;
+  RoundsManager: RoundsManager;
+  BondingManager: BondingManager;
+  Minter: Minter;
+  TicketBroker: TicketBroker;
+  OrchestratorRegistry: OrchestratorRegistry;
+}
 
-/** Ethers Contract instances for every deployed contract, bound to `runner` (a signer or provider). */
+/** Ethers contracts for every deployed contract, bound to `runner` (a signer or provider). */
 export async function connectContracts(
   deployment: Pick<Deployment, "contracts">,
   runner: ContractRunner | null,
 ): Promise<SegmintContracts> {
-  const entries = await Promise.all(
-    CONTRACT_NAMES.map(async (name) => {
-      const { abi } = await loadArtifact(name);
-      return [name, new Contract(deployment.contracts[name], abi, runner)] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as SegmintContracts;
+  const artifacts = await loadArtifacts();
+  const at = (name: ContractName): Contract =>
+    new Contract(deployment.contracts[name], artifacts[name].abi, runner);
+  // Each Contract is built from that contract's own ABI, which is what its TypeChain type describes.
+  return {
+    Token: at("Token") as unknown as Token,
+    RoundsManager: at("RoundsManager") as unknown as RoundsManager,
+    BondingManager: at("BondingManager") as unknown as BondingManager,
+    Minter: at("Minter") as unknown as Minter,
+    TicketBroker: at("TicketBroker") as unknown as TicketBroker,
+    OrchestratorRegistry: at("OrchestratorRegistry") as unknown as OrchestratorRegistry,
+  };
 }
 
 /** The addresses as a plain record, e.g. for logs. */

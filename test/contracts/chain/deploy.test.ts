@@ -2,7 +2,7 @@ import { NonceManager, Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { connectContracts, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import type { SegmintError } from "../../../node/src/errors.ts";
-import { type Connection, connect, read, TEST_PARAMS } from "../helpers.ts";
+import { type Connection, connect, TEST_PARAMS } from "../helpers.ts";
 
 let conn: Connection;
 beforeAll(async () => {
@@ -37,28 +37,22 @@ describe("deploySegmint", () => {
       expect(await conn.ethers.provider.getCode(address)).not.toBe("0x");
     }
     const c = await connectContracts(deployment, conn.ethers.provider);
-    expect(await read(c.Token, "balanceOf", wallet.address)).toBe(TEST_PARAMS.initialSupply);
-    expect(await read(c.Token, "minter")).toBe(deployment.contracts.Minter);
-    expect(await read(c.Token, "owner")).toBe(wallet.address);
-    expect(await read(c.RoundsManager, "roundLength")).toBe(BigInt(TEST_PARAMS.roundLength));
-    expect(await read(c.BondingManager, "unbondingPeriod")).toBe(
-      BigInt(TEST_PARAMS.unbondingPeriod),
-    );
-    expect(await read(c.BondingManager, "maxActiveSetSize")).toBe(
-      BigInt(TEST_PARAMS.maxActiveSetSize),
-    );
-    expect(await read(c.BondingManager, "minter")).toBe(deployment.contracts.Minter);
-    expect(await read(c.BondingManager, "ticketBroker")).toBe(deployment.contracts.TicketBroker);
-    expect(await read(c.Minter, "inflationPerRound")).toBe(TEST_PARAMS.inflationPerRound);
-    expect(await read(c.Minter, "bondingManager")).toBe(deployment.contracts.BondingManager);
-    expect(await read(c.TicketBroker, "unlockPeriod")).toBe(BigInt(TEST_PARAMS.unlockPeriod));
-    expect(await read(c.TicketBroker, "ticketValidityRounds")).toBe(
+    expect(await c.Token.balanceOf(wallet.address)).toBe(TEST_PARAMS.initialSupply);
+    expect(await c.Token.minter()).toBe(deployment.contracts.Minter);
+    expect(await c.Token.owner()).toBe(wallet.address);
+    expect(await c.RoundsManager.roundLength()).toBe(BigInt(TEST_PARAMS.roundLength));
+    expect(await c.BondingManager.unbondingPeriod()).toBe(BigInt(TEST_PARAMS.unbondingPeriod));
+    expect(await c.BondingManager.maxActiveSetSize()).toBe(BigInt(TEST_PARAMS.maxActiveSetSize));
+    expect(await c.BondingManager.minter()).toBe(deployment.contracts.Minter);
+    expect(await c.BondingManager.ticketBroker()).toBe(deployment.contracts.TicketBroker);
+    expect(await c.Minter.inflationPerRound()).toBe(TEST_PARAMS.inflationPerRound);
+    expect(await c.Minter.bondingManager()).toBe(deployment.contracts.BondingManager);
+    expect(await c.TicketBroker.unlockPeriod()).toBe(BigInt(TEST_PARAMS.unlockPeriod));
+    expect(await c.TicketBroker.ticketValidityRounds()).toBe(
       BigInt(TEST_PARAMS.ticketValidityRounds),
     );
-    expect(await read(c.TicketBroker, "bondingManager")).toBe(deployment.contracts.BondingManager);
-    expect(await read(c.OrchestratorRegistry, "bondingManager")).toBe(
-      deployment.contracts.BondingManager,
-    );
+    expect(await c.TicketBroker.bondingManager()).toBe(deployment.contracts.BondingManager);
+    expect(await c.OrchestratorRegistry.bondingManager()).toBe(deployment.contracts.BondingManager);
   });
 
   it("refuses bad parameters before sending anything", async () => {
