@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerBroadcast } from "./broadcast.ts";
 import { registerCapabilities } from "./capabilities.ts";
 import { registerChain } from "./chain.ts";
 import { registerDeploy } from "./deploy.ts";
@@ -11,6 +12,7 @@ import { registerTranscode } from "./transcode.ts";
 export function registerCommands(program: Command): void {
   registerChain(program);
   registerDeploy(program);
+  registerBroadcast(program);
   registerTranscode(program);
   registerCapabilities(program);
 }

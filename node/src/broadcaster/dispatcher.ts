@@ -1,0 +1,417 @@
+import type { Logger } from "../log/index.ts";
+import { RemoteError } from "../p2p/errors.ts";
+import { PaymentsError } from "../payments/errors.ts";
+import { BroadcasterError } from "./errors.ts";
+import type {
+  OrchestratorHandle,
+  OrchestratorSource,
+  ResultSink,
+  SegmentOutcome,
+  SegmentWorker,
+  SourceSegment,
+} from "./interface.ts";
+import type { SuspensionList } from "./suspension.ts";
+
+/**
+ * How a failed try is treated:
+ * - `failure`: the orchestrator failed (dropped stream, bad result): counts an attempt and a
+ *   failure towards its suspension; the segment goes to another orchestrator.
+ * - `busy`: it was full (CAPACITY_FULL): not its fault and not an attempt (up to a budget);
+ *   its in-flight limit is lowered and the segment waits for a free slot.
+ * - `unusable`: it asks for more than our caps allow: dropped from the session, attempt counted.
+ * - `fatal`: nothing else can succeed (spend cap reached, run aborted): the run stops.
+ */
+export type FailureKind = "failure" | "busy" | "unusable" | "fatal";
+
+export function classifyFailure(error: unknown): FailureKind {
+  if (error instanceof RemoteError && error.code === "CAPACITY_FULL") return "busy";
+  if (error instanceof PaymentsError) {
+    if (error.code === "SPEND_CAP_REACHED") return "fatal";
+    if (
+      error.code === "PRICE_TOO_HIGH" ||
+      error.code === "TICKET_EV_TOO_HIGH" ||
+      error.code === "BAD_TICKET_PARAMS"
+    ) {
+      return "unusable";
+    }
+  }
+  return "failure";
+}
+
+export interface DispatcherOptions {
+  /** Orchestrators to work with at once. */
+  orchestrators: number;
+  /** Tries per segment, each on another orchestrator when one is free (issue 5: 3). */
+  maxAttempts: number;
+  /** CAPACITY_FULL answers a segment may get before they count as attempts. */
+  maxBusyRetries: number;
+  /** Wait after a CAPACITY_FULL before the segment is offered again. */
+  busyBackoffMs: number;
+  /** Source segments read ahead of the dispatch (bounds memory on long files). */
+  readAhead: number;
+}
+
+export const defaultDispatcherOptions: DispatcherOptions = {
+  orchestrators: 2,
+  maxAttempts: 3,
+  maxBusyRetries: 20,
+  busyBackoffMs: 250,
+  readAhead: 4,
+};
+
+export interface DispatcherDeps {
+  worker: SegmentWorker;
+  source: OrchestratorSource;
+  suspension: SuspensionList;
+  sink: ResultSink;
+  log: Logger;
+  options?: Partial<DispatcherOptions>;
+  /** Called after each segment is written (for a progress bar). */
+  onSegmentDone?: (segment: SourceSegment, orchestrator: string) => void;
+  classify?: (error: unknown) => FailureKind;
+}
+
+export interface SegmentFailure {
+  segment: number;
+  attempts: number;
+  /** Code (or message) of the last error. */
+  lastError: string;
+}
+
+export interface DispatchSummary {
+  segments: number;
+  /** Segments completed per orchestrator address. */
+  orchestrators: Record<string, number>;
+  /** Tries beyond the first, of every kind. */
+  retries: number;
+  ticketsSent: number;
+  expectedValuePaid: bigint;
+  failed: SegmentFailure[];
+  /** Addresses suspended during the run. */
+  suspended: string[];
+  mediaSeconds: number;
+}
+
+interface Job {
+  segment: SourceSegment;
+  attempts: number;
+  busyRetries: number;
+  tried: Set<string>;
+  lastError: string;
+  /** Not offered again before this time (ms, performance.now()). */
+  notBefore: number;
+}
+
+interface Active {
+  handle: OrchestratorHandle;
+  inFlight: number;
+  limit: number;
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Segments in, verified results out: keeps every chosen orchestrator busy up to its free
+ * capacity, retries a failed segment on another orchestrator, suspends (and replaces) one that
+ * keeps failing, and never drops a segment silently: one that fails every attempt is listed in
+ * the summary and the run goes on, so the caller writes what it could and then reports it.
+ */
+export class Dispatcher {
+  private readonly options: DispatcherOptions;
+  private readonly classify: (error: unknown) => FailureKind;
+  private readonly active = new Map<string, Active>();
+  /** Every address ever taken or dropped, so a replacement is a new orchestrator. */
+  private readonly seen = new Set<string>();
+  private readonly queue: Job[] = [];
+  private readonly waiters = new Set<() => void>();
+  private fatal: unknown;
+
+  private readonly summary: DispatchSummary = {
+    segments: 0,
+    orchestrators: {},
+    retries: 0,
+    ticketsSent: 0,
+    expectedValuePaid: 0n,
+    failed: [],
+    suspended: [],
+    mediaSeconds: 0,
+  };
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.options = { ...defaultDispatcherOptions, ...deps.options };
+    this.classify = deps.classify ?? classifyFailure;
+  }
+
+  async run(segments: AsyncIterable<SourceSegment>, signal: AbortSignal): Promise<DispatchSummary> {
+    await this.replenish();
+    if (this.active.size === 0) {
+      throw new BroadcasterError(
+        "NO_ORCHESTRATORS",
+        "no orchestrator is available for this broadcast",
+        {},
+        {
+          hint: "check --bootstrap and the chain registry, and that --max-price-per-pixel is not below every orchestrator's price",
+        },
+      );
+    }
+    const stop = new AbortController();
+    const runSignal = AbortSignal.any([signal, stop.signal]);
+    const onAbort = () => this.notify();
+    runSignal.addEventListener("abort", onAbort);
+
+    let readerDone = false;
+    let readerError: unknown;
+    const reader = (async () => {
+      try {
+        for await (const segment of segments) {
+          this.queue.push({
+            segment,
+            attempts: 0,
+            busyRetries: 0,
+            tried: new Set(),
+            lastError: "",
+            notBefore: 0,
+          });
+          this.notify();
+          while (this.queue.length >= this.options.readAhead && !runSignal.aborted) {
+            await this.waitForChange(1_000);
+          }
+          if (runSignal.aborted || this.fatal !== undefined) break;
+        }
+      } catch (error) {
+        readerError = error;
+      } finally {
+        readerDone = true;
+        this.notify();
+      }
+    })();
+
+    const running = new Set<Promise<void>>();
+    try {
+      for (;;) {
+        if (this.fatal !== undefined || readerError !== undefined || runSignal.aborted) break;
+        const started = await this.assign(running, runSignal);
+        if (readerDone && this.queue.length === 0 && running.size === 0) break;
+        if (!started) await this.waitForChange(this.nextDelay());
+      }
+    } finally {
+      stop.abort();
+      runSignal.removeEventListener("abort", onAbort);
+      await Promise.allSettled(running);
+      await reader;
+    }
+    if (readerError !== undefined) throw readerError;
+    if (this.fatal !== undefined) throw this.fatal;
+    if (signal.aborted) {
+      throw new BroadcasterError("BROADCAST_ABORTED", "the broadcast was stopped", {
+        segments: this.summary.segments,
+      });
+    }
+    this.summary.suspended = this.deps.suspension.suspended();
+    return this.summary;
+  }
+
+  /** Starts every job that has an orchestrator free for it; true when one started. */
+  private async assign(running: Set<Promise<void>>, signal: AbortSignal): Promise<boolean> {
+    let started = false;
+    const now = performance.now();
+    for (const job of [...this.queue]) {
+      if (job.notBefore > now) continue;
+      let target = this.pick(job);
+      if (target === "none") {
+        // Every orchestrator we had is gone: look for new ones before failing the segment.
+        await this.replenish();
+        target = this.pick(job);
+        if (target === "none") {
+          this.fail(job, job.lastError || "no orchestrator available");
+          started = true;
+          continue;
+        }
+      }
+      if (target === "wait") continue;
+      this.queue.splice(this.queue.indexOf(job), 1);
+      const task = this.attempt(job, target, signal);
+      running.add(task);
+      void task.finally(() => {
+        running.delete(task);
+        this.notify();
+      });
+      started = true;
+    }
+    return started;
+  }
+
+  /** The least loaded free orchestrator, preferring ones this segment has not failed on. */
+  private pick(job: Job): Active | "wait" | "none" {
+    const usable = [...this.active.values()].filter(
+      (a) => !this.deps.suspension.isSuspended(a.handle.address),
+    );
+    if (usable.length === 0) return "none";
+    const fresh = usable.filter((a) => !job.tried.has(a.handle.address));
+    // Wait for an untried one while one exists; fall back to a tried one only when the
+    // segment has been everywhere (a retry on the same node beats losing the segment).
+    const pool = fresh.length > 0 ? fresh : usable;
+    const free = pool.filter((a) => a.inFlight < a.limit);
+    if (free.length === 0) return "wait";
+    let best = free[0] as Active;
+    for (const a of free) if (a.inFlight / a.limit < best.inFlight / best.limit) best = a;
+    return best;
+  }
+
+  private async attempt(job: Job, target: Active, signal: AbortSignal): Promise<void> {
+    const address = target.handle.address;
+    target.inFlight += 1;
+    job.tried.add(address);
+    let outcome: SegmentOutcome;
+    try {
+      outcome = await this.deps.worker.run(target.handle, job.segment, signal);
+    } catch (error) {
+      target.inFlight -= 1;
+      this.onFailure(job, target, error, signal);
+      return;
+    }
+    target.inFlight -= 1;
+    this.deps.suspension.recordSuccess(address);
+    try {
+      await this.deps.sink.write(job.segment, outcome);
+    } catch (error) {
+      // A local write failure (disk full) is not the orchestrator's: stop the run.
+      this.fatal ??= error;
+      return;
+    }
+    this.summary.segments += 1;
+    this.summary.mediaSeconds += job.segment.durationSeconds;
+    this.summary.orchestrators[address] = (this.summary.orchestrators[address] ?? 0) + 1;
+    this.summary.ticketsSent += outcome.ticketsSent;
+    this.summary.expectedValuePaid += outcome.expectedValue;
+    this.deps.onSegmentDone?.(job.segment, address);
+  }
+
+  private onFailure(job: Job, target: Active, error: unknown, signal: AbortSignal): void {
+    const address = target.handle.address;
+    if (signal.aborted) {
+      this.fail(job, "aborted");
+      return;
+    }
+    const kind = this.classify(error);
+    const code = errorCode(error);
+    job.lastError = code;
+    this.deps.log.warn(
+      { segment: job.segment.index, orchestrator: address, code, kind, attempt: job.attempts + 1 },
+      "segment try failed",
+    );
+    if (kind === "fatal") {
+      this.fatal ??= error;
+      this.fail(job, code);
+      return;
+    }
+    if (kind === "busy" && job.busyRetries < this.options.maxBusyRetries) {
+      job.busyRetries += 1;
+      // It told us it is full: never send it more at once than it holds now.
+      target.limit = Math.max(1, target.inFlight);
+      job.tried.delete(address);
+      job.notBefore = performance.now() + this.options.busyBackoffMs;
+      this.retry(job);
+      return;
+    }
+    job.attempts += 1;
+    if (kind === "unusable") {
+      this.drop(address, "over our caps");
+    } else if (this.deps.suspension.recordFailure(address)) {
+      this.drop(address, "suspended after repeated failures");
+    }
+    if (job.attempts >= this.options.maxAttempts) {
+      this.fail(job, code);
+      return;
+    }
+    this.retry(job);
+  }
+
+  private retry(job: Job): void {
+    this.summary.retries += 1;
+    // Retried segments go first: the HLS output waits for them to stay in order.
+    this.queue.unshift(job);
+    this.notify();
+  }
+
+  private fail(job: Job, lastError: string): void {
+    this.summary.failed.push({
+      segment: job.segment.index,
+      attempts: job.attempts,
+      lastError,
+    });
+    const i = this.queue.indexOf(job);
+    if (i >= 0) this.queue.splice(i, 1);
+    this.deps.log.error(
+      { segment: job.segment.index, attempts: job.attempts, lastError },
+      "segment failed on every attempt",
+    );
+  }
+
+  private drop(address: string, reason: string): void {
+    if (!this.active.delete(address)) return;
+    this.deps.log.warn({ orchestrator: address, reason }, "orchestrator dropped from the session");
+    // Fill its place in the background; jobs wait meanwhile.
+    void this.replenish().finally(() => this.notify());
+  }
+
+  private replenishing: Promise<void> | undefined;
+
+  /** Tops the session up to `orchestrators` with ones not used before. */
+  private replenish(): Promise<void> {
+    this.replenishing ??= (async () => {
+      try {
+        const missing = this.options.orchestrators - this.active.size;
+        if (missing <= 0) return;
+        const exclude = new Set([...this.seen, ...this.deps.suspension.suspended()]);
+        const chosen = await this.deps.source.choose(missing, exclude);
+        for (const handle of chosen) {
+          if (this.active.has(handle.address)) continue;
+          this.seen.add(handle.address);
+          const limit = Math.max(1, handle.maxInFlight);
+          this.active.set(handle.address, { handle, inFlight: 0, limit });
+          this.deps.log.info(
+            { orchestrator: handle.address, peerId: handle.peerId, maxInFlight: limit },
+            "orchestrator joined the session",
+          );
+        }
+      } catch (error) {
+        this.deps.log.warn({ err: error }, "looking for orchestrators failed");
+      } finally {
+        this.replenishing = undefined;
+      }
+    })();
+    return this.replenishing;
+  }
+
+  /** How long to sleep when nothing could start: until the next backoff ends, or a change. */
+  private nextDelay(): number {
+    const now = performance.now();
+    const waits = this.queue.map((j) => j.notBefore - now).filter((d) => d > 0);
+    return waits.length > 0 ? Math.max(1, Math.min(...waits)) : 1_000;
+  }
+
+  private notify(): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  private waitForChange(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.waiters.add(wake);
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { SegmintError } from "../errors.ts";
+
+/** Every deliberate failure of the broadcaster client; tests and callers match on the code. */
+export type BroadcasterErrorCode =
+  /** No usable orchestrator was found (none discovered, none answered, all too expensive). */
+  | "NO_ORCHESTRATORS"
+  /** A segment failed on every attempt; details name it. */
+  | "SEGMENT_FAILED"
+  /** A result did not match what was asked or claimed (hash, signature, size, pixels, duration). */
+  | "VERIFICATION_FAILED"
+  /** The broadcast was stopped (signal) before it finished. */
+  | "BROADCAST_ABORTED"
+  /** Funding the deposit/reserve failed (balance, allowance, chain). */
+  | "FUNDING_FAILED"
+  /** The chain could not be reached or does not hold the deployment. */
+  | "CHAIN_UNREACHABLE";
+
+export class BroadcasterError extends SegmintError<BroadcasterErrorCode> {
+  constructor(
+    code: BroadcasterErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { hint?: string; cause?: unknown },
+  ) {
+    super(code, message, details, options);
+    this.name = "BroadcasterError";
+  }
+}
+
+export function isBroadcasterError(
+  error: unknown,
+  code?: BroadcasterErrorCode,
+): error is BroadcasterError {
+  return error instanceof BroadcasterError && (code === undefined || error.code === code);
+}

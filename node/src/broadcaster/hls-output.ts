@@ -1,0 +1,123 @@
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { codecsString, type HlsRendition, MediaPlaylist, masterPlaylist } from "../media/hls.ts";
+import type { Profile } from "../media/interface.ts";
+import type { ResultSink, SegmentOutcome, SourceSegment, VerifiedRendition } from "./interface.ts";
+
+interface Written {
+  uri: string;
+  renditions: VerifiedRendition[];
+}
+
+export interface HlsOutputOptions {
+  dir: string;
+  profiles: readonly Profile[];
+  hasAudio: boolean;
+  /** The frame rate each rendition plays at (for the master's FRAME-RATE). */
+  frameRate: (profile: Profile) => number;
+}
+
+/** Writes a file through a temporary name so a player never reads half a playlist. */
+async function writeAtomic(path: string, text: string | Uint8Array): Promise<void> {
+  const temp = `${path}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+}
+
+/**
+ * HLS written while the broadcast runs: each verified segment's renditions land in
+ * DIR/<profile>/segNNNNNN.ts as they arrive (in any order); the variant playlists list the
+ * segments done so far in order (an EVENT playlist a player can start on), and `finish()`
+ * turns them into VOD playlists with ENDLIST. The master follows the first segment.
+ */
+export class HlsOutput implements ResultSink {
+  private readonly done = new Map<number, Written>();
+  /** Next segment index the playlists wait for. */
+  private next = 0;
+  private readonly listed: Written[] = [];
+  private masterWritten = false;
+
+  constructor(private readonly options: HlsOutputOptions) {}
+
+  get masterPath(): string {
+    return join(this.options.dir, "master.m3u8");
+  }
+
+  /** Each profile that has at least one segment, with its measured size. */
+  variants(): Array<{ name: string; width: number; height: number }> {
+    return this.options.profiles.flatMap((profile) => {
+      for (const w of this.listed) {
+        const r = w.renditions.find((x) => x.profile === profile.name);
+        if (r !== undefined) return [{ name: profile.name, width: r.width, height: r.height }];
+      }
+      return [];
+    });
+  }
+
+  async init(): Promise<void> {
+    for (const profile of this.options.profiles) {
+      await mkdir(join(this.options.dir, profile.name), { recursive: true });
+    }
+  }
+
+  async write(segment: SourceSegment, outcome: SegmentOutcome): Promise<void> {
+    const uri = `seg${String(segment.index).padStart(6, "0")}.ts`;
+    await Promise.all(
+      outcome.renditions.map((r) => writeAtomic(join(this.options.dir, r.profile, uri), r.data)),
+    );
+    this.done.set(segment.index, { uri, renditions: outcome.renditions });
+    let advanced = false;
+    for (let w = this.done.get(this.next); w !== undefined; w = this.done.get(this.next)) {
+      this.done.delete(this.next);
+      this.listed.push(w);
+      this.next += 1;
+      advanced = true;
+    }
+    if (advanced) await this.writePlaylists(false);
+  }
+
+  /**
+   * Ends the playlists. Segments after a gap (a segment that failed everywhere) are still
+   * listed, so what was paid for is playable; the gap shows as a jump in time.
+   */
+  async finish(): Promise<{ master: string; segments: number }> {
+    for (const index of [...this.done.keys()].sort((a, b) => a - b)) {
+      const w = this.done.get(index);
+      if (w !== undefined) this.listed.push(w);
+    }
+    this.done.clear();
+    await this.writePlaylists(true);
+    return { master: this.masterPath, segments: this.listed.length };
+  }
+
+  private async writePlaylists(ended: boolean): Promise<void> {
+    const entries: HlsRendition[] = [];
+    for (const profile of this.options.profiles) {
+      const playlist = new MediaPlaylist(ended ? { type: "vod" } : { type: "live" });
+      let first: VerifiedRendition | undefined;
+      for (const w of this.listed) {
+        const r = w.renditions.find((x) => x.profile === profile.name);
+        if (r === undefined) continue;
+        first ??= r;
+        playlist.add({ uri: w.uri, durationSeconds: r.durationSeconds, bytes: r.data.byteLength });
+      }
+      if (ended) playlist.end();
+      await writeAtomic(join(this.options.dir, profile.name, "index.m3u8"), playlist.render());
+      if (first === undefined) continue;
+      const { peak, average } = playlist.bandwidth;
+      entries.push({
+        uri: `${profile.name}/index.m3u8`,
+        width: first.width,
+        height: first.height,
+        bandwidth: peak,
+        averageBandwidth: average,
+        codecs: codecsString(Buffer.from(first.data), profile.codec, this.options.hasAudio),
+        frameRate: this.options.frameRate(profile),
+      });
+    }
+    if (entries.length > 0 && (ended || !this.masterWritten)) {
+      await writeAtomic(this.masterPath, masterPlaylist(entries));
+      this.masterWritten = true;
+    }
+  }
+}

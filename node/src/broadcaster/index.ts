@@ -1,0 +1,30 @@
+/**
+ * The broadcaster client: a file in, HLS out, the transcoding bought from orchestrators on the
+ * network (selection, payment, parallel dispatch with retries and suspension, verification).
+ */
+export {
+  classifyFailure,
+  Dispatcher,
+  type DispatcherOptions,
+  type DispatchSummary,
+  defaultDispatcherOptions,
+  type FailureKind,
+} from "./dispatcher.ts";
+export { BroadcasterError, type BroadcasterErrorCode, isBroadcasterError } from "./errors.ts";
+export { fundDepositAndReserve } from "./funding.ts";
+export { HlsOutput } from "./hls-output.ts";
+export { prepareInput } from "./input.ts";
+export type * from "./interface.ts";
+export * from "./options.ts";
+export { estimatePixels, PaymentLedger } from "./payment.ts";
+export { NetworkOrchestratorSource } from "./pool.ts";
+export * from "./selection.ts";
+export {
+  type BroadcastDeps,
+  type BroadcastProgress,
+  type BroadcastSummary,
+  runBroadcast,
+} from "./session.ts";
+export { SuspensionList, type SuspensionOptions } from "./suspension.ts";
+export { verifyResult } from "./verify.ts";
+export { NetworkSegmentWorker, type OrchestratorTransport, wireProfile } from "./worker.ts";

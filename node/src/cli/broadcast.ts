@@ -1,0 +1,194 @@
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import {
+  type BroadcastSummary,
+  broadcastConfigSchema,
+  defaultBroadcastOptions,
+  runBroadcast,
+} from "../broadcaster/index.ts";
+import { readConfigFile, resolveConfig } from "../config/load.ts";
+import { createLogger } from "../log/index.ts";
+import { parseBigIntOption, parseIntegerOption } from "./options.ts";
+
+interface BroadcastFlags {
+  out?: string;
+  rpc?: string;
+  deployment?: string;
+  key?: string;
+  keystore?: string;
+  passwordFile?: string;
+  profiles?: string;
+  maxPricePerPixel?: bigint;
+  maxTicketEv?: bigint;
+  maxSpend?: bigint;
+  deposit?: bigint;
+  reserve?: bigint;
+  orchestrators?: number;
+  bootstrap?: string[];
+  listen?: string[];
+  segment?: number;
+  dataDir?: string;
+  config?: string;
+  json?: boolean;
+}
+
+const TOKEN = 10 ** 18;
+
+function tokens(wei: string): string {
+  return `${(Number(wei) / TOKEN).toFixed(6)} tokens`;
+}
+
+function formatSummary(s: BroadcastSummary): string {
+  const lines = [
+    `Broadcast ${s.segments} segments (${s.mediaSeconds.toFixed(2)} media s) in ${s.wallSeconds.toFixed(2)} s ` +
+      `(${s.realtimeFactor.toFixed(2)}x realtime)`,
+    ...s.variants.map((v) => `  ${v.name.padEnd(8)} ${v.width}x${v.height}`),
+    ...Object.entries(s.orchestrators).map(
+      ([address, count]) => `  orchestrator ${address}: ${count} segments`,
+    ),
+    `  retries ${s.retries}, tickets sent ${s.ticketsSent}, expected value paid ${s.expectedValuePaid} wei (${tokens(s.expectedValuePaid)})`,
+    ...(s.normalized === null ? [] : [`  input re-encoded to H.264 first (${s.normalized})`]),
+    `  master   ${s.master}`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerBroadcast(program: Command): void {
+  program
+    .command("broadcast")
+    .summary("transcode a video file on the network into HLS, paying orchestrators with tickets")
+    .description(
+      "Cut INPUT (any file ffmpeg reads) into segments, discover orchestrators (chain registry, " +
+        "adverts, --bootstrap), choose --orchestrators of them by stake, price, latency and free " +
+        "capacity, send segments to them in parallel paying each with probabilistic tickets, verify " +
+        "every result (signature, hashes, resolution, pixels and duration measured again), retry a " +
+        "failed segment on another orchestrator (3 attempts), and write HLS into --out as segments " +
+        "arrive. Settings may also come from --config FILE (JSON, camelCase names) and SEGMINT_* " +
+        "variables (e.g. SEGMINT_PRIVATE_KEY, SEGMINT_MAX_SPEND); flags win. Token amounts are in " +
+        "wei (1 token = 10^18 wei).",
+    )
+    .argument("<input>", "the video file to broadcast")
+    .option("--out <dir>", "output folder for the HLS (master.m3u8 + one folder per rendition)")
+    .option("--rpc <url>", "JSON-RPC endpoint of the chain, e.g. http://127.0.0.1:8545")
+    .option("--deployment <file>", "the deployment JSON written by `segmint deploy`")
+    .option("--key <hex>", "the broadcaster's private key (or SEGMINT_PRIVATE_KEY)")
+    .option("--keystore <file>", "the broadcaster's encrypted JSON keystore")
+    .option(
+      "--password-file <file>",
+      "file holding the keystore password (or SEGMINT_KEYSTORE_PASSWORD)",
+    )
+    .option(
+      "--profiles <list>",
+      `renditions: comma-separated presets, JSON, or a .json file (default ${defaultBroadcastOptions.profiles})`,
+    )
+    .option(
+      "--max-price-per-pixel <wei>",
+      `never use an orchestrator asking more per pixel (default ${defaultBroadcastOptions.maxPricePerPixel})`,
+      parseBigIntOption,
+    )
+    .option(
+      "--max-ticket-ev <wei>",
+      `refuse ticket params where one ticket is worth more (default ${defaultBroadcastOptions.maxTicketEV})`,
+      parseBigIntOption,
+    )
+    .option(
+      "--max-spend <wei>",
+      `stop paying once tickets worth this much were sent (default ${defaultBroadcastOptions.maxSpend})`,
+      parseBigIntOption,
+    )
+    .option("--deposit <wei>", "first add this much to the TicketBroker deposit", parseBigIntOption)
+    .option("--reserve <wei>", "first add this much to the TicketBroker reserve", parseBigIntOption)
+    .option(
+      "--orchestrators <n>",
+      `orchestrators to use at once (default ${defaultBroadcastOptions.orchestrators})`,
+      parseIntegerOption(1, 64),
+    )
+    .option(
+      "--bootstrap <multiaddr>",
+      "a peer to join the network through, ending in /p2p/<peer id> (repeatable)",
+      collect,
+    )
+    .option(
+      "--listen <multiaddr>",
+      "libp2p listen address (repeatable; default /ip4/0.0.0.0/tcp/0)",
+      collect,
+    )
+    .option(
+      "--segment <seconds>",
+      "target segment length in seconds (default 2)",
+      parseIntegerOption(1, 10),
+    )
+    .option("--data-dir <dir>", "keep the libp2p peer key here (default: a temporary one)")
+    .option("--config <file>", "JSON file with any of the settings above (camelCase)")
+    .option("--json", "print one JSON summary object on stdout at the end")
+    .action(async (input: string, flags: BroadcastFlags) => {
+      const file = flags.config === undefined ? {} : await readConfigFile(flags.config);
+      const config = resolveConfig(broadcastConfigSchema, {
+        file,
+        env: process.env,
+        flags: {
+          input,
+          outDir: flags.out,
+          rpc: flags.rpc,
+          deployment: flags.deployment,
+          privateKey: flags.key,
+          keystore: flags.keystore,
+          passwordFile: flags.passwordFile,
+          profiles: flags.profiles,
+          maxPricePerPixel: flags.maxPricePerPixel,
+          maxTicketEV: flags.maxTicketEv,
+          maxSpend: flags.maxSpend,
+          deposit: flags.deposit,
+          reserve: flags.reserve,
+          orchestrators: flags.orchestrators,
+          bootstrap: flags.bootstrap,
+          listen: flags.listen,
+          segmentSeconds: flags.segment,
+          dataDir: flags.dataDir,
+        },
+      });
+      const log = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
+      const stop = new AbortController();
+      const onSignal = () => stop.abort(new Error("interrupted"));
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      const bar =
+        process.stderr.isTTY && !flags.json
+          ? new cliProgress.SingleBar(
+              {
+                stream: process.stderr,
+                format:
+                  "broadcasting [{bar}] {percentage}% | {value}/{total} media s | {segments} segments",
+                hideCursor: true,
+              },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
+      let barStarted = false;
+      try {
+        const summary = await runBroadcast(config, {
+          log,
+          signal: stop.signal,
+          onProgress: ({ segments, mediaSeconds, totalSeconds }) => {
+            if (bar === undefined) return;
+            const total = Math.max(1, Math.round(totalSeconds * 100) / 100);
+            if (!barStarted) {
+              bar.start(total, 0, { segments: 0 });
+              barStarted = true;
+            }
+            bar.update(Math.min(total, Math.round(mediaSeconds * 100) / 100), { segments });
+          },
+        });
+        if (barStarted) bar?.stop();
+        process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+      } finally {
+        if (barStarted) bar?.stop();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+}
