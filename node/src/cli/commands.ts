@@ -3,6 +3,7 @@ import { registerBroadcast } from "./broadcast.ts";
 import { registerCapabilities } from "./capabilities.ts";
 import { registerChain } from "./chain.ts";
 import { registerDeploy } from "./deploy.ts";
+import { registerOrchestrator } from "./orchestrator.ts";
 import { registerTranscode } from "./transcode.ts";
 
 /**
@@ -12,6 +13,7 @@ import { registerTranscode } from "./transcode.ts";
 export function registerCommands(program: Command): void {
   registerChain(program);
   registerDeploy(program);
+  registerOrchestrator(program);
   registerBroadcast(program);
   registerTranscode(program);
   registerCapabilities(program);

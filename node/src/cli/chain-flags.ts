@@ -1,0 +1,110 @@
+import type { Command } from "commander";
+import type { JsonRpcProvider, Wallet } from "ethers";
+import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
+import { type Deployment, readDeployment } from "../chain/deployment.ts";
+import { loadWallet } from "../chain/keys.ts";
+import { SegmintError } from "../errors.ts";
+import { silentLogger } from "../log/index.ts";
+import { checkDeployment, connectProvider, TxSender } from "../orchestrator/chain.ts";
+
+/** The flags every chain command shares; SEGMINT_* variables fill what is not given. */
+export interface ChainFlags {
+  rpc?: string;
+  deployment?: string;
+  key?: string;
+  keystore?: string;
+  passwordFile?: string;
+}
+
+/** Adds --rpc, --deployment and (when `withKey`) the key flags to `command`. */
+export function addChainFlags(command: Command, withKey = true): Command {
+  command
+    .option("--rpc <url>", "JSON-RPC endpoint of the chain (or SEGMINT_RPC)")
+    .option("--deployment <file>", "deployment JSON from `segmint deploy` (or SEGMINT_DEPLOYMENT)");
+  if (withKey) {
+    command
+      .option("--key <hex>", "private key to sign with (or SEGMINT_PRIVATE_KEY)")
+      .option("--keystore <file>", "encrypted JSON keystore to sign with (or SEGMINT_KEYSTORE)")
+      .option(
+        "--password-file <file>",
+        "file whose first line is the keystore password (or SEGMINT_KEYSTORE_PASSWORD)",
+      );
+  }
+  return command;
+}
+
+export interface ChainSession {
+  provider: JsonRpcProvider;
+  chainId: bigint;
+  deployment: Deployment;
+  /** Read-only clients. */
+  reader: SegmintClients;
+  close(): void;
+}
+
+export interface SigningSession extends ChainSession {
+  wallet: Wallet;
+  address: string;
+  /** Clients that send through `tx`'s NonceManager. */
+  clients: SegmintClients;
+  tx: TxSender;
+}
+
+/** Connects to the chain and checks the deployment (chain id, code at every address). */
+export async function openChain(flags: ChainFlags, env = process.env): Promise<ChainSession> {
+  const rpc = flags.rpc ?? env.SEGMINT_RPC;
+  const file = flags.deployment ?? env.SEGMINT_DEPLOYMENT;
+  const missing = [
+    rpc === undefined || rpc === "" ? "--rpc (or SEGMINT_RPC)" : null,
+    file === undefined || file === "" ? "--deployment (or SEGMINT_DEPLOYMENT)" : null,
+  ].filter((m): m is string => m !== null);
+  if (missing.length > 0 || rpc === undefined || file === undefined) {
+    throw new SegmintError(
+      "CONFIG_INVALID",
+      `missing ${missing.join(" and ")}`,
+      { missing },
+      { hint: "name the chain and the deployment file written by `segmint deploy`" },
+    );
+  }
+  const deployment = await readDeployment(file);
+  const { provider, chainId } = await connectProvider(rpc);
+  try {
+    await checkDeployment(provider, chainId, deployment, file);
+  } catch (error) {
+    provider.destroy();
+    throw error;
+  }
+  return {
+    provider,
+    chainId,
+    deployment,
+    reader: segmintClients(deployment, provider),
+    close: () => provider.destroy(),
+  };
+}
+
+/** openChain plus the signing key from the flags or SEGMINT_PRIVATE_KEY / SEGMINT_KEYSTORE. */
+export async function openSigningChain(
+  flags: ChainFlags,
+  env = process.env,
+): Promise<SigningSession> {
+  const wallet = await loadWallet({
+    privateKey: flags.key ?? nonEmpty(env.SEGMINT_PRIVATE_KEY),
+    keystoreFile: flags.keystore ?? nonEmpty(env.SEGMINT_KEYSTORE),
+    passwordFile: flags.passwordFile ?? nonEmpty(env.SEGMINT_PASSWORD_FILE),
+    password: env.SEGMINT_KEYSTORE_PASSWORD,
+  });
+  const session = await openChain(flags, env);
+  const tx = new TxSender(wallet, session.provider, silentLogger());
+  return {
+    ...session,
+    wallet,
+    address: wallet.address,
+    tx,
+    clients: segmintClients(session.deployment, tx.signer),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}

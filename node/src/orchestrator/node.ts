@@ -1,0 +1,291 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { Wallet } from "ethers";
+import { readDeployment } from "../chain/deployment.ts";
+import { loadWallet } from "../chain/keys.ts";
+import { createLogger, type Logger } from "../log/index.ts";
+import {
+  type Capabilities,
+  getCapabilities,
+  parseLadder,
+  SegmentTranscoder,
+} from "../media/index.ts";
+import { createOrchestratorMetrics, type OrchestratorMetrics } from "../metrics/index.ts";
+import { defaultP2pOptions, OrchestratorNetwork, type P2pOptions } from "../p2p/index.ts";
+import {
+  Balances,
+  ChainStateCache,
+  defaultRedeemerOptions,
+  defaultValidatorOptions,
+  Redeemer,
+  TicketParamsIssuer,
+  TicketValidator,
+  ticketParamsToWire,
+} from "../payments/index.ts";
+import { openDatabase, TicketJournal } from "../store/index.ts";
+import { checkDeployment, connectProvider, OrchestratorChain, TxSender } from "./chain.ts";
+import { startStatusServer } from "./http.ts";
+import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
+import type { OrchestratorConfig } from "./options.ts";
+import { ticketEconomics } from "./pricing.ts";
+import { Registration } from "./registration.ts";
+import { RoundService } from "./reward-service.ts";
+import { type OrchestratorStatus, readStatus } from "./status.ts";
+import { PaidTranscodeService } from "./transcode-service.ts";
+
+export interface OrchestratorDeps {
+  log?: Logger;
+  /** The signing key; by default loaded from the config's key settings. */
+  wallet?: Wallet;
+  /** A capability document; by default detected by test transcodes (once per process). */
+  capabilities?: Capabilities;
+  metrics?: OrchestratorMetrics | null;
+}
+
+export interface OrchestratorNode {
+  address: string;
+  peerId: string;
+  multiaddrs: string[];
+  httpUrl: string;
+  status(): Promise<OrchestratorStatus>;
+  /** Stops taking work, lets in-flight segments finish, then closes everything in reverse. */
+  stop(): Promise<void>;
+}
+
+/** The JSON line printed on stdout when the node is ready (the devnet parses it). */
+export function readyLine(node: OrchestratorNode): string {
+  return JSON.stringify({
+    event: "ready",
+    address: node.address,
+    peerId: node.peerId,
+    multiaddrs: node.multiaddrs,
+    httpUrl: node.httpUrl,
+  });
+}
+
+/**
+ * The orchestrator's composition root. Start-up order: key, deployment and chain checks;
+ * capabilities; the journal; registration and stake; the round (initialized before any ticket
+ * params are issued); the libp2p network, then its real peer id and addresses in the registry;
+ * the redeemer (which resumes journaled winners), the round/reward service and the status
+ * server. Anything started before a failure is stopped again, in reverse.
+ */
+export async function startOrchestrator(
+  config: OrchestratorConfig,
+  deps: OrchestratorDeps = {},
+): Promise<OrchestratorNode> {
+  const log = (deps.log ?? createLogger({ level: config.logLevel, name: "orchestrator" })).child({
+    role: "orchestrator",
+  });
+  const closers: Array<{ name: string; close: () => Promise<void> | void }> = [];
+  const closeAll = async () => {
+    for (const { name, close } of closers.reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        log.warn({ err: error, step: name }, "error while stopping");
+      }
+    }
+    closers.length = 0;
+  };
+
+  try {
+    const wallet =
+      deps.wallet ??
+      (await loadWallet({
+        privateKey: config.privateKey,
+        keystoreFile: config.keystore,
+        passwordFile: config.passwordFile,
+        password: config.keystorePassword,
+      }));
+    const address = wallet.address;
+    const deployment = await readDeployment(config.deployment);
+    const { provider, chainId } = await connectProvider(config.rpc);
+    closers.push({ name: "provider", close: () => provider.destroy() });
+    await checkDeployment(provider, chainId, deployment, config.deployment);
+    const tx = new TxSender(wallet, provider, log);
+    const chain = new OrchestratorChain(deployment, tx);
+    log.info({ address, chainId: chainId.toString(), rpc: config.rpc }, "chain connected");
+
+    const capabilities = deps.capabilities ?? (await getCapabilities());
+    const transcoder = new SegmentTranscoder({
+      ffmpegPath: capabilities.ffmpeg.path,
+      capabilities,
+      options: { maxConcurrentTranscodes: config.maxSessions },
+      logger: log.child({ subsystem: "media" }),
+    });
+    const capacity = transcoder.capacity;
+    const metrics = deps.metrics === undefined ? createOrchestratorMetrics() : deps.metrics;
+    metrics?.capacity.set(capacity);
+    log.info({ capacity, ffmpeg: capabilities.ffmpeg.path }, "capabilities ready");
+
+    await mkdir(config.dataDir, { recursive: true });
+    const db = openDatabase(path.join(config.dataDir, "orchestrator.sqlite"));
+    closers.push({ name: "journal", close: () => db.close() });
+    const journal = new MeteredJournal(new TicketJournal(db), metrics);
+    const resumed = journal.listByStatus(["pending", "submitted"]).length;
+    if (resumed > 0)
+      log.info({ winners: resumed }, "unsettled winning tickets found in the journal");
+
+    const registration = new Registration({ address, clients: chain.clients, tx, log });
+    await registration.ensureParams(config.rewardCut, config.feeShare);
+    if (config.stake !== undefined) await registration.ensureStake(config.stake);
+
+    const cache = new ChainStateCache(chain, address, defaultValidatorOptions.chainCacheTtlMs);
+    const rounds = new RoundService({
+      address,
+      roundsManager: chain.clients.roundsManager,
+      bondingManager: chain.clients.bondingManager,
+      tx,
+      reward: config.reward,
+      pollIntervalMs: config.pollIntervalMs,
+      onNewRound: () => cache.invalidateRound(),
+      log: log.child({ subsystem: "rounds" }),
+    });
+    await rounds.tick();
+
+    const economics = ticketEconomics(config, await chain.gasPrice());
+    log.info(
+      {
+        faceValue: economics.faceValue.toString(),
+        ticketEV: economics.ticketEV.toString(),
+        pricePerPixel: config.pricePerPixel.toString(),
+      },
+      "ticket economics",
+    );
+    const secret = await loadOrCreateTicketSecret(config.dataDir);
+    const issuer = new TicketParamsIssuer(address, secret, cache, journal, {
+      ...economics,
+      pricePerPixel: config.pricePerPixel,
+    });
+    const balances = new Balances();
+    const validator = new TicketValidator({
+      recipient: address,
+      secret,
+      domain: { chainId, verifyingContract: deployment.contracts.TicketBroker },
+      cache,
+      journal,
+      balances,
+      options: defaultValidatorOptions,
+      log: log.child({ subsystem: "payments" }),
+    });
+    const service = new PaidTranscodeService({
+      tickets: validator,
+      balances,
+      issuer,
+      transcoder,
+      pricePerPixel: config.pricePerPixel,
+      allowedProfiles: config.profiles === undefined ? null : allowedProfileNames(config.profiles),
+      metrics,
+      log: log.child({ subsystem: "transcode" }),
+    });
+
+    const p2p: P2pOptions = {
+      ...defaultP2pOptions,
+      host: {
+        ...defaultP2pOptions.host,
+        dataDir: config.dataDir,
+        listen: config.listen,
+        announce: config.announce,
+        mdns: config.mdns,
+      },
+      transcode: { ...defaultP2pOptions.transcode, capacity },
+      bootstrap: config.bootstrap,
+    };
+    const network = await OrchestratorNetwork.start({
+      options: p2p,
+      signer: wallet,
+      profile: {
+        pricePerPixel: () => config.pricePerPixel.toString(),
+        capabilities: () => capabilities,
+      },
+      tickets: { ticketParams: async (sender) => ticketParamsToWire(await issuer.issue(sender)) },
+      service,
+      log,
+    });
+    // In-flight segments finish (or fail) before the network goes away.
+    closers.push({
+      name: "network",
+      close: async () => {
+        await service.drain();
+        await network.stop();
+      },
+    });
+    const peerId = network.node.peerId.toString();
+    const multiaddrs = network.node.getMultiaddrs().map((a) => a.toString());
+    await registration.ensureServiceInfo(peerId, publishable(multiaddrs, peerId));
+
+    const redeemer = new Redeemer({
+      journal,
+      chain,
+      options: {
+        ...defaultRedeemerOptions,
+        batchSize: config.redeemBatchSize,
+        maxGasPrice: config.maxGasPrice,
+        pollIntervalMs: config.pollIntervalMs,
+      },
+      log: log.child({ subsystem: "redeemer" }),
+      onSettled: (entry) => cache.invalidateSender(entry.ticket.sender),
+    });
+    redeemer.start();
+    closers.push({ name: "redeemer", close: () => redeemer.stop() });
+    rounds.start();
+    closers.push({ name: "rounds", close: () => rounds.stop() });
+
+    let healthy = false;
+    const status = () =>
+      readStatus({
+        address,
+        peerId,
+        multiaddrs,
+        clients: chain.clients,
+        journal,
+        service,
+        capacity,
+        pricePerPixel: config.pricePerPixel,
+        economics,
+        rewardCalls: () => rounds.rewardCalls,
+      });
+    const http = await startStatusServer({
+      port: config.httpPort,
+      status,
+      healthy: () => healthy,
+      metrics: metrics?.registry ?? null,
+    });
+    closers.push({ name: "http", close: () => http.close() });
+    healthy = true;
+    log.info({ peerId, multiaddrs, http: http.url }, "orchestrator ready");
+
+    let stopping: Promise<void> | null = null;
+    return {
+      address,
+      peerId,
+      multiaddrs,
+      httpUrl: http.url,
+      status,
+      stop: () => {
+        healthy = false;
+        stopping ??= closeAll().then(() => log.info("orchestrator stopped"));
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** Lower-cased names of the profiles an operator offers (preset names or a JSON ladder). */
+function allowedProfileNames(specs: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const spec of specs) {
+    for (const profile of parseLadder(spec)) names.add(profile.name.toLowerCase());
+  }
+  return names;
+}
+
+/** Addresses for the registry: without the /p2p suffix (the registry holds the peer id). */
+function publishable(multiaddrs: readonly string[], peerId: string): string[] {
+  const suffix = `/p2p/${peerId}`;
+  return [...new Set(multiaddrs.map((a) => (a.endsWith(suffix) ? a.slice(0, -suffix.length) : a)))];
+}

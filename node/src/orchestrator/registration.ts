@@ -1,0 +1,102 @@
+import type { SegmintClients } from "../chain/contracts.ts";
+import type { Logger } from "../log/index.ts";
+import type { TxSender } from "./chain.ts";
+import { OrchestratorError } from "./errors.ts";
+
+/** A first registration's terms when the operator names none: Livepeer-typical values. */
+export const DEFAULT_REWARD_CUT_PPM = 100_000; // keeps 10% of rewards
+export const DEFAULT_FEE_SHARE_PPM = 500_000; // passes half the fees to delegators
+
+/** The registry takes at most 8 multiaddrs (OrchestratorRegistry.MAX_MULTIADDRS). */
+const MAX_REGISTRY_MULTIADDRS = 8;
+
+export interface RegistrationDeps {
+  address: string;
+  clients: SegmintClients;
+  tx: TxSender;
+  log: Logger;
+}
+
+/**
+ * Makes the on-chain state match what the operator asked for, sending a transaction only for
+ * what differs, so restarting an orchestrator costs no gas.
+ */
+export class Registration {
+  constructor(private readonly deps: RegistrationDeps) {}
+
+  /** Registers, or updates the reward cut and fee share when they differ from the chain's. */
+  async ensureParams(
+    rewardCut: number | undefined,
+    feeShare: number | undefined,
+  ): Promise<boolean> {
+    const { clients, address, tx, log } = this.deps;
+    const info = await clients.bondingManager.getOrchestrator(address);
+    const wantCut = BigInt(
+      rewardCut ?? (info.registered ? info.rewardCut : DEFAULT_REWARD_CUT_PPM),
+    );
+    const wantShare = BigInt(feeShare ?? (info.registered ? info.feeShare : DEFAULT_FEE_SHARE_PPM));
+    if (info.registered && info.rewardCut === wantCut && info.feeShare === wantShare) return false;
+    const bm = clients.bondingManager;
+    await bm.setOrchestratorParams.staticCall(wantCut, wantShare);
+    await tx.sendAndWait("setOrchestratorParams", () =>
+      bm.setOrchestratorParams(wantCut, wantShare),
+    );
+    log.info(
+      { rewardCut: Number(wantCut), feeShare: Number(wantShare), registered: !info.registered },
+      info.registered ? "orchestrator params updated" : "registered as an orchestrator",
+    );
+    return true;
+  }
+
+  /** Bonds what is missing for the self-stake to reach `target` token wei; returns the amount. */
+  async ensureStake(target: bigint): Promise<bigint> {
+    const { clients, address, tx, log } = this.deps;
+    const current = await clients.bondingManager.pendingStake(address);
+    if (current >= target) return 0n;
+    const missing = target - current;
+    const balance = await clients.token.balanceOf(address);
+    if (balance < missing) {
+      throw new OrchestratorError(
+        "INSUFFICIENT_TOKENS",
+        `bonding ${missing} more token wei needs that many tokens, but ${address} holds ${balance}`,
+        { address, missing: missing.toString(), balance: balance.toString() },
+        { hint: "transfer tokens to the orchestrator's address or lower --stake" },
+      );
+    }
+    await approveIfNeeded(this.deps, await clients.bondingManager.getAddress(), missing);
+    const bm = clients.bondingManager;
+    await bm.bond.staticCall(missing, address);
+    await tx.sendAndWait("bond", () => bm.bond(missing, address));
+    log.info({ bonded: missing.toString(), stake: target.toString() }, "stake bonded");
+    return missing;
+  }
+
+  /** Publishes the peer id and multiaddrs in the registry when they differ from what is there. */
+  async ensureServiceInfo(peerId: string, multiaddrs: readonly string[]): Promise<boolean> {
+    const { clients, address, tx, log } = this.deps;
+    const addrs = multiaddrs.slice(0, MAX_REGISTRY_MULTIADDRS);
+    const current = await clients.registry.serviceInfo(address);
+    const same =
+      current.peerId === peerId &&
+      current.multiaddrs.length === addrs.length &&
+      current.multiaddrs.every((a, i) => a === addrs[i]);
+    if (same) return false;
+    const registry = clients.registry;
+    await registry.setServiceInfo.staticCall(peerId, addrs, "");
+    await tx.sendAndWait("setServiceInfo", () => registry.setServiceInfo(peerId, addrs, ""));
+    log.info({ peerId, multiaddrs: addrs }, "service info published");
+    return true;
+  }
+}
+
+/** Approves `spender` for `amount` unless the allowance already covers it. */
+export async function approveIfNeeded(
+  deps: Pick<RegistrationDeps, "address" | "clients" | "tx">,
+  spender: string,
+  amount: bigint,
+): Promise<void> {
+  const token = deps.clients.token;
+  const allowance = await token.allowance(deps.address, spender);
+  if (allowance >= amount) return;
+  await deps.tx.sendAndWait("approve", () => token.approve(spender, amount));
+}

@@ -1,0 +1,92 @@
+import type { BondingManager, RoundsManager } from "../chain/contracts.ts";
+import type { Logger } from "../log/index.ts";
+import type { TxSender } from "./chain.ts";
+
+export interface RoundServiceDeps {
+  address: string;
+  roundsManager: RoundsManager;
+  bondingManager: BondingManager;
+  tx: TxSender;
+  /** Call reward() while active (the operator can turn it off). */
+  reward: boolean;
+  pollIntervalMs: number;
+  /** Told about every new round, so cached round data (block hash, reserve shares) is dropped. */
+  onNewRound: (round: bigint) => void;
+  log: Logger;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Keeps this orchestrator in step with rounds. Once per round: makes sure the round is
+ * initialized (its block hash is what fresh tickets carry; reward() initializes it too), and
+ * while active calls reward() once, which mints this round's inflation to its pool. The round
+ * is read on a timer rather than from events so a missed websocket message cannot skip one.
+ */
+export class RoundService {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+  private lastRound = -1n;
+  /** Round whose reward() succeeded or was found done; no second attempt in that round. */
+  private rewardedRound = -1n;
+  rewardCalls = 0;
+
+  constructor(private readonly deps: RoundServiceDeps) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const loop = (): void => {
+      this.running = this.tick()
+        .catch((error: unknown) =>
+          this.deps.log.warn({ err: errorText(error) }, "round check failed"),
+        )
+        .finally(() => {
+          this.running = null;
+          if (!this.stopped) this.timer = setTimeout(loop, this.deps.pollIntervalMs);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One look at the chain; exported for tests and for start-up (before tickets are issued). */
+  async tick(): Promise<void> {
+    const { roundsManager, bondingManager, tx, address, log } = this.deps;
+    const round = await roundsManager.currentRound();
+    if (round !== this.lastRound) {
+      this.lastRound = round;
+      this.deps.onNewRound(round);
+      log.info({ round: round.toString() }, "new round");
+    }
+    if (this.deps.reward && this.rewardedRound !== round) {
+      const info = await bondingManager.getOrchestrator(address);
+      if (info.active && info.lastRewardRound === round) {
+        this.rewardedRound = round;
+      } else if (info.active) {
+        // Preflight: reward() reverts when it cannot be called, and a failed send costs gas.
+        await bondingManager.reward.staticCall();
+        await tx.sendAndWait("reward", () => bondingManager.reward());
+        this.rewardCalls += 1;
+        this.rewardedRound = round;
+        this.deps.onNewRound(round);
+        log.info({ round: round.toString() }, "reward called");
+        return;
+      }
+    }
+    if (!(await roundsManager.currentRoundInitialized())) {
+      await roundsManager.initializeRound.staticCall();
+      await tx.sendAndWait("initializeRound", () => roundsManager.initializeRound());
+      this.deps.onNewRound(round);
+    }
+  }
+}

@@ -1,0 +1,258 @@
+import { isSegmintError, SegmintError } from "../errors.ts";
+import type { Logger } from "../log/index.ts";
+import {
+  isMediaError,
+  type Profile as MediaProfile,
+  type TranscodeRequest as MediaTranscodeRequest,
+  type TranscodeResult as MediaTranscodeResult,
+  presetProfile,
+  profileFromJson,
+} from "../media/index.ts";
+import type { OrchestratorMetrics } from "../metrics/index.ts";
+import type { TranscodeJob, TranscodeResult, TranscodeService } from "../p2p/interface.ts";
+import type { Profile as WireProfile, TicketParams as WireTicketParams } from "../p2p/messages.ts";
+import type { Balances } from "../payments/balances.ts";
+import {
+  paymentFromWire,
+  type TicketParams,
+  type TicketPayment,
+  ticketParamsToWire,
+} from "../payments/index.ts";
+import type { TicketAcceptance } from "../payments/validator.ts";
+
+/** The payments validator as the service uses it (TicketValidator implements it). */
+export interface TicketReceiver {
+  receiveAll(payments: readonly TicketPayment[]): Promise<TicketAcceptance[]>;
+}
+
+/** The segment transcoder as the service uses it (media's SegmentTranscoder implements it). */
+export interface SegmentWorker {
+  transcode(segment: Buffer, request: MediaTranscodeRequest): Promise<MediaTranscodeResult>;
+}
+
+export interface TicketIssuer {
+  issue(sender: string): Promise<TicketParams>;
+}
+
+export interface PaidTranscodeServiceDeps {
+  tickets: TicketReceiver;
+  balances: Balances;
+  issuer: TicketIssuer;
+  transcoder: SegmentWorker;
+  /** Token wei per output pixel. */
+  pricePerPixel: bigint;
+  /** Profile names accepted (lower case); null accepts any profile the media layer can make. */
+  allowedProfiles: ReadonlySet<string> | null;
+  metrics: OrchestratorMetrics | null;
+  log: Logger;
+}
+
+/** Frames assumed per second when a profile keeps the source's rate (for the pre-check). */
+const ASSUMED_FPS = 30;
+
+/**
+ * The paid work behind /segmint/transcode. In order: refuse when stopping; resolve the asked
+ * profiles; validate and credit the tickets (the validator journals winners, fsync'd, at this
+ * step, so before any reply); check the sender's balance covers the most this segment can
+ * cost; transcode; debit pixels x price; answer with fresh ticket params. A refusal before
+ * the tickets leaves nothing behind; tickets accepted stay credited, as they were paid.
+ */
+export class PaidTranscodeService implements TranscodeService {
+  private accepting = true;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** The sender a peer last paid as: a request without tickets draws on that balance. */
+  private readonly senderOfPeer = new Map<string, string>();
+
+  constructor(private readonly deps: PaidTranscodeServiceDeps) {}
+
+  get sessions(): number {
+    return this.inFlight.size;
+  }
+
+  handle(job: TranscodeJob, segment: Uint8Array, signal: AbortSignal): Promise<TranscodeResult> {
+    if (!this.accepting) {
+      return Promise.reject(
+        new SegmintError("CAPACITY_FULL", "the orchestrator is shutting down", {}),
+      );
+    }
+    const work = this.run(job, segment, signal);
+    this.inFlight.add(work);
+    this.deps.metrics?.sessions.set(this.inFlight.size);
+    const done = () => {
+      this.inFlight.delete(work);
+      this.deps.metrics?.sessions.set(this.inFlight.size);
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  /** Stops taking new work and waits for what is in flight to finish or fail. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async run(
+    job: TranscodeJob,
+    segment: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<TranscodeResult> {
+    const { request } = job;
+    const log = this.deps.log.child({
+      peer: job.peerId,
+      streamId: request.streamId,
+      seq: request.seq,
+    });
+    try {
+      const profiles = request.profiles.map((p) => this.resolveProfile(p));
+      const payments = request.tickets.map((t) => paymentFromWire(t));
+      const sender = this.senderFor(job.peerId, payments);
+      if (payments.length > 0) {
+        const accepted = await this.deps.tickets.receiveAll(payments);
+        this.deps.metrics?.ticketsReceived.inc(accepted.length);
+        const won = accepted.filter((a) => a.won).length;
+        if (won > 0) this.deps.metrics?.ticketsWon.inc(won);
+        this.senderOfPeer.set(job.peerId, sender);
+      }
+      const maxFee = maxPixels(profiles, request.durationSec) * this.deps.pricePerPixel;
+      // Refused before any work, so an unpaid request costs no CPU.
+      this.deps.balances.require(sender, maxFee);
+
+      const started = performance.now();
+      const result = await this.transcode(segment, profiles, signal);
+      const wallSeconds = (performance.now() - started) / 1000;
+      const pixels = result.renditions.reduce((sum, r) => sum + BigInt(r.pixels), 0n);
+      this.deps.balances.debit(sender, pixels * this.deps.pricePerPixel);
+
+      const metrics = this.deps.metrics;
+      metrics?.segments.inc({ result: "ok" });
+      metrics?.transcodeSeconds.observe(wallSeconds);
+      if (wallSeconds > 0)
+        metrics?.realtimeRatio.observe(result.source.durationSeconds / wallSeconds);
+      log.info(
+        {
+          renditions: result.renditions.length,
+          pixels: pixels.toString(),
+          ms: Math.round(wallSeconds * 1000),
+        },
+        "segment transcoded",
+      );
+      return {
+        ok: true,
+        renditions: result.renditions.map((r) => ({
+          profile: r.profile,
+          data: r.data,
+          pixels: r.pixels,
+          width: r.width,
+          height: r.height,
+          frames: r.frames,
+        })),
+        balance: this.deps.balances.balance(sender).toString(),
+        ticketParams: await this.freshParams(sender, log),
+      };
+    } catch (error) {
+      const code = isSegmintError(error) ? error.code : "INTERNAL";
+      this.deps.metrics?.segments.inc({ result: code });
+      this.deps.metrics?.errors.inc({ code });
+      log.info(
+        { code, err: isSegmintError(error) ? error.message : String(error) },
+        "segment refused",
+      );
+      throw error;
+    }
+  }
+
+  private resolveProfile(wire: WireProfile): MediaProfile {
+    const name = wire.name;
+    if (this.deps.allowedProfiles !== null && !this.deps.allowedProfiles.has(name.toLowerCase())) {
+      throw new SegmintError("BAD_REQUEST", `this orchestrator does not offer profile ${name}`, {
+        profile: name,
+        offered: [...this.deps.allowedProfiles],
+      });
+    }
+    try {
+      // A bare name is a preset; a full object is a custom profile checked by the media layer.
+      return Object.keys(wire).length === 1 ? presetProfile(name) : profileFromJson(wire);
+    } catch (error) {
+      throw new SegmintError(
+        "BAD_REQUEST",
+        isSegmintError(error) ? error.message : `bad profile ${name}`,
+        { profile: name },
+        { cause: error },
+      );
+    }
+  }
+
+  private senderFor(peerId: string, payments: readonly TicketPayment[]): string {
+    const first = payments[0]?.ticket.sender.toLowerCase();
+    if (first === undefined) {
+      const known = this.senderOfPeer.get(peerId);
+      if (known === undefined) {
+        throw new SegmintError(
+          "INSUFFICIENT_BALANCE",
+          "no tickets were sent and this peer has no balance here",
+          { peerId },
+          { hint: "send tickets with the segment" },
+        );
+      }
+      return known;
+    }
+    if (payments.some((p) => p.ticket.sender.toLowerCase() !== first)) {
+      throw new SegmintError(
+        "BAD_REQUEST",
+        "all tickets of one segment must come from one sender",
+        {},
+      );
+    }
+    return first;
+  }
+
+  private async transcode(
+    segment: Uint8Array,
+    profiles: MediaProfile[],
+    signal: AbortSignal,
+  ): Promise<MediaTranscodeResult> {
+    const buffer = Buffer.from(segment.buffer, segment.byteOffset, segment.byteLength);
+    try {
+      return await this.deps.transcoder.transcode(buffer, { profiles, signal });
+    } catch (error) {
+      if (!isMediaError(error)) throw error;
+      throw new SegmintError(wireCodeForMedia(error.code), error.message, error.details, {
+        cause: error,
+      });
+    }
+  }
+
+  private async freshParams(sender: string, log: Logger): Promise<WireTicketParams | null> {
+    try {
+      return ticketParamsToWire(await this.deps.issuer.issue(sender));
+    } catch (error) {
+      // The segment is done and paid; the sender will ask /segmint/info for params.
+      log.warn(
+        { err: isSegmintError(error) ? error.code : String(error) },
+        "no fresh ticket params",
+      );
+      return null;
+    }
+  }
+}
+
+/** Most pixels a segment can produce: every rendition at its full box and frame rate. */
+export function maxPixels(profiles: readonly MediaProfile[], durationSec: number): bigint {
+  let total = 0n;
+  for (const p of profiles) {
+    const frames = Math.ceil((p.fps ?? ASSUMED_FPS) * durationSec);
+    total += BigInt(p.width) * BigInt(p.height) * BigInt(frames);
+  }
+  return total;
+}
+
+function wireCodeForMedia(
+  code: string,
+): "BAD_SEGMENT" | "SEGMENT_TOO_LARGE" | "BAD_REQUEST" | "TIMEOUT" | "INTERNAL" {
+  if (code === "INPUT_TOO_LARGE") return "SEGMENT_TOO_LARGE";
+  if (code.startsWith("INPUT_")) return "BAD_SEGMENT";
+  if (code.startsWith("PROFILE_")) return "BAD_REQUEST";
+  if (code === "TRANSCODE_TIMEOUT") return "TIMEOUT";
+  return "INTERNAL";
+}
