@@ -1,6 +1,11 @@
 import { NonceManager, Wallet } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { connectContracts, deploySegmint } from "../../../node/src/chain/deploy.ts";
+import SegmintModule from "../../../ignition/modules/Segmint.ts";
+import {
+  connectContracts,
+  defaultDeployParams,
+  deploySegmint,
+} from "../../../node/src/chain/deploy.ts";
 import type { SegmintError } from "../../../node/src/errors.ts";
 import { type Connection, connect, TEST_PARAMS } from "../helpers.ts";
 
@@ -75,5 +80,31 @@ describe("deploySegmint", () => {
   it("needs a signer connected to a chain", async () => {
     const error = await caught(() => deploySegmint(Wallet.createRandom(), TEST_PARAMS));
     expect(error.code).toBe("DEPLOY_NO_PROVIDER");
+  });
+});
+
+describe("Ignition module", () => {
+  it("deploys and wires the same system", async () => {
+    const { token, roundsManager, bondingManager, minter, ticketBroker, orchestratorRegistry } =
+      await conn.ignition.deploy(SegmintModule, {
+        parameters: { Segmint: { roundLength: 33, maxActiveSetSize: 7 } },
+      });
+    const [deployer] = await conn.ethers.getSigners();
+    const address = async (c: { getAddress(): Promise<string> }) => c.getAddress();
+    expect(await token.getFunction("minter")()).toBe(await address(minter));
+    expect(await token.getFunction("balanceOf")(deployer?.address)).toBe(
+      defaultDeployParams.initialSupply,
+    );
+    expect(await roundsManager.getFunction("roundLength")()).toBe(33n);
+    expect(await bondingManager.getFunction("maxActiveSetSize")()).toBe(7n);
+    expect(await bondingManager.getFunction("minter")()).toBe(await address(minter));
+    expect(await bondingManager.getFunction("ticketBroker")()).toBe(await address(ticketBroker));
+    expect(await minter.getFunction("inflationPerRound")()).toBe(
+      defaultDeployParams.inflationPerRound,
+    );
+    expect(await ticketBroker.getFunction("bondingManager")()).toBe(await address(bondingManager));
+    expect(await orchestratorRegistry.getFunction("bondingManager")()).toBe(
+      await address(bondingManager),
+    );
   });
 });
