@@ -4,12 +4,13 @@ import type { Multiaddr } from "@multiformats/multiaddr";
 import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
 import { P2pError, RemoteError } from "./errors.ts";
 import { abortStream, type Dialer, exchangeSignal, openStream } from "./exchange.ts";
-import { encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
+import { decodeJson, encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
 import {
   type RenditionHeader,
   type RenditionReceipt,
   type TicketParams,
   type TranscodeRequest,
+  TranscodeRequestSchema,
   TranscodeResponseSchema,
 } from "./messages.ts";
 import { defaultP2pOptions, type TranscodeLimits } from "./options.ts";
@@ -51,8 +52,13 @@ export async function requestTranscode(
 ): Promise<TranscodeResponse> {
   const limits = options.limits ?? defaultP2pOptions.transcode;
   const signal = exchangeSignal(options.timeoutMs ?? limits.timeoutMs, options.signal);
+  // Check our own request first: a mistake here is ours to report, not the orchestrator's.
+  const header: TranscodeRequest = decodeJson(
+    TranscodeRequestSchema,
+    encodeJson({ ...request, segmentBytes: segment.byteLength }),
+    "transcode request header",
+  );
   const { stream } = await openStream(node, peer, TRANSCODE_PROTOCOL, signal);
-  const header: TranscodeRequest = { ...request, segmentBytes: segment.byteLength };
 
   // The upload runs while we wait for the answer: an orchestrator that refuses early (bad
   // ticket, capacity) answers before the body is through and we must not miss that.
@@ -87,6 +93,16 @@ export async function requestTranscode(
     reader.stallMs = limits.stallMs;
 
     const renditions: ReceivedRendition[] = [];
+    const asked = new Set(request.profiles.map((p) => p.name));
+    for (const rendition of response.renditions) {
+      if (!asked.delete(rendition.profile)) {
+        throw new P2pError(
+          "P2P_BAD_RESPONSE",
+          `rendition ${rendition.profile} was not requested or came twice`,
+          { profile: rendition.profile },
+        );
+      }
+    }
     for (const rendition of response.renditions) {
       if (rendition.bytes > limits.maxRenditionBytes) {
         throw new P2pError(

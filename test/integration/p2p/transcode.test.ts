@@ -194,6 +194,33 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
     );
   });
 
+  it("refuses a bad local request before dialing, and renditions nobody asked for", async () => {
+    const { node, service, client } = await orchestrator();
+    await expectCode(
+      requestTranscode(
+        client,
+        node.getMultiaddrs(),
+        { ...request, streamId: "bad id!" },
+        segmentOf(10),
+      ),
+      "P2P_BAD_HEADER",
+    );
+    expect(service.jobs).toHaveLength(0);
+    service.answer = () => ({
+      ok: true,
+      renditions: [
+        { profile: "720p", data: new Uint8Array(4), pixels: 1, width: 1, height: 1, frames: 1 },
+        { profile: "720p", data: new Uint8Array(4), pixels: 1, width: 1, height: 1, frames: 1 },
+      ],
+      balance: "0",
+      ticketParams: null,
+    });
+    await expectCode(
+      requestTranscode(client, node.getMultiaddrs(), request, segmentOf(10)),
+      "P2P_BAD_RESPONSE",
+    );
+  });
+
   it("passes the service's refusal through with its wire code", async () => {
     const { node, service, protocol, client } = await orchestrator();
     service.answer = () => ({ ok: false, code: "BAD_TICKET", message: "replayed nonce" });
