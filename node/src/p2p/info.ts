@@ -184,7 +184,12 @@ export async function requestInfo(
   try {
     await writeFrame(stream, encodeJson({ sender: options.sender }), signal);
     await stream.close({ signal });
-    const reader = new FrameReader(stream, { signal, stallMs: limits.stallMs });
+    // The orchestrator may consult the chain before it answers, and no byte flows meanwhile:
+    // only the deadline bounds this wait.
+    const reader = new FrameReader(stream, {
+      signal,
+      stallMs: options.timeoutMs ?? limits.timeoutMs,
+    });
     const response = await reader.readJson(
       InfoResponseSchema,
       limits.maxHeaderBytes,
