@@ -1,0 +1,286 @@
+import type { Provider, Signer } from "ethers";
+import { PaymentsError } from "../payments/errors.ts";
+import type {
+  PaymentsChainView,
+  RedeemChain,
+  RedeemReceipt,
+  SenderInfo,
+  WinningTicket,
+} from "../payments/interface.ts";
+import { type SegmintClients, segmintClients } from "./contracts.ts";
+import type { Deployment } from "./deployment.ts";
+import { type TicketDomain, toHex } from "./ticket.ts";
+
+type BrokerContracts = Pick<
+  SegmintClients,
+  "ticketBroker" | "roundsManager" | "bondingManager" | "token"
+>;
+
+/** Something whose cached chain state events can invalidate (payments' ChainStateCache). */
+export interface ChainStateInvalidation {
+  invalidateSender(sender: string): void;
+  invalidateRound(): void;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function read<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (cause) {
+    throw new PaymentsError(
+      "CHAIN_UNAVAILABLE",
+      `could not read ${what} from the chain: ${errorText(cause)}`,
+      { what },
+      { hint: "check the JSON-RPC endpoint and the deployment addresses", cause },
+    );
+  }
+}
+
+function ticketStruct(win: WinningTicket) {
+  const t = win.ticket;
+  return {
+    recipient: t.recipient,
+    sender: t.sender,
+    faceValue: t.faceValue,
+    winProb: t.winProb,
+    senderNonce: t.senderNonce,
+    recipientRandHash: t.recipientRandHash,
+    creationRound: t.creationRound,
+    creationRoundBlockHash: t.creationRoundBlockHash,
+  };
+}
+
+/**
+ * The TicketBroker, RoundsManager and BondingManager calls payments make, over ethers v6:
+ * the validator's reads (PaymentsChainView), the redeemer's reads and writes (RedeemChain),
+ * and a broadcaster's deposit funding. Reads go through the provider; writes need the
+ * runner to be a signer (the orchestrator's or broadcaster's key).
+ */
+export class BrokerClient implements PaymentsChainView, RedeemChain {
+  private validityRounds: bigint | null = null;
+
+  /** `account` is the signer's address, or null for a read-only client. */
+  constructor(
+    private readonly contracts: BrokerContracts,
+    private readonly provider: Provider,
+    private readonly account: string | null,
+  ) {}
+
+  /** A client that can send transactions from `signer` (orchestrator or broadcaster). */
+  static async connect(
+    deployment: Pick<Deployment, "contracts">,
+    signer: Signer,
+  ): Promise<BrokerClient> {
+    if (!signer.provider) {
+      throw new PaymentsError(
+        "BAD_PAYMENTS_OPTIONS",
+        "the signer is not connected to a chain",
+        {},
+        {
+          hint: "connect the signer to a JSON-RPC provider",
+        },
+      );
+    }
+    return new BrokerClient(
+      segmintClients(deployment, signer),
+      signer.provider,
+      await signer.getAddress(),
+    );
+  }
+
+  static readOnly(deployment: Pick<Deployment, "contracts">, provider: Provider): BrokerClient {
+    return new BrokerClient(segmintClients(deployment, provider), provider, null);
+  }
+
+  /** The EIP-712 domain tickets for this deployment are signed in. */
+  async ticketDomain(): Promise<TicketDomain> {
+    const network = await read("the chain id", () => this.provider.getNetwork());
+    return {
+      chainId: network.chainId,
+      verifyingContract: await this.contracts.ticketBroker.getAddress(),
+    };
+  }
+
+  // ---- reads (PaymentsChainView, RedeemChain)
+
+  currentRound(): Promise<bigint> {
+    return read("the current round", () => this.contracts.roundsManager.currentRound());
+  }
+
+  lastInitializedRound(): Promise<bigint> {
+    return read("the last initialized round", () =>
+      this.contracts.roundsManager.lastInitializedRound(),
+    );
+  }
+
+  blockHashForRound(round: bigint): Promise<string> {
+    return read("a round's block hash", () =>
+      this.contracts.roundsManager.blockHashForRound(round),
+    );
+  }
+
+  async ticketValidityRounds(): Promise<bigint> {
+    // Changes only by an owner transaction; read once per process.
+    this.validityRounds ??= await read("the ticket validity", () =>
+      this.contracts.ticketBroker.ticketValidityRounds(),
+    );
+    return this.validityRounds;
+  }
+
+  async senderInfo(sender: string): Promise<SenderInfo> {
+    const info = await read("the sender's deposit", () =>
+      this.contracts.ticketBroker.getSenderInfo(sender),
+    );
+    return {
+      deposit: info.deposit,
+      reserve: info.reserve,
+      withdrawRound: info.withdrawRound,
+      reserveClaimedInCurrentRound: info.reserveClaimedInCurrentRound,
+    };
+  }
+
+  claimedReserve(sender: string, claimant: string, round: bigint): Promise<bigint> {
+    return read("the claimed reserve", () =>
+      this.contracts.ticketBroker.claimedReserveInRound(sender, claimant, round),
+    );
+  }
+
+  async activeStatus(orchestrator: string): Promise<{ active: boolean; activeCount: bigint }> {
+    const [active, activeCount] = await read("the active set", () =>
+      this.contracts.bondingManager.activeStatus(orchestrator),
+    );
+    return { active, activeCount };
+  }
+
+  async gasPrice(): Promise<bigint> {
+    const fee = await read("the gas price", () => this.provider.getFeeData());
+    const price = fee.maxFeePerGas ?? fee.gasPrice;
+    if (price === null)
+      throw new PaymentsError("CHAIN_UNAVAILABLE", "the node reports no gas price");
+    return price;
+  }
+
+  isTicketUsed(ticketHash: string): Promise<boolean> {
+    return read("a ticket's redemption", () =>
+      this.contracts.ticketBroker.isTicketUsed(ticketHash),
+    );
+  }
+
+  async receipt(txHash: string): Promise<RedeemReceipt | null> {
+    const receipt = await read("a receipt", () => this.provider.getTransactionReceipt(txHash));
+    if (!receipt) return null;
+    return { success: receipt.status === 1, gasUsed: receipt.gasUsed };
+  }
+
+  // ---- writes
+
+  /** Sends a single redemption; returns its hash without waiting for it to be mined. */
+  async redeemWinningTicket(win: WinningTicket, gasPrice: bigint): Promise<string> {
+    const fees = await this.feeOverrides(gasPrice);
+    const tx = await this.contracts.ticketBroker.redeemWinningTicket(
+      ticketStruct(win),
+      toHex(win.signature),
+      win.recipientRand,
+      fees,
+    );
+    return tx.hash;
+  }
+
+  async batchRedeemWinningTickets(
+    wins: readonly WinningTicket[],
+    gasPrice: bigint,
+  ): Promise<string> {
+    const fees = await this.feeOverrides(gasPrice);
+    const tx = await this.contracts.ticketBroker.batchRedeemWinningTickets(
+      wins.map(ticketStruct),
+      wins.map((w) => toHex(w.signature)),
+      wins.map((w) => w.recipientRand),
+      fees,
+    );
+    return tx.hash;
+  }
+
+  /** Initializes the current round if nobody has (idempotent on chain); waits for it. */
+  async initializeRound(): Promise<void> {
+    const tx = await this.contracts.roundsManager.initializeRound();
+    await tx.wait();
+  }
+
+  /**
+   * Broadcaster: approves the TicketBroker for the total and funds deposit and reserve in two
+   * transactions, each awaited. Returns the sender's funds afterwards.
+   */
+  async fundDepositAndReserve(deposit: bigint, reserve: bigint): Promise<SenderInfo> {
+    if (this.account === null) {
+      throw new PaymentsError(
+        "BAD_PAYMENTS_OPTIONS",
+        "a read-only client cannot fund a deposit",
+        {},
+        {
+          hint: "connect the client with the broadcaster's signer",
+        },
+      );
+    }
+    if (deposit < 0n || reserve < 0n || deposit + reserve === 0n) {
+      throw new PaymentsError(
+        "BAD_PAYMENTS_OPTIONS",
+        "deposit and reserve must be >= 0, not both 0",
+        {
+          deposit: deposit.toString(),
+          reserve: reserve.toString(),
+        },
+      );
+    }
+    const broker = await this.contracts.ticketBroker.getAddress();
+    const approval = await this.contracts.token.approve(broker, deposit + reserve);
+    await approval.wait();
+    const funding = await this.contracts.ticketBroker.fundDepositAndReserve(deposit, reserve);
+    const receipt = await funding.wait();
+    if (receipt?.status !== 1) {
+      throw new PaymentsError("CHAIN_UNAVAILABLE", "funding the deposit and reserve failed", {
+        txHash: funding.hash,
+      });
+    }
+    return this.senderInfo(this.account ?? "");
+  }
+
+  /**
+   * Drops cached sender funds when TicketBroker reports a change to them, and everything
+   * round-bound on a new round. Returns a function that unsubscribes.
+   */
+  async watch(target: ChainStateInvalidation): Promise<() => Promise<void>> {
+    const broker = this.contracts.ticketBroker;
+    const rounds = this.contracts.roundsManager;
+    // Every sender event names the sender first, except WinningTicketRedeemed (hash first).
+    const bySender = (sender: string) => target.invalidateSender(sender);
+    const onRedeemed = (_hash: string, sender: string) => target.invalidateSender(sender);
+    const onRound = () => target.invalidateRound();
+    const f = broker.filters;
+    await broker.on(f.DepositFunded, bySender);
+    await broker.on(f.ReserveFunded, bySender);
+    await broker.on(f.UnlockStarted, bySender);
+    await broker.on(f.UnlockCancelled, bySender);
+    await broker.on(f.Withdrawn, bySender);
+    await broker.on(f.WinningTicketRedeemed, onRedeemed);
+    await rounds.on(rounds.filters.RoundInitialized, onRound);
+    return async () => {
+      await broker.off(f.DepositFunded, bySender);
+      await broker.off(f.ReserveFunded, bySender);
+      await broker.off(f.UnlockStarted, bySender);
+      await broker.off(f.UnlockCancelled, bySender);
+      await broker.off(f.Withdrawn, bySender);
+      await broker.off(f.WinningTicketRedeemed, onRedeemed);
+      await rounds.off(rounds.filters.RoundInitialized, onRound);
+    };
+  }
+
+  private async feeOverrides(gasPrice: bigint) {
+    const fee = await read("the fee market", () => this.provider.getFeeData());
+    if (fee.maxFeePerGas === null) return { gasPrice };
+    const tip = fee.maxPriorityFeePerGas ?? 0n;
+    return { maxFeePerGas: gasPrice, maxPriorityFeePerGas: tip < gasPrice ? tip : gasPrice };
+  }
+}

@@ -1,0 +1,234 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BrokerClient } from "../../../node/src/chain/broker-client.ts";
+import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
+import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
+import type { Deployment } from "../../../node/src/chain/deployment.ts";
+import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
+import { fromHex, MAX_WIN_PROB } from "../../../node/src/chain/ticket.ts";
+import {
+  Balances,
+  ChainStateCache,
+  defaultRedeemerOptions,
+  defaultValidatorOptions,
+  Redeemer,
+  TicketParamsIssuer,
+  TicketSender,
+  TicketValidator,
+} from "../../../node/src/payments/index.ts";
+import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+
+const TOKEN = 10n ** 18n;
+const FACE_VALUE = TOKEN / 10n;
+const ROUND_LENGTH = 10;
+
+let chain: DevChain;
+let provider: JsonRpcProvider;
+let deployment: Deployment;
+let orchestrator: Wallet;
+let broadcaster: Wallet;
+// Transactions go through NonceManagers: ethers briefly caches eth_getTransactionCount, so
+// back-to-back sends from a bare Wallet can reuse a nonce.
+let orchestratorSigner: NonceManager;
+let broadcasterSigner: NonceManager;
+let asOrchestrator: SegmintClients;
+let dir: string;
+
+async function mine(blocks: number): Promise<void> {
+  await provider.send("hardhat_mine", [`0x${blocks.toString(16)}`]);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "segmint-payments-"));
+  chain = await startDevChain({ port: 0, blockIntervalMs: 0, accounts: 3 });
+  provider = new JsonRpcProvider(chain.url, undefined, {
+    staticNetwork: true,
+    pollingInterval: 50,
+  });
+  const [d, o, b] = chain.accounts;
+  if (!d || !o || !b) throw new Error("dev chain has too few accounts");
+  const deployer = new NonceManager(new Wallet(d.privateKey, provider));
+  orchestrator = new Wallet(o.privateKey, provider);
+  broadcaster = new Wallet(b.privateKey, provider);
+  orchestratorSigner = new NonceManager(orchestrator);
+  broadcasterSigner = new NonceManager(broadcaster);
+  deployment = await deploySegmint(deployer, {
+    ...defaultDeployParams,
+    roundLength: ROUND_LENGTH,
+    maxActiveSetSize: 10,
+  });
+  const asDeployer = segmintClients(deployment, deployer);
+  for (const to of [orchestrator.address, broadcaster.address]) {
+    await (await asDeployer.token.transfer(to, 1_000n * TOKEN)).wait();
+  }
+  // The orchestrator registers with feeShare 0 (it keeps every fee) and bonds 100 SGM.
+  asOrchestrator = segmintClients(deployment, orchestratorSigner);
+  await (await asOrchestrator.bondingManager.setOrchestratorParams(0n, 0n)).wait();
+  await (
+    await asOrchestrator.token.approve(deployment.contracts.BondingManager, 100n * TOKEN)
+  ).wait();
+  await (await asOrchestrator.bondingManager.bond(100n * TOKEN, orchestrator.address)).wait();
+  // The broadcaster funds its deposit and reserve through the payments helper.
+  const asBroadcaster = await BrokerClient.connect(deployment, broadcasterSigner);
+  const funded = await asBroadcaster.fundDepositAndReserve(10n * TOKEN, 2n * TOKEN);
+  expect(funded.deposit).toBe(10n * TOKEN);
+  expect(funded.reserve).toBe(2n * TOKEN);
+  // Into the next round, where the orchestrator is active, and initialize it.
+  await mine(ROUND_LENGTH);
+  await (await asOrchestrator.roundsManager.initializeRound()).wait();
+});
+
+afterAll(async () => {
+  provider?.destroy();
+  await chain?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("payments on a real chain (JSON-RPC)", () => {
+  it("validates a winning ticket, journals it, and after a restart redeems it for exactly its face value", async () => {
+    const client = await BrokerClient.connect(deployment, orchestratorSigner);
+    const domain = await client.ticketDomain();
+    const secret = Uint8Array.from(randomBytes(32));
+    const dbPath = join(dir, "orchestrator.db");
+    const db = openDatabase(dbPath);
+    const journal = new TicketJournal(db);
+    const cache = new ChainStateCache(client, orchestrator.address, 0);
+    const issuer = new TicketParamsIssuer(orchestrator.address, secret, cache, journal, {
+      faceValue: FACE_VALUE,
+      ticketEV: FACE_VALUE, // winProb = max: every ticket wins
+      pricePerPixel: 1n,
+      minFaceValue: 1n,
+    });
+    const validator = new TicketValidator({
+      recipient: orchestrator.address,
+      secret,
+      domain,
+      cache,
+      journal,
+      balances: new Balances(),
+      options: defaultValidatorOptions,
+    });
+    const sender = new TicketSender(fromHex(broadcaster.privateKey, 32), domain, {
+      maxPricePerPixel: 10n,
+      maxTicketEV: TOKEN,
+      maxTotalSpend: 100n * TOKEN,
+    });
+    expect(sender.address).toBe(broadcaster.address.toLowerCase());
+
+    const params = await issuer.issue(broadcaster.address);
+    expect(params.winProb).toBe(MAX_WIN_PROB);
+    expect(params.creationRound).toBe(await client.currentRound());
+    // One ticket for a single segment, then two more in one request (the batch path).
+    const single = sender.createTickets(params, FACE_VALUE - 1n);
+    const pair = sender.createTickets(await issuer.issue(broadcaster.address), 2n * FACE_VALUE);
+    expect(single).toHaveLength(1);
+    expect(pair).toHaveLength(2);
+    const accepted = [
+      ...(await validator.receiveAll(single)),
+      ...(await validator.receiveAll(pair)),
+    ];
+    expect(accepted.every((a) => a.won)).toBe(true);
+    expect(journal.pendingFaceValue(broadcaster.address)).toBe(3n * FACE_VALUE);
+    // The journaled hash is the contract's own ticket hash.
+    const first = journal.listByStatus(["pending"])[0];
+    if (!first) throw new Error("nothing journaled");
+    const onChainHash = await asOrchestrator.ticketBroker.getTicketHash(first.ticket);
+    expect(first.ticketHash).toBe(onChainHash.toLowerCase());
+
+    // The orchestrator "crashes" right after acknowledging: nothing but the SQLite file survives.
+    db.close();
+
+    const feesBefore = await asOrchestrator.bondingManager.pendingFees(orchestrator.address);
+    const depositBefore = (await client.senderInfo(broadcaster.address)).deposit;
+    const restartedDb = openDatabase(dbPath);
+    try {
+      const restarted = new TicketJournal(restartedDb);
+      expect(restarted.listByStatus(["pending"])).toHaveLength(3);
+      const redeemer = new Redeemer({
+        journal: restarted,
+        chain: client,
+        options: { ...defaultRedeemerOptions, batchSize: 2 },
+      });
+      await redeemer.tick(); // submits a batch of two and a single
+      expect(restarted.listByStatus(["submitted"])).toHaveLength(3);
+      for (let i = 0; i < 20 && restarted.listByStatus(["submitted"]).length > 0; i++) {
+        await redeemer.tick();
+      }
+      const redeemed = restarted.listByStatus(["redeemed"]);
+      expect(redeemed).toHaveLength(3);
+      expect(new Set(redeemed.map((r) => r.txHash)).size).toBe(2);
+      for (const r of redeemed) expect(await client.isTicketUsed(r.ticketHash)).toBe(true);
+      expect(restarted.pendingFaceValue(broadcaster.address)).toBe(0n);
+    } finally {
+      restartedDb.close();
+    }
+
+    // Fee accounting moved by exactly the face values: out of the deposit, into the fee pool.
+    const depositAfter = (await client.senderInfo(broadcaster.address)).deposit;
+    expect(depositBefore - depositAfter).toBe(3n * FACE_VALUE);
+    const feesAfter = await asOrchestrator.bondingManager.pendingFees(orchestrator.address);
+    expect(feesAfter - feesBefore).toBe(3n * FACE_VALUE);
+    // And the orchestrator's token balance rises by exactly that when it withdraws.
+    const balanceBefore = await asOrchestrator.token.balanceOf(orchestrator.address);
+    await (
+      await asOrchestrator.bondingManager.withdrawFees(orchestrator.address, 3n * FACE_VALUE)
+    ).wait();
+    const balanceAfter = await asOrchestrator.token.balanceOf(orchestrator.address);
+    expect(balanceAfter - balanceBefore).toBe(3n * FACE_VALUE);
+  });
+
+  it("refuses a ticket above the sender's float and one from an unlocking sender, on real chain data", async () => {
+    const client = await BrokerClient.connect(deployment, orchestratorSigner);
+    const domain = await client.ticketDomain();
+    const secret = Uint8Array.from(randomBytes(32));
+    const db = openDatabase(":memory:");
+    try {
+      const journal = new TicketJournal(db);
+      const cache = new ChainStateCache(client, orchestrator.address, 0);
+      const info = await client.senderInfo(broadcaster.address);
+      const status = await client.activeStatus(orchestrator.address);
+      expect(status.active).toBe(true);
+      // Ask for more than deposit + this orchestrator's reserve share can back.
+      const tooBig = info.deposit + info.reserve + 1n;
+      const issuer = new TicketParamsIssuer(orchestrator.address, secret, cache, journal, {
+        faceValue: tooBig,
+        ticketEV: TOKEN / 1000n,
+        pricePerPixel: 1n,
+        minFaceValue: 1n,
+      });
+      const params = await issuer.issue(broadcaster.address);
+      // The issuer lowered the face value to the float: deposit + reserve / active count.
+      expect(params.faceValue).toBe(info.deposit + info.reserve / status.activeCount);
+      const validator = new TicketValidator({
+        recipient: orchestrator.address,
+        secret,
+        domain,
+        cache,
+        journal,
+        balances: new Balances(),
+        options: defaultValidatorOptions,
+      });
+      const sender = new TicketSender(fromHex(broadcaster.privateKey, 32), domain, {
+        maxPricePerPixel: 10n,
+        maxTicketEV: TOKEN,
+        maxTotalSpend: 100n * TOKEN,
+      });
+      const [ticket] = sender.createTickets(params, 1n);
+      if (!ticket) throw new Error("no ticket");
+
+      const asBroadcaster = segmintClients(deployment, broadcasterSigner);
+      await (await asBroadcaster.ticketBroker.unlock()).wait();
+      cache.invalidateSender(broadcaster.address);
+      await expect(validator.receive(ticket)).rejects.toMatchObject({ code: "SENDER_UNLOCKING" });
+      await (await asBroadcaster.ticketBroker.cancelUnlock()).wait();
+      cache.invalidateSender(broadcaster.address);
+      await expect(validator.receive(ticket)).resolves.toMatchObject({ won: expect.any(Boolean) });
+    } finally {
+      db.close();
+    }
+  });
+});
