@@ -58,6 +58,8 @@ export class HlsOutput implements ResultSink {
     for (const profile of this.options.profiles) {
       await mkdir(join(this.options.dir, profile.name), { recursive: true });
     }
+    // Empty EVENT playlists: a player pointed at the folder early finds valid files.
+    await this.writePlaylists(false);
   }
 
   async write(segment: SourceSegment, outcome: SegmentOutcome): Promise<void> {

@@ -1,0 +1,232 @@
+import { describe, expect, it } from "vitest";
+import { Dispatcher, type DispatcherDeps } from "../../../node/src/broadcaster/dispatcher.ts";
+import { isBroadcasterError } from "../../../node/src/broadcaster/errors.ts";
+import type {
+  OrchestratorHandle,
+  OrchestratorSource,
+  SegmentOutcome,
+  SegmentWorker,
+  SourceSegment,
+} from "../../../node/src/broadcaster/interface.ts";
+import { SuspensionList } from "../../../node/src/broadcaster/suspension.ts";
+import { silentLogger } from "../../../node/src/log/index.ts";
+import { P2pError, RemoteError } from "../../../node/src/p2p/errors.ts";
+import { PaymentsError } from "../../../node/src/payments/errors.ts";
+
+/** A try: resolves with an outcome or throws; decided per orchestrator and segment. */
+type Behaviour = (address: string, segment: SourceSegment, attempt: number) => "ok" | Error;
+
+class FakeWorker implements SegmentWorker {
+  readonly calls: Array<{ address: string; segment: number }> = [];
+  private inFlight = 0;
+  maxConcurrent = 0;
+
+  constructor(private readonly behaviour: Behaviour) {}
+
+  async run(handle: OrchestratorHandle, segment: SourceSegment): Promise<SegmentOutcome> {
+    const attempt = this.calls.filter((c) => c.segment === segment.index).length;
+    this.calls.push({ address: handle.address, segment: segment.index });
+    this.inFlight += 1;
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.inFlight);
+    // Let other tasks interleave, as network calls would.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.inFlight -= 1;
+    const verdict = this.behaviour(handle.address, segment, attempt);
+    if (verdict !== "ok") throw verdict;
+    return { renditions: [], ticketsSent: 2, expectedValue: 10n, signature: "0x" };
+  }
+}
+
+class FakeSource implements OrchestratorSource {
+  readonly asked: Array<{ count: number; exclude: string[] }> = [];
+  constructor(private readonly handles: OrchestratorHandle[]) {}
+  async choose(count: number, exclude: ReadonlySet<string>): Promise<OrchestratorHandle[]> {
+    this.asked.push({ count, exclude: [...exclude] });
+    return this.handles.filter((h) => !exclude.has(h.address)).slice(0, count);
+  }
+}
+
+const handle = (address: string, maxInFlight = 2): OrchestratorHandle => ({
+  address,
+  peerId: `peer-${address}`,
+  multiaddrs: [],
+  maxInFlight,
+});
+
+async function* segments(count: number): AsyncGenerator<SourceSegment> {
+  for (let index = 0; index < count; index++) {
+    yield { index, data: new Uint8Array([index]), startSeconds: index * 2, durationSeconds: 2 };
+  }
+}
+
+function setup(
+  behaviour: Behaviour,
+  handles: OrchestratorHandle[],
+  extra: Partial<DispatcherDeps> = {},
+) {
+  const worker = new FakeWorker(behaviour);
+  const source = new FakeSource(handles);
+  const written: number[] = [];
+  const dispatcher = new Dispatcher({
+    worker,
+    source,
+    suspension: new SuspensionList({ maxConsecutiveFailures: 3 }),
+    sink: {
+      async write(segment) {
+        written.push(segment.index);
+      },
+    },
+    log: silentLogger(),
+    options: { orchestrators: 2, busyBackoffMs: 1 },
+    ...extra,
+  });
+  return { worker, source, written, dispatcher };
+}
+
+const run = (d: Dispatcher, count: number) => d.run(segments(count), new AbortController().signal);
+const dropped = () => new P2pError("P2P_STREAM_ENDED", "the stream ended");
+
+describe("Dispatcher", () => {
+  it("spreads segments over the chosen orchestrators within their in-flight limits", async () => {
+    const { worker, written, dispatcher } = setup(() => "ok", [handle("A", 2), handle("B", 2)]);
+    const summary = await run(dispatcher, 10);
+    expect(summary.segments).toBe(10);
+    expect(written.sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+    expect(Object.keys(summary.orchestrators).sort()).toEqual(["A", "B"]);
+    expect((summary.orchestrators.A ?? 0) + (summary.orchestrators.B ?? 0)).toBe(10);
+    expect(summary.ticketsSent).toBe(20);
+    expect(summary.expectedValuePaid).toBe(100n);
+    expect(summary.retries).toBe(0);
+    expect(worker.maxConcurrent).toBeLessThanOrEqual(4);
+    expect(worker.maxConcurrent).toBeGreaterThan(1);
+  });
+
+  it("retries a segment that failed on one orchestrator on another one", async () => {
+    let failedSegment: number | undefined;
+    const { worker, dispatcher } = setup(
+      (address, segment) => {
+        if (address === "A" && failedSegment === undefined) {
+          failedSegment = segment.index;
+          return dropped();
+        }
+        return "ok";
+      },
+      [handle("A"), handle("B")],
+    );
+    const summary = await run(dispatcher, 6);
+    expect(summary.segments).toBe(6);
+    expect(summary.failed).toEqual([]);
+    expect(summary.retries).toBe(1);
+    const tries = worker.calls.filter((c) => c.segment === failedSegment).map((c) => c.address);
+    expect(tries).toEqual(["A", "B"]);
+  });
+
+  it("suspends an orchestrator that keeps failing and replaces it", async () => {
+    const { worker, source, dispatcher } = setup(
+      (address) => (address === "A" ? dropped() : "ok"),
+      [handle("A", 1), handle("B", 1), handle("C", 1)],
+    );
+    const summary = await run(dispatcher, 12);
+    expect(summary.segments).toBe(12);
+    expect(summary.failed).toEqual([]);
+    expect(summary.orchestrators.A).toBeUndefined();
+    expect(summary.suspended).toEqual(["A"]);
+    // A failed three times in a row and then got no more work; C took its place.
+    expect(worker.calls.filter((c) => c.address === "A")).toHaveLength(3);
+    expect(summary.orchestrators.C).toBeGreaterThan(0);
+    expect(source.asked.at(-1)?.exclude).toContain("A");
+    expect(summary.retries).toBe(3);
+  });
+
+  it("gives up on a segment after 3 attempts on different orchestrators, names it, and finishes the rest", async () => {
+    const { worker, written, dispatcher } = setup(
+      (_address, segment) => (segment.index === 2 ? new RemoteError("BAD_SEGMENT", "no") : "ok"),
+      [handle("A"), handle("B"), handle("C")],
+      { options: { orchestrators: 3, busyBackoffMs: 1 } },
+    );
+    const summary = await run(dispatcher, 5);
+    expect(summary.failed).toEqual([{ segment: 2, attempts: 3, lastError: "BAD_SEGMENT" }]);
+    expect(summary.segments).toBe(4);
+    expect(written.sort()).toEqual([0, 1, 3, 4]);
+    const tries = worker.calls.filter((c) => c.segment === 2).map((c) => c.address);
+    expect(new Set(tries).size).toBe(3);
+  });
+
+  it("retries on the same orchestrator when it is the only one left, rather than losing the segment", async () => {
+    const { worker, dispatcher } = setup(
+      (_address, segment, attempt) => (segment.index === 0 && attempt < 2 ? dropped() : "ok"),
+      [handle("A")],
+      { options: { orchestrators: 1 } },
+    );
+    const summary = await run(dispatcher, 2);
+    expect(summary.failed).toEqual([]);
+    expect(worker.calls.filter((c) => c.segment === 0)).toHaveLength(3);
+  });
+
+  it("does not count CAPACITY_FULL as an attempt and lowers the in-flight limit", async () => {
+    let busy = 4;
+    const { dispatcher } = setup(
+      () => {
+        if (busy > 0) {
+          busy -= 1;
+          return new RemoteError("CAPACITY_FULL", "full");
+        }
+        return "ok";
+      },
+      [handle("A", 4)],
+      { options: { orchestrators: 1, busyBackoffMs: 1 } },
+    );
+    const summary = await run(dispatcher, 3);
+    expect(summary.failed).toEqual([]);
+    expect(summary.segments).toBe(3);
+    expect(summary.retries).toBe(4);
+  });
+
+  it("stops at once when the spend cap is reached", async () => {
+    const { dispatcher } = setup(
+      (_a, segment) => (segment.index >= 2 ? new PaymentsError("SPEND_CAP_REACHED", "cap") : "ok"),
+      [handle("A", 1)],
+      { options: { orchestrators: 1 } },
+    );
+    await expect(run(dispatcher, 10)).rejects.toMatchObject({ code: "SPEND_CAP_REACHED" });
+  });
+
+  it("drops an orchestrator whose ticket params break our caps", async () => {
+    const { dispatcher, worker } = setup(
+      (address) => (address === "A" ? new PaymentsError("TICKET_EV_TOO_HIGH", "ev") : "ok"),
+      [handle("A", 1), handle("B", 1)],
+    );
+    const summary = await run(dispatcher, 4);
+    expect(summary.segments).toBe(4);
+    expect(worker.calls.filter((c) => c.address === "A")).toHaveLength(1);
+  });
+
+  it("fails with NO_ORCHESTRATORS when none is available", async () => {
+    const { dispatcher } = setup(() => "ok", []);
+    const error = await run(dispatcher, 1).catch((e: unknown) => e);
+    expect(isBroadcasterError(error, "NO_ORCHESTRATORS")).toBe(true);
+  });
+
+  it("fails every segment, naming each, when all orchestrators are gone", async () => {
+    const { dispatcher } = setup(() => dropped(), [handle("A", 1)], {
+      options: { orchestrators: 1 },
+    });
+    const summary = await run(dispatcher, 3);
+    expect(summary.segments).toBe(0);
+    expect(summary.failed.map((f) => f.segment).sort()).toEqual([0, 1, 2]);
+  });
+
+  it("reports an abort as BROADCAST_ABORTED", async () => {
+    const stop = new AbortController();
+    const { dispatcher } = setup(
+      (_a, segment) => {
+        if (segment.index === 1) stop.abort();
+        return "ok";
+      },
+      [handle("A", 1)],
+      { options: { orchestrators: 1 } },
+    );
+    const error = await dispatcher.run(segments(50), stop.signal).catch((e: unknown) => e);
+    expect(isBroadcasterError(error, "BROADCAST_ABORTED")).toBe(true);
+  });
+});
