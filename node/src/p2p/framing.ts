@@ -106,20 +106,23 @@ export class FrameReader {
         signal.addEventListener("abort", onAbort, { once: true });
       });
       interrupted.catch(() => {});
+      let result: IteratorResult<Uint8Array | Uint8ArrayList>;
       try {
-        const result = await Promise.race([
+        result = await Promise.race([
           next.catch((error: unknown) => {
             throw transportError(error);
           }),
           interrupted,
         ]);
-        if (result.done === true) return;
-        this.bytesRead += result.value.byteLength;
-        yield result.value;
       } finally {
+        // Before yielding: a consumer that stops reading must not leave a live timer behind
+        // (it would hold the process open for up to the stall limit).
         clearTimeout(timer);
         if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
       }
+      if (result.done === true) return;
+      this.bytesRead += result.value.byteLength;
+      yield result.value;
     }
   }
 

@@ -113,3 +113,16 @@ describe("FrameReader", () => {
     expect(await codeOf(reader.next(100, "header"))).toBe("P2P_STREAM_ENDED");
   });
 });
+
+describe("FrameReader timers", () => {
+  it("leaves no stall timer behind once the caller stops reading", async () => {
+    const reader = new FrameReader(source([frame("{}")], true), {
+      signal: signal(),
+      stallMs: 60_000,
+    });
+    const before = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    await reader.next(100, "header");
+    const after = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    expect(after).toBe(before);
+  });
+});
