@@ -77,7 +77,7 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         uint128 fees;
         uint64 nextUnbondingLockId;
         // slot 2
-        uint256 feeCheckpoint;
+        uint256 feeCheckpoint; // 0 reads as 1, the factor every pool starts at (saves a fresh-slot write)
     }
 
     struct UnbondingLock {
@@ -128,7 +128,9 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     uint64 private _unbondingPeriod;
     uint16 private _maxActiveSetSize;
     ActiveTotals private _totals;
-    address[] private _pool;
+    /// @dev Next round's active set by 0-based position; its length is `_totals.nextCount`,
+    /// which saves the separate length slot an array would write.
+    mapping(uint256 position => address) private _pool;
     mapping(address => Orchestrator) private _orchestrators;
     mapping(address => Delegator) private _delegators;
     mapping(address => mapping(uint256 => UnbondingLock)) private _unbondingLocks;
@@ -230,6 +232,9 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         _roundsManager = roundsManager_;
         _setUnbondingPeriod(unbondingPeriod_);
         _setMaxActiveSetSize(maxActiveSetSize_);
+        // A nonzero slot from the start (the sentinel round never matches a real one), so the
+        // first orchestrator to join pays for rewriting it, not for filling an empty slot.
+        _totals.lastUpdateRound = type(uint32).max;
     }
 
     // ---------------------------------------------------------------- owner
@@ -552,7 +557,12 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     /// @notice Next round's active set as it stands now (at most MAX_ACTIVE_SET_SIZE addresses).
     /// The current round's set is these plus any evicted this round; check isActiveOrchestrator.
     function nextActiveSet() external view returns (address[] memory) {
-        return _pool;
+        uint256 count = _totals.nextCount;
+        address[] memory members = new address[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            members[i] = _pool[i];
+        }
+        return members;
     }
 
     /// @notice `delegator`'s stake, pending reward compounding included.
@@ -573,7 +583,7 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         if (orchestrator == address(0)) return fees;
         Orchestrator storage o = _orchestrators[orchestrator];
         uint256 shares = d.shares;
-        if (shares != 0) fees += (shares * (o.feePerShare - d.feeCheckpoint)) / _FEE_PRECISION;
+        if (shares != 0) fees += (shares * (o.feePerShare - _checkpointOf(d))) / _FEE_PRECISION;
         if (orchestrator == delegator) fees += o.cutFees;
     }
 
@@ -631,7 +641,7 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         private
     {
         uint256 acc = o.feePerShare;
-        uint256 checkpoint = d.feeCheckpoint;
+        uint256 checkpoint = _checkpointOf(d);
         uint256 add;
         if (acc != checkpoint) {
             // With shares, the checkpoint comes from this same pool, whose factor only grows.
@@ -660,6 +670,13 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         d.shares = (d.shares + newShares).toUint96();
         o.totalShares = (totalShares + newShares).toUint112();
         o.cutStake = 0;
+    }
+
+    /// @dev A never-written checkpoint stands for 1, the factor every pool starts at: a first
+    /// bond then needs no checkpoint write while the pool has earned no fees.
+    function _checkpointOf(Delegator storage d) private view returns (uint256 checkpoint) {
+        checkpoint = d.feeCheckpoint;
+        if (checkpoint == 0) checkpoint = 1;
     }
 
     function _addStake(
@@ -765,9 +782,9 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     }
 
     function _tryJoinPool(address orchestrator, Orchestrator storage o, uint256 stake, uint256 round) private {
-        uint256 size = _pool.length;
+        uint256 size = _totals.nextCount;
         if (size < _maxActiveSetSize) {
-            _pool.push(orchestrator);
+            _pool[size] = orchestrator;
             // size < _maxActiveSetSize <= 100, so it fits in 16 bits.
             o.poolIndex = uint16(size + 1);
             _activate(orchestrator, o, round);
@@ -796,13 +813,14 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     }
 
     function _removeFromPool(address orchestrator, Orchestrator storage o, uint256 index, uint256 round) private {
-        uint256 last = _pool.length;
+        uint256 last = _totals.nextCount;
         if (index != last) {
             address moved = _pool[last - 1];
             _pool[index - 1] = moved;
             _orchestrators[moved].poolIndex = uint16(index);
         }
-        _pool.pop();
+        // The caller decrements nextCount (the length) in the same step.
+        delete _pool[last - 1];
         o.poolIndex = 0;
         o.deactivationRound = (round + 1).toUint32();
         emit OrchestratorDeactivated(orchestrator, round + 1);
@@ -839,7 +857,7 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     }
 
     function _setMaxActiveSetSize(uint256 size) private {
-        uint256 members = _pool.length;
+        uint256 members = _totals.nextCount;
         if (size == 0 || size > MAX_ACTIVE_SET_SIZE || size < members) {
             revert BondingManagerInvalidActiveSetSize(size, members);
         }
