@@ -30,19 +30,20 @@ export class PaymentLedger {
   }
 
   /**
-   * Tickets whose value, with the credit already held at this orchestrator, covers
-   * `estimate` wei. Throws the sender's cap errors (price, ticket EV, total spend) unchanged.
+   * Tickets that bring the credit held at this orchestrator to at least `required` wei (what
+   * it checks before working), assuming `expected` wei will be debited. Throws the sender's cap
+   * errors (price, ticket EV, total spend) unchanged, sending nothing.
    */
-  pay(params: TicketParams, estimate: bigint): SegmentPayment {
+  pay(params: TicketParams, amounts: { required: bigint; expected: bigint }): SegmentPayment {
     const key = params.recipient.toLowerCase();
-    const estimateScaled = estimate * WIN_PROB_SCALE;
+    const estimateScaled = amounts.expected * WIN_PROB_SCALE;
     const drift = this.drift.get(key) ?? 0n;
-    // Credit the sender does not know about pays first; the rest is what tickets must cover.
-    const needScaled = estimateScaled - drift;
+    // Credit the sender does not know about counts first; tickets cover the rest.
+    const needScaled = amounts.required * WIN_PROB_SCALE - drift;
     const fee = needScaled > 0n ? ceilDiv(needScaled, WIN_PROB_SCALE) : 0n;
     const tickets = this.sender.createTickets(params, fee);
     const spendScaled = BigInt(tickets.length) * params.faceValue * params.winProb;
-    // Until the result says otherwise, assume exactly the estimate is debited.
+    // Until the result says otherwise, assume the expected amount is debited.
     this.drift.set(key, drift + fee * WIN_PROB_SCALE - estimateScaled);
     return { recipient: key, tickets, estimateScaled, spendScaled };
   }
@@ -76,6 +77,21 @@ export class PaymentLedger {
 
 function ceilDiv(a: bigint, b: bigint): bigint {
   return (a + b - 1n) / b;
+}
+
+/**
+ * What an orchestrator requires the sender's credit to cover before it transcodes: every
+ * profile at its full box and frame rate (30 fps when unset) for the announced duration, the
+ * rule of the orchestrator's pre-check (orchestrator/transcode-service.ts `maxPixels`). The
+ * surplus over what it then debits stays there as credit for the next segment.
+ */
+export function requiredPixels(profiles: readonly Profile[], durationSeconds: number): bigint {
+  let total = 0n;
+  for (const p of profiles) {
+    const frames = Math.ceil((p.fps ?? 30) * durationSeconds);
+    total += BigInt(p.width) * BigInt(p.height) * BigInt(frames);
+  }
+  return total;
 }
 
 export interface SourceVideo {

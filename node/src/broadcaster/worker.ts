@@ -12,7 +12,7 @@ import type {
   SegmentWorker,
   SourceSegment,
 } from "./interface.ts";
-import { estimatePixels, type PaymentLedger, type SourceVideo } from "./payment.ts";
+import { estimatePixels, type PaymentLedger, requiredPixels, type SourceVideo } from "./payment.ts";
 import { type Measure, verifyResult } from "./verify.ts";
 
 /** The two protocol calls the worker makes; p2p's requestInfo/requestTranscode in production. */
@@ -92,13 +92,18 @@ export class NetworkSegmentWorker implements SegmentWorker {
     // A refused payment (stale params, a win on them, a balance mismatch) is ours to fix:
     // one more try on the same orchestrator with fresh params before it counts as a failure.
     for (let payTry = 0; ; payTry++) {
-      const pixels = estimatePixels(
+      const durationSec = Math.max(0.001, segment.durationSeconds);
+      const expected = estimatePixels(
         this.deps.source,
         this.deps.profiles,
         video.frames,
         video.durationSeconds,
       );
-      const payment = this.deps.ledger.pay(params, pixels * params.pricePerPixel);
+      const required = requiredPixels(this.deps.profiles, durationSec);
+      const payment = this.deps.ledger.pay(params, {
+        required: (required > expected ? required : expected) * params.pricePerPixel,
+        expected: expected * params.pricePerPixel,
+      });
       ticketsSent += payment.tickets.length;
       spendScaled += payment.spendScaled;
       let response: TranscodeResponse;
@@ -108,7 +113,7 @@ export class NetworkSegmentWorker implements SegmentWorker {
           {
             streamId: this.deps.streamId,
             seq: segment.index,
-            durationSec: Math.max(0.001, segment.durationSeconds),
+            durationSec,
             profiles: this.wireProfiles,
             tickets: payment.tickets.map(paymentToWire),
           },

@@ -44,58 +44,72 @@ function ledger(
 describe("PaymentLedger", () => {
   it("sends tickets covering the estimate and carries the surplus to the next segment", () => {
     const l = ledger();
-    const first = l.pay(params(), 2_500n);
+    const first = l.pay(params(), { required: 2_500n, expected: 2_500n });
     expect(first.tickets).toHaveLength(3); // 3000 >= 2500
     // The orchestrator charged exactly the estimate: 500 wei of credit is left there.
     l.settle(first, 2_500n);
     expect(l.credit(params().recipient)).toBe(500n);
-    const second = l.pay(params(), 2_500n);
+    const second = l.pay(params(), { required: 2_500n, expected: 2_500n });
     expect(second.tickets).toHaveLength(2); // 500 + 2000 >= 2500
   });
 
   it("uses what the orchestrator really charged: less than estimated leaves credit there", () => {
     const l = ledger();
-    const first = l.pay(params(), 3_000n);
+    const first = l.pay(params(), { required: 3_000n, expected: 3_000n });
     expect(first.tickets).toHaveLength(3);
     l.settle(first, 1_000n);
     expect(l.credit(params().recipient)).toBe(2_000n);
-    const second = l.pay(params(), 3_000n);
+    const second = l.pay(params(), { required: 3_000n, expected: 3_000n });
     expect(second.tickets).toHaveLength(1);
   });
 
   it("pays a shortfall back when the orchestrator charged more than estimated", () => {
     const l = ledger();
-    const first = l.pay(params(), 3_000n);
+    const first = l.pay(params(), { required: 3_000n, expected: 3_000n });
     l.settle(first, 3_500n);
     expect(l.credit(params().recipient)).toBe(-500n);
-    const second = l.pay(params(), 3_000n);
+    const second = l.pay(params(), { required: 3_000n, expected: 3_000n });
     expect(second.tickets).toHaveLength(4); // 3000 + 500 owed -> 4 tickets of 1000
+  });
+
+  it("covers the orchestrator's up-front requirement and keeps the unspent part as credit", () => {
+    const l = ledger();
+    // It checks for 5000 before working (full profile box) but debits the real 1000.
+    const first = l.pay(params(), { required: 5_000n, expected: 1_000n });
+    expect(first.tickets).toHaveLength(5);
+    l.settle(first, 1_000n);
+    expect(l.credit(params().recipient)).toBe(4_000n);
+    const second = l.pay(params(), { required: 5_000n, expected: 1_000n });
+    expect(second.tickets).toHaveLength(1);
+    l.settle(second, 1_000n);
+    expect(l.totalSpent()).toBe(6_000n);
+    expect(l.credit(params().recipient)).toBe(4_000n);
   });
 
   it("does not count refused tickets as credit", () => {
     const l = ledger();
-    const first = l.pay(params(), 3_000n);
+    const first = l.pay(params(), { required: 3_000n, expected: 3_000n });
     l.refund(first);
     expect(l.credit(params().recipient)).toBe(0n);
-    expect(l.pay(params(), 3_000n).tickets).toHaveLength(3);
+    expect(l.pay(params(), { required: 3_000n, expected: 3_000n }).tickets).toHaveLength(3);
   });
 
   it("refuses to pass the total spend cap, sending nothing", () => {
     const l = ledger({ maxTotalSpend: 5_000n });
-    l.pay(params(), 3_000n);
-    expect(() => l.pay(params(), 3_000n)).toThrow(
+    l.pay(params(), { required: 3_000n, expected: 3_000n });
+    expect(() => l.pay(params(), { required: 3_000n, expected: 3_000n })).toThrow(
       expect.objectContaining({ code: "SPEND_CAP_REACHED" }),
     );
     expect(l.totalSpent()).toBe(3_000n);
   });
 
   it("refuses a price above the cap and a ticket worth more than the cap", () => {
-    expect(() => ledger().pay(params({ pricePerPixel: 11n }), 1n)).toThrow(
-      expect.objectContaining({ code: "PRICE_TOO_HIGH" }),
-    );
-    expect(() => ledger({ maxTicketEV: 999n }).pay(params(), 1n)).toThrow(
-      expect.objectContaining({ code: "TICKET_EV_TOO_HIGH" }),
-    );
+    expect(() =>
+      ledger().pay(params({ pricePerPixel: 11n }), { required: 1n, expected: 1n }),
+    ).toThrow(expect.objectContaining({ code: "PRICE_TOO_HIGH" }));
+    expect(() =>
+      ledger({ maxTicketEV: 999n }).pay(params(), { required: 1n, expected: 1n }),
+    ).toThrow(expect.objectContaining({ code: "TICKET_EV_TOO_HIGH" }));
   });
 });
 
