@@ -108,3 +108,89 @@ export async function openSigningChain(
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
+
+const TOKEN_DECIMALS = 18;
+
+/**
+ * An amount of tokens: whole token wei ("1500000000000000000") or tokens with a unit
+ * ("1.5tokens", "1000 token"), for people who do not count in 10^-18.
+ */
+export function parseAmount(text: string, what = "amount"): bigint {
+  const value = text.trim();
+  if (/^\d+$/.test(value)) return BigInt(value);
+  const withUnit = /^(\d+)(?:\.(\d+))?\s*tokens?$/i.exec(value);
+  if (withUnit && (withUnit[2] ?? "").length <= TOKEN_DECIMALS) {
+    const whole = BigInt(withUnit[1] ?? "0");
+    const fraction = (withUnit[2] ?? "").padEnd(TOKEN_DECIMALS, "0");
+    return whole * 10n ** BigInt(TOKEN_DECIMALS) + BigInt(fraction);
+  }
+  throw new SegmintError(
+    "BAD_AMOUNT",
+    `${what} "${text}" is not an amount`,
+    { what, value: text },
+    {
+      hint: 'give token wei ("1000000000000000000") or tokens with a unit ("1token", "2.5tokens")',
+    },
+  );
+}
+
+/** Token wei as tokens, for people: 1500000000000000000 -> "1.5". */
+export function formatTokens(wei: bigint): string {
+  const unit = 10n ** BigInt(TOKEN_DECIMALS);
+  const whole = wei / unit;
+  const fraction = (wei % unit).toString().padStart(TOKEN_DECIMALS, "0").replace(/0+$/, "");
+  return fraction.length > 0 ? `${whole}.${fraction}` : whole.toString();
+}
+
+/** What an operator can do about the contract errors these commands meet most. */
+const REVERT_HINTS: Record<string, string> = {
+  BondingManagerNotOrchestrator:
+    "that address is not a registered orchestrator (see `segmint orchestrator-params`)",
+  BondingManagerOrchestratorCannotDelegate: "an orchestrator can only bond to itself",
+  BondingManagerDelegatedElsewhere: "unbond from your current orchestrator first",
+  BondingManagerNotBonded: "this account has no stake bonded",
+  BondingManagerInsufficientStake: "unbond at most the bonded stake (see `segmint status`)",
+  BondingManagerUnknownUnbondingLock: "no such unbonding lock (see `segmint status`)",
+  BondingManagerUnbondingLockNotWithdrawable:
+    "the unbonding period is not over yet; try again later",
+  BondingManagerInsufficientFees: "withdraw at most the pending fees (see `segmint status`)",
+  BondingManagerInvalidFraction: "parts per million go from 0 to 1000000",
+  BondingManagerZeroAmount: "give an amount above 0",
+  BondingManagerAmountTooSmall: "give a larger amount",
+  TicketBrokerZeroAmount: "give an amount above 0",
+  TicketBrokerEmptyDepositAndReserve: "there is nothing deposited to unlock or withdraw",
+  TicketBrokerAlreadyUnlocking:
+    "an unlock is already in progress (cancel it with `segmint deposit cancel-unlock`)",
+  TicketBrokerNotUnlocking: "start with `segmint deposit unlock`",
+  TicketBrokerUnlockPeriodNotOver: "the unlock period is not over yet; try again later",
+  ERC20InsufficientBalance: "the account holds fewer tokens than that",
+};
+
+/**
+ * Runs a contract call's eth_call preflight and turns a revert into one coded error line:
+ * the contract's custom error name and what to do. (A failed send would also waste a nonce.)
+ */
+export async function preflight(label: string, call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    const revert = (error as { revert?: { name?: string; args?: unknown[] } }).revert;
+    if (revert?.name !== undefined) {
+      const args = (revert.args ?? []).map((a) => String(a));
+      throw new SegmintError(
+        "TX_REVERTED",
+        `${label} would fail: ${revert.name}(${args.join(", ")})`,
+        { revert: revert.name, args },
+        REVERT_HINTS[revert.name] === undefined ? {} : { hint: REVERT_HINTS[revert.name] },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Prints `value` as one JSON line (bigints as decimal strings). */
+export function printJson(value: unknown): void {
+  process.stdout.write(
+    `${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}\n`,
+  );
+}

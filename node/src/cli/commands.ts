@@ -3,7 +3,11 @@ import { registerBroadcast } from "./broadcast.ts";
 import { registerCapabilities } from "./capabilities.ts";
 import { registerChain } from "./chain.ts";
 import { registerDeploy } from "./deploy.ts";
+import { registerDeposit } from "./deposit.ts";
 import { registerOrchestrator } from "./orchestrator.ts";
+import { registerOrchestratorParams } from "./orchestrator-params.ts";
+import { registerStake } from "./stake.ts";
+import { registerStatus } from "./status.ts";
 import { registerTranscode } from "./transcode.ts";
 
 /**
@@ -14,6 +18,10 @@ export function registerCommands(program: Command): void {
   registerChain(program);
   registerDeploy(program);
   registerOrchestrator(program);
+  registerOrchestratorParams(program);
+  registerStake(program);
+  registerDeposit(program);
+  registerStatus(program);
   registerBroadcast(program);
   registerTranscode(program);
   registerCapabilities(program);
