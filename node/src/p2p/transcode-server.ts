@@ -37,7 +37,8 @@ export interface TranscodeStats {
   active: number;
   served: number;
   refused: Partial<Record<WireErrorCode, number>>;
-  /** Streams that broke (stall, reset, timeout) before an answer could be sent. */
+  /** Streams that broke (reset, peer gone, write failed) so no answer could be sent; a stall
+   * or deadline is answered with TIMEOUT and counted under `refused`. */
   broken: number;
 }
 
