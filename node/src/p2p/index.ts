@@ -32,7 +32,7 @@ export {
   type OrchestratorNetworkInit,
 } from "./network.ts";
 export * from "./options.ts";
-export { loadOrCreatePeerKey } from "./peer-key.ts";
+export { loadOrCreatePeerKey, peerIdOfDataDir } from "./peer-key.ts";
 export { ChainRegistryReader } from "./registry-reader.ts";
 export { canonicalJson, type EthSigner, recoverSigner, signPayload } from "./signing.ts";
 export { Slots } from "./slots.ts";

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { PEER_KEY_FILE } from "./constants.ts";
 import { P2pError } from "./errors.ts";
 
@@ -87,4 +88,12 @@ async function readKeyFile(path: string): Promise<PrivateKey | null> {
 
 function isNotFound(error: unknown): boolean {
   return error instanceof Error && "code" in error && error.code === "ENOENT";
+}
+
+/**
+ * The peer id this data dir's node runs under (creating the key on first use), for commands
+ * that register it on chain before the daemon first starts.
+ */
+export async function peerIdOfDataDir(dataDir: string): Promise<string> {
+  return peerIdFromPrivateKey(await loadOrCreatePeerKey(dataDir)).toString();
 }

@@ -6,6 +6,7 @@ import { PEER_KEY_FILE } from "../../../node/src/p2p/constants.ts";
 import { isP2pError } from "../../../node/src/p2p/errors.ts";
 import { createHost } from "../../../node/src/p2p/host.ts";
 import { defaultP2pOptions } from "../../../node/src/p2p/options.ts";
+import { peerIdOfDataDir } from "../../../node/src/p2p/peer-key.ts";
 import { Testbed } from "./helpers.ts";
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -27,6 +28,7 @@ describe("p2p host", () => {
     await first.stop();
     expect((await stat(join(dataDir, PEER_KEY_FILE))).mode & 0o777).toBe(0o600);
 
+    expect(await peerIdOfDataDir(dataDir)).toBe(peerId);
     const second = await bed.host({ dataDir });
     expect(second.peerId.toString()).toBe(peerId);
     const other = await bed.host();
