@@ -17,9 +17,12 @@ export interface HlsOutputOptions {
   frameRate: (profile: Profile) => number;
 }
 
+let tempCounter = 0;
+
 /** Writes a file through a temporary name so a player never reads half a playlist. */
 async function writeAtomic(path: string, text: string | Uint8Array): Promise<void> {
-  const temp = `${path}.tmp`;
+  tempCounter += 1;
+  const temp = `${path}.${process.pid}.${tempCounter}.tmp`;
   await writeFile(temp, text);
   await rename(temp, path);
 }
@@ -36,6 +39,8 @@ export class HlsOutput implements ResultSink {
   private next = 0;
   private readonly listed: Written[] = [];
   private masterWritten = false;
+  /** Playlist rewrites run one after another: results arrive concurrently. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: HlsOutputOptions) {}
 
@@ -59,7 +64,7 @@ export class HlsOutput implements ResultSink {
       await mkdir(join(this.options.dir, profile.name), { recursive: true });
     }
     // Empty EVENT playlists: a player pointed at the folder early finds valid files.
-    await this.writePlaylists(false);
+    await this.serially(() => this.writePlaylists(false));
   }
 
   async write(segment: SourceSegment, outcome: SegmentOutcome): Promise<void> {
@@ -75,7 +80,7 @@ export class HlsOutput implements ResultSink {
       this.next += 1;
       advanced = true;
     }
-    if (advanced) await this.writePlaylists(false);
+    if (advanced) await this.serially(() => this.writePlaylists(false));
   }
 
   /**
@@ -88,8 +93,15 @@ export class HlsOutput implements ResultSink {
       if (w !== undefined) this.listed.push(w);
     }
     this.done.clear();
-    await this.writePlaylists(true);
+    await this.serially(() => this.writePlaylists(true));
     return { master: this.masterPath, segments: this.listed.length };
+  }
+
+  private serially(step: () => Promise<void>): Promise<void> {
+    const next = this.writing.then(step);
+    // A failed write is reported to its caller; the chain goes on for the next one.
+    this.writing = next.catch(() => {});
+    return next;
   }
 
   private async writePlaylists(ended: boolean): Promise<void> {

@@ -1,0 +1,271 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBroadcast } from "../../../node/src/broadcaster/index.ts";
+import { segmintClients } from "../../../node/src/chain/contracts.ts";
+import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
+import { writeDeployment } from "../../../node/src/chain/deployment.ts";
+import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
+import { locateBinaries, probeMedia } from "../../../node/src/media/index.ts";
+import {
+  type OrchestratorNode,
+  orchestratorConfigSchema,
+  startOrchestrator,
+} from "../../../node/src/orchestrator/index.ts";
+import { type LongRunning, runCli, startCli } from "../../helpers/cli.ts";
+import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
+
+const run = promisify(execFile);
+const TOKEN = 10n ** 18n;
+const ROUND_LENGTH = 10;
+// Each ticket is worth 0.00001 token and wins 1% of the time; at 1e6 wei per pixel a 1 s
+// segment of 240p + 144p costs about 4e12 wei, so a ticket pays for a couple of segments.
+const PRICE = "1000000";
+const TICKET_EV = "10000000000000";
+const WIN_PROB = "0.01";
+const PROFILES = "240p,144p";
+
+let chain: DevChain;
+let provider: JsonRpcProvider;
+let dir: string;
+let deploymentFile: string;
+let media: MediaWorkspace;
+let clip: string;
+let clipSeconds: number;
+let clipSegments: number;
+let broadcasterKey: string;
+let inProcess: OrchestratorNode;
+let child: LongRunning;
+let childAddress: string;
+let ffprobe: string;
+
+async function mine(blocks: number): Promise<void> {
+  await provider.send("hardhat_mine", [`0x${blocks.toString(16)}`]);
+}
+
+/** What ffprobe says about one variant playlist: it must play as one continuous stream. */
+async function probeVariant(playlist: string) {
+  const { stdout } = await run(ffprobe, [
+    "-v",
+    "error",
+    "-show_entries",
+    "format=duration:stream=codec_type,width,height",
+    "-of",
+    "json",
+    playlist,
+  ]);
+  const json = JSON.parse(stdout) as {
+    format: { duration: string };
+    streams: Array<{ codec_type: string; width?: number; height?: number }>;
+  };
+  const video = json.streams.find((s) => s.codec_type === "video");
+  return { duration: Number(json.format.duration), width: video?.width, height: video?.height };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "segmint-bcast-it-"));
+  media = await createMediaWorkspace();
+  const binaries = await locateBinaries();
+  if (binaries.ffprobe === undefined) throw new Error("ffprobe is needed to check the HLS");
+  ffprobe = binaries.ffprobe.path;
+  // 8 s of 426x240 with a keyframe every second: eight 1 s segments, quick to transcode.
+  clip = await media.clip("source.ts", {
+    width: 426,
+    height: 240,
+    fps: 30,
+    durationSeconds: 8,
+    gopSeconds: 1,
+  });
+  const info = await probeMedia(clip, { ffmpegPath: media.ffmpegPath });
+  clipSeconds = info.video?.durationSeconds ?? 0;
+  clipSegments = info.video?.keyframes ?? 0;
+
+  chain = await startDevChain({ port: 0, blockIntervalMs: 0, accounts: 4 });
+  provider = new JsonRpcProvider(chain.url, undefined, {
+    staticNetwork: true,
+    pollingInterval: 50,
+  });
+  const [d, a, b, c] = chain.accounts;
+  if (!d || !a || !b || !c) throw new Error("dev chain has too few accounts");
+  const deployer = new NonceManager(new Wallet(d.privateKey, provider));
+  const deployment = await deploySegmint(deployer, {
+    ...defaultDeployParams,
+    roundLength: ROUND_LENGTH,
+    maxActiveSetSize: 10,
+  });
+  deploymentFile = join(dir, "deployment.json");
+  await writeDeployment(deploymentFile, deployment);
+  const token = segmintClients(deployment, deployer).token;
+  for (const to of [a.address, b.address, c.address]) {
+    await (await token.transfer(to, 1_000n * TOKEN)).wait();
+  }
+  broadcasterKey = c.privateKey;
+
+  // One orchestrator in this process, one as its own `segmint orchestrator` process (the
+  // one the kill test SIGKILLs), both staked.
+  const common = {
+    rpc: chain.url,
+    deployment: deploymentFile,
+    pricePerPixel: PRICE,
+    stake: (100n * TOKEN).toString(),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    httpPort: 0,
+    maxSessions: 2,
+    ticketEv: TICKET_EV,
+    winProb: WIN_PROB,
+    pollIntervalMs: 500,
+    logLevel: "silent" as const,
+  };
+  inProcess = await startOrchestrator(
+    orchestratorConfigSchema.parse({
+      ...common,
+      privateKey: a.privateKey,
+      dataDir: join(dir, "orch-a"),
+    }),
+  );
+  child = await startCli(
+    [
+      "orchestrator",
+      "--rpc",
+      chain.url,
+      "--deployment",
+      deploymentFile,
+      "--key",
+      b.privateKey,
+      "--data-dir",
+      join(dir, "orch-b"),
+      "--price-per-pixel",
+      PRICE,
+      "--stake",
+      common.stake,
+      "--listen",
+      "/ip4/127.0.0.1/tcp/0",
+      "--http-port",
+      "0",
+      "--max-sessions",
+      "2",
+      "--ticket-ev",
+      TICKET_EV,
+      "--win-prob",
+      WIN_PROB,
+      "--poll-interval",
+      "500",
+      "--log-level",
+      "warn",
+    ],
+    { timeoutMs: 120_000 },
+  );
+  childAddress = (JSON.parse(child.firstLine) as { address: string }).address;
+  // Bonded stake counts from the next round: only active orchestrators are listed.
+  await mine(ROUND_LENGTH);
+});
+
+afterAll(async () => {
+  await child?.stop();
+  await inProcess?.stop();
+  provider?.destroy();
+  await chain?.close();
+  await media?.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const config = (outDir: string) => ({
+  input: clip,
+  outDir,
+  rpc: chain.url,
+  deployment: deploymentFile,
+  privateKey: broadcasterKey,
+  profiles: PROFILES,
+  orchestrators: 2,
+  segmentSeconds: 1,
+  listen: ["/ip4/127.0.0.1/tcp/0"],
+});
+
+describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", () => {
+  it("broadcasts a clip through two orchestrators into playable HLS, paying with tickets", async () => {
+    const outDir = join(dir, "hls-1");
+    const summary = await runBroadcast({
+      ...config(outDir),
+      deposit: (10n * TOKEN).toString(),
+      reserve: (1n * TOKEN).toString(),
+    });
+    expect(summary.segments).toBe(clipSegments);
+    expect(summary.renditions).toBe(2);
+    expect(summary.hlsDir).toBe(outDir);
+    // Both orchestrators did work, and only they did.
+    const workers = Object.keys(summary.orchestrators)
+      .map((a) => a.toLowerCase())
+      .sort();
+    expect(workers).toEqual([inProcess.address.toLowerCase(), childAddress.toLowerCase()].sort());
+    expect(Object.values(summary.orchestrators).reduce((a, b) => a + b, 0)).toBe(clipSegments);
+    expect(summary.ticketsSent).toBeGreaterThan(0);
+    expect(BigInt(summary.expectedValuePaid)).toBeGreaterThan(0n);
+
+    const master = await readFile(join(outDir, "master.m3u8"), "utf8");
+    expect(master).toContain("240p/index.m3u8");
+    expect(master).toContain("144p/index.m3u8");
+    for (const [name, width, height] of [
+      ["240p", 426, 240],
+      ["144p", 256, 144],
+    ] as const) {
+      const playlist = join(outDir, name, "index.m3u8");
+      expect(await readFile(playlist, "utf8")).toContain("#EXT-X-ENDLIST");
+      const probed = await probeVariant(playlist);
+      expect([probed.width, probed.height]).toEqual([width, height]);
+      expect(Math.abs(probed.duration - clipSeconds)).toBeLessThanOrEqual(0.2);
+    }
+    // The deposit was funded and the orchestrators took our tickets.
+    const status = await inProcess.status();
+    expect(status).toBeDefined();
+  });
+
+  it("finishes every segment when an orchestrator is killed mid-broadcast, counting the retries", async () => {
+    const outDir = join(dir, "hls-kill");
+    let killed = false;
+    const summary = await runBroadcast(config(outDir), {
+      onProgress: ({ segments }) => {
+        if (!killed && segments >= 2) {
+          killed = true;
+          child.child.kill("SIGKILL");
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(summary.segments).toBe(clipSegments);
+    expect(summary.retries).toBeGreaterThanOrEqual(1);
+    expect(summary.orchestrators[inProcess.address]).toBeGreaterThan(0);
+    const probed = await probeVariant(join(outDir, "240p", "index.m3u8"));
+    expect(Math.abs(probed.duration - clipSeconds)).toBeLessThanOrEqual(0.2);
+  });
+
+  it("segmint broadcast exits 1 with one coded line on a missing or non-media input", async () => {
+    const missing = await runCli([
+      "broadcast",
+      join(dir, "nope.mp4"),
+      "--out",
+      join(dir, "x"),
+      "--rpc",
+      chain.url,
+      "--deployment",
+      deploymentFile,
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/error \[INPUT_NOT_FOUND\]/);
+    const text = await runCli([
+      "broadcast",
+      deploymentFile,
+      "--out",
+      join(dir, "x"),
+      "--rpc",
+      chain.url,
+      "--deployment",
+      deploymentFile,
+    ]);
+    expect(text.code).toBe(1);
+    expect(text.stderr).toMatch(/error \[INPUT_INVALID\]/);
+  });
+});
