@@ -566,13 +566,23 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     }
 
     /// @notice `delegator`'s stake, pending reward compounding included.
-    function pendingStake(address delegator) public view returns (uint256 stake) {
+    /// For an orchestrator it includes its waiting reward cut, converted exactly as the next
+    /// settle will, so `unbond(pendingStake(x))` always succeeds.
+    function pendingStake(address delegator) public view returns (uint256) {
         Delegator storage d = _delegators[delegator];
         address orchestrator = d.delegate;
         Orchestrator storage o = _orchestrators[orchestrator];
+        uint256 shares = d.shares;
+        uint256 totalShares = o.totalShares;
         uint256 cutStake = o.cutStake;
-        stake = _stakeOf(d.shares, o.totalStake - cutStake, o.totalShares);
-        if (orchestrator == delegator) stake += cutStake;
+        uint256 poolStake = o.totalStake - cutStake;
+        if (orchestrator == delegator && cutStake != 0) {
+            uint256 newShares = totalShares == 0 ? cutStake : (cutStake * totalShares) / poolStake;
+            shares += newShares;
+            totalShares += newShares;
+            poolStake += cutStake;
+        }
+        return _stakeOf(shares, poolStake, totalShares);
     }
 
     /// @notice `delegator`'s withdrawable fees, pending ones included.

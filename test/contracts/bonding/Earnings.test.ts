@@ -76,7 +76,9 @@ describe("BondingManager: reward", () => {
     // 900 for delegators by stake: 1/4, 1/4, 1/2.
     expect(await read(f.bonding, "pendingStake", alice.address)).toBe(1_225n * TOKEN);
     expect(await read(f.bonding, "pendingStake", bob.address)).toBe(2_450n * TOKEN);
-    expect(await read(f.bonding, "pendingStake", orch.address)).toBe(1_325n * TOKEN);
+    expect(
+      1_325n * TOKEN - (await read<bigint>(f.bonding, "pendingStake", orch.address)),
+    ).toBeLessThanOrEqual(1n);
     const info = await read<{ lastRewardRound: bigint; cutStake: bigint }>(
       f.bonding,
       "getOrchestrator",
@@ -93,10 +95,10 @@ describe("BondingManager: reward", () => {
       "BondingManagerRewardAlreadyCalled",
       [orch.address, round],
     );
-    // Claiming turns the orchestrator's cut into shares; stakes stay (up to rounding).
+    // Claiming turns the orchestrator's cut into shares exactly as pendingStake predicted.
+    const predicted = await read<bigint>(f.bonding, "pendingStake", orch.address);
     await send(f.bonding, orch, "claimEarnings");
-    const after = await read<bigint>(f.bonding, "pendingStake", orch.address);
-    expect(1_325n * TOKEN - after).toBeLessThanOrEqual(1n);
+    expect(await read(f.bonding, "pendingStake", orch.address)).toBe(predicted);
     expect(await read(f.bonding, "pendingStake", alice.address)).toBe(1_225n * TOKEN);
     // Withdrawing everything leaves no more than rounding dust in the contract.
     await send(
@@ -118,6 +120,23 @@ describe("BondingManager: reward", () => {
       await read<bigint>(f.bonding, "pendingStake", orch.address),
     );
     expect(await read(f.bonding, "orchestratorTotalStake", orch.address)).toBe(0n);
+  });
+
+  it("lets an orchestrator unbond exactly its pending stake before claiming its cut", async () => {
+    const f = await loadSystem(conn);
+    const { orch, alice } = await pool(f);
+    await advanceRounds(f);
+    await send(f.bonding, orch, "reward");
+    await send(f.bonding, alice, "bond", 3n * TOKEN + 1n, orch.address);
+    await advanceRounds(f);
+    await send(f.bonding, orch, "reward");
+    await send(
+      f.bonding,
+      orch,
+      "unbond",
+      await read<bigint>(f.bonding, "pendingStake", orch.address),
+    );
+    expect(await read(f.bonding, "pendingStake", orch.address)).toBe(0n);
   });
 
   it("splits inflation between active orchestrators by their stake at the round's start", async () => {
