@@ -9,9 +9,11 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IBondingManager} from "../interfaces/IBondingManager.sol";
+
 import {IMinter} from "../interfaces/IMinter.sol";
 import {IRoundsManager} from "../interfaces/IRoundsManager.sol";
 import {ITicketBroker} from "../interfaces/ITicketBroker.sol";
+import {ActiveSet} from "./ActiveSet.sol";
 
 /**
  * @title BondingManager
@@ -22,52 +24,21 @@ import {ITicketBroker} from "../interfaces/ITicketBroker.sol";
  * self-bond included). Rewards for delegators raise the pool's stake without issuing shares,
  * so every share's stake compounds at once; fees for delegators raise a cumulative
  * fees-per-share factor. The orchestrator's own cut of rewards and fees is kept aside in its
- * pool and moved into its delegator record when that is next settled (bond, unbond, claim). A delegator's stake is `shares * totalStake / totalShares` and its
- * unclaimed fees `shares * (feePerShare - checkpoint)`: claiming costs O(1) whatever the
- * number of rounds, and reward() and fee crediting cost O(1) whatever the number of
- * delegators. Earnings are shared by the stake present when they arrive.
+ * pool and moved into its delegator record when that is next settled (bond, unbond, claim).
+ * A delegator's stake is `shares * poolStake / totalShares` and its unclaimed fees
+ * `shares * (feePerShare - checkpoint)`: claiming costs O(1) whatever the number of rounds,
+ * and reward() and fee crediting cost O(1) whatever the number of delegators. Earnings are
+ * shared by the stake present when they arrive.
  *
- * Active set: up to `maxActiveSetSize` orchestrators with the most stake at the time they
- * entered; entries and exits take effect the next round. Per-orchestrator and total active
- * stake are checkpointed at the first change in each round, so the values "at the start of
- * the current round" need no per-round writes by a keeper. An orchestrator left out of a full
- * set enters when its stake changes (or it calls setOrchestratorParams) while it exceeds the
- * smallest member's stake; that scan is bounded by MAX_ACTIVE_SET_SIZE.
+ * The orchestrator records and the active set (top stakes, changes effective next round)
+ * live in {ActiveSet}.
  */
-contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
+contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
-    /// @notice Upper bound of the active set size (bounds the eviction scan's gas).
-    uint256 public constant MAX_ACTIVE_SET_SIZE = 100;
     uint256 private constant _PPM = 1_000_000;
     uint256 private constant _FEE_PRECISION = 1e27;
-    uint32 private constant _NEVER = type(uint32).max;
-
-    /// @dev Packed by access path: reward() touches slots 0 and 2, fee crediting slots 1 and 3.
-    /// totalStake = the shares' stake + cutStake. The orchestrator's reward cut waits in
-    /// cutStake (and its fee cut in cutFees) until its own record is next settled, so reward()
-    /// and fee crediting never write to a delegator record.
-    struct Orchestrator {
-        // slot 0
-        uint24 rewardCut;
-        uint16 poolIndex; // 1-based position in `_pool`; 0 when not in next round's set
-        uint32 lastRewardRoundPlusOne; // 0 = never
-        uint32 activationRound;
-        uint32 deactivationRound;
-        uint112 cutStake;
-        // slot 1
-        bool registered;
-        uint24 feeShare;
-        uint112 totalShares;
-        uint112 cutFees;
-        // slot 2
-        uint112 totalStake;
-        uint112 stakeAtRoundStart; // valid when lastStakeUpdateRound is the current round
-        uint32 lastStakeUpdateRound;
-        // slot 3
-        uint256 feePerShare; // scaled by _FEE_PRECISION; starts at 1 so crediting never writes a fresh slot
-    }
 
     struct Delegator {
         // slot 0
@@ -83,16 +54,6 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     struct UnbondingLock {
         uint128 amount;
         uint64 withdrawRound;
-    }
-
-    /// @dev Next round's active-set totals and, checkpointed at the first change of a round,
-    /// the values at that round's start. One slot.
-    struct ActiveTotals {
-        uint104 nextStake;
-        uint104 roundStartStake;
-        uint8 nextCount;
-        uint8 roundStartCount;
-        uint32 lastUpdateRound;
     }
 
     /// @notice An orchestrator's state as the views report it.
@@ -126,12 +87,6 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     IMinter private _minter;
     ITicketBroker private _ticketBroker;
     uint64 private _unbondingPeriod;
-    uint16 private _maxActiveSetSize;
-    ActiveTotals private _totals;
-    /// @dev Next round's active set by 0-based position; its length is `_totals.nextCount`,
-    /// which saves the separate length slot an array would write.
-    mapping(uint256 position => address) private _pool;
-    mapping(address => Orchestrator) private _orchestrators;
     mapping(address => Delegator) private _delegators;
     mapping(address => mapping(uint256 => UnbondingLock)) private _unbondingLocks;
 
@@ -139,14 +94,8 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     event Wired(address minter, address ticketBroker);
     /// @notice The unbonding period changed.
     event UnbondingPeriodUpdated(uint256 unbondingPeriod);
-    /// @notice The maximum active set size changed.
-    event MaxActiveSetSizeUpdated(uint256 maxActiveSetSize);
     /// @notice `orchestrator` registered or changed its reward cut and fee share (ppm).
     event OrchestratorUpdated(address indexed orchestrator, uint256 rewardCut, uint256 feeShare);
-    /// @notice `orchestrator` enters the active set from `round`.
-    event OrchestratorActivated(address indexed orchestrator, uint256 round);
-    /// @notice `orchestrator` leaves the active set from `round`.
-    event OrchestratorDeactivated(address indexed orchestrator, uint256 round);
     /// @notice `delegator` bonded `amount` new tokens to `orchestrator` (moving its stake from
     /// `previousOrchestrator` when that differs); `stake` is its stake afterwards.
     event Bonded(
@@ -187,8 +136,6 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     error BondingManagerInvalidFraction(uint256 value);
     /// @notice The unbonding period must be between 1 and 2^32 rounds.
     error BondingManagerInvalidUnbondingPeriod(uint256 unbondingPeriod);
-    /// @notice The active set size must be between max(1, current members) and MAX_ACTIVE_SET_SIZE.
-    error BondingManagerInvalidActiveSetSize(uint256 size, uint256 currentMembers);
     /// @notice `account` is not a registered orchestrator.
     error BondingManagerNotOrchestrator(address account);
     /// @notice A registered orchestrator must stay bonded to itself.
@@ -224,17 +171,13 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         IRoundsManager roundsManager_,
         uint256 unbondingPeriod_,
         uint256 maxActiveSetSize_
-    ) Ownable(initialOwner) {
+    ) ActiveSet(maxActiveSetSize_) Ownable(initialOwner) {
         if (address(token_) == address(0) || address(roundsManager_) == address(0)) {
             revert BondingManagerInvalidAddress();
         }
         _token = token_;
         _roundsManager = roundsManager_;
         _setUnbondingPeriod(unbondingPeriod_);
-        _setMaxActiveSetSize(maxActiveSetSize_);
-        // A nonzero slot from the start (the sentinel round never matches a real one), so the
-        // first orchestrator to join pays for rewriting it, not for filling an empty slot.
-        _totals.lastUpdateRound = type(uint32).max;
     }
 
     // ---------------------------------------------------------------- owner
@@ -493,11 +436,6 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         return _unbondingPeriod;
     }
 
-    /// @notice The maximum number of orchestrators in the active set.
-    function maxActiveSetSize() external view returns (uint256) {
-        return _maxActiveSetSize;
-    }
-
     /// @inheritdoc IBondingManager
     function isRegisteredOrchestrator(address account) external view returns (bool) {
         return _orchestrators[account].registered;
@@ -547,22 +485,6 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
     /// @notice Number of orchestrators in the current round's active set.
     function activeOrchestratorCount() external view returns (uint256 count) {
         (, count) = _totalsAt(_currentRound());
-    }
-
-    /// @notice Total stake of next round's active set as it stands now.
-    function nextRoundTotalActiveStake() external view returns (uint256) {
-        return _totals.nextStake;
-    }
-
-    /// @notice Next round's active set as it stands now (at most MAX_ACTIVE_SET_SIZE addresses).
-    /// The current round's set is these plus any evicted this round; check isActiveOrchestrator.
-    function nextActiveSet() external view returns (address[] memory) {
-        uint256 count = _totals.nextCount;
-        address[] memory members = new address[](count);
-        for (uint256 i = 0; i < count; ++i) {
-            members[i] = _pool[i];
-        }
-        return members;
     }
 
     /// @notice `delegator`'s stake, pending reward compounding included.
@@ -623,20 +545,6 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
 
     function _currentRound() private view returns (uint256) {
         return _roundsManager.currentRound();
-    }
-
-    function _isActive(Orchestrator storage o, uint256 round) private view returns (bool) {
-        return o.activationRound <= round && round < o.deactivationRound;
-    }
-
-    function _stakeAtRoundStart(Orchestrator storage o, uint256 round) private view returns (uint256) {
-        return o.lastStakeUpdateRound == round ? o.stakeAtRoundStart : o.totalStake;
-    }
-
-    function _totalsAt(uint256 round) private view returns (uint256 stake, uint256 count) {
-        ActiveTotals memory t = _totals;
-        if (t.lastUpdateRound == round) return (t.roundStartStake, t.roundStartCount);
-        return (t.nextStake, t.nextCount);
     }
 
     /// @dev The last shareholder gets the pool's rounding dust, so an empty pool holds no stake.
@@ -765,113 +673,10 @@ contract BondingManager is IBondingManager, Ownable2Step, ReentrancyGuard {
         _onStakeChanged(orchestrator, o, totalStake, newTotalStake, round);
     }
 
-    /// @dev Checkpoints the round-start stake, then keeps next round's active set in step.
-    function _onStakeChanged(
-        address orchestrator,
-        Orchestrator storage o,
-        uint256 oldStake,
-        uint256 newStake,
-        uint256 round
-    ) private {
-        if (o.lastStakeUpdateRound != round) {
-            // oldStake was a stored uint112.
-            o.stakeAtRoundStart = uint112(oldStake);
-            o.lastStakeUpdateRound = round.toUint32();
-        }
-        uint256 index = o.poolIndex;
-        if (index != 0) {
-            if (newStake == 0) {
-                _removeFromPool(orchestrator, o, index, round);
-                _updateTotals(round, 0, oldStake, false, true);
-            } else {
-                _updateTotals(round, newStake, oldStake, false, false);
-            }
-        } else if (newStake != 0 && o.registered) {
-            _tryJoinPool(orchestrator, o, newStake, round);
-        }
-    }
-
-    function _tryJoinPool(address orchestrator, Orchestrator storage o, uint256 stake, uint256 round) private {
-        uint256 size = _totals.nextCount;
-        if (size < _maxActiveSetSize) {
-            _pool[size] = orchestrator;
-            // size < _maxActiveSetSize <= 100, so it fits in 16 bits.
-            o.poolIndex = uint16(size + 1);
-            _activate(orchestrator, o, round);
-            _updateTotals(round, stake, 0, true, false);
-            return;
-        }
-        uint256 minIndex;
-        uint256 minStake = type(uint256).max;
-        for (uint256 i = 0; i < size; ++i) {
-            uint256 memberStake = _orchestrators[_pool[i]].totalStake;
-            if (memberStake < minStake) {
-                minStake = memberStake;
-                minIndex = i;
-            }
-        }
-        if (stake <= minStake) return;
-        address evicted = _pool[minIndex];
-        Orchestrator storage e = _orchestrators[evicted];
-        e.poolIndex = 0;
-        e.deactivationRound = (round + 1).toUint32();
-        emit OrchestratorDeactivated(evicted, round + 1);
-        _pool[minIndex] = orchestrator;
-        o.poolIndex = uint16(minIndex + 1);
-        _activate(orchestrator, o, round);
-        _updateTotals(round, stake, minStake, false, false);
-    }
-
-    function _removeFromPool(address orchestrator, Orchestrator storage o, uint256 index, uint256 round) private {
-        uint256 last = _totals.nextCount;
-        if (index != last) {
-            address moved = _pool[last - 1];
-            _pool[index - 1] = moved;
-            _orchestrators[moved].poolIndex = uint16(index);
-        }
-        // The caller decrements nextCount (the length) in the same step.
-        delete _pool[last - 1];
-        o.poolIndex = 0;
-        o.deactivationRound = (round + 1).toUint32();
-        emit OrchestratorDeactivated(orchestrator, round + 1);
-    }
-
-    function _activate(address orchestrator, Orchestrator storage o, uint256 round) private {
-        uint256 next = round + 1;
-        // Evicted earlier this round but still active in it: cancelling the exit keeps it active.
-        if (!(o.deactivationRound == next && o.activationRound <= round)) o.activationRound = next.toUint32();
-        o.deactivationRound = _NEVER;
-        emit OrchestratorActivated(orchestrator, next);
-    }
-
-    /// @dev Rolls the round-start checkpoint on the first change of a round, then applies the change.
-    function _updateTotals(uint256 round, uint256 addStake, uint256 removeStake, bool addMember, bool removeMember)
-        private
-    {
-        ActiveTotals memory t = _totals;
-        if (t.lastUpdateRound != round) {
-            t.roundStartStake = t.nextStake;
-            t.roundStartCount = t.nextCount;
-            t.lastUpdateRound = round.toUint32();
-        }
-        t.nextStake = (uint256(t.nextStake) + addStake - removeStake).toUint104();
-        if (addMember) ++t.nextCount;
-        if (removeMember) --t.nextCount;
-        _totals = t;
-    }
-
     function _setUnbondingPeriod(uint256 period) private {
         if (period == 0 || period > type(uint32).max) revert BondingManagerInvalidUnbondingPeriod(period);
         _unbondingPeriod = uint64(period);
         emit UnbondingPeriodUpdated(period);
     }
 
-    function _setMaxActiveSetSize(uint256 size) private {
-        uint256 members = _totals.nextCount;
-        if (size == 0 || size > MAX_ACTIVE_SET_SIZE || size < members) {
-            revert BondingManagerInvalidActiveSetSize(size, members);
-        }
-        _maxActiveSetSize = uint16(size);
-        emit MaxActiveSetSizeUpdated(size);
-    }
 }
