@@ -10,7 +10,7 @@ import { segmintClients } from "../../../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import { writeDeployment } from "../../../node/src/chain/deployment.ts";
 import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
-import { locateBinaries, probeMedia } from "../../../node/src/media/index.ts";
+import { probeMedia } from "../../../node/src/media/index.ts";
 import {
   type OrchestratorNode,
   orchestratorConfigSchema,
@@ -41,37 +41,40 @@ let broadcasterKey: string;
 let inProcess: OrchestratorNode;
 let child: LongRunning;
 let childAddress: string;
-let ffprobe: string;
 
 async function mine(blocks: number): Promise<void> {
   await provider.send("hardhat_mine", [`0x${blocks.toString(16)}`]);
 }
 
-/** What ffprobe says about one variant playlist: it must play as one continuous stream. */
+/**
+ * Plays one variant playlist through ffmpeg's HLS demuxer: every frame must decode without an
+ * error, and the demuxed stream gives the resolution and the duration. (The npm static ffprobe
+ * crashes on this machine, so ffmpeg itself is the player here.)
+ */
 async function probeVariant(playlist: string) {
-  const { stdout } = await run(ffprobe, [
+  const decoded = await run(media.ffmpegPath, [
+    "-hide_banner",
+    "-nostdin",
     "-v",
     "error",
-    "-show_entries",
-    "format=duration:stream=codec_type,width,height",
-    "-of",
-    "json",
+    "-i",
     playlist,
+    "-f",
+    "null",
+    "-",
   ]);
-  const json = JSON.parse(stdout) as {
-    format: { duration: string };
-    streams: Array<{ codec_type: string; width?: number; height?: number }>;
+  expect(decoded.stderr).toBe("");
+  const info = await probeMedia(playlist, { ffmpegPath: media.ffmpegPath });
+  return {
+    duration: info.video?.durationSeconds ?? 0,
+    width: info.video?.width,
+    height: info.video?.height,
   };
-  const video = json.streams.find((s) => s.codec_type === "video");
-  return { duration: Number(json.format.duration), width: video?.width, height: video?.height };
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "segmint-bcast-it-"));
   media = await createMediaWorkspace();
-  const binaries = await locateBinaries();
-  if (binaries.ffprobe === undefined) throw new Error("ffprobe is needed to check the HLS");
-  ffprobe = binaries.ffprobe.path;
   // 8 s of 426x240 with a keyframe every second: eight 1 s segments, quick to transcode.
   clip = await media.clip("source.ts", {
     width: 426,
