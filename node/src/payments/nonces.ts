@@ -6,7 +6,7 @@
 export class NonceTracker {
   private readonly byRandHash = new Map<
     string,
-    { creationRound: bigint; nonces: Set<bigint>; revealedBy: object | null }
+    { creationRound: bigint; nonces: Set<bigint>; revealed: boolean }
   >();
 
   constructor(private readonly maxPerRandHash: number) {}
@@ -26,25 +26,22 @@ export class NonceTracker {
   private entry(randHash: string, creationRound: bigint) {
     let entry = this.byRandHash.get(randHash);
     if (!entry) {
-      entry = { creationRound, nonces: new Set<bigint>(), revealedBy: null };
+      entry = { creationRound, nonces: new Set<bigint>(), revealed: false };
       this.byRandHash.set(randHash, entry);
     }
     return entry;
   }
 
   /**
-   * A winner on these params will put their recipientRand on chain when redeemed; from then on
-   * the sender could tell winning tickets from losing ones before sending them, so further
-   * tickets on this hash are refused. `batch` (the call that saw the win) may finish its own.
+   * Redeeming a winner puts its recipientRand on chain; from then on the sender could tell
+   * winning tickets from losing ones before sending them, so tickets on that hash are refused.
    */
-  markRevealed(randHash: string, creationRound: bigint, batch: object): void {
-    const entry = this.entry(randHash, creationRound);
-    if (entry.revealedBy === null) entry.revealedBy = batch;
+  markRevealed(randHash: string, creationRound: bigint): void {
+    this.entry(randHash, creationRound).revealed = true;
   }
 
-  isRevealed(randHash: string, batch: object): boolean {
-    const by = this.byRandHash.get(randHash)?.revealedBy ?? null;
-    return by !== null && by !== batch;
+  isRevealed(randHash: string): boolean {
+    return this.byRandHash.get(randHash)?.revealed ?? false;
   }
 
   /** Forgets every set whose tickets can no longer be valid in `currentRound`. */

@@ -11,6 +11,11 @@ export interface RedeemerDeps {
   now?: () => number;
   /** Called when an entry is settled on chain, so the sender's cached funds can be dropped. */
   onSettled?: (entry: JournalEntry) => void;
+  /**
+   * Called just before entries are sent: their recipientRands are about to become public
+   * (wire to TicketValidator.markRandRevealed).
+   */
+  onRevealing?: (entries: readonly JournalEntry[]) => void;
 }
 
 function errorText(error: unknown): string {
@@ -118,6 +123,7 @@ export class Redeemer {
 
   private async submit(entries: JournalEntry[], gasPrice: bigint): Promise<void> {
     const { chain, journal } = this.deps;
+    this.deps.onRevealing?.(entries);
     try {
       const [only] = entries;
       const txHash =

@@ -62,11 +62,7 @@ export class TicketValidator {
     this.log = deps.log ?? silentLogger();
   }
 
-  receive(payment: TicketPayment): Promise<TicketAcceptance> {
-    return this.receiveInBatch(payment, {});
-  }
-
-  private async receiveInBatch(payment: TicketPayment, batch: object): Promise<TicketAcceptance> {
+  async receive(payment: TicketPayment): Promise<TicketAcceptance> {
     const { ticket, signature, seed } = payment;
     checkShape(payment);
     const sender = ticket.sender.toLowerCase();
@@ -121,7 +117,7 @@ export class TicketValidator {
         },
       );
     }
-    this.checkNonce(randHash, ticket.senderNonce, batch);
+    this.checkNonce(randHash, ticket.senderNonce);
 
     const digest = this.hasher.digest(ticket);
     if (recoverDigestSigner(digest, signature) !== sender) {
@@ -130,7 +126,7 @@ export class TicketValidator {
 
     const funds = await this.deps.cache.senderFunds(sender);
     // Re-checked after the await: another ticket with this nonce may have been accepted meanwhile.
-    this.checkNonce(randHash, ticket.senderNonce, batch);
+    this.checkNonce(randHash, ticket.senderNonce);
     if (funds.info.withdrawRound !== 0n) {
       throw new PaymentsError(
         "SENDER_UNLOCKING",
@@ -172,7 +168,6 @@ export class TicketValidator {
         { sender, ticketHash, faceValue: ticket.faceValue.toString() },
         "winning ticket journaled",
       );
-      this.nonces.markRevealed(randHash, ticket.creationRound, batch);
     }
     this.nonces.add(randHash, ticket.senderNonce, ticket.creationRound);
     const creditedScaled = ticket.faceValue * ticket.winProb;
@@ -183,13 +178,21 @@ export class TicketValidator {
   /** Validates tickets in order; stops at the first bad one (those before it stay credited). */
   async receiveAll(payments: readonly TicketPayment[]): Promise<TicketAcceptance[]> {
     const out: TicketAcceptance[] = [];
-    const batch = {};
-    for (const payment of payments) out.push(await this.receiveInBatch(payment, batch));
+    for (const payment of payments) out.push(await this.receive(payment));
     return out;
   }
 
-  private checkNonce(randHash: string, nonce: bigint, batch: object): void {
-    if (this.nonces.isRevealed(randHash, batch)) {
+  /**
+   * Called (by the redeemer, through the composition root) just before a winner's redemption
+   * is sent: its recipientRand becomes public, so no more tickets are taken on its params.
+   * Until then the rand is secret and tickets already in flight on those params stay good.
+   */
+  markRandRevealed(recipientRandHash: string, creationRound: bigint): void {
+    this.nonces.markRevealed(recipientRandHash.toLowerCase(), creationRound);
+  }
+
+  private checkNonce(randHash: string, nonce: bigint): void {
+    if (this.nonces.isRevealed(randHash)) {
       throw badTicket("RAND_REVEALED", "a ticket on these params already won; use fresh params", {
         recipientRandHash: randHash,
       });

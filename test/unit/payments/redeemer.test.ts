@@ -94,14 +94,16 @@ function setup(options: Partial<RedeemerOptions> = {}, path = ":memory:") {
   const journal = new TicketJournal(db, clock.now);
   const chain = new FakeRedeemChain();
   const settled: string[] = [];
+  const revealing: string[] = [];
   const redeemer = new Redeemer({
     journal,
     chain,
     options: { ...defaultRedeemerOptions, gasPerTicket: 100n, ...options },
     now: clock.now,
     onSettled: (e) => settled.push(e.ticketHash),
+    onRevealing: (entries) => revealing.push(...entries.map((e) => e.ticketHash)),
   });
-  return { db, journal, chain, redeemer, clock, settled };
+  return { db, journal, chain, redeemer, clock, settled, revealing };
 }
 
 const statuses = (journal: TicketJournal) =>
@@ -113,11 +115,12 @@ const statuses = (journal: TicketJournal) =>
 
 describe("Redeemer", () => {
   it("submits a single winner with redeemWinningTicket and records it redeemed", async () => {
-    const { journal, chain, redeemer, settled } = setup({ batchSize: 1 });
+    const { journal, chain, redeemer, settled, revealing } = setup({ batchSize: 1 });
     const w = win(10_000n);
     journal.record(w);
     await redeemer.tick();
     expect(chain.sent).toHaveLength(1);
+    expect(revealing).toEqual([w.ticketHash]);
     expect(journal.listByStatus(["submitted"])[0]?.txHash).toBe(chain.sent[0]?.txHash);
     await redeemer.tick();
     expect(statuses(journal)).toEqual({ [w.ticketHash]: "redeemed" });

@@ -277,7 +277,7 @@ describe("TicketValidator", () => {
     });
   });
 
-  it("journals a winner before returning, once, and refuses further tickets on revealed params", async () => {
+  it("journals a winner before returning, once, and refuses its params once the rand is revealed", async () => {
     const e = start({ ticketEV: ONE_TOKEN, faceValue: ONE_TOKEN });
     const params = await e.issuer.issue(e.sender.address);
     expect(params.winProb).toBe(MAX_WIN_PROB);
@@ -285,16 +285,18 @@ describe("TicketValidator", () => {
     expect(payments).toHaveLength(2);
     const [a, b] = payments;
     if (!a || !b) throw new Error("expected two tickets");
-    // Both in one request: the second may finish even though the first revealed the rand.
     const results = await e.validator.receiveAll([a, b]);
     expect(results.map((r) => r.won)).toEqual([true, true]);
     const journaled = e.journal.listByStatus(["pending"]);
     expect(journaled.map((j) => j.ticketHash)).toEqual(results.map((r) => r.ticketHash));
     expect(journaled[0]?.recipientRand).toBeGreaterThan(0n);
-    // A later request on the same params is refused: the rand will be public once redeemed.
-    const [c] = e.sender.createTickets(params, ONE_TOKEN);
-    if (!c) throw new Error("expected a ticket");
-    await expectRejected(e, c, "BAD_TICKET", "RAND_REVEALED");
+    // Tickets on these params still in flight are fine while the rand is secret...
+    const [c, d] = e.sender.createTickets(params, 2n * ONE_TOKEN);
+    if (!c || !d) throw new Error("expected tickets");
+    await expect(e.validator.receive(c)).resolves.toMatchObject({ won: true });
+    // ...but not once a redemption is about to publish it.
+    e.validator.markRandRevealed(params.recipientRandHash, params.creationRound);
+    await expectRejected(e, d, "BAD_TICKET", "RAND_REVEALED");
   });
 
   it("caps the nonces kept per params set (TOO_MANY_NONCES)", async () => {
