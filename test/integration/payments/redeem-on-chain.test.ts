@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient } from "../../../node/src/chain/broker-client.ts";
 import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
-import type { Deployment } from "../../../node/src/chain/deployment.ts";
+import { type Deployment, serializeDeployment } from "../../../node/src/chain/deployment.ts";
 import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
-import { fromHex, MAX_WIN_PROB } from "../../../node/src/chain/ticket.ts";
+import { fromHex, MAX_WIN_PROB, toHex } from "../../../node/src/chain/ticket.ts";
 import {
   Balances,
   ChainStateCache,
@@ -230,5 +232,68 @@ describe("payments on a real chain (JSON-RPC)", () => {
     } finally {
       db.close();
     }
+  });
+
+  it("redeems a winner acknowledged just before the orchestrator process was SIGKILLed", async () => {
+    const dbPath = join(dir, "killed.db");
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "crash-child.ts")],
+      {
+        env: {
+          ...process.env,
+          CHAIN_URL: chain.url,
+          DEPLOYMENT: serializeDeployment(deployment),
+          ORCHESTRATOR_KEY: orchestrator.privateKey,
+          BROADCASTER_KEY: broadcaster.privateKey,
+          FACE_VALUE: FACE_VALUE.toString(),
+          DB_PATH: dbPath,
+          SECRET: toHex(randomBytes(32)),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = once(child, "exit");
+    let ticketHash: string;
+    try {
+      ticketHash = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /ACK (0x[0-9a-f]{64})\n/.exec(out);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.on("exit", (code) =>
+          reject(new Error(`child exited (${code}) before ACK: ${stderr}`)),
+        );
+      });
+    } finally {
+      // The instant after the acknowledgement: no clean shutdown, no close().
+      child.kill("SIGKILL");
+      await exited;
+    }
+
+    const client = await BrokerClient.connect(deployment, orchestratorSigner);
+    const depositBefore = (await client.senderInfo(broadcaster.address)).deposit;
+    const db = openDatabase(dbPath);
+    try {
+      const journal = new TicketJournal(db);
+      const [entry] = journal.listByStatus(["pending"]);
+      expect(entry?.ticketHash).toBe(ticketHash);
+      const redeemer = new Redeemer({ journal, chain: client, options: defaultRedeemerOptions });
+      for (let i = 0; i < 20 && journal.listByStatus(["redeemed"]).length === 0; i++) {
+        await redeemer.tick();
+      }
+      expect(journal.listByStatus(["redeemed"]).map((e) => e.ticketHash)).toEqual([ticketHash]);
+    } finally {
+      db.close();
+    }
+    expect(await client.isTicketUsed(ticketHash)).toBe(true);
+    const depositAfter = (await client.senderInfo(broadcaster.address)).deposit;
+    expect(depositBefore - depositAfter).toBe(FACE_VALUE);
   });
 });
