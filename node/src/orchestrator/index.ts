@@ -29,4 +29,4 @@ export {
 } from "./registration.ts";
 export { RoundService } from "./reward-service.ts";
 export type { OrchestratorStatus } from "./status.ts";
-export { maxPixels, PaidTranscodeService } from "./transcode-service.ts";
+export { maxPixels, PaidTranscodeService, profileKeys } from "./transcode-service.ts";

@@ -31,7 +31,7 @@ import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";
 import { type OrchestratorStatus, readStatus } from "./status.ts";
-import { PaidTranscodeService } from "./transcode-service.ts";
+import { PaidTranscodeService, profileKeys } from "./transcode-service.ts";
 
 export interface OrchestratorDeps {
   log?: Logger;
@@ -175,7 +175,7 @@ export async function startOrchestrator(
       issuer,
       transcoder,
       pricePerPixel: config.pricePerPixel,
-      allowedProfiles: config.profiles === undefined ? null : allowedProfileNames(config.profiles),
+      allowedProfiles: config.profiles === undefined ? null : allowedProfileKeys(config.profiles),
       metrics,
       log: log.child({ subsystem: "transcode" }),
     });
@@ -275,13 +275,13 @@ export async function startOrchestrator(
   }
 }
 
-/** Lower-cased names of the profiles an operator offers (preset names or a JSON ladder). */
-function allowedProfileNames(specs: readonly string[]): Set<string> {
-  const names = new Set<string>();
+/** Keys of the profiles an operator offers (preset names or a JSON ladder). */
+function allowedProfileKeys(specs: readonly string[]): Set<string> {
+  const keys = new Set<string>();
   for (const spec of specs) {
-    for (const profile of parseLadder(spec)) names.add(profile.name.toLowerCase());
+    for (const profile of parseLadder(spec)) for (const key of profileKeys(profile)) keys.add(key);
   }
-  return names;
+  return keys;
 }
 
 /** Addresses for the registry: without the /p2p suffix (the registry holds the peer id). */

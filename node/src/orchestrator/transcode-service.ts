@@ -41,7 +41,7 @@ export interface PaidTranscodeServiceDeps {
   transcoder: SegmentWorker;
   /** Token wei per output pixel. */
   pricePerPixel: bigint;
-  /** Profile names accepted (lower case); null accepts any profile the media layer can make. */
+  /** Keys (see profileKeys) of the profiles offered; null accepts any the media layer can make. */
   allowedProfiles: ReadonlySet<string> | null;
   metrics: OrchestratorMetrics | null;
   log: Logger;
@@ -164,15 +164,10 @@ export class PaidTranscodeService implements TranscodeService {
 
   private resolveProfile(wire: WireProfile): MediaProfile {
     const name = wire.name;
-    if (this.deps.allowedProfiles !== null && !this.deps.allowedProfiles.has(name.toLowerCase())) {
-      throw new SegmintError("BAD_REQUEST", `this orchestrator does not offer profile ${name}`, {
-        profile: name,
-        offered: [...this.deps.allowedProfiles],
-      });
-    }
+    let profile: MediaProfile;
     try {
       // A bare name is a preset; a full object is a custom profile checked by the media layer.
-      return Object.keys(wire).length === 1 ? presetProfile(name) : profileFromJson(wire);
+      profile = Object.keys(wire).length === 1 ? presetProfile(name) : profileFromJson(wire);
     } catch (error) {
       throw new SegmintError(
         "BAD_REQUEST",
@@ -181,6 +176,13 @@ export class PaidTranscodeService implements TranscodeService {
         { cause: error },
       );
     }
+    const allowed = this.deps.allowedProfiles;
+    if (allowed !== null && !profileKeys(profile).some((key) => allowed.has(key))) {
+      throw new SegmintError("BAD_REQUEST", `this orchestrator does not offer profile ${name}`, {
+        profile: name,
+      });
+    }
+    return profile;
   }
 
   private senderFor(peerId: string, payments: readonly TicketPayment[]): string {
@@ -235,6 +237,17 @@ export class PaidTranscodeService implements TranscodeService {
       return null;
     }
   }
+}
+
+/**
+ * What identifies an offered profile: its name, and its shape (box, frame rate, codec), so
+ * "720p" offered also admits a request for the same preset named "720p30".
+ */
+export function profileKeys(profile: MediaProfile): string[] {
+  return [
+    `name:${profile.name.toLowerCase()}`,
+    `shape:${profile.width}x${profile.height}@${profile.fps ?? "source"}/${profile.codec}`,
+  ];
 }
 
 /** Most pixels a segment can produce: every rendition at its full box and frame rate. */

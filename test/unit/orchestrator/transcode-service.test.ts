@@ -4,7 +4,11 @@ import { isSegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { MediaError, presetProfile } from "../../../node/src/media/index.ts";
 import { createOrchestratorMetrics } from "../../../node/src/metrics/index.ts";
-import { maxPixels, PaidTranscodeService } from "../../../node/src/orchestrator/index.ts";
+import {
+  maxPixels,
+  PaidTranscodeService,
+  profileKeys,
+} from "../../../node/src/orchestrator/index.ts";
 import type { TranscodeJob } from "../../../node/src/p2p/interface.ts";
 import { paymentToWire } from "../../../node/src/payments/index.ts";
 import { FakeTranscoder, paymentsSetup } from "./fakes.ts";
@@ -31,7 +35,9 @@ function build(opts: { price?: bigint; winProbOne?: boolean; allowed?: string[] 
     issuer: env.issuer,
     transcoder,
     pricePerPixel: price,
-    allowedProfiles: opts.allowed ? new Set(opts.allowed) : null,
+    allowedProfiles: opts.allowed
+      ? new Set(opts.allowed.flatMap((name) => profileKeys(presetProfile(name))))
+      : null,
     metrics,
     log: silentLogger(),
   });
@@ -159,6 +165,16 @@ describe("PaidTranscodeService", () => {
     const result = await service.handle(second, SEGMENT, new AbortController().signal);
     expect(result.ok).toBe(true);
     expect(e.balances.balance(e.sender.address)).toBeLessThan(before);
+  });
+
+  it("accepts an offered preset under another name for the same shape", async () => {
+    const { e, service } = build({ allowed: ["360p"] });
+    const result = await service.handle(
+      await job(e, fullFee(1n)),
+      SEGMENT,
+      new AbortController().signal,
+    );
+    expect(result.ok).toBe(true);
   });
 
   it("refuses a profile it does not offer without touching the tickets", async () => {
