@@ -21,6 +21,9 @@ import type { SuspensionList } from "./suspension.ts";
  * - `unusable`: it asks for more than our caps allow: dropped from the session, attempt counted.
  * - `fatal`: nothing else can succeed (spend cap reached, run aborted): the run stops.
  */
+/** After a search for orchestrators found none, segments fail at once for this long. */
+const EMPTY_SEARCH_BACKOFF_MS = 5_000;
+
 export type FailureKind = "failure" | "busy" | "unusable" | "fatal";
 
 export function classifyFailure(error: unknown): FailureKind {
@@ -225,8 +228,11 @@ export class Dispatcher {
       if (job.notBefore > now) continue;
       let target = this.pick(job);
       if (target === "none") {
-        // Every orchestrator we had is gone: look for new ones before failing the segment.
-        await this.replenish();
+        // Every orchestrator we had is gone: look for new ones (unless a search just came
+        // back empty) before failing the segment.
+        if (performance.now() - this.lastEmptySearch > EMPTY_SEARCH_BACKOFF_MS) {
+          await this.replenish();
+        }
         target = this.pick(job);
         if (target === "none") {
           this.fail(job, job.lastError || "no orchestrator available");
@@ -362,6 +368,7 @@ export class Dispatcher {
   }
 
   private replenishing: Promise<void> | undefined;
+  private lastEmptySearch = Number.NEGATIVE_INFINITY;
 
   /** Tops the session up to `orchestrators` with ones not used before. */
   private replenish(): Promise<void> {
@@ -371,6 +378,7 @@ export class Dispatcher {
         if (missing <= 0) return;
         const exclude = new Set([...this.seen, ...this.deps.suspension.suspended()]);
         const chosen = await this.deps.source.choose(missing, exclude);
+        if (chosen.length === 0) this.lastEmptySearch = performance.now();
         for (const handle of chosen) {
           if (this.active.has(handle.address)) continue;
           this.seen.add(handle.address);

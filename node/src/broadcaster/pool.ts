@@ -32,6 +32,7 @@ export interface NetworkOrchestratorSourceDeps {
  */
 export class NetworkOrchestratorSource implements OrchestratorSource {
   private readonly infos = new Map<string, SignedInfo>();
+  private found = false;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -46,13 +47,15 @@ export class NetworkOrchestratorSource implements OrchestratorSource {
   }
 
   async choose(count: number, exclude: ReadonlySet<string>): Promise<OrchestratorHandle[]> {
-    const deadline = this.now() + this.deps.discoveryWaitMs;
+    // Only the first search waits for discovery to fill up; a replacement is needed now.
+    const deadline = this.now() + (this.found ? 0 : this.deps.discoveryWaitMs);
     for (;;) {
       await this.deps.discovery.refresh();
       const candidates = this.deps.discovery
         .candidates()
         .filter((c) => !exclude.has(c.address) && !exclude.has(c.address.toLowerCase()));
       const ranked = candidates.length > 0 ? await this.rank(candidates, count) : [];
+      if (ranked.length > 0) this.found = true;
       if (ranked.length > 0 || this.now() >= deadline) return ranked;
       // Adverts may still be on their way: try again shortly.
       await this.sleep(500);

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runBroadcast } from "../../../node/src/broadcaster/index.ts";
+import { type BroadcastSummary, runBroadcast } from "../../../node/src/broadcaster/index.ts";
 import { segmintClients } from "../../../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
-import { writeDeployment } from "../../../node/src/chain/deployment.ts";
+import { type Deployment, writeDeployment } from "../../../node/src/chain/deployment.ts";
 import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
 import { probeMedia } from "../../../node/src/media/index.ts";
 import {
@@ -33,6 +33,7 @@ let chain: DevChain;
 let provider: JsonRpcProvider;
 let dir: string;
 let deploymentFile: string;
+let deployment: Deployment;
 let media: MediaWorkspace;
 let clip: string;
 let clipSeconds: number;
@@ -95,7 +96,7 @@ beforeAll(async () => {
   const [d, a, b, c] = chain.accounts;
   if (!d || !a || !b || !c) throw new Error("dev chain has too few accounts");
   const deployer = new NonceManager(new Wallet(d.privateKey, provider));
-  const deployment = await deploySegmint(deployer, {
+  deployment = await deploySegmint(deployer, {
     ...defaultDeployParams,
     roundLength: ROUND_LENGTH,
     maxActiveSetSize: 10,
@@ -191,14 +192,45 @@ const config = (outDir: string) => ({
 describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", () => {
   it("broadcasts a clip through two orchestrators into playable HLS, paying with tickets", async () => {
     const outDir = join(dir, "hls-1");
-    const summary = await runBroadcast({
-      ...config(outDir),
-      deposit: (10n * TOKEN).toString(),
-      reserve: (1n * TOKEN).toString(),
-    });
+    // Through the real command line, as a user runs it: one JSON object on stdout.
+    const cli = await runCli(
+      [
+        "broadcast",
+        clip,
+        "--out",
+        outDir,
+        "--rpc",
+        chain.url,
+        "--deployment",
+        deploymentFile,
+        "--key",
+        broadcasterKey,
+        "--profiles",
+        PROFILES,
+        "--orchestrators",
+        "2",
+        "--segment",
+        "1",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--deposit",
+        (10n * TOKEN).toString(),
+        "--reserve",
+        (1n * TOKEN).toString(),
+        "--json",
+      ],
+      { timeoutMs: 150_000 },
+    );
+    expect(cli.stderr).not.toMatch(/^error/m);
+    expect(cli.code).toBe(0);
+    const lines = cli.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0] ?? "") as BroadcastSummary;
     expect(summary.segments).toBe(clipSegments);
     expect(summary.renditions).toBe(2);
     expect(summary.hlsDir).toBe(outDir);
+    expect(summary.wallSeconds).toBeGreaterThan(0);
+    expect(summary.realtimeFactor).toBeCloseTo(summary.mediaSeconds / summary.wallSeconds, 6);
     // Both orchestrators did work, and only they did.
     const workers = Object.keys(summary.orchestrators)
       .map((a) => a.toLowerCase())
@@ -221,9 +253,17 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
       expect([probed.width, probed.height]).toEqual([width, height]);
       expect(Math.abs(probed.duration - clipSeconds)).toBeLessThanOrEqual(0.2);
     }
-    // The deposit was funded and the orchestrators took our tickets.
-    const status = await inProcess.status();
-    expect(status).toBeDefined();
+    // The deposit and reserve were funded on chain (wins may already have drawn on the deposit).
+    const broker = segmintClients(deployment, provider).ticketBroker;
+    const funds = await broker.getSenderInfo(new Wallet(broadcasterKey).address);
+    expect(funds.reserve).toBe(1n * TOKEN);
+    expect(funds.deposit).toBeGreaterThan(9n * TOKEN);
+    expect(funds.deposit).toBeLessThanOrEqual(10n * TOKEN);
+    // Each ticket is worth TICKET_EV (rounded up by the orchestrator's win probability).
+    const perTicket = BigInt(TICKET_EV);
+    const paid = BigInt(summary.expectedValuePaid);
+    expect(paid).toBeGreaterThanOrEqual(perTicket * BigInt(summary.ticketsSent));
+    expect(paid).toBeLessThan(perTicket * BigInt(summary.ticketsSent + 1));
   });
 
   it("finishes every segment when an orchestrator is killed mid-broadcast, counting the retries", async () => {
