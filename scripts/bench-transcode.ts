@@ -9,7 +9,7 @@
  * --json: { baselineSeconds, engineSeconds, ratio, realtimeFactor, ... }.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,6 +17,7 @@ import {
   generateTestMedia,
   locateBinaries,
   parseLadder,
+  probeMedia,
   SegmentTranscoder,
   segmentFile,
 } from "../node/src/media/index.ts";
@@ -26,10 +27,17 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     seconds: { type: "string", default: "10" },
     rounds: { type: "string", default: "3" },
+    // How the engine gets renditions back from ffmpeg (see docs/performance.md).
+    "output-mode": { type: "string", default: "pipe" },
   },
 });
 const clipSeconds = Number(values.seconds);
 const rounds = Number(values.rounds);
+const outputMode = values["output-mode"];
+if (outputMode !== "pipe" && outputMode !== "file") {
+  process.stderr.write("--output-mode must be pipe or file\n");
+  process.exit(2);
+}
 if (!(clipSeconds >= 2 && clipSeconds <= 600) || !(rounds >= 1 && rounds <= 50)) {
   process.stderr.write("--seconds must be 2..600 and --rounds 1..50\n");
   process.exit(2);
@@ -117,18 +125,23 @@ try {
   for await (const segment of segmentFile(source, { ffmpegPath: ffmpeg, targetSeconds: 2 })) {
     const path = join(work, `seg${segment.index}.ts`);
     await writeFile(path, segment.data);
-    segments.push({ path, data: segment.data, seconds: segment.durationSeconds });
+    // Media seconds are the video's presentation span, not the segment list's (which counts
+    // audio that runs a few ms past the last frame).
+    const info = await probeMedia(segment.data, { ffmpegPath: ffmpeg, format: "mpegts" });
+    segments.push({
+      path,
+      data: segment.data,
+      seconds: info.video?.durationSeconds ?? segment.durationSeconds,
+    });
   }
   const mediaSeconds = segments.reduce((sum, s) => sum + s.seconds, 0);
   const outDir = join(work, "baseline");
-  await runFfmpeg(ffmpeg, ["-version"]);
-  const { mkdir } = await import("node:fs/promises");
   await mkdir(outDir);
 
   // Software only and one run at a time: the baseline is one ffmpeg at a time, too.
   const transcoder = new SegmentTranscoder({
     ffmpegPath: ffmpeg,
-    options: { useHardware: false, maxConcurrentTranscodes: 1 },
+    options: { useHardware: false, maxConcurrentTranscodes: 1, outputMode },
   });
   const profiles = parseLadder("720p,480p,360p");
 
@@ -173,6 +186,7 @@ try {
     segments: segments.length,
     mediaSeconds: Number(mediaSeconds.toFixed(3)),
     rounds,
+    outputMode,
     baselineRuns: baselineRuns.map((s) => Number(s.toFixed(3))),
     engineRuns: engineRuns.map((s) => Number(s.toFixed(3))),
     ladder: LADDER.map((r) => `${r.name} ${r.width}x${r.height} ${r.bitrate / 1000}k`),

@@ -52,8 +52,10 @@ export function ffmpegChildren(): string[] {
     .filter((line) => /\b(ffmpeg|ffprobe)\b/.test(line));
 }
 
-/** Temp entries the media module creates (segmenter work dirs). */
+/** Temp entries the media module creates (segmenter and file-mode transcoder work dirs). */
 export async function mediaTempEntries(): Promise<string[]> {
   const entries = await readdir(tmpdir());
-  return entries.filter((name) => name.startsWith("segmint-seg-")).sort();
+  return entries
+    .filter((name) => name.startsWith("segmint-seg-") || name.startsWith("segmint-tx-"))
+    .sort();
 }

@@ -30,6 +30,8 @@ export interface PlanInput {
   profiles: readonly Profile[];
   hardware: HardwarePlan;
   audioBitrateBps: number;
+  /** Where each rendition goes; default: pipe:3, pipe:4, ... */
+  targets?: readonly string[] | undefined;
 }
 
 function encoderFor(profile: Profile, hardware: HardwarePlan): string {
@@ -118,7 +120,15 @@ export function planTranscode(input: PlanInput): TranscodePlan {
     // Encoders default to a 1/fps time base, which rounds the first timestamp to a frame
     // boundary (12 ms off seen); MPEG-TS's own 90 kHz keeps it exact.
     args.push("-enc_time_base:v", "1:90000");
-    args.push("-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", `pipe:${3 + i}`);
+    args.push(
+      "-muxdelay",
+      "0",
+      "-muxpreload",
+      "0",
+      "-f",
+      "mpegts",
+      input.targets?.[i] ?? `pipe:${3 + i}`,
+    );
   });
   return { args, outputs };
 }

@@ -183,12 +183,12 @@ export async function transcodeFile(
         .then(async (result) => {
           finished.set(segment.index, result);
           done++;
-          mediaSeconds += result.source.durationSeconds;
+          mediaSeconds += result.source.video?.durationSeconds ?? result.source.durationSeconds;
           await flush();
           options.onProgress?.({
             segments: done,
             mediaSeconds,
-            totalSeconds: source.durationSeconds,
+            totalSeconds: video.durationSeconds,
           });
         })
         .catch((error: unknown) => {
@@ -239,7 +239,7 @@ export async function transcodeFile(
       height: video.height,
       codec: video.codec,
       fps: video.fps,
-      durationSeconds: source.durationSeconds,
+      durationSeconds: video.durationSeconds,
       audio: source.audio?.codec ?? null,
     },
     segments: done,

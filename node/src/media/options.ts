@@ -27,6 +27,9 @@ export interface MediaOptions {
   audioBitrateBps: number;
   /** Use hardware decode/encode paths that capability detection found working. */
   useHardware: boolean;
+  /** How renditions come back from ffmpeg: "pipe" (fd 3, 4, ...) or "file" (a private temp
+   * dir, read back and removed). See docs/performance.md for why both exist. */
+  outputMode: "pipe" | "file";
 }
 
 export const defaultMediaOptions: MediaOptions = {
@@ -48,6 +51,7 @@ export const defaultMediaOptions: MediaOptions = {
   allowedInputCodecs: ["h264", "hevc", "mpeg2video", "mpeg4", "vp8", "vp9", "av1"],
   audioBitrateBps: 128_000,
   useHardware: true,
+  outputMode: "pipe",
 };
 
 export function resolveMediaOptions(partial: Partial<MediaOptions> = {}): MediaOptions {

@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { silentLogger } from "../log/index.ts";
 import { type HardwarePlan, planTranscode, SOFTWARE_ONLY } from "./args.ts";
@@ -5,7 +8,7 @@ import type { Capabilities } from "./capabilities.ts";
 import { isMediaError, MediaError, stderrTail } from "./errors.ts";
 import type { Rendition, TranscodeRequest, TranscodeResult } from "./interface.ts";
 import type { MediaMetrics } from "./metrics.ts";
-import { type MediaOptions, resolveMediaOptions } from "./options.ts";
+import { cpuCores, type MediaOptions, resolveMediaOptions } from "./options.ts";
 import { probeMedia } from "./probe.ts";
 import { runBinary } from "./process.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -40,7 +43,8 @@ export function encodeSessions(
   capabilities: Capabilities | undefined,
   hardware: HardwarePlan,
 ): number {
-  if (!capabilities) return 1;
+  // Without a document, what detection would give the CPU: half the cores.
+  if (!capabilities) return Math.max(1, Math.floor(cpuCores() / 2));
   const nvenc = [...hardware.workingEncoders].some((name) => name.endsWith("_nvenc"));
   const device = capabilities.devices.find((d) => d.kind === (nvenc ? "nvidia" : "cpu"));
   return device?.maxSessions ?? 1;
@@ -85,7 +89,7 @@ export class SegmentTranscoder {
     let mediaSeconds = 0;
     try {
       const result = await this.run(segment, request);
-      mediaSeconds = result.source.durationSeconds;
+      mediaSeconds = result.source.video?.durationSeconds ?? result.source.durationSeconds;
       this.metrics?.transcodeFinished({
         result: "ok",
         wallSeconds: (performance.now() - started) / 1000,
@@ -124,13 +128,14 @@ export class SegmentTranscoder {
       signal: request.signal,
     });
     const video = validateMedia(source, limits);
-    const plan = planTranscode({
+    const planInput = {
       source: video,
       audioCodec: source.audio?.codec,
       profiles: request.profiles,
       hardware: this.hardware,
       audioBitrateBps: this.options.audioBitrateBps,
-    });
+    };
+    const plan = planTranscode(planInput);
     const timeoutMs =
       request.timeoutMs ??
       Math.round(
@@ -145,13 +150,21 @@ export class SegmentTranscoder {
     this.metrics?.queueChanged(this.slots.waiting, this.slots.inUse);
     let ffmpegSeconds: number;
     let outputs: Buffer[];
+    let workDir: string | undefined;
     try {
+      let targets: string[] | undefined;
+      if (this.options.outputMode === "file") {
+        const dir = await mkdtemp(join(tmpdir(), "segmint-tx-"));
+        workDir = dir;
+        targets = plan.outputs.map((_, i) => join(dir, `r${i}.ts`));
+      }
+      const args = targets ? planTranscode({ ...planInput, targets }).args : plan.args;
       this.metrics?.transcodeStarted();
       const started = performance.now();
       const result = await runBinary(ffmpegPath, {
-        args: plan.args,
+        args,
         stdin: segment,
-        outputPipes: plan.outputs.length,
+        outputPipes: targets ? 0 : plan.outputs.length,
         maxOutputBytes: this.options.maxOutputBytes,
         timeoutMs,
         signal: request.signal,
@@ -169,10 +182,11 @@ export class SegmentTranscoder {
           { hint: "the segment may be corrupt; check it plays with ffplay" },
         );
       }
-      outputs = result.outputs;
+      outputs = targets ? await Promise.all(targets.map((t) => readFile(t))) : result.outputs;
     } finally {
       release();
       this.metrics?.queueChanged(this.slots.waiting, this.slots.inUse);
+      if (workDir) await rm(workDir, { recursive: true, force: true });
     }
 
     const renditions = plan.outputs.map((out, i): Rendition => {

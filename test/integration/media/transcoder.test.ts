@@ -328,6 +328,35 @@ describe("SegmentTranscoder on generated media", () => {
     await expectCode(running, "TRANSCODE_ABORTED");
   });
 
+  it("returns the same renditions through a private temp dir in file output mode", async () => {
+    const path = await ws.clip("filemode.ts", {
+      width: 640,
+      height: 360,
+      fps: 30,
+      durationSeconds: 1,
+    });
+    const segment = await readFile(path);
+    const viaFiles = new SegmentTranscoder({
+      ffmpegPath: ws.ffmpegPath,
+      options: { useHardware: false, outputMode: "file" },
+    });
+    const result = await viaFiles.transcode(segment, { profiles: parseLadder("360p,240p") });
+    const measured = await Promise.all(
+      result.renditions.map((r) => measureRendition(r.data, { ffmpegPath: ws.ffmpegPath })),
+    );
+    expect(measured.map((m) => [m.width, m.height, m.frames])).toEqual([
+      [640, 360, 30],
+      [426, 240, 30],
+    ]);
+    const controller = new AbortController();
+    const running = viaFiles.transcode(segment, {
+      profiles: parseLadder("360p"),
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 30);
+    await expectCode(running, "TRANSCODE_ABORTED");
+  });
+
   it("never runs more transcodes at once than its capacity", async () => {
     const path = await ws.clip("many.ts", {
       width: 320,
