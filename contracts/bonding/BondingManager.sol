@@ -328,13 +328,14 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
      * @notice Unbonds `amount` of the caller's stake into a new unbonding lock, withdrawable
      * after the unbonding period.
      * Requirements:
-     * - the caller is bonded; `amount` is positive and at most its stake.
+     * - the caller has stake (an orchestrator's waiting reward cut counts);
+     * - `amount` is positive and at most its stake.
      */
     function unbond(uint256 amount) external {
         Delegator storage d = _delegators[msg.sender];
-        if (d.shares == 0) revert BondingManagerNotBonded(msg.sender);
-        if (amount == 0) revert BondingManagerZeroAmount();
         address orchestrator = d.delegate;
+        if (orchestrator == address(0)) revert BondingManagerNotBonded(msg.sender);
+        if (amount == 0) revert BondingManagerZeroAmount();
         uint256 round = _currentRound();
         _removeStake(msg.sender, d, orchestrator, amount, round);
         uint256 lockId = d.nextUnbondingLockId;
@@ -625,8 +626,10 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         private
     {
         Orchestrator storage o = _orchestrators[orchestrator];
+        // Settling first turns an orchestrator's waiting reward cut into shares it can unbond.
         _settleFees(delegator, d, orchestrator, o);
         uint256 shares = d.shares;
+        if (shares == 0) revert BondingManagerNotBonded(delegator);
         uint256 totalStake = o.totalStake;
         uint256 totalShares = o.totalShares;
         uint256 poolStake = totalStake - o.cutStake;

@@ -289,6 +289,11 @@ describe("BondingManager: unbonding", () => {
       "BondingManagerInsufficientStake",
       [100n * TOKEN + 1n, 100n * TOKEN],
     );
+    // Fully unbonded: still delegated, but without stake.
+    await send(f.bonding, alice, "unbond", 100n * TOKEN);
+    await expectRevert(fn(f.bonding, "unbond", alice)(1n), f.bonding, "BondingManagerNotBonded", [
+      alice.address,
+    ]);
   });
 
   it("gives the last shareholder the whole pool", async () => {

@@ -139,6 +139,21 @@ describe("BondingManager: reward", () => {
     expect(await read(f.bonding, "pendingStake", orch.address)).toBe(0n);
   });
 
+  it("lets an orchestrator without a self-bond unbond its reward cut", async () => {
+    const f = await loadSystem(conn);
+    const [orch, alice] = [account(f, 0), account(f, 1)];
+    await registerOrchestrator(f, orch, 0n, 500_000n, 0n);
+    await send(f.bonding, alice, "bond", 1_000n * TOKEN, orch.address);
+    await advanceRounds(f);
+    await send(f.bonding, orch, "reward");
+    const cut = await read<bigint>(f.bonding, "pendingStake", orch.address);
+    // Half of the sole orchestrator's inflation, less share-conversion rounding.
+    expect(INFLATION / 2n - cut).toBeLessThanOrEqual(1n);
+    await send(f.bonding, orch, "unbond", cut);
+    const unlockAt = (await currentRound(f)) + BigInt(TEST_PARAMS.unbondingPeriod);
+    expect(await read(f.bonding, "unbondingLock", orch.address, 0n)).toEqual([cut, unlockAt]);
+  });
+
   it("splits inflation between active orchestrators by their stake at the round's start", async () => {
     const f = await loadSystem(conn);
     const [o1, o2] = [account(f, 0), account(f, 1)];
