@@ -17,6 +17,7 @@ interface Vm {
     function label(address account, string calldata name) external;
     function addr(uint256 privateKey) external pure returns (address);
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+    function toString(uint256 value) external pure returns (string memory);
 }
 
 /// @title What invariant handlers need: cheatcodes and input bounding. Handlers must not
