@@ -13,7 +13,13 @@ export {
 } from "./errors.ts";
 export type * from "./interface.ts";
 export * from "./options.ts";
-export { deriveRecipientRand, maxFloat, TicketParamsIssuer } from "./params.ts";
+export {
+  deriveRecipientRand,
+  EPOCH_BYTES,
+  epochPrefix,
+  maxFloat,
+  TicketParamsIssuer,
+} from "./params.ts";
 export { Redeemer, type RedeemerDeps } from "./redeemer.ts";
 export { segmentFee, TicketSender } from "./sender.ts";
 export { type TicketAcceptance, TicketValidator, type TicketValidatorDeps } from "./validator.ts";

@@ -18,6 +18,23 @@ export interface RandInputs {
 const RAND_INPUT_BYTES = 20 + 32 * 5;
 
 /**
+ * Nonces seen are kept in memory only, so a process that restarts with the same HMAC secret
+ * would take every pre-restart ticket again (a free replay of up to ticketValidityRounds of
+ * payments). Each process therefore draws an epoch and puts it at the front of every seed it
+ * issues; the validator refuses seeds from another epoch (STALE_PARAMS) and the broadcaster
+ * simply asks for fresh params. Winners already journaled keep their recipientRand and are
+ * redeemed as usual.
+ */
+export const EPOCH_BYTES = 8;
+const processEpoch = Uint8Array.from(randomBytes(EPOCH_BYTES));
+
+/** This process' epoch as the lowercase hex prefix its seeds start with (after "0x"). */
+export function epochPrefix(epoch: Uint8Array = processEpoch): string {
+  if (epoch.length !== EPOCH_BYTES) throw new RangeError(`an epoch is ${EPOCH_BYTES} bytes`);
+  return Buffer.from(epoch).toString("hex");
+}
+
+/**
  * recipientRand = HMAC-SHA256(secret, sender || seed || faceValue || winProb || creationRound
  * || creationRoundBlockHash). Binding the face value, win probability and round into the MAC
  * means a sender cannot raise its odds or stretch the expiry of params it was given, and the
@@ -47,13 +64,18 @@ export function maxFloat(deposit: bigint, reserveShare: bigint, pending: bigint)
 
 /** Orchestrator side: hands out ticket params for a sender; keeps no state per issuance. */
 export class TicketParamsIssuer {
+  private readonly epochHex: string;
+
+  /** `epoch` defaults to this process' own; tests pass one to play a restarted process. */
   constructor(
     private readonly recipient: string,
     private readonly secret: Uint8Array,
     private readonly cache: ChainStateCache,
     private readonly journal: Pick<WinningTicketJournal, "pendingFaceValue">,
     private readonly options: TicketIssuerOptions,
+    epoch?: Uint8Array,
   ) {
+    this.epochHex = epochPrefix(epoch);
     if (options.faceValue <= 0n || options.ticketEV <= 0n || options.ticketEV > options.faceValue) {
       throw new PaymentsError(
         "BAD_PAYMENTS_OPTIONS",
@@ -113,7 +135,7 @@ export class TicketParamsIssuer {
     const scaledEV = this.options.ticketEV * WIN_PROB_SCALE;
     let winProb = (scaledEV + faceValue - 1n) / faceValue;
     if (winProb > MAX_WIN_PROB) winProb = MAX_WIN_PROB;
-    const seed = toHex(randomBytes(32));
+    const seed = `0x${this.epochHex}${randomBytes(32 - EPOCH_BYTES).toString("hex")}`;
     const recipientRand = deriveRecipientRand(this.secret, {
       sender: lowerSender,
       seed,

@@ -14,7 +14,7 @@ import { badTicket, PaymentsError } from "./errors.ts";
 import type { TicketPayment, WinningTicket, WinningTicketJournal } from "./interface.ts";
 import { NonceTracker } from "./nonces.ts";
 import type { ValidatorOptions } from "./options.ts";
-import { deriveRecipientRand, maxFloat } from "./params.ts";
+import { deriveRecipientRand, epochPrefix, maxFloat } from "./params.ts";
 
 export interface TicketAcceptance {
   ticketHash: string;
@@ -36,6 +36,8 @@ export interface TicketValidatorDeps {
   balances: Balances;
   options: ValidatorOptions;
   log?: Logger;
+  /** Defaults to this process' epoch, as the issuer's does (see params.ts). */
+  epoch?: Uint8Array;
 }
 
 const HEX_40 = /^0x[0-9a-fA-F]{40}$/;
@@ -53,6 +55,7 @@ export class TicketValidator {
   private readonly hasher: TicketHasher;
   private readonly nonces: NonceTracker;
   private readonly log: Logger;
+  private readonly seedPrefix: string;
   private lastPrunedRound = -1n;
 
   constructor(private readonly deps: TicketValidatorDeps) {
@@ -60,6 +63,7 @@ export class TicketValidator {
     this.hasher = new TicketHasher(deps.domain);
     this.nonces = new NonceTracker(deps.options.maxNoncesPerRandHash);
     this.log = deps.log ?? silentLogger();
+    this.seedPrefix = `0x${epochPrefix(deps.epoch)}`;
   }
 
   async receive(payment: TicketPayment): Promise<TicketAcceptance> {
@@ -72,6 +76,13 @@ export class TicketValidator {
       throw badTicket("WRONG_RECIPIENT", "the ticket is made out to another recipient", {
         recipient: ticket.recipient.toLowerCase(),
       });
+    }
+    if (!seed.toLowerCase().startsWith(this.seedPrefix)) {
+      throw badTicket(
+        "STALE_PARAMS",
+        "these ticket params were issued before this orchestrator restarted",
+        { seed },
+      );
     }
     const recipientRand = deriveRecipientRand(this.deps.secret, {
       sender,

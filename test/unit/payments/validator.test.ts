@@ -9,7 +9,12 @@ import {
   WIN_PROB_SCALE,
 } from "../../../node/src/chain/ticket.ts";
 import { isSegmintError } from "../../../node/src/errors.ts";
-import { reserveShare, type TicketPayment } from "../../../node/src/payments/index.ts";
+import {
+  EPOCH_BYTES,
+  reserveShare,
+  type TicketPayment,
+  TicketValidator,
+} from "../../../node/src/payments/index.ts";
 import { domain, ONE_TOKEN, setup } from "./fixtures.ts";
 
 type Env = ReturnType<typeof setup>;
@@ -118,10 +123,31 @@ describe("TicketValidator", () => {
     );
     await expectRejected(
       e,
-      { ...payment, seed: toHex(randomBytes(32)) },
+      { ...payment, seed: `${payment.seed.slice(0, 18)}${"ab".repeat(24)}` }, // same epoch, other seed
       "BAD_TICKET",
       "UNKNOWN_RAND_HASH",
     );
+  });
+
+  it("refuses params issued by an earlier run of the orchestrator (STALE_PARAMS)", async () => {
+    const e = start();
+    const payment = await oneTicket(e);
+    // Same secret, same chain, but a restarted process: a new epoch and empty nonce sets.
+    const restarted = new TicketValidator({
+      recipient: e.recipient,
+      secret: e.secret,
+      domain,
+      cache: e.cache,
+      journal: e.journal,
+      balances: e.balances,
+      options: { maxNoncesPerRandHash: 16, chainCacheTtlMs: 0 },
+      epoch: Uint8Array.from(randomBytes(EPOCH_BYTES)),
+    });
+    const error = await restarted.receive(payment).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: "BAD_TICKET", details: { reason: "STALE_PARAMS" } });
+    expect(e.balances.balanceScaled(e.sender.address)).toBe(0n);
+    // The process that issued them still takes them.
+    await expect(e.validator.receive(payment)).resolves.toBeDefined();
   });
 
   it("refuses a replayed nonce (REPLAYED_NONCE) and leaves the first credit alone", async () => {
