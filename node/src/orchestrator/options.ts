@@ -9,14 +9,30 @@ import { z } from "zod";
 
 const UINT = /^(0|[1-9][0-9]{0,77})$/;
 
-/** Token or native wei: a bigint, a decimal string or a safe integer. */
-const wei = z
-  .union([
-    z.bigint().nonnegative(),
-    z.string().trim().regex(UINT, "expected a whole number of wei (decimal digits)"),
-    z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  ])
-  .transform((v) => BigInt(v));
+const TOKEN_AMOUNT = /^(\d+)(?:\.(\d{1,18}))?\s*tokens?$/i;
+
+/** "2.5tokens" -> 2.5 * 10^18 wei; anything else is left for the wei schema to judge. */
+function tokensToWei(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const match = TOKEN_AMOUNT.exec(value.trim());
+  if (!match) return value;
+  return BigInt(match[1] ?? "0") * 10n ** 18n + BigInt((match[2] ?? "").padEnd(18, "0"));
+}
+
+/** Token or native wei: a bigint, a decimal string, a safe integer, or "N tokens". */
+const wei = z.preprocess(
+  tokensToWei,
+  z
+    .union([
+      z.bigint().nonnegative(),
+      z
+        .string()
+        .trim()
+        .regex(UINT, 'expected a whole number of wei (decimal digits) or tokens ("10tokens")'),
+      z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    ])
+    .transform((v) => BigInt(v)),
+);
 
 const positiveWei = wei.refine((v) => v > 0n, "must be greater than 0");
 

@@ -74,7 +74,7 @@ describe("orchestrator config", () => {
         SEGMINT_REWARD: "false",
         SEGMINT_PRIVATE_KEY: "0xabc",
       },
-      flags: { httpPort: "3333" },
+      flags: { httpPort: "3333", faceValue: "2.5tokens" },
     });
     expect(config.httpPort).toBe(3333);
     expect(config.pricePerPixel).toBe(7n);
@@ -83,6 +83,7 @@ describe("orchestrator config", () => {
     expect(config.bootstrap).toHaveLength(2);
     expect(config.reward).toBe(false);
     expect(config.privateKey).toBe("0xabc");
+    expect(config.faceValue).toBe(25n * 10n ** 17n);
   });
 });
 
