@@ -6,7 +6,9 @@
  *  - full validation: TicketValidator.receive on each of those tickets (shape, HMAC-derived
  *    recipientRand, expiry and nonce checks, digest, signature recovery, the sender's max
  *    float from the warmed chain cache, expected-value credit, SQLite journal for winners);
- *  - the baseline: ethers v6 `recoverAddress` on the same digests and signatures.
+ *  - the baseline: ethers v6 `recoverAddress` on the same digests and signatures;
+ *  - for reference, the bare signature recovery validation uses (recoverDigestSigner), which
+ *    is the floor under validatePerSecond.
  * Rounds alternate which side runs first; medians are reported. With --json it prints one
  * JSON object: { signPerSecond, validatePerSecond, baselineRecoverPerSecond, ratio, ... }.
  */
@@ -16,6 +18,8 @@ import { parseArgs } from "node:util";
 import { recoverAddress, Signature } from "ethers";
 import {
   addressFromPrivateKey,
+  keccakBackendName,
+  recoverDigestSigner,
   signatureBackendName,
   TicketHasher,
   toHex,
@@ -177,10 +181,21 @@ function baselineRun(payments: TicketPayment[]): number {
   return performance.now() - start;
 }
 
+function recoverOnlyRun(payments: TicketPayment[]): number {
+  const hasher = new TicketHasher(domain);
+  const inputs = payments.map((p) => ({ digest: hasher.digest(p.ticket), p }));
+  const start = performance.now();
+  for (const { digest, p } of inputs) {
+    if (recoverDigestSigner(digest, p.signature) !== p.ticket.sender) throw new Error("mismatch");
+  }
+  return performance.now() - start;
+}
+
 async function main(): Promise<void> {
   const sign: number[] = [];
   const validate: number[] = [];
   const baseline: number[] = [];
+  const recoverOnly: number[] = [];
   let won = 0;
   // Warm-up: JIT, the native binding, SQLite statements.
   {
@@ -203,6 +218,7 @@ async function main(): Promise<void> {
     };
     const runBaseline = () => {
       baseline.push(perSecond(Math.min(baselineCount, payments.length), baselineRun(payments)));
+      recoverOnly.push(perSecond(payments.length, recoverOnlyRun(payments)));
     };
     if (r % 2 === 0) {
       await runValidate();
@@ -222,12 +238,14 @@ async function main(): Promise<void> {
     ratio: Number((validatePerSecond / baselineRecoverPerSecond).toFixed(2)),
     target: 10_000,
     meetsTarget: validatePerSecond >= 10_000,
+    recoverOnlyPerSecond: median(recoverOnly),
     signatureBackend: signatureBackendName(),
+    keccakBackend: keccakBackendName(),
     tickets: ticketCount,
     baselineTickets: baselineCount,
     rounds,
     winnersJournaled: won,
-    runs: { sign, validate, baseline },
+    runs: { sign, validate, baseline, recoverOnly },
     node: process.version,
     cores: availableParallelism(),
     loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(2)),
@@ -238,9 +256,10 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     [
-      `signature back end:     ${result.signatureBackend}`,
+      `back ends:              ${result.signatureBackend}, ${result.keccakBackend}`,
       `sign:                   ${result.signPerSecond} tickets/s`,
       `full validation:        ${result.validatePerSecond} tickets/s (target ${result.target})`,
+      `bare recovery (floor):  ${result.recoverOnlyPerSecond} /s`,
       `ethers recoverAddress:  ${result.baselineRecoverPerSecond} /s (baseline)`,
       `ratio:                  ${result.ratio}x`,
       `medians of ${rounds} rounds, ${ticketCount} tickets each; load ${result.loadAverage1m}`,
