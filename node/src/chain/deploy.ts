@@ -44,8 +44,9 @@ const TOKEN = 10n ** 18n;
  * Production-ish defaults, for Ethereum L1 (12 s blocks). A dev chain overrides roundLength.
  * - roundLength 7200: one day of blocks, so an orchestrator calls reward() once a day.
  * - unbondingPeriod 7: a week before unbonded stake is liquid, long enough to react to misbehaviour.
- * - unlockPeriod 2 and ticketValidityRounds 2: an orchestrator can redeem every ticket it
- *   accepted before the sender can pull its deposit (validity <= unlock period).
+ * - ticketValidityRounds 2 and unlockPeriod 3: every ticket accepted before a sender's unlock
+ *   expires a round before the sender can withdraw, so redeeming it never races the withdrawal
+ *   (checkDeployParams requires unlockPeriod >= ticketValidityRounds).
  * - maxActiveSetSize 100: the contract's bound, as in Livepeer.
  * - inflationPerRound 10,000 SGM and initialSupply 10,000,000 SGM: about 36% yearly inflation at
  *   first, falling as supply grows; governance is expected to lower it.
@@ -53,7 +54,7 @@ const TOKEN = 10n ** 18n;
 export const defaultDeployParams: DeployParams = {
   roundLength: 7200,
   unbondingPeriod: 7,
-  unlockPeriod: 2,
+  unlockPeriod: 3,
   maxActiveSetSize: 100,
   inflationPerRound: 10_000n * TOKEN,
   ticketValidityRounds: 2,
@@ -104,6 +105,16 @@ export function checkDeployParams(params: DeployParams): { path: string; message
     problems.push({
       path: "initialSupply",
       message: "must be a non-negative bigint below 2^256 (token wei)",
+    });
+  }
+  if (
+    Number.isInteger(params.unlockPeriod) &&
+    Number.isInteger(params.ticketValidityRounds) &&
+    params.unlockPeriod < params.ticketValidityRounds
+  ) {
+    problems.push({
+      path: "unlockPeriod",
+      message: `must be at least ticketValidityRounds (${params.ticketValidityRounds}), or a sender could withdraw while its tickets are still redeemable`,
     });
   }
   return problems;

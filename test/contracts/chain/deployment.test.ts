@@ -162,5 +162,11 @@ describe("deploy parameters", () => {
       "roundLength",
       "unlockPeriod",
     ]);
+    const race = checkDeployParams({
+      ...defaultDeployParams,
+      unlockPeriod: 1,
+      ticketValidityRounds: 2,
+    });
+    expect(race.map((p) => p.path)).toEqual(["unlockPeriod"]);
   });
 });
