@@ -1,20 +1,13 @@
 import {
   type ContractTransactionResponse,
-  hexlify,
   JsonRpcProvider,
   NonceManager,
   type Wallet,
 } from "ethers";
-import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
+import type { BrokerClient } from "../chain/broker-client.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import type { Logger } from "../log/index.ts";
-import type {
-  PaymentsChainView,
-  RedeemChain,
-  RedeemReceipt,
-  SenderInfo,
-  WinningTicket,
-} from "../payments/interface.ts";
+import type { RedeemChain } from "../payments/interface.ts";
 import { OrchestratorError } from "./errors.ts";
 
 /** Connects to `rpc`, or a CHAIN_UNREACHABLE error naming the URL. */
@@ -86,23 +79,22 @@ export class TxSender {
     this.signer = new NonceManager(wallet.connect(provider));
   }
 
-  /** Runs `send` after every earlier one has been sent (not mined), and returns its response. */
-  submit(
-    label: string,
-    send: () => Promise<ContractTransactionResponse>,
-  ): Promise<ContractTransactionResponse> {
-    const run = this.queue.then(async () => {
+  /** Runs `send` after every earlier send has gone out (not mined), and returns its result. */
+  run<T>(label: string, send: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(async () => {
       try {
-        const tx = await send();
-        this.log.debug({ tx: tx.hash, label }, "transaction sent");
-        return tx;
+        return await send();
       } catch (error) {
         this.signer.reset();
+        this.log.debug(
+          { label, err: error instanceof Error ? error.message : String(error) },
+          "send failed",
+        );
         throw error;
       }
     });
-    this.queue = run.catch(() => undefined);
-    return run;
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   /** Sends and waits for one confirmation; a revert becomes TX_REVERTED naming `label`. */
@@ -110,7 +102,7 @@ export class TxSender {
     label: string,
     send: () => Promise<ContractTransactionResponse>,
   ): Promise<string> {
-    const tx = await this.submit(label, send);
+    const tx = await this.run(label, send);
     const receipt = await tx.wait();
     if (receipt === null || receipt.status !== 1) {
       throw new OrchestratorError("TX_REVERTED", `${label}: transaction ${tx.hash} reverted`, {
@@ -124,99 +116,20 @@ export class TxSender {
 }
 
 /**
- * The chain as the orchestrator's payments code sees it: reads for ticket issuance and
- * validation, and the redeemer's calls, over the typed contract clients.
+ * The redeemer's chain calls over payments' BrokerClient, with its two sends queued behind the
+ * orchestrator's other transactions (one account, one nonce sequence) and the nonce manager
+ * reset when a send fails before reaching the chain.
  */
-export class OrchestratorChain implements PaymentsChainView, RedeemChain {
-  readonly clients: SegmintClients;
-
-  constructor(
-    deployment: Pick<Deployment, "contracts">,
-    readonly tx: TxSender,
-  ) {
-    this.clients = segmintClients(deployment, tx.signer);
-  }
-
-  currentRound(): Promise<bigint> {
-    return this.clients.roundsManager.currentRound();
-  }
-
-  lastInitializedRound(): Promise<bigint> {
-    return this.clients.roundsManager.lastInitializedRound();
-  }
-
-  /** Zero hash when `round` was never initialized (RoundService initializes each round). */
-  blockHashForRound(round: bigint): Promise<string> {
-    return this.clients.roundsManager.blockHashForRound(round);
-  }
-
-  ticketValidityRounds(): Promise<bigint> {
-    return this.clients.ticketBroker.ticketValidityRounds();
-  }
-
-  async senderInfo(sender: string): Promise<SenderInfo> {
-    const raw = await this.clients.ticketBroker.getSenderInfo(sender);
-    const info = {
-      deposit: raw.deposit,
-      withdrawRound: raw.withdrawRound,
-      reserve: raw.reserve,
-      reserveClaimedInCurrentRound: raw.reserveClaimedInCurrentRound,
-    };
-    return info;
-  }
-
-  claimedReserve(sender: string, claimant: string, round: bigint): Promise<bigint> {
-    return this.clients.ticketBroker.claimedReserveInRound(sender, claimant, round);
-  }
-
-  async activeStatus(orchestrator: string): Promise<{ active: boolean; activeCount: bigint }> {
-    const [active, activeCount] = await this.clients.bondingManager.activeStatus(orchestrator);
-    return { active, activeCount };
-  }
-
-  async gasPrice(): Promise<bigint> {
-    const fees = await this.tx.provider.getFeeData();
-    return fees.maxFeePerGas ?? fees.gasPrice ?? 0n;
-  }
-
-  isTicketUsed(ticketHash: string): Promise<boolean> {
-    return this.clients.ticketBroker.isTicketUsed(ticketHash);
-  }
-
-  async redeemWinningTicket(win: WinningTicket, gasPrice: bigint): Promise<string> {
-    const broker = this.clients.ticketBroker;
-    const args = [win.ticket, hexlify(win.signature), win.recipientRand] as const;
-    // A preflight call catches a ticket the contract would refuse without spending a nonce.
-    await broker.redeemWinningTicket.staticCall(...args);
-    const tx = await this.tx.submit("redeemWinningTicket", () =>
-      broker.redeemWinningTicket(...args, feeOverrides(gasPrice)),
-    );
-    return tx.hash;
-  }
-
-  async batchRedeemWinningTickets(
-    wins: readonly WinningTicket[],
-    gasPrice: bigint,
-  ): Promise<string> {
-    const broker = this.clients.ticketBroker;
-    const tickets = wins.map((w) => w.ticket);
-    const sigs = wins.map((w) => hexlify(w.signature));
-    const rands = wins.map((w) => w.recipientRand);
-    const tx = await this.tx.submit("batchRedeemWinningTickets", () =>
-      broker.batchRedeemWinningTickets(tickets, sigs, rands, feeOverrides(gasPrice)),
-    );
-    return tx.hash;
-  }
-
-  async receipt(txHash: string): Promise<RedeemReceipt | null> {
-    const receipt = await this.tx.provider.getTransactionReceipt(txHash);
-    if (receipt === null) return null;
-    return { success: receipt.status === 1, gasUsed: receipt.gasUsed };
-  }
-}
-
-/** Caps what a redemption may pay per gas at the price the redeemer checked against its cap. */
-function feeOverrides(gasPrice: bigint): { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } {
-  const tip = 1_000_000_000n; // 1 gwei, a common default tip; never above the cap itself
-  return { maxFeePerGas: gasPrice, maxPriorityFeePerGas: tip < gasPrice ? tip : gasPrice };
+export function queuedRedeemChain(broker: BrokerClient, tx: TxSender): RedeemChain {
+  return {
+    currentRound: () => broker.currentRound(),
+    ticketValidityRounds: () => broker.ticketValidityRounds(),
+    gasPrice: () => broker.gasPrice(),
+    isTicketUsed: (hash) => broker.isTicketUsed(hash),
+    receipt: (hash) => broker.receipt(hash),
+    redeemWinningTicket: (win, gasPrice) =>
+      tx.run("redeemWinningTicket", () => broker.redeemWinningTicket(win, gasPrice)),
+    batchRedeemWinningTickets: (wins, gasPrice) =>
+      tx.run("batchRedeemWinningTickets", () => broker.batchRedeemWinningTickets(wins, gasPrice)),
+  };
 }

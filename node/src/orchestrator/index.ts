@@ -2,7 +2,7 @@
  * The orchestrator role: its config schema, its composition root and the pieces it is built
  * from, for the CLI, the devnet and other roles' tests that start orchestrators in-process.
  */
-export { checkDeployment, connectProvider, OrchestratorChain, TxSender } from "./chain.ts";
+export { checkDeployment, connectProvider, queuedRedeemChain, TxSender } from "./chain.ts";
 export { OrchestratorError, type OrchestratorErrorCode } from "./errors.ts";
 export { type StatusServer, type StatusServerOptions, startStatusServer } from "./http.ts";
 export { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";

@@ -1,6 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Wallet } from "ethers";
+import { BrokerClient } from "../chain/broker-client.ts";
+import { segmintClients } from "../chain/contracts.ts";
 import { readDeployment } from "../chain/deployment.ts";
 import { loadWallet } from "../chain/keys.ts";
 import { createLogger, type Logger } from "../log/index.ts";
@@ -23,7 +25,7 @@ import {
   ticketParamsToWire,
 } from "../payments/index.ts";
 import { openDatabase, TicketJournal } from "../store/index.ts";
-import { checkDeployment, connectProvider, OrchestratorChain, TxSender } from "./chain.ts";
+import { checkDeployment, connectProvider, queuedRedeemChain, TxSender } from "./chain.ts";
 import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
 import type { OrchestratorConfig } from "./options.ts";
@@ -104,7 +106,9 @@ export async function startOrchestrator(
     closers.push({ name: "provider", close: () => provider.destroy() });
     await checkDeployment(provider, chainId, deployment, config.deployment);
     const tx = new TxSender(wallet, provider, log);
-    const chain = new OrchestratorChain(deployment, tx);
+    const clients = segmintClients(deployment, tx.signer);
+    // Reads for ticket issuance and validation; its sends go through the queue (below).
+    const broker = new BrokerClient(clients, provider, address);
     log.info({ address, chainId: chainId.toString(), rpc: config.rpc }, "chain connected");
 
     const capabilities = deps.capabilities ?? (await getCapabilities());
@@ -127,15 +131,18 @@ export async function startOrchestrator(
     if (resumed > 0)
       log.info({ winners: resumed }, "unsettled winning tickets found in the journal");
 
-    const registration = new Registration({ address, clients: chain.clients, tx, log });
+    const registration = new Registration({ address, clients, tx, log });
     await registration.ensureParams(config.rewardCut, config.feeShare);
     if (config.stake !== undefined) await registration.ensureStake(config.stake);
 
-    const cache = new ChainStateCache(chain, address, defaultValidatorOptions.chainCacheTtlMs);
+    const cache = new ChainStateCache(broker, address, defaultValidatorOptions.chainCacheTtlMs);
+    // TicketBroker and round events drop cached funds and rounds at once; the TTL is a backstop.
+    const unwatch = await broker.watch(cache);
+    closers.push({ name: "events", close: unwatch });
     const rounds = new RoundService({
       address,
-      roundsManager: chain.clients.roundsManager,
-      bondingManager: chain.clients.bondingManager,
+      roundsManager: clients.roundsManager,
+      bondingManager: clients.bondingManager,
       tx,
       reward: config.reward,
       pollIntervalMs: config.pollIntervalMs,
@@ -144,7 +151,7 @@ export async function startOrchestrator(
     });
     await rounds.tick();
 
-    const economics = ticketEconomics(config, await chain.gasPrice());
+    const economics = ticketEconomics(config, await broker.gasPrice());
     log.info(
       {
         faceValue: economics.faceValue.toString(),
@@ -217,7 +224,7 @@ export async function startOrchestrator(
 
     const redeemer = new Redeemer({
       journal,
-      chain,
+      chain: queuedRedeemChain(broker, tx),
       options: {
         ...defaultRedeemerOptions,
         batchSize: config.redeemBatchSize,
@@ -238,7 +245,7 @@ export async function startOrchestrator(
         address,
         peerId,
         multiaddrs,
-        clients: chain.clients,
+        clients,
         journal,
         service,
         capacity,

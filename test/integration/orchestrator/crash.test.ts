@@ -87,6 +87,7 @@ describe("crash safety of the orchestrator process", () => {
     // The redeemer runs one pass at start-up; a 10-minute interval means no second pass
     // before the kill, so the winner is certainly still unredeemed when the process dies.
     orch = await spawnOrchestrator([...args, "--poll-interval", "600000"], env);
+    const firstPeerId = orch.ready.peerId;
     const addr = multiaddr(orch.ready.multiaddrs[0] ?? "");
 
     host = await createHost(
@@ -147,6 +148,12 @@ describe("crash safety of the orchestrator process", () => {
     const feesBefore = await t.as(0).bondingManager.pendingFees(me.address);
 
     orch = await spawnOrchestrator([...args, "--poll-interval", "200"], env);
+    // Same identity; registration and stake already match the chain, so no transaction for them.
+    expect(orch.ready.peerId).toBe(firstPeerId);
+    expect(orch.stderr()).not.toMatch(
+      /registered as an orchestrator|orchestrator params updated|stake bonded/,
+    );
+    expect(orch.stderr()).toContain("unsettled winning tickets found in the journal");
     await eventually(
       async () => ((await broker.isTicketUsed(ticketHash)) ? true : undefined),
       30_000,
