@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {Minter} from "../../../contracts/token/Minter.sol";
 import {Token} from "../../../contracts/token/Token.sol";
+import {IToken} from "../../../contracts/interfaces/IToken.sol";
 import {Fixture, Segmint} from "../utils/Fixture.sol";
 import {Test} from "../utils/Test.sol";
 
@@ -13,6 +14,23 @@ contract TokenMinterFuzzTest is Test {
 
     function setUp() public {
         s = Fixture.deploy();
+    }
+
+    function testConstructorsAndViews() public {
+        Token fresh = new Token(address(this), 5);
+        assertEq(fresh.minter(), address(0), "minter before setMinter");
+        vm.expectRevert(abi.encodeWithSelector(Token.TokenInvalidMinter.selector, address(0)));
+        fresh.setMinter(address(0));
+        vm.expectRevert(Minter.MinterInvalidAddress.selector);
+        new Minter(address(this), IToken(address(0)), address(1), 1);
+        vm.expectRevert(Minter.MinterInvalidAddress.selector);
+        new Minter(address(this), IToken(address(fresh)), address(0), 1);
+        assertEq(s.minter.token(), address(s.token), "token()");
+        assertEq(s.minter.bondingManager(), address(s.bonding), "bondingManager()");
+        assertEq(s.minter.inflationPerRound(), Fixture.INFLATION_PER_ROUND, "inflationPerRound()");
+        vm.expectRevert(abi.encodeWithSelector(Minter.MinterInvalidFraction.selector, 1, 0));
+        vm.prank(address(s.bonding));
+        s.minter.mintReward(1, 1, 0);
     }
 
     function testFuzzOnlyMinterCanMint(address caller, address to, uint256 amount) public {

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IBondingManager} from "../../../contracts/interfaces/IBondingManager.sol";
+import {IRoundsManager} from "../../../contracts/interfaces/IRoundsManager.sol";
+import {ITicketBroker} from "../../../contracts/interfaces/ITicketBroker.sol";
+import {TicketBroker} from "../../../contracts/payments/TicketBroker.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Fixture, Segmint} from "../utils/Fixture.sol";
+import {Test} from "../utils/Test.sol";
+
+/// @title TicketBroker rules: owner settings, the sender lifecycle's requires, every redemption
+/// rejection (single and batch), and the views.
+contract TicketBrokerRulesTest is Test {
+    uint256 private constant _KEY = 0x5EED;
+
+    Segmint internal s;
+    address internal sender;
+    address internal orch = address(0x0C1);
+    address internal stranger = address(0x5757);
+
+    function setUp() public {
+        s = Fixture.deploy();
+        sender = vm.addr(_KEY);
+        Fixture.fund(s, sender, 100_000 * Fixture.TOKEN);
+        Fixture.fund(s, orch, 10_000 * Fixture.TOKEN);
+        Fixture.register(s, orch, 0, 0, 1_000 * Fixture.TOKEN);
+        Fixture.nextRound(s);
+        s.rounds.initializeRound();
+    }
+
+    function testConstructorSettingsAndViews() public {
+        vm.expectRevert(TicketBroker.TicketBrokerInvalidAddress.selector);
+        new TicketBroker(address(this), IERC20(address(0)), s.rounds, IBondingManager(address(s.bonding)), 1, 1);
+        vm.expectRevert(TicketBroker.TicketBrokerInvalidAddress.selector);
+        new TicketBroker(address(this), s.token, IRoundsManager(address(0)), IBondingManager(address(s.bonding)), 1, 1);
+        vm.expectRevert(TicketBroker.TicketBrokerInvalidAddress.selector);
+        new TicketBroker(address(this), s.token, s.rounds, IBondingManager(address(0)), 1, 1);
+
+        s.broker.setUnlockPeriod(5);
+        assertEq(s.broker.unlockPeriod(), 5, "unlock period");
+        s.broker.setTicketValidityRounds(4);
+        assertEq(s.broker.ticketValidityRounds(), 4, "validity");
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidUnlockPeriod.selector, 0));
+        s.broker.setUnlockPeriod(0);
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidTicketValidity.selector, 0));
+        s.broker.setTicketValidityRounds(0);
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSignature("OwnableUnauthorizedAccount(address)", stranger));
+        s.broker.setUnlockPeriod(3);
+
+        assertEq(s.broker.token(), address(s.token), "token()");
+        assertEq(s.broker.roundsManager(), address(s.rounds), "roundsManager()");
+        assertEq(s.broker.bondingManager(), address(s.bonding), "bondingManager()");
+    }
+
+    function testSenderLifecycleRules() public {
+        vm.startPrank(sender);
+        vm.expectRevert(TicketBroker.TicketBrokerZeroAmount.selector);
+        s.broker.fundDepositAndReserve(0, 0);
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerEmptyDepositAndReserve.selector, sender));
+        s.broker.unlock();
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerEmptyDepositAndReserve.selector, sender));
+        s.broker.withdraw();
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerNotUnlocking.selector, sender));
+        s.broker.cancelUnlock();
+
+        s.broker.fundReserve(10 * Fixture.TOKEN);
+        s.broker.fundDeposit(20 * Fixture.TOKEN);
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerNotUnlocking.selector, sender));
+        s.broker.withdraw();
+        s.broker.unlock();
+        assertTrue(s.broker.isUnlockInProgress(sender), "unlocking");
+        uint256 withdrawRound = s.broker.getSenderInfo(sender).withdrawRound;
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerAlreadyUnlocking.selector, sender, withdrawRound));
+        s.broker.unlock();
+        uint256 round = s.rounds.currentRound();
+        vm.expectRevert(
+            abi.encodeWithSelector(TicketBroker.TicketBrokerUnlockPeriodNotOver.selector, sender, withdrawRound, round)
+        );
+        s.broker.withdraw();
+        s.broker.cancelUnlock();
+        assertFalse(s.broker.isUnlockInProgress(sender), "cancelled");
+        s.broker.unlock();
+        vm.stopPrank();
+
+        for (uint256 i = 0; i < Fixture.UNLOCK_PERIOD; ++i) {
+            Fixture.nextRound(s);
+        }
+        uint256 before = s.token.balanceOf(sender);
+        vm.prank(sender);
+        s.broker.withdraw();
+        assertEq(s.token.balanceOf(sender) - before, 30 * Fixture.TOKEN, "withdrawn");
+        TicketBroker.SenderInfo memory info = s.broker.getSenderInfo(sender);
+        assertEq(info.deposit + info.reserve + info.withdrawRound, 0, "sender state left");
+    }
+
+    function testEveryRedemptionRejection() public {
+        vm.prank(sender);
+        s.broker.fundDeposit(100 * Fixture.TOKEN);
+        ITicketBroker.Ticket memory t = Fixture.ticket(s, sender, orch, 1 * Fixture.TOKEN, type(uint256).max, 1, 11);
+
+        ITicketBroker.Ticket memory bad = _copy(t);
+        bad.recipient = address(0);
+        bytes memory sig1 = Fixture.sign(s, _KEY, bad);
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidRecipient.selector, address(0)));
+        s.broker.redeemWinningTicket(bad, sig1, 11);
+
+        bytes memory sig2 = Fixture.sign(s, _KEY, t);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidRecipientRand.selector, t.recipientRandHash, 12)
+        );
+        s.broker.redeemWinningTicket(t, sig2, 12);
+
+        bad = _copy(t);
+        bad.creationRoundBlockHash = bytes32(uint256(1));
+        bytes memory sig3 = Fixture.sign(s, _KEY, bad);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                TicketBroker.TicketBrokerInvalidCreationRound.selector, t.creationRound, t.creationRoundBlockHash, bytes32(uint256(1))
+            )
+        );
+        s.broker.redeemWinningTicket(bad, sig3, 11);
+
+        bad = _copy(t);
+        bad.creationRound = t.creationRound + 100;
+        bytes memory sig4 = Fixture.sign(s, _KEY, bad);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                TicketBroker.TicketBrokerInvalidCreationRound.selector, bad.creationRound, bytes32(0), t.creationRoundBlockHash
+            )
+        );
+        s.broker.redeemWinningTicket(bad, sig4, 11);
+
+        // A malformed signature (wrong length) is an invalid signature, not a crash.
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidSignature.selector, sender));
+        s.broker.redeemWinningTicket(t, hex"1234", 11);
+
+        // Something payable to an unregistered recipient: rejected, ticket not used.
+        bad = _copy(t);
+        bad.recipient = stranger;
+        bytes memory strangerSig = Fixture.sign(s, _KEY, bad);
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerRecipientNotOrchestrator.selector, stranger));
+        s.broker.redeemWinningTicket(bad, strangerSig, 11);
+        assertFalse(s.broker.isTicketUsed(s.broker.getTicketHash(bad)), "rejected ticket marked used");
+    }
+
+    /// @dev A batch never reverts for a bad ticket: it reports each one's status and emits.
+    function testBatchReportsEachOutcome() public {
+        vm.prank(sender);
+        s.broker.fundDeposit(2 * Fixture.TOKEN);
+        ITicketBroker.Ticket[] memory ts = new ITicketBroker.Ticket[](4);
+        bytes[] memory sigs = new bytes[](4);
+        uint256[] memory rands = new uint256[](4);
+        for (uint256 i = 0; i < 4; ++i) {
+            ts[i] = Fixture.ticket(s, sender, orch, 1 * Fixture.TOKEN, type(uint256).max, i, 100 + i);
+            sigs[i] = Fixture.sign(s, _KEY, ts[i]);
+            rands[i] = 100 + i;
+        }
+        rands[1] = 7; // wrong reveal
+        ts[3].faceValue = 5 * Fixture.TOKEN; // more than what is left, and changed after signing
+        sigs[3] = Fixture.sign(s, _KEY, ts[3]);
+        TicketBroker.RedemptionStatus[] memory statuses = s.broker.batchRedeemWinningTickets(ts, sigs, rands);
+        assertTrue(statuses[0] == TicketBroker.RedemptionStatus.Paid, "[0] paid");
+        assertTrue(statuses[1] == TicketBroker.RedemptionStatus.InvalidRecipientRand, "[1] bad reveal");
+        assertTrue(statuses[2] == TicketBroker.RedemptionStatus.Paid, "[2] paid");
+        // The deposit is empty and there is no reserve: used, nothing paid, shortfall emitted.
+        assertTrue(statuses[3] == TicketBroker.RedemptionStatus.Unpaid, "[3] unpaid");
+        assertTrue(s.broker.isTicketUsed(s.broker.getTicketHash(ts[3])), "unpaid ticket not used");
+
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerBatchLengthMismatch.selector, 4, 4, 3));
+        s.broker.batchRedeemWinningTickets(ts, sigs, new uint256[](3));
+    }
+
+    function testOnlyBondingManagerMovesFees() public {
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerUnauthorizedCaller.selector, stranger));
+        vm.prank(stranger);
+        s.broker.transferFees(stranger, 1);
+    }
+
+    function testReserveViewsPerRound() public {
+        vm.prank(sender);
+        s.broker.fundReserve(30 * Fixture.TOKEN);
+        ITicketBroker.Ticket memory t = Fixture.ticket(s, sender, orch, 50 * Fixture.TOKEN, type(uint256).max, 1, 5);
+        s.broker.redeemWinningTicket(t, Fixture.sign(s, _KEY, t), 5);
+        uint256 round = s.rounds.currentRound();
+        // The only active orchestrator may take the whole reserve.
+        assertEq(s.broker.claimedReserveInRound(sender, orch, round), 30 * Fixture.TOKEN, "claimed in round");
+        assertEq(s.broker.claimedReserve(sender, orch), 30 * Fixture.TOKEN, "claimed now");
+        Fixture.nextRound(s);
+        assertEq(s.broker.claimedReserve(sender, orch), 0, "new round resets");
+        assertEq(s.broker.getSenderInfo(sender).reserveClaimedInCurrentRound, 0, "new round resets total");
+    }
+
+    function _copy(ITicketBroker.Ticket memory t) private pure returns (ITicketBroker.Ticket memory) {
+        return abi.decode(abi.encode(t), (ITicketBroker.Ticket));
+    }
+}
