@@ -117,19 +117,29 @@ export function registerOrchestrator(program: Command): void {
         flags: fromFlags,
       });
       const log = createLogger({ level: config.logLevel, name: "orchestrator" });
-      const node = await startOrchestrator(config, { log });
-      process.stdout.write(`${readyLine(node)}\n`);
-
-      await new Promise<void>((resolve) => {
+      // Handlers go in before start-up: a signal while starting unwinds what was started.
+      const abort = new AbortController();
+      const stopRequested = new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals) => {
           log.info({ signal }, "shutting down");
           process.off("SIGINT", onSignal);
           process.off("SIGTERM", onSignal);
+          abort.abort();
           resolve();
         };
         process.on("SIGINT", onSignal);
         process.on("SIGTERM", onSignal);
       });
+      let node: Awaited<ReturnType<typeof startOrchestrator>>;
+      try {
+        node = await startOrchestrator(config, { log, signal: abort.signal });
+      } catch (error) {
+        // Stopped on request while starting: not a failure.
+        if (abort.signal.aborted) process.exit(0);
+        throw error;
+      }
+      process.stdout.write(`${readyLine(node)}\n`);
+      await stopRequested;
       await node.stop();
       // libp2p and the JSON-RPC provider can keep sockets referenced for a while after stop.
       process.exit(0);

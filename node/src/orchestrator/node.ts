@@ -26,6 +26,7 @@ import {
 } from "../payments/index.ts";
 import { openDatabase, TicketJournal } from "../store/index.ts";
 import { checkDeployment, connectProvider, queuedRedeemChain, TxSender } from "./chain.ts";
+import { OrchestratorError } from "./errors.ts";
 import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
 import type { OrchestratorConfig } from "./options.ts";
@@ -42,6 +43,8 @@ export interface OrchestratorDeps {
   /** A capability document; by default detected by test transcodes (once per process). */
   capabilities?: Capabilities;
   metrics?: OrchestratorMetrics | null;
+  /** Aborting it during start-up stops what was started and rejects with NODE_STOPPING. */
+  signal?: AbortSignal;
 }
 
 export interface OrchestratorNode {
@@ -91,6 +94,16 @@ export async function startOrchestrator(
     closers.length = 0;
   };
 
+  // Checked between start-up steps, so a SIGTERM while starting stops promptly and cleanly.
+  const checkpoint = () => {
+    if (deps.signal?.aborted) {
+      throw new OrchestratorError(
+        "NODE_STOPPING",
+        "start-up was interrupted by a stop request",
+        {},
+      );
+    }
+  };
   try {
     const wallet =
       deps.wallet ??
@@ -105,6 +118,7 @@ export async function startOrchestrator(
     const { provider, chainId } = await connectProvider(config.rpc);
     closers.push({ name: "provider", close: () => provider.destroy() });
     await checkDeployment(provider, chainId, deployment, config.deployment);
+    checkpoint();
     const tx = new TxSender(wallet, provider, log);
     const clients = segmintClients(deployment, tx.signer);
     // Reads for ticket issuance and validation; its sends go through the queue (below).
@@ -112,6 +126,7 @@ export async function startOrchestrator(
     log.info({ address, chainId: chainId.toString(), rpc: config.rpc }, "chain connected");
 
     const capabilities = deps.capabilities ?? (await getCapabilities());
+    checkpoint();
     const transcoder = new SegmentTranscoder({
       ffmpegPath: capabilities.ffmpeg.path,
       capabilities,
@@ -134,6 +149,7 @@ export async function startOrchestrator(
     const registration = new Registration({ address, clients, tx, log });
     await registration.ensureParams(config.rewardCut, config.feeShare);
     if (config.stake !== undefined) await registration.ensureStake(config.stake);
+    checkpoint();
 
     const cache = new ChainStateCache(broker, address, defaultValidatorOptions.chainCacheTtlMs);
     // TicketBroker and round events drop cached funds and rounds at once; the TTL is a backstop.
@@ -150,6 +166,7 @@ export async function startOrchestrator(
       log: log.child({ subsystem: "rounds" }),
     });
     await rounds.tick();
+    checkpoint();
 
     const economics = ticketEconomics(config, await broker.gasPrice());
     log.info(
@@ -221,6 +238,7 @@ export async function startOrchestrator(
     const peerId = network.node.peerId.toString();
     const multiaddrs = network.node.getMultiaddrs().map((a) => a.toString());
     await registration.ensureServiceInfo(peerId, publishable(multiaddrs, peerId));
+    checkpoint();
 
     const redeemer = new Redeemer({
       journal,
