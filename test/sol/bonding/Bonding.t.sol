@@ -152,9 +152,8 @@ contract BondingFuzzTest is Test {
     }
 
     /// @dev An orchestrator that never self-bonded still earns its reward cut; pendingStake
-    /// reports it, so unbond() must accept it. (Fails today: unbond checks the delegator's
-    /// shares before settling the waiting cut into shares, and reverts NotBonded; calling
-    /// claimEarnings() first works around it. Reported in /work/briefs/contract-bugs.md.)
+    /// reports it, so unbond() must accept it. (This suite found unbond checking the shares
+    /// before settling the waiting cut; fixed in BondingManager by settling first.)
     function testOrchestratorCanUnbondRewardCutWithoutSelfBond() public {
         address orchestratorC = address(0x0CC);
         vm.prank(orchestratorC);

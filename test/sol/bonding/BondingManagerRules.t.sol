@@ -115,6 +115,12 @@ contract BondingManagerRulesTest is Test {
         vm.expectRevert(abi.encodeWithSelector(BondingManager.BondingManagerUnknownUnbondingLock.selector, delegator, 3));
         vm.prank(delegator);
         s.bonding.withdrawStake(3);
+        // Fully unbonded, still pointing at its orchestrator: nothing left to unbond.
+        vm.prank(delegator);
+        s.bonding.unbond(10 * Fixture.TOKEN);
+        vm.expectRevert(abi.encodeWithSelector(BondingManager.BondingManagerNotBonded.selector, delegator));
+        vm.prank(delegator);
+        s.bonding.unbond(1);
     }
 
     function testFeeRules() public {

@@ -193,6 +193,38 @@ contract TicketBrokerRulesTest is Test {
         assertEq(s.broker.getSenderInfo(sender).reserveClaimedInCurrentRound, 0, "new round resets total");
     }
 
+    /// @dev A sender that withdraws and refunds its reserve in the round of earlier claims: the
+    /// allocation counts those claims back in, but a recipient never gets more than the
+    /// reserve actually holds (it never goes below zero).
+    function testAllocationCappedByRefundedReserve() public {
+        address orch2 = address(0x0C2);
+        Fixture.fund(s, orch2, 10_000 * Fixture.TOKEN);
+        Fixture.register(s, orch2, 0, 0, 1_000 * Fixture.TOKEN);
+        vm.startPrank(sender);
+        s.broker.fundReserve(100 * Fixture.TOKEN);
+        s.broker.unlock();
+        vm.stopPrank();
+        for (uint256 i = 0; i < Fixture.UNLOCK_PERIOD; ++i) {
+            Fixture.nextRound(s);
+        }
+        s.rounds.initializeRound();
+        assertEq(s.bonding.activeOrchestratorCount(), 2, "two active");
+
+        ITicketBroker.Ticket memory t1 = Fixture.ticket(s, sender, orch, 1_000 * Fixture.TOKEN, type(uint256).max, 1, 1);
+        s.broker.redeemWinningTicket(t1, Fixture.sign(s, _KEY, t1), 1);
+        assertEq(s.bonding.pendingFees(orch), 50 * Fixture.TOKEN, "half the reserve");
+        vm.startPrank(sender);
+        s.broker.withdraw();
+        s.broker.fundReserve(10 * Fixture.TOKEN);
+        vm.stopPrank();
+
+        // orch2's allocation is (10 + 50) / 2 = 30, but only 10 is there.
+        ITicketBroker.Ticket memory t2 = Fixture.ticket(s, sender, orch2, 1_000 * Fixture.TOKEN, type(uint256).max, 2, 2);
+        s.broker.redeemWinningTicket(t2, Fixture.sign(s, _KEY, t2), 2);
+        assertEq(s.bonding.pendingFees(orch2), 10 * Fixture.TOKEN, "paid beyond the reserve");
+        assertEq(s.broker.getSenderInfo(sender).reserve, 0, "reserve left");
+    }
+
     function _copy(ITicketBroker.Ticket memory t) private pure returns (ITicketBroker.Ticket memory) {
         return abi.decode(abi.encode(t), (ITicketBroker.Ticket));
     }
