@@ -1,12 +1,31 @@
-import type { BondingManager, RoundsManager } from "../chain/contracts.ts";
+import type { ContractTransactionResponse } from "ethers";
 import type { Logger } from "../log/index.ts";
 import type { TxSender } from "./chain.ts";
 
+/** A contract write as the typed clients expose it: send it, or preview it with eth_call. */
+export interface ContractWrite {
+  (): Promise<ContractTransactionResponse>;
+  staticCall(): Promise<unknown>;
+}
+
+/** The RoundsManager calls the service makes (the typed client satisfies it). */
+export interface RoundsContract {
+  currentRound(): Promise<bigint>;
+  currentRoundInitialized(): Promise<boolean>;
+  initializeRound: ContractWrite;
+}
+
+/** The BondingManager calls the service makes (the typed client satisfies it). */
+export interface RewardContract {
+  getOrchestrator(address: string): Promise<{ active: boolean; lastRewardRound: bigint }>;
+  reward: ContractWrite;
+}
+
 export interface RoundServiceDeps {
   address: string;
-  roundsManager: RoundsManager;
-  bondingManager: BondingManager;
-  tx: TxSender;
+  roundsManager: RoundsContract;
+  bondingManager: RewardContract;
+  tx: Pick<TxSender, "sendAndWait">;
   /** Call reward() while active (the operator can turn it off). */
   reward: boolean;
   pollIntervalMs: number;
