@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { createLogger } from "../log/index.ts";
-import { orchestratorConfigSchema, readyLine, startOrchestrator } from "../orchestrator/index.ts";
+import type { OrchestratorNode } from "../orchestrator/index.ts";
 
 interface OrchestratorFlags {
   config?: string;
@@ -81,6 +81,11 @@ export function registerOrchestrator(program: Command): void {
     .option("--no-reward", "do not call reward() each round")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent (default info)")
     .action(async (flags: OrchestratorFlags) => {
+      // Loaded here, not at the top: libp2p, media and payments take seconds to import, and
+      // every other segmint command would pay for them.
+      const { orchestratorConfigSchema, readyLine, startOrchestrator } = await import(
+        "../orchestrator/index.ts"
+      );
       const file = flags.config === undefined ? {} : await readConfigFile(flags.config);
       const fromFlags: Record<string, unknown> = {
         rpc: flags.rpc,
@@ -130,7 +135,7 @@ export function registerOrchestrator(program: Command): void {
         process.on("SIGINT", onSignal);
         process.on("SIGTERM", onSignal);
       });
-      let node: Awaited<ReturnType<typeof startOrchestrator>>;
+      let node: OrchestratorNode;
       try {
         node = await startOrchestrator(config, { log, signal: abort.signal });
       } catch (error) {
