@@ -36,6 +36,12 @@ import { RoundService } from "./reward-service.ts";
 import { type OrchestratorStatus, readStatus } from "./status.ts";
 import { PaidTranscodeService, profileKeys } from "./transcode-service.ts";
 
+/**
+ * How long a stop waits for segments in flight. A 2 s segment transcodes in about a second on
+ * two cores (TOOLCHAIN.md); 30 s covers slow machines without hanging a shutdown on a stuck one.
+ */
+const DRAIN_TIMEOUT_MS = 30_000;
+
 export interface OrchestratorDeps {
   log?: Logger;
   /** The signing key; by default loaded from the config's key settings. */
@@ -231,7 +237,14 @@ export async function startOrchestrator(
     closers.push({
       name: "network",
       close: async () => {
-        await service.drain();
+        // A segment normally takes a second or two; one that is still running after the drain
+        // timeout is failed by the network's stop (its stream is aborted) rather than waited on.
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, DRAIN_TIMEOUT_MS);
+        });
+        await Promise.race([service.drain(), timeout]);
+        clearTimeout(timer);
         await network.stop();
       },
     });
