@@ -249,31 +249,65 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
 
   /**
    * Drops cached sender funds when TicketBroker reports a change to them, and everything
-   * round-bound on a new round. Returns a function that unsubscribes.
+   * round-bound when a round is initialized. Polls eth_getLogs for new blocks every
+   * `intervalMs` rather than using node-side filters: no filter to install or leak, it works
+   * on any JSON-RPC node, and the returned stop function waits for the poll in flight, so
+   * nothing is left running against a provider about to be destroyed.
    */
-  async watch(target: ChainStateInvalidation): Promise<() => Promise<void>> {
+  async watch(target: ChainStateInvalidation, intervalMs = 2_000): Promise<() => Promise<void>> {
     const broker = this.contracts.ticketBroker;
     const rounds = this.contracts.roundsManager;
-    // Every sender event names the sender first, except WinningTicketRedeemed (hash first).
-    const bySender = (sender: string) => target.invalidateSender(sender);
-    const onRedeemed = (_hash: string, sender: string) => target.invalidateSender(sender);
-    const onRound = () => target.invalidateRound();
-    const f = broker.filters;
-    await broker.on(f.DepositFunded, bySender);
-    await broker.on(f.ReserveFunded, bySender);
-    await broker.on(f.UnlockStarted, bySender);
-    await broker.on(f.UnlockCancelled, bySender);
-    await broker.on(f.Withdrawn, bySender);
-    await broker.on(f.WinningTicketRedeemed, onRedeemed);
-    await rounds.on(rounds.filters.RoundInitialized, onRound);
+    const brokerAddress = (await broker.getAddress()).toLowerCase();
+    const roundsAddress = (await rounds.getAddress()).toLowerCase();
+    const senderEvents = [
+      "DepositFunded",
+      "ReserveFunded",
+      "UnlockStarted",
+      "UnlockCancelled",
+      "Withdrawn",
+    ] as const;
+    const senderTopics = new Set<string>(
+      senderEvents.map((name) => broker.interface.getEvent(name).topicHash),
+    );
+    const redeemedTopic = broker.interface.getEvent("WinningTicketRedeemed").topicHash;
+    const roundTopic = rounds.interface.getEvent("RoundInitialized").topicHash;
+    let from = (await this.provider.getBlockNumber()) + 1;
+    let stopped = false;
+    let timer: NodeJS.Timeout | null = null;
+    let inFlight: Promise<void> = Promise.resolve();
+
+    const poll = async (): Promise<void> => {
+      const head = await this.provider.getBlockNumber();
+      if (head < from) return;
+      const logs = await this.provider.getLogs({
+        address: [brokerAddress, roundsAddress],
+        fromBlock: from,
+        toBlock: head,
+      });
+      from = head + 1;
+      for (const log of logs) {
+        const topic = log.topics[0] ?? "";
+        // Indexed address topics are 32 bytes; the address is the low 20.
+        const addressAt = (i: number) => `0x${(log.topics[i] ?? "").slice(26)}`;
+        if (senderTopics.has(topic)) target.invalidateSender(addressAt(1));
+        else if (topic === redeemedTopic) target.invalidateSender(addressAt(2));
+        else if (topic === roundTopic) target.invalidateRound();
+      }
+    };
+    const loop = (): void => {
+      inFlight = poll()
+        .catch(() => {
+          // A failed poll retries the same block range next time; the TTL still bounds staleness.
+        })
+        .finally(() => {
+          if (!stopped) timer = setTimeout(loop, intervalMs);
+        });
+    };
+    timer = setTimeout(loop, intervalMs);
     return async () => {
-      await broker.off(f.DepositFunded, bySender);
-      await broker.off(f.ReserveFunded, bySender);
-      await broker.off(f.UnlockStarted, bySender);
-      await broker.off(f.UnlockCancelled, bySender);
-      await broker.off(f.Withdrawn, bySender);
-      await broker.off(f.WinningTicketRedeemed, onRedeemed);
-      await rounds.off(rounds.filters.RoundInitialized, onRound);
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await inFlight;
     };
   }
 

@@ -296,4 +296,24 @@ describe("payments on a real chain (JSON-RPC)", () => {
     const depositAfter = (await client.senderInfo(broadcaster.address)).deposit;
     expect(depositBefore - depositAfter).toBe(FACE_VALUE);
   });
+
+  it("drops cached sender funds when TicketBroker reports a change (event watcher)", async () => {
+    const client = await BrokerClient.connect(deployment, orchestratorSigner);
+    // A TTL of an hour: only the event can make the cache read the chain again.
+    const cache = new ChainStateCache(client, orchestrator.address, 3_600_000);
+    const stop = await client.watch(cache, 50);
+    try {
+      const before = (await cache.senderFunds(broadcaster.address)).info.deposit;
+      const asBroadcaster = await BrokerClient.connect(deployment, broadcasterSigner);
+      await asBroadcaster.fundDepositAndReserve(TOKEN, 0n);
+      let seen = before;
+      for (let i = 0; i < 200 && seen === before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        seen = (await cache.senderFunds(broadcaster.address)).info.deposit;
+      }
+      expect(seen).toBe(before + TOKEN);
+    } finally {
+      await stop();
+    }
+  });
 });
