@@ -17,7 +17,7 @@ import {
   toUtf8Bytes,
   Wallet,
 } from "ethers";
-import { network } from "hardhat";
+import hre, { network } from "hardhat";
 import type { TicketBroker } from "../node/src/chain/contracts.ts";
 import { segmintClients } from "../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../node/src/chain/deploy.ts";
@@ -54,6 +54,8 @@ export const STATE: Record<string, string> = {
   setServiceInfo: "first publication: peer id, 2 multiaddrs, 60-byte metadata",
 };
 
+// Build first (a no-op when up to date), so the figures are those of the current sources.
+await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
 const { ethers, networkHelpers } = await network.connect();
 const [deployer, orchestratorSigner, busySigner, delegatorSigner, senderSigner] =
   await ethers.getSigners();
