@@ -29,13 +29,16 @@ export function hardwarePlan(
   useHardware: boolean,
 ): HardwarePlan {
   if (!capabilities || !useHardware) return SOFTWARE_ONLY;
-  const cuda = capabilities.decoders.find((d) => d.hwaccel === "cuda" && d.works);
-  return {
-    decoder: cuda ? "cuda" : undefined,
-    workingEncoders: new Set(
-      capabilities.encoders.filter((e) => e.works && e.hardware).map((e) => e.name),
-    ),
-  };
+  const workingEncoders = new Set(
+    capabilities.encoders.filter((e) => e.works && e.hardware).map((e) => e.name),
+  );
+  const nvenc = [...workingEncoders].some((name) => name.endsWith("_nvenc"));
+  const cuda = capabilities.decoders.some((d) => d.hwaccel === "cuda" && d.works);
+  // NVDEC only pays when NVENC encodes too. Feeding CPU encoders from NVDEC copies every
+  // frame back to system memory one at a time: measured on an H100 host (10 s 1080p ladder),
+  // 6.9 s with NVDEC against 4.0 s on 16 CPU cores, and 10.2-11.1 s against 8.5-9.5 s on two
+  // (docs/performance.md).
+  return { decoder: cuda && nvenc ? "cuda" : undefined, workingEncoders };
 }
 
 /** Capacity is set by whatever encodes: NVENC sessions when it works, else the CPU's. */

@@ -57,7 +57,8 @@ describe("capability document", () => {
     expect(encodeSessions(doc, hardwarePlan(doc, true))).toBe(1);
   });
 
-  it("adds the NVIDIA device when NVDEC works (an H100: decode yes, encode no)", () => {
+  it("adds the NVIDIA device when NVDEC works but keeps decoding on the CPU without NVENC", () => {
+    // An H100: NVDEC yes, NVENC no. CPU encoders fed by NVDEC measured slower than CPU decode.
     const doc = buildCapabilities(
       binaries,
       [x264, nvenc(false)],
@@ -71,11 +72,10 @@ describe("capability document", () => {
       ["nvidia:0", 8],
     ]);
     const plan = hardwarePlan(doc, true);
-    expect(plan.decoder).toBe("cuda");
+    expect(plan.decoder).toBeUndefined();
     expect([...plan.workingEncoders]).toEqual([]);
     // Encoding stays on the CPU, so the CPU's sessions bound the transcoder.
     expect(encodeSessions(doc, plan)).toBe(8);
-    expect(hardwarePlan(doc, false).decoder).toBeUndefined();
   });
 
   it("uses configured session counts and NVENC's when NVENC works", () => {
@@ -89,7 +89,9 @@ describe("capability document", () => {
     );
     const plan = hardwarePlan(doc, true);
     expect([...plan.workingEncoders]).toEqual(["h264_nvenc"]);
+    expect(plan.decoder).toBe("cuda");
     expect(encodeSessions(doc, plan)).toBe(5);
+    expect(hardwarePlan(doc, false)).toMatchObject({ decoder: undefined });
     expect(doc.devices.find((d) => d.kind === "cpu")?.maxSessions).toBe(3);
   });
 
