@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { hashRecipientRand, MAX_WIN_PROB, toHex, WIN_PROB_SCALE } from "../chain/ticket.ts";
+import { hashRecipientRand, MAX_WIN_PROB, WIN_PROB_SCALE } from "../chain/ticket.ts";
 import type { ChainStateCache } from "./chain-cache.ts";
 import { PaymentsError } from "./errors.ts";
 import type { TicketParams, WinningTicketJournal } from "./interface.ts";
