@@ -35,13 +35,18 @@ export interface ContractArtifact {
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
+const hexCode = z
+  .string()
+  .regex(/^0x([0-9a-fA-F]{2})+$/, "expected non-empty 0x-prefixed hex bytecode");
 const artifactSchema = z.object({
   contractName: z.string(),
   abi: z.array(z.record(z.string(), z.unknown())),
-  bytecode: z
-    .string()
-    .regex(/^0x([0-9a-fA-F]{2})+$/, "expected non-empty 0x-prefixed hex bytecode"),
+  bytecode: hexCode,
+  deployedBytecode: hexCode,
 });
+
+/** EIP-170: the most runtime code a contract may have. */
+const MAX_RUNTIME_CODE_BYTES = 24_576;
 
 const cache = new Map<string, ContractArtifact>();
 
@@ -88,6 +93,15 @@ export async function loadArtifact(
   }
   if (parsed.data.contractName !== name) {
     throw invalidArtifact(name, file, `contractName is ${parsed.data.contractName}`);
+  }
+  // `hardhat test --coverage` leaves instrumented artifacts behind, too big to deploy.
+  const runtimeBytes = (parsed.data.deployedBytecode.length - 2) / 2;
+  if (runtimeBytes > MAX_RUNTIME_CODE_BYTES) {
+    throw invalidArtifact(
+      name,
+      file,
+      `its runtime code is ${runtimeBytes} bytes, over the 24,576-byte limit: it was compiled for coverage`,
+    );
   }
   const artifact: ContractArtifact = {
     contractName: name,

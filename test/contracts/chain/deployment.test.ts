@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -127,20 +127,27 @@ describe("artifacts", () => {
     const missing = await caught(() => loadArtifact("Token", { root: dir }));
     expect([missing.code, missing.hint]).toEqual(["ARTIFACTS_MISSING", "run npm run build"]);
     const file = artifactPath("Minter", dir);
-    await import("node:fs/promises").then((fs) =>
-      fs.mkdir(path.dirname(file), { recursive: true }),
-    );
-    await writeFile(file, JSON.stringify({ contractName: "Minter", abi: [], bytecode: "0x" }));
-    const broken = await caught(() => loadArtifact("Minter", { root: dir }));
-    expect(broken.code).toBe("ARTIFACTS_INVALID");
+    await mkdir(path.dirname(file), { recursive: true });
+    const write = (artifact: unknown) => writeFile(file, JSON.stringify(artifact));
+    const code = async () => (await caught(() => loadArtifact("Minter", { root: dir }))).code;
+
+    await write({ contractName: "Minter", abi: [], bytecode: "0x", deployedBytecode: "0x00" });
+    expect(await code()).toBe("ARTIFACTS_INVALID");
     await writeFile(file, "nope");
-    expect((await caught(() => loadArtifact("Minter", { root: dir }))).code).toBe(
+    expect(await code()).toBe("ARTIFACTS_INVALID");
+    await write({ contractName: "Token", abi: [], bytecode: "0x00", deployedBytecode: "0x00" });
+    expect(await code()).toBe("ARTIFACTS_INVALID");
+    // Coverage-instrumented code is over the EIP-170 limit and could never be deployed.
+    const huge = `0x${"00".repeat(24_577)}`;
+    await write({ contractName: "Minter", abi: [], bytecode: "0x00", deployedBytecode: huge });
+    const instrumented = await caught(() => loadArtifact("Minter", { root: dir }));
+    expect([instrumented.code, instrumented.hint]).toEqual([
       "ARTIFACTS_INVALID",
-    );
-    await writeFile(file, JSON.stringify({ contractName: "Token", abi: [], bytecode: "0x00" }));
-    expect((await caught(() => loadArtifact("Minter", { root: dir }))).code).toBe(
-      "ARTIFACTS_INVALID",
-    );
+      "run npm run build",
+    ]);
+    // A good artifact loads.
+    await write({ contractName: "Minter", abi: [], bytecode: "0x00", deployedBytecode: "0x00" });
+    expect((await loadArtifact("Minter", { root: dir })).bytecode).toBe("0x00");
   });
 });
 
