@@ -9,6 +9,14 @@ if (major < 22 || (major === 22 && minor < 13)) {
   );
   process.exit(1);
 }
+// node:sqlite (the winning-ticket journal) is stable in practice on Node 22 but still prints an
+// ExperimentalWarning on first use; keep that one line out of operators' terminals.
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  const text = typeof warning === "string" ? warning : warning?.message;
+  if (typeof text === "string" && text.startsWith("SQLite is an experimental feature")) return;
+  return emitWarning.call(process, warning, ...rest);
+};
 const { register } = await import("tsx/esm/api");
 register();
 await import("../node/src/cli/main.ts");

@@ -4,6 +4,7 @@ import { registerCapabilities } from "./capabilities.ts";
 import { registerChain } from "./chain.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerDeposit } from "./deposit.ts";
+import { registerDevnet } from "./devnet.ts";
 import { registerOrchestrator } from "./orchestrator.ts";
 import { registerOrchestratorParams } from "./orchestrator-params.ts";
 import { registerStake } from "./stake.ts";
@@ -17,6 +18,7 @@ import { registerTranscode } from "./transcode.ts";
 export function registerCommands(program: Command): void {
   registerChain(program);
   registerDeploy(program);
+  registerDevnet(program);
   registerOrchestrator(program);
   registerOrchestratorParams(program);
   registerStake(program);

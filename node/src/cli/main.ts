@@ -9,6 +9,8 @@ const program = new Command()
       "transcode locally, run an orchestrator or broadcast a video.",
   )
   .showHelpAfterError("(run with --help for usage)")
+  // Descriptions are written as lines of up to ~100 characters; a narrower wrap breaks them mid-line.
+  .configureHelp({ helpWidth: Math.max(100, process.stdout.columns ?? 0) })
   .exitOverride();
 
 registerCommands(program);

@@ -1,0 +1,98 @@
+import type { Command } from "commander";
+import { formatEther } from "ethers";
+import { type DevnetSummary, runDevnet } from "../devnet/index.ts";
+import { createLogger } from "../log/index.ts";
+import { parseIntegerOption } from "./options.ts";
+
+interface DevnetFlags {
+  orchestrators: number;
+  input?: string;
+  out: string;
+  profiles: string;
+  chainPort: number;
+  keepRunning?: boolean;
+  json?: boolean;
+  logLevel: string;
+}
+
+function describe(s: DevnetSummary): string {
+  const lines = [
+    "",
+    `HLS written to ${s.hlsDir} (master playlist ${s.master})`,
+    `  ${s.segments} segments x ${s.renditions} renditions, ${s.retries} retries, ` +
+      `${s.realtimeFactor.toFixed(2)}x realtime, ${s.wallSeconds.toFixed(1)} s in all`,
+    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatEther(s.expectedValuePaid)} SGM), ` +
+      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatEther(s.paid)} SGM`,
+    `  the broadcaster's deposit and reserve fell by ${formatEther(s.broadcasterFundsSpent)} SGM`,
+    ...s.orchestrators.map(
+      (o) =>
+        `  ${o.address}: ${o.segments} segments, ${o.winningTickets} winning tickets, ` +
+        `${o.redeemedTickets} redeemed, ${formatEther(o.feesEarned)} SGM in fees (status ${o.httpUrl}/status)`,
+    ),
+    `Chain: ${s.chainUrl}`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+export function registerDevnet(program: Command): void {
+  program
+    .command("devnet")
+    .summary("run the whole market locally: chain, contracts, orchestrators and a broadcast")
+    .description(
+      "Start a local chain, deploy the contracts, fund accounts, start N orchestrators as separate " +
+        "processes with their own keys and stake, broadcast a clip (a generated 10 s 1080p one " +
+        "unless --input is given) into HLS, and report what was paid and redeemed on chain. " +
+        "Everything it started is stopped at the end unless --keep-running.",
+    )
+    .option("--orchestrators <n>", "orchestrator processes to start", parseIntegerOption(1, 16), 2)
+    .option("--input <file>", "video file to broadcast instead of the generated clip")
+    .option("--out <dir>", "folder the HLS is written to", "devnet-output")
+    .option("--profiles <list>", "renditions to produce", "720p,480p,360p")
+    .option(
+      "--chain-port <n>",
+      "JSON-RPC port on 127.0.0.1 (0: any free port)",
+      parseIntegerOption(0, 65535),
+      0,
+    )
+    .option(
+      "--keep-running",
+      "leave the chain and orchestrators up after the broadcast, until Ctrl-C",
+    )
+    .option("--json", "print one JSON object with the results as the last line")
+    .option("--log-level <level>", "progress logs on stderr: info, warn, error or silent", "info")
+    .action(async (flags: DevnetFlags) => {
+      const log = createLogger({ level: flags.logLevel, name: "devnet" });
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      const running = await runDevnet({
+        orchestrators: flags.orchestrators,
+        ...(flags.input === undefined ? {} : { input: flags.input }),
+        outDir: flags.out,
+        profiles: flags.profiles,
+        chainPort: flags.chainPort,
+        keepRunning: flags.keepRunning === true,
+        log,
+        signal: abort.signal,
+      });
+      if (!flags.json) process.stdout.write(describe(running.summary));
+      if (flags.keepRunning) {
+        process.stderr.write(
+          `The devnet keeps running (chain ${running.summary.chainUrl}, deployment ` +
+            `${running.summary.deploymentFile}). Stop it with Ctrl-C.\n`,
+        );
+        if (!abort.signal.aborted) {
+          await new Promise<void>((resolve) =>
+            abort.signal.addEventListener("abort", () => resolve()),
+          );
+        }
+        await running.stop();
+      }
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(running.summary)}\n`);
+      }
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    });
+}
