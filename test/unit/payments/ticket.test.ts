@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { keccak_256 as nobleKeccak } from "@noble/hashes/sha3.js";
 import {
   recoverAddress,
   Signature,
@@ -11,6 +12,8 @@ import {
   availableSignatureBackends,
   hashRecipientRand,
   isWinningTicket,
+  keccak_256,
+  keccakBackendName,
   MAX_WIN_PROB,
   recoverDigestSigner,
   signDigest,
@@ -130,6 +133,16 @@ describe("ticket signatures", () => {
     const other = Uint8Array.from(digest);
     other[0] = (other[0] ?? 0) ^ 1;
     expect(recoverDigestSigner(other, sig)).not.toBe(wallet.address.toLowerCase());
+  });
+});
+
+describe("keccak back end", () => {
+  it("agrees with @noble/hashes on inputs of every block boundary", () => {
+    for (const length of [0, 1, 31, 32, 65, 97, 135, 136, 137, 272, 288, 1000]) {
+      const data = Uint8Array.from(randomBytes(length));
+      expect(toHex(keccak_256(data))).toBe(toHex(nobleKeccak(data)));
+    }
+    expect(["native-keccak", "noble"]).toContain(keccakBackendName());
   });
 });
 

@@ -187,6 +187,15 @@ describe("TicketValidator", () => {
     await expectRejected(e, second, "BAD_TICKET", "STALE_BLOCK_HASH");
   });
 
+  it("refuses a ticket from a round the chain has not reached (FUTURE_ROUND)", async () => {
+    const e = start();
+    const payment = await oneTicket(e);
+    // The chain went back a round (a reorg across a round boundary).
+    e.chain.round = payment.ticket.creationRound - 1n;
+    e.cache.invalidateRound();
+    await expectRejected(e, payment, "BAD_TICKET", "FUTURE_ROUND");
+  });
+
   it("refuses malformed fields (MALFORMED) before any work", async () => {
     const e = start();
     const payment = await oneTicket(e);
