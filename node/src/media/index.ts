@@ -6,8 +6,14 @@ export {
   getCapabilities,
   parseCapabilities,
 } from "./capabilities.ts";
-export { isMediaError, MediaError, type MediaErrorCode } from "./errors.ts";
-export { type HlsRendition, MediaPlaylist, masterPlaylist, writeVodHls } from "./hls.ts";
+export { isMediaError, MediaError, type MediaErrorCode, stderrTail } from "./errors.ts";
+export {
+  codecsString,
+  type HlsRendition,
+  MediaPlaylist,
+  masterPlaylist,
+  writeVodHls,
+} from "./hls.ts";
 export type {
   MediaInfo,
   Profile,
@@ -21,9 +27,10 @@ export { type LocalTranscodeOptions, type LocalTranscodeSummary, transcodeFile }
 export { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 export { defaultMediaOptions, type MediaOptions, resolveMediaOptions } from "./options.ts";
 export { measureRendition, probeMedia } from "./probe.ts";
-export { liveProcessCount } from "./process.ts";
+export { liveProcessCount, runBinary } from "./process.ts";
 export {
   loadLadder,
+  outputFps,
   outputSize,
   PRESETS,
   parseLadder,
@@ -33,3 +40,4 @@ export {
 export { type Segment, segmentFile } from "./segmenter.ts";
 export { generateTestMedia, type TestMediaSpec } from "./testsource.ts";
 export { SegmentTranscoder, type TranscoderDeps } from "./transcoder.ts";
+export { checkInputSize, fileLimits, segmentLimits, validateMedia } from "./validate.ts";
