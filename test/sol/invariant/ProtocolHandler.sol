@@ -49,6 +49,7 @@ contract ProtocolHandler is HandlerBase {
     }
 
     Redeemed[] internal _redeemed;
+    mapping(uint256 round => uint256) internal _mintedInRound;
 
     constructor(Segmint memory segmint, address[] memory orchestrators_, address[] memory delegators_) {
         s = segmint;
@@ -133,8 +134,22 @@ contract ProtocolHandler is HandlerBase {
         uint256 minted = mintableBefore - s.minter.mintableInRound(round);
         _check(minted <= Fixture.INFLATION_PER_ROUND, "one reward() minted more than a round's inflation");
         _check(s.token.totalSupply() - supplyBefore == minted, "supply grew by other than the Minter's mint");
+        _mintedInRound[round] += minted;
+        _check(_mintedInRound[round] <= Fixture.INFLATION_PER_ROUND, "a round minted more than its inflation");
         ghostMinted += minted;
         ++ghostRewardCalls;
+    }
+
+    /// @dev Orchestrators change their cuts mid-way; earnings so far must be unaffected.
+    function updateParams(uint256 who, uint256 rewardCut, uint256 feeShare) external {
+        address orchestrator = orchestrators[who % ORCHESTRATORS];
+        rewardCut = bound(rewardCut, 0, Fixture.PPM);
+        feeShare = bound(feeShare, 0, Fixture.PPM);
+        uint256 stake = s.bonding.pendingStake(orchestrator);
+        uint256 fees = s.bonding.pendingFees(orchestrator);
+        if (!_act(orchestrator, address(s.bonding), abi.encodeCall(BondingManager.setOrchestratorParams, (rewardCut, feeShare)))) return;
+        _check(s.bonding.pendingStake(orchestrator) == stake, "setOrchestratorParams changed the stake");
+        _check(s.bonding.pendingFees(orchestrator) == fees, "setOrchestratorParams changed the fees");
     }
 
     function claimEarnings(uint256 who) external {
@@ -222,6 +237,38 @@ contract ProtocolHandler is HandlerBase {
         ghostPaidToRecipients += paid;
         ++ghostTicketsPaid;
         _redeemed.push(Redeemed({ticket: t, sig: sig, recipientRand: rand}));
+    }
+
+    /// @dev A batch of fresh tickets with one of them repeated: the repeat must pay nothing.
+    function redeemBatch(uint256 from, uint256 to, uint256 faceValue, uint8 size) external {
+        uint256 si = from % SENDERS;
+        uint256 n = bound(size, 2, 5);
+        faceValue = bound(faceValue, 1, 20_000 * Fixture.TOKEN);
+        s.rounds.initializeRound();
+        ITicketBroker.Ticket[] memory tickets = new ITicketBroker.Ticket[](n);
+        bytes[] memory sigs = new bytes[](n);
+        uint256[] memory rands = new uint256[](n);
+        for (uint256 i = 0; i + 1 < n; ++i) {
+            address recipient = orchestrators[(to + i) % ORCHESTRATORS];
+            tickets[i] = Fixture.ticket(s, senders[si], recipient, faceValue, type(uint256).max, ++_nonce, i);
+            sigs[i] = Fixture.sign(s, _senderKeys[si], tickets[i]);
+            rands[i] = i;
+        }
+        tickets[n - 1] = tickets[0];
+        sigs[n - 1] = sigs[0];
+        rands[n - 1] = rands[0];
+        TicketBroker.SenderInfo memory before = s.broker.getSenderInfo(senders[si]);
+        TicketBroker.RedemptionStatus[] memory statuses = s.broker.batchRedeemWinningTickets(tickets, sigs, rands);
+        TicketBroker.SenderInfo memory afterInfo = s.broker.getSenderInfo(senders[si]);
+        _check(statuses[n - 1] == TicketBroker.RedemptionStatus.TicketUsed, "a repeat in a batch was not rejected");
+        uint256 paid = (before.deposit - afterInfo.deposit) + (before.reserve - afterInfo.reserve);
+        _check(paid <= faceValue * (n - 1), "a batch paid more than its distinct tickets");
+        ghostPaidToRecipients += paid;
+        for (uint256 i = 0; i + 1 < n; ++i) {
+            _check(statuses[i] <= TicketBroker.RedemptionStatus.Unpaid, "a valid ticket in a batch was rejected");
+            _redeemed.push(Redeemed({ticket: tickets[i], sig: sigs[i], recipientRand: rands[i]}));
+            ++ghostTicketsPaid;
+        }
     }
 
     /// @dev Submits an already redeemed ticket again, alone or in a batch; it must never pay.
