@@ -172,7 +172,20 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
   async receipt(txHash: string): Promise<RedeemReceipt | null> {
     const receipt = await read("a receipt", () => this.provider.getTransactionReceipt(txHash));
     if (!receipt) return null;
-    return { success: receipt.status === 1, gasUsed: receipt.gasUsed };
+    const broker = this.contracts.ticketBroker;
+    const brokerAddress = (await broker.getAddress()).toLowerCase();
+    const redeemed = broker.interface.getEvent("WinningTicketRedeemed");
+    const paid = new Map<string, bigint>();
+    for (const log of receipt.logs) {
+      if (log.address.toLowerCase() !== brokerAddress || log.topics[0] !== redeemed.topicHash) {
+        continue;
+      }
+      const event = broker.interface.decodeEventLog(redeemed, log.data, log.topics);
+      const fromDeposit: bigint = event.paidFromDeposit;
+      const fromReserve: bigint = event.paidFromReserve;
+      paid.set(String(event.ticketHash).toLowerCase(), fromDeposit + fromReserve);
+    }
+    return { success: receipt.status === 1, gasUsed: receipt.gasUsed, paid };
   }
 
   // ---- writes

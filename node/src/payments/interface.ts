@@ -64,7 +64,8 @@ export interface WinningTicketJournal {
   pendingFaceValue(sender: string): bigint;
   listByStatus(statuses: readonly RedemptionStatus[]): JournalEntry[];
   markSubmitted(id: number, txHash: string): void;
-  markRedeemed(id: number, txHash: string | null): void;
+  /** `note` records anything unusual, e.g. a ticket paid only in part. */
+  markRedeemed(id: number, txHash: string | null, note?: string | null): void;
   markFailed(id: number, reason: string): void;
   markExpired(id: number): void;
   markUneconomic(id: number, reason: string): void;
@@ -103,6 +104,11 @@ export interface PaymentsChainView {
 export interface RedeemReceipt {
   success: boolean;
   gasUsed: bigint;
+  /**
+   * Token wei actually paid per ticket hash (WinningTicketRedeemed: deposit + reserve parts),
+   * when the client decodes the logs. Less than the face value means the sender ran short.
+   */
+  paid?: ReadonlyMap<string, bigint>;
 }
 
 /** The chain calls the redeemer makes; BrokerClient implements it. */

@@ -79,7 +79,7 @@ export class Redeemer {
       if (entry.nextAttemptAt > this.now()) continue;
       if (await chain.isTicketUsed(entry.ticketHash)) {
         // Mined before a crash let us record it, or redeemed by a transaction we lost track of.
-        this.settled(entry, "redeemed", null);
+        this.settled(entry, null, null);
         continue;
       }
       if (round > entry.ticket.creationRound + validity) {
@@ -149,7 +149,7 @@ export class Redeemer {
       if (!receipt) {
         const stale = entries.filter((e) => this.now() - e.updatedAt >= options.submittedTimeoutMs);
         for (const entry of stale) {
-          if (await chain.isTicketUsed(entry.ticketHash)) this.settled(entry, "redeemed", txHash);
+          if (await chain.isTicketUsed(entry.ticketHash)) this.settled(entry, txHash, null);
           else this.failedAttempt(entry, "transaction not mined in time");
         }
         continue;
@@ -157,7 +157,7 @@ export class Redeemer {
       // A batch can succeed while some of its tickets were refused, so ask per ticket.
       for (const entry of entries) {
         if (await chain.isTicketUsed(entry.ticketHash)) {
-          this.settled(entry, "redeemed", txHash);
+          this.settled(entry, txHash, receipt.paid?.get(entry.ticketHash.toLowerCase()) ?? null);
         } else {
           this.failedAttempt(
             entry,
@@ -168,9 +168,19 @@ export class Redeemer {
     }
   }
 
-  private settled(entry: JournalEntry, status: "redeemed", txHash: string | null): void {
-    this.deps.journal.markRedeemed(entry.id, txHash);
-    this.log.info({ ticketHash: entry.ticketHash, txHash, status }, "winning ticket redeemed");
+  /** `paid`: what the receipt says the ticket paid, when known. */
+  private settled(entry: JournalEntry, txHash: string | null, paid: bigint | null): void {
+    const faceValue = entry.ticket.faceValue;
+    const note =
+      paid !== null && paid < faceValue
+        ? `paid ${paid} of face value ${faceValue}: the sender's deposit and reserve ran short`
+        : null;
+    this.deps.journal.markRedeemed(entry.id, txHash, note);
+    if (note) {
+      this.log.warn({ ticketHash: entry.ticketHash, txHash, paid: String(paid) }, note);
+    } else {
+      this.log.info({ ticketHash: entry.ticketHash, txHash }, "winning ticket redeemed");
+    }
     this.deps.onSettled?.(entry);
   }
 

@@ -101,8 +101,8 @@ export class TicketJournal implements WinningTicketJournal {
     this.update(id, "submitted", txHash, null, 0, 0);
   }
 
-  markRedeemed(id: number, txHash: string | null): void {
-    this.update(id, "redeemed", txHash, null, 0, 0);
+  markRedeemed(id: number, txHash: string | null, note: string | null = null): void {
+    this.update(id, "redeemed", txHash, note, 0, 0);
   }
 
   markFailed(id: number, reason: string): void {

@@ -163,6 +163,8 @@ describe("payments on a real chain (JSON-RPC)", () => {
       const redeemed = restarted.listByStatus(["redeemed"]);
       expect(redeemed).toHaveLength(3);
       expect(new Set(redeemed.map((r) => r.txHash)).size).toBe(2);
+      // Paid in full, as the receipts' WinningTicketRedeemed events say: nothing noted.
+      expect(redeemed.map((r) => r.reason)).toEqual([null, null, null]);
       for (const r of redeemed) expect(await client.isTicketUsed(r.ticketHash)).toBe(true);
       expect(restarted.pendingFaceValue(broadcaster.address)).toBe(0n);
     } finally {

@@ -144,6 +144,24 @@ describe("Redeemer", () => {
     expect(Object.values(s).filter((x) => x === "redeemed")).toHaveLength(3);
   });
 
+  it("records a ticket the receipt says was paid only in part", async () => {
+    const { journal, chain, redeemer } = setup();
+    chain.autoMine = false;
+    const w = win(10_000n);
+    journal.record(w);
+    await redeemer.tick();
+    const txHash = chain.sent[0]?.txHash ?? "";
+    chain.mine(txHash);
+    chain.receipts.set(txHash, {
+      success: true,
+      gasUsed: 1n,
+      paid: new Map([[w.ticketHash, 4_000n]]),
+    });
+    await redeemer.tick();
+    const [entry] = journal.listByStatus(["redeemed"]);
+    expect(entry?.reason).toMatch(/paid 4000 of face value 10000/);
+  });
+
   it("waits while gas is above the cap and uses the price it checked", async () => {
     const { journal, chain, redeemer } = setup({ maxGasPrice: 50n });
     journal.record(win(1_000_000n));
