@@ -32,6 +32,8 @@ export interface PlanInput {
   audioBitrateBps: number;
   /** Where each rendition goes; default: pipe:3, pipe:4, ... */
   targets?: readonly string[] | undefined;
+  /** Where the segment is read from; default: stdin. */
+  inputPath?: string | undefined;
 }
 
 function encoderFor(profile: Profile, hardware: HardwarePlan): string {
@@ -95,7 +97,7 @@ export function planTranscode(input: PlanInput): TranscodePlan {
     // Frames come back to system memory, so the CPU scalers and encoders work unchanged.
     args.push("-hwaccel", "cuda");
   }
-  args.push("-f", "mpegts", "-i", "pipe:0");
+  args.push("-f", "mpegts", "-i", input.inputPath ? `file:${input.inputPath}` : "pipe:0");
 
   const chains = outputs.map((out, i) => {
     const filters = [`scale=${out.width}:${out.height}`];

@@ -27,8 +27,8 @@ export interface MediaOptions {
   audioBitrateBps: number;
   /** Use hardware decode/encode paths that capability detection found working. */
   useHardware: boolean;
-  /** How renditions come back from ffmpeg: "pipe" (fd 3, 4, ...) or "file" (a private temp
-   * dir, read back and removed). See docs/performance.md for why both exist. */
+  /** How the segment reaches ffmpeg and renditions come back: "pipe" (stdin, fd 3, 4, ...) or
+   * "file" (a private temp dir, removed after the run). See docs/performance.md. */
   outputMode: "pipe" | "file";
 }
 

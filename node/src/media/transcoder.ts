@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -156,17 +156,22 @@ export class SegmentTranscoder {
     let workDir: string | undefined;
     try {
       let targets: string[] | undefined;
+      let inputPath: string | undefined;
       if (this.options.outputMode === "file") {
+        // ffmpeg then never waits on this process to feed or drain a pipe, which matters when
+        // the CPU is oversubscribed and Node is slow to be scheduled.
         const dir = await mkdtemp(join(tmpdir(), "segmint-tx-"));
         workDir = dir;
+        inputPath = join(dir, "in.ts");
+        await writeFile(inputPath, segment);
         targets = plan.outputs.map((_, i) => join(dir, `r${i}.ts`));
       }
-      const args = targets ? planTranscode({ ...planInput, targets }).args : plan.args;
+      const args = targets ? planTranscode({ ...planInput, targets, inputPath }).args : plan.args;
       this.metrics?.transcodeStarted();
       const started = performance.now();
       const result = await runBinary(ffmpegPath, {
         args,
-        stdin: segment,
+        stdin: inputPath ? undefined : segment,
         outputPipes: targets ? 0 : plan.outputs.length,
         maxOutputBytes: this.options.maxOutputBytes,
         timeoutMs,

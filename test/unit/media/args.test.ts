@@ -39,6 +39,16 @@ describe("planTranscode", () => {
     ]);
   });
 
+  it("reads from and writes to files when given paths (file output mode)", () => {
+    const { args } = plan({
+      inputPath: "/tmp/x/in.ts",
+      targets: ["/tmp/x/r0.ts", "/tmp/x/r1.ts", "/tmp/x/r2.ts"],
+    });
+    expect(valuesOf(args, "-i")).toEqual(["file:/tmp/x/in.ts"]);
+    expect(args.filter((a) => a.startsWith("pipe:"))).toEqual([]);
+    expect(args.slice(-1)).toEqual(["/tmp/x/r2.ts"]);
+  });
+
   it("keeps the source timestamps and starts at zero mux delay", () => {
     const { args } = plan();
     expect(args).toContain("-copyts");
