@@ -12,6 +12,7 @@ interface Vm {
     function warp(uint256 timestamp) external;
     function assume(bool condition) external pure;
     function expectRevert(bytes calldata revertData) external;
+    /// @dev Matches the whole revert data: use it only for errors without arguments.
     function expectRevert(bytes4 selector) external;
     function expectEmit(bool topic1, bool topic2, bool topic3, bool data) external;
     function label(address account, string calldata name) external;
