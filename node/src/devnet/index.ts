@@ -10,6 +10,7 @@ import { type DevChain, startDevChain } from "../chain/devchain.ts";
 import { SegmintError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { generateTestMedia, locateBinaries } from "../media/index.ts";
+import type { RedemptionStatus } from "../payments/interface.ts";
 import { type ReadyOrchestrator, spawnOrchestrator, stopProcess } from "./processes.ts";
 
 const TOKEN = 10n ** 18n;
@@ -64,8 +65,12 @@ export interface DevnetOrchestratorReport {
   segments: number;
   winningTickets: number;
   redeemedTickets: number;
-  /** Fees credited on chain to this orchestrator's pool (its cut + delegators' share), wei. */
+  /** Face value paid to this orchestrator by the TicketBroker, per its redemption events, wei. */
   feesEarned: string;
+  /** The BondingManager's pendingFees for the orchestrator (its cut plus its pool share), wei. */
+  pendingFees: string;
+  /** What the orchestrator's own journal records as redeemed, wei. */
+  journalRedeemedValue: string;
 }
 
 export interface DevnetSummary {
@@ -95,8 +100,9 @@ export interface RunningDevnet {
   stop(): Promise<void>;
 }
 
+/** The part of an orchestrator's /status the devnet reads: its journal's ticket counts. */
 type StatusDoc = {
-  tickets: Record<string, number> & { redeemedValue: string };
+  tickets: { redeemedValue: string } & Partial<Record<RedemptionStatus, number>>;
 };
 
 async function fetchStatus(httpUrl: string): Promise<StatusDoc> {
@@ -280,11 +286,14 @@ export async function runDevnet(options: DevnetOptions): Promise<RunningDevnet> 
       devnetSettings.reserve -
       (fundsAfter.deposit + fundsAfter.reserve);
 
+    const pendingFees = await Promise.all(
+      orchestrators.map((o) => reader.bondingManager.pendingFees(o.address)),
+    );
     const reports: DevnetOrchestratorReport[] = orchestrators.map((o, i) => {
       const tickets: StatusDoc["tickets"] = statuses[i]?.tickets ?? { redeemedValue: "0" };
-      const won = Object.entries(tickets)
-        .filter(([k]) => k !== "redeemedValue")
-        .reduce((sum, [, v]) => sum + Number(v), 0);
+      const won = (
+        ["pending", "submitted", "redeemed", "failed", "expired", "uneconomic"] as const
+      ).reduce((sum, status) => sum + (tickets[status] ?? 0), 0);
       const fees = events
         .filter((e) => e.args.recipient.toLowerCase() === o.address.toLowerCase())
         .reduce((sum, e) => sum + e.args.paidFromDeposit + e.args.paidFromReserve, 0n);
@@ -300,6 +309,8 @@ export async function runDevnet(options: DevnetOptions): Promise<RunningDevnet> 
         winningTickets: won,
         redeemedTickets: Number(tickets.redeemed ?? 0),
         feesEarned: fees.toString(),
+        pendingFees: (pendingFees[i] ?? 0n).toString(),
+        journalRedeemedValue: tickets.redeemedValue,
       };
     });
 
