@@ -50,6 +50,9 @@ contract ProtocolHandler is HandlerBase {
 
     Redeemed[] internal _redeemed;
     mapping(uint256 round => uint256) internal _mintedInRound;
+    /// @dev Each round's inflation as the Minter reported it before the round's first mint.
+    mapping(uint256 round => uint256) internal _roundInflation;
+    uint256 public ghostMaxInflation = Fixture.INFLATION_PER_ROUND;
 
     constructor(Segmint memory segmint, address[] memory orchestrators_, address[] memory delegators_) {
         s = segmint;
@@ -132,12 +135,33 @@ contract ProtocolHandler is HandlerBase {
         if (!_act(orchestrator, address(s.bonding), abi.encodeCall(BondingManager.reward, ()))) return;
         // The Minter's own bookkeeping, not the token's supply, is what the ghost follows.
         uint256 minted = mintableBefore - s.minter.mintableInRound(round);
-        _check(minted <= Fixture.INFLATION_PER_ROUND, "one reward() minted more than a round's inflation");
+        if (_mintedInRound[round] == 0 && _roundInflation[round] == 0) _roundInflation[round] = mintableBefore;
         _check(s.token.totalSupply() - supplyBefore == minted, "supply grew by other than the Minter's mint");
         _mintedInRound[round] += minted;
-        _check(_mintedInRound[round] <= Fixture.INFLATION_PER_ROUND, "a round minted more than its inflation");
+        // The round's amount is fixed by its first mint: a later owner change must not alter it.
+        _check(_mintedInRound[round] <= _roundInflation[round], "a round minted more than its inflation");
         ghostMinted += minted;
         ++ghostRewardCalls;
+    }
+
+    // ------------------------------------------------------------ owner (the handler owns
+    // the Minter and the BondingManager in the invariant suite)
+
+    function setInflation(uint256 amount) external {
+        amount = bound(amount, 0, 5_000 * Fixture.TOKEN);
+        s.minter.setInflationPerRound(amount);
+        if (amount > ghostMaxInflation) ghostMaxInflation = amount;
+    }
+
+    function setMaxActiveSetSize(uint256 size) external {
+        uint256 members = s.bonding.nextActiveSet().length;
+        size = bound(size, members == 0 ? 1 : members, 5);
+        if (!_act(address(this), address(s.bonding), abi.encodeCall(BondingManager.setMaxActiveSetSize, (size)))) return;
+    }
+
+    function setUnbondingPeriod(uint256 period) external {
+        period = bound(period, 1, 4);
+        s.bonding.setUnbondingPeriod(period);
     }
 
     /// @dev Orchestrators change their cuts mid-way; earnings so far must be unaffected.
