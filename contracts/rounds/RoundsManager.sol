@@ -10,15 +10,20 @@ import {IRoundsManager} from "../interfaces/IRoundsManager.sol";
  * @title RoundsManager
  * @notice Rounds of `roundLength` blocks. Initialization is lazy: the first call that needs a
  * round's block hash (reward(), or anyone calling initializeRound()) stores it; no keeper is
- * needed. Round numbers are `block.number / roundLength` until the owner changes the length;
- * from then on they count from the round in which the change happened, so they never jump.
+ * needed. Round numbers are `block.number / roundLength` until the owner changes the length.
+ * A new length applies from the start of the next round, so the current round keeps its number,
+ * start and end, and round numbers never jump or go back.
  */
 contract RoundsManager is IRoundsManager, Ownable2Step {
     using SafeCast for uint256;
 
-    /// @dev One slot, so the hot path (current round) costs one SLOAD.
+    /// @dev One slot, so the hot path (current round) costs one SLOAD. Rounds from
+    /// `anchorRound` on start at `anchorBlock + k * roundLength`; while a length change is
+    /// pending (block.number < anchorBlock), the current round is `anchorRound - 1`, which
+    /// started at `anchorBlock - previousLength`.
     struct Clock {
-        uint64 roundLength;
+        uint32 roundLength;
+        uint32 previousLength;
         uint64 anchorRound;
         uint64 anchorBlock;
         uint64 lastInitializedRound;
@@ -32,7 +37,7 @@ contract RoundsManager is IRoundsManager, Ownable2Step {
     /// @notice From `round` on, rounds are `roundLength` blocks long.
     event RoundLengthUpdated(uint256 indexed round, uint256 roundLength);
 
-    /// @notice A round length must be between 1 and 2^32 blocks.
+    /// @notice A round length must be between 1 and 2^32 - 1 blocks.
     error RoundsManagerInvalidRoundLength(uint256 roundLength);
 
     /// @param roundLength_ Blocks per round.
@@ -40,7 +45,8 @@ contract RoundsManager is IRoundsManager, Ownable2Step {
         _checkRoundLength(roundLength_);
         uint256 round = block.number / roundLength_;
         _clock = Clock({
-            roundLength: uint64(roundLength_),
+            roundLength: uint32(roundLength_),
+            previousLength: uint32(roundLength_),
             anchorRound: round.toUint64(),
             anchorBlock: (round * roundLength_).toUint64(),
             lastInitializedRound: round.toUint64()
@@ -51,7 +57,7 @@ contract RoundsManager is IRoundsManager, Ownable2Step {
         emit RoundInitialized(round, hash);
     }
 
-    /// @notice Blocks per round.
+    /// @notice Blocks per round (from the next round on, when a change is pending).
     function roundLength() external view returns (uint256) {
         return _clock.roundLength;
     }
@@ -65,7 +71,7 @@ contract RoundsManager is IRoundsManager, Ownable2Step {
     /// @notice The block at which the current round started.
     function currentRoundStartBlock() public view returns (uint256) {
         Clock memory c = _clock;
-        return c.anchorBlock + (_roundAt(c) - c.anchorRound) * c.roundLength;
+        return _startOf(c, _roundAt(c));
     }
 
     /// @notice Whether the current round has been initialized.
@@ -99,33 +105,44 @@ contract RoundsManager is IRoundsManager, Ownable2Step {
         Clock memory c = _clock;
         round = _roundAt(c);
         if (c.lastInitializedRound == round) return round;
-        uint256 startBlock = c.anchorBlock + (round - c.anchorRound) * c.roundLength;
-        bytes32 hash = _roundBlockHash(startBlock);
+        bytes32 hash = _roundBlockHash(_startOf(c, round));
         _clock.lastInitializedRound = round.toUint64();
         _blockHashes[round] = hash;
         emit RoundInitialized(round, hash);
     }
 
     /**
-     * @notice Sets the round length. The current round keeps its start block and number; it
-     * and later rounds have the new length.
+     * @notice Sets the round length from the start of the next round on; the current round
+     * keeps its number, start and length.
      * Requirements:
      * - the caller is the owner;
-     * - `newRoundLength` is between 1 and 2^32.
+     * - `newRoundLength` is between 1 and 2^32 - 1.
      */
     function setRoundLength(uint256 newRoundLength) external onlyOwner {
         _checkRoundLength(newRoundLength);
         Clock memory c = _clock;
         uint256 round = _roundAt(c);
-        c.anchorBlock = (c.anchorBlock + (round - c.anchorRound) * c.roundLength).toUint64();
-        c.anchorRound = round.toUint64();
-        c.roundLength = uint64(newRoundLength);
+        uint256 length = round < c.anchorRound ? c.previousLength : c.roundLength;
+        uint256 nextStart = _startOf(c, round) + length;
+        c.previousLength = uint32(length);
+        c.anchorRound = (round + 1).toUint64();
+        c.anchorBlock = nextStart.toUint64();
+        // Checked above to fit in 32 bits.
+        c.roundLength = uint32(newRoundLength);
         _clock = c;
-        emit RoundLengthUpdated(round, newRoundLength);
+        emit RoundLengthUpdated(round + 1, newRoundLength);
     }
 
     function _roundAt(Clock memory c) private view returns (uint256) {
+        // Before the anchor only while a length change waits for the current round to end;
+        // anchorRound is then at least 1.
+        if (block.number < c.anchorBlock) return c.anchorRound - 1;
         return c.anchorRound + (block.number - c.anchorBlock) / c.roundLength;
+    }
+
+    function _startOf(Clock memory c, uint256 round) private pure returns (uint256) {
+        if (round < c.anchorRound) return c.anchorBlock - c.previousLength;
+        return c.anchorBlock + (round - c.anchorRound) * c.roundLength;
     }
 
     function _roundBlockHash(uint256 startBlock) private view returns (bytes32 hash) {

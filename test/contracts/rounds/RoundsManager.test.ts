@@ -69,23 +69,49 @@ describe("RoundsManager", () => {
     expect(await read(rounds, "blockHashForRound", round + 1n)).toBe(previous?.hash);
   });
 
-  it("changes the round length without renumbering or going back", async () => {
+  it("applies a new round length from the next round, never renumbering", async () => {
     const { rounds, owner } = await deployRounds(10n);
     const round = await read<bigint>(rounds, "currentRound");
     const start = await read<bigint>(rounds, "currentRoundStartBlock");
     const receipt = await send(rounds, owner, "setRoundLength", 100n);
     const events = receipt.logs.map((l) => rounds.interface.parseLog(l)).filter((e) => e !== null);
     expect(events.map((e) => [e.name, e.args[0], e.args[1]])).toEqual([
-      ["RoundLengthUpdated", round, 100n],
+      ["RoundLengthUpdated", round + 1n, 100n],
     ]);
-    // Same round, same start block, new length.
+    // The current round keeps its number, start and old length.
     expect(await read(rounds, "currentRound")).toBe(round);
     expect(await read(rounds, "currentRoundStartBlock")).toBe(start);
-    await conn.networkHelpers.mine(start + 100n - (await blockNumber()));
+    await conn.networkHelpers.mine(start + 10n - (await blockNumber()));
     expect(await read(rounds, "currentRound")).toBe(round + 1n);
-    expect(await read(rounds, "currentRoundStartBlock")).toBe(start + 100n);
-    await conn.networkHelpers.mine(250n);
-    expect(await read(rounds, "currentRound")).toBe(round + 3n);
+    expect(await read(rounds, "currentRoundStartBlock")).toBe(start + 10n);
+    await conn.networkHelpers.mine(99n);
+    expect(await read(rounds, "currentRound")).toBe(round + 1n);
+    await conn.networkHelpers.mine(1n);
+    expect(await read(rounds, "currentRound")).toBe(round + 2n);
+    expect(await read(rounds, "currentRoundStartBlock")).toBe(start + 110n);
+    await send(rounds, owner, "initializeRound");
+    expect(await read(rounds, "blockHashForRound", round + 2n)).toBe(
+      (await conn.ethers.provider.getBlock(Number(start + 110n)))?.hash,
+    );
+  });
+
+  it("never jumps when the length is shortened mid-round, even twice", async () => {
+    const { rounds, owner } = await deployRounds(20n);
+    const round = await read<bigint>(rounds, "currentRound");
+    const start = await read<bigint>(rounds, "currentRoundStartBlock");
+    await conn.networkHelpers.mine(start + 13n - (await blockNumber()));
+    await send(rounds, owner, "setRoundLength", 2n);
+    expect(await read(rounds, "currentRound")).toBe(round);
+    // A second change in the same round still waits for the same boundary.
+    await send(rounds, owner, "setRoundLength", 3n);
+    expect(await read(rounds, "currentRound")).toBe(round);
+    expect(await read(rounds, "currentRoundStartBlock")).toBe(start);
+    expect(await read(rounds, "roundLength")).toBe(3n);
+    await conn.networkHelpers.mine(start + 20n - (await blockNumber()));
+    expect(await read(rounds, "currentRound")).toBe(round + 1n);
+    await conn.networkHelpers.mine(3n);
+    expect(await read(rounds, "currentRound")).toBe(round + 2n);
+    expect(await read(rounds, "currentRoundStartBlock")).toBe(start + 23n);
   });
 
   it("rejects a bad round length and a non-owner", async () => {
