@@ -52,6 +52,8 @@ export interface DispatcherOptions {
   busyBackoffMs: number;
   /** Source segments read ahead of the dispatch (bounds memory on long files). */
   readAhead: number;
+  /** While fewer than `orchestrators` are in use, look for more at most this often. */
+  topUpIntervalMs: number;
 }
 
 export const defaultDispatcherOptions: DispatcherOptions = {
@@ -60,6 +62,7 @@ export const defaultDispatcherOptions: DispatcherOptions = {
   maxBusyRetries: 20,
   busyBackoffMs: 250,
   readAhead: 4,
+  topUpIntervalMs: 5_000,
 };
 
 export interface DispatcherDeps {
@@ -129,8 +132,11 @@ export class Dispatcher {
   private readonly options: DispatcherOptions;
   private readonly classify: (error: unknown) => FailureKind;
   private readonly active = new Map<string, Active>();
-  /** Every address ever taken or dropped, so a replacement is a new orchestrator. */
-  private readonly seen = new Set<string>();
+  /**
+   * Orchestrators never taken again in this run (their terms break our caps). Suspended ones
+   * are left out only while their suspension lasts, so one that recovers can come back.
+   */
+  private readonly unusable = new Set<string>();
   private readonly queue: Job[] = [];
   private readonly waiters = new Set<() => void>();
   private fatal: unknown;
@@ -199,6 +205,7 @@ export class Dispatcher {
     try {
       for (;;) {
         if (this.fatal !== undefined || readerError !== undefined || runSignal.aborted) break;
+        this.topUp();
         const started = await this.assign(running, runSignal);
         if (readerDone && this.queue.length === 0 && running.size === 0) break;
         if (!started) await this.waitForChange(this.nextDelay());
@@ -328,6 +335,7 @@ export class Dispatcher {
     }
     job.attempts += 1;
     if (kind === "unusable") {
+      this.unusable.add(address);
       this.drop(address, "over our caps");
     } else if (this.deps.suspension.recordFailure(address)) {
       this.drop(address, "suspended after repeated failures");
@@ -364,26 +372,48 @@ export class Dispatcher {
     if (!this.active.delete(address)) return;
     this.deps.log.warn({ orchestrator: address, reason }, "orchestrator dropped from the session");
     // Fill its place in the background; jobs wait meanwhile.
-    void this.replenish().finally(() => this.notify());
+    void this.replenish().then((added) => {
+      if (added > 0) this.notify();
+    });
   }
 
-  private replenishing: Promise<void> | undefined;
+  private replenishing: Promise<number> | undefined;
   private lastEmptySearch = Number.NEGATIVE_INFINITY;
 
-  /** Tops the session up to `orchestrators` with ones not used before. */
-  private replenish(): Promise<void> {
-    this.replenishing ??= (async () => {
+  private lastTopUp = performance.now();
+
+  /** In the background, refills the session when it is short (e.g. a suspension ended). */
+  private topUp(): void {
+    if (this.active.size >= this.options.orchestrators) return;
+    if (performance.now() - this.lastTopUp < this.options.topUpIntervalMs) return;
+    this.lastTopUp = performance.now();
+    void this.replenish().then((added) => {
+      if (added > 0) this.notify();
+    });
+  }
+
+  /** Tops the session up to `orchestrators` with ones not in use, usable and not suspended. */
+  private replenish(): Promise<number> {
+    if (this.replenishing !== undefined) return this.replenishing;
+    const missing = this.options.orchestrators - this.active.size;
+    if (missing <= 0) return Promise.resolve(0);
+    this.replenishing = (async () => {
+      let added = 0;
       try {
-        const missing = this.options.orchestrators - this.active.size;
-        if (missing <= 0) return;
-        const exclude = new Set([...this.seen, ...this.deps.suspension.suspended()]);
+        // Yield first, so the finally below runs after the assignment above.
+        await Promise.resolve();
+        const exclude = new Set([
+          ...this.active.keys(),
+          ...this.unusable,
+          ...this.deps.suspension.suspended(),
+        ]);
         const chosen = await this.deps.source.choose(missing, exclude);
         if (chosen.length === 0) this.lastEmptySearch = performance.now();
         for (const handle of chosen) {
           if (this.active.has(handle.address)) continue;
-          this.seen.add(handle.address);
           const limit = Math.max(1, handle.maxInFlight);
           this.active.set(handle.address, { handle, inFlight: 0, limit });
+          added += 1;
           this.deps.log.info(
             { orchestrator: handle.address, peerId: handle.peerId, maxInFlight: limit },
             "orchestrator joined the session",
@@ -394,6 +424,7 @@ export class Dispatcher {
       } finally {
         this.replenishing = undefined;
       }
+      return added;
     })();
     return this.replenishing;
   }

@@ -138,6 +138,31 @@ describe("Dispatcher", () => {
     expect(summary.retries).toBe(3);
   });
 
+  it("takes a suspended orchestrator back once its suspension is over", async () => {
+    const clock = { t: 0 };
+    let aFailures = 0;
+    const { worker, dispatcher } = setup(
+      (address) => {
+        if (address === "A" && aFailures < 3) {
+          aFailures += 1;
+          return dropped();
+        }
+        // Time passes while B works: A's 1 s suspension runs out.
+        if (address === "B") clock.t += 300;
+        return "ok";
+      },
+      [handle("A", 1), handle("B", 1)],
+      {
+        suspension: new SuspensionList({ baseSuspensionMs: 1_000, now: () => clock.t }),
+        options: { orchestrators: 2, topUpIntervalMs: 0 },
+      },
+    );
+    const summary = await run(dispatcher, 20);
+    expect(summary.failed).toEqual([]);
+    expect(worker.calls.filter((c) => c.address === "A").length).toBeGreaterThan(3);
+    expect(summary.orchestrators.A).toBeGreaterThan(0);
+  });
+
   it("gives up on a segment after 3 attempts on different orchestrators, names it, and finishes the rest", async () => {
     const { worker, written, dispatcher } = setup(
       (_address, segment) => (segment.index === 2 ? new RemoteError("BAD_SEGMENT", "no") : "ok"),
