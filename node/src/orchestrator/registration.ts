@@ -1,6 +1,6 @@
 import type { SegmintClients } from "../chain/contracts.ts";
 import type { Logger } from "../log/index.ts";
-import type { TxSender } from "./chain.ts";
+import { preflight, type TxSender } from "./chain.ts";
 import { OrchestratorError } from "./errors.ts";
 
 /** A first registration's terms when the operator names none: Livepeer-typical values. */
@@ -37,7 +37,9 @@ export class Registration {
     const wantShare = BigInt(feeShare ?? (info.registered ? info.feeShare : DEFAULT_FEE_SHARE_PPM));
     if (info.registered && info.rewardCut === wantCut && info.feeShare === wantShare) return false;
     const bm = clients.bondingManager;
-    await bm.setOrchestratorParams.staticCall(wantCut, wantShare);
+    await preflight("setOrchestratorParams", () =>
+      bm.setOrchestratorParams.staticCall(wantCut, wantShare),
+    );
     await tx.sendAndWait("setOrchestratorParams", () =>
       bm.setOrchestratorParams(wantCut, wantShare),
     );
@@ -65,7 +67,7 @@ export class Registration {
     }
     await approveIfNeeded(this.deps, await clients.bondingManager.getAddress(), missing);
     const bm = clients.bondingManager;
-    await bm.bond.staticCall(missing, address);
+    await preflight("bond", () => bm.bond.staticCall(missing, address));
     await tx.sendAndWait("bond", () => bm.bond(missing, address));
     log.info({ bonded: missing.toString(), stake: target.toString() }, "stake bonded");
     return missing;
@@ -82,7 +84,7 @@ export class Registration {
       current.multiaddrs.every((a, i) => a === addrs[i]);
     if (same) return false;
     const registry = clients.registry;
-    await registry.setServiceInfo.staticCall(peerId, addrs, "");
+    await preflight("setServiceInfo", () => registry.setServiceInfo.staticCall(peerId, addrs, ""));
     await tx.sendAndWait("setServiceInfo", () => registry.setServiceInfo(peerId, addrs, ""));
     log.info({ peerId, multiaddrs: addrs }, "service info published");
     return true;

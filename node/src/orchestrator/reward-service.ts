@@ -1,6 +1,6 @@
 import type { ContractTransactionResponse } from "ethers";
 import type { Logger } from "../log/index.ts";
-import type { TxSender } from "./chain.ts";
+import { preflight, type TxSender } from "./chain.ts";
 
 /** A contract write as the typed clients expose it: send it, or preview it with eth_call. */
 export interface ContractWrite {
@@ -93,7 +93,7 @@ export class RoundService {
         this.rewardedRound = round;
       } else if (info.active) {
         // Preflight: reward() reverts when it cannot be called, and a failed send costs gas.
-        await bondingManager.reward.staticCall();
+        await preflight("reward", () => bondingManager.reward.staticCall());
         await tx.sendAndWait("reward", () => bondingManager.reward());
         this.rewardCalls += 1;
         this.rewardedRound = round;
@@ -103,7 +103,7 @@ export class RoundService {
       }
     }
     if (!(await roundsManager.currentRoundInitialized())) {
-      await roundsManager.initializeRound.staticCall();
+      await preflight("initializeRound", () => roundsManager.initializeRound.staticCall());
       await tx.sendAndWait("initializeRound", () => roundsManager.initializeRound());
       this.deps.onNewRound(round);
     }
