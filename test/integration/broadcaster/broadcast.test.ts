@@ -285,6 +285,19 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
     expect(Math.abs(probed.duration - clipSeconds)).toBeLessThanOrEqual(0.2);
   });
 
+  it("refuses to spend past --max-spend and to pay above --max-price-per-pixel", async () => {
+    const capped = await runBroadcast({ ...config(join(dir, "hls-cap")), maxSpend: "1" }).catch(
+      (e: unknown) => e,
+    );
+    expect(capped).toMatchObject({ code: "SPEND_CAP_REACHED" });
+    const cheap = await runBroadcast({
+      ...config(join(dir, "hls-cheap")),
+      maxPricePerPixel: "999999",
+      discoveryWaitMs: 500,
+    }).catch((e: unknown) => e);
+    expect(cheap).toMatchObject({ code: "NO_ORCHESTRATORS" });
+  });
+
   it("segmint broadcast exits 1 with one coded line on a missing or non-media input", async () => {
     const missing = await runCli([
       "broadcast",

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { broadcastConfigSchema, runBroadcast } from "../../../node/src/broadcaster/index.ts";
+import { resolveConfig } from "../../../node/src/config/load.ts";
+
+describe("broadcast config", () => {
+  it("reports every missing or malformed setting at once, with its path", async () => {
+    const error = await runBroadcast({
+      input: "",
+      outDir: "",
+      rpc: "not a url",
+      deployment: "",
+      maxSpend: "-5",
+      orchestrators: 0,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "CONFIG_INVALID" });
+    const paths = (error as { details: { problems: Array<{ path: string }> } }).details.problems
+      .map((p) => p.path)
+      .sort();
+    expect(paths).toEqual(["deployment", "input", "maxSpend", "orchestrators", "outDir", "rpc"]);
+  });
+
+  it("layers file < SEGMINT_* env < flags and applies the defaults", () => {
+    const config = resolveConfig(broadcastConfigSchema, {
+      file: { maxSpend: "100", bootstrap: ["/ip4/1.2.3.4/tcp/1/p2p/x"], orchestrators: 5 },
+      env: { SEGMINT_MAX_SPEND: "200", SEGMINT_PRIVATE_KEY: "0xabc" },
+      flags: {
+        input: "in.mp4",
+        outDir: "out",
+        rpc: "http://127.0.0.1:8545",
+        deployment: "d.json",
+        orchestrators: 3,
+      },
+    });
+    expect(config.maxSpend).toBe(200n);
+    expect(config.privateKey).toBe("0xabc");
+    expect(config.orchestrators).toBe(3);
+    expect(config.bootstrap).toEqual(["/ip4/1.2.3.4/tcp/1/p2p/x"]);
+    expect(config.profiles).toBe("720p,480p,360p");
+    expect(config.maxAttempts).toBe(3);
+    expect(config.maxPricePerPixel).toBe(1_000_000_000n);
+  });
+});
