@@ -82,11 +82,12 @@ const evenDimension = z.number().int().min(16).max(8192);
 
 export const profileJsonSchema = z
   .object({
+    // The name becomes a folder in the HLS output, so it must not be "." or "..".
     name: z
       .string()
       .min(1)
       .max(64)
-      .regex(/^[\w.-]+$/, "letters, digits, '.', '_' or '-'"),
+      .regex(/^[A-Za-z0-9][\w.-]*$/, "a letter or digit, then letters, digits, '.', '_' or '-'"),
     width: evenDimension,
     height: evenDimension,
     bitrate: bitrateSchema,

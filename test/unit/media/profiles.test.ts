@@ -145,5 +145,9 @@ describe("presets and ladders", () => {
     for (const path of ["name", "width", "height", "bitrate", "codec"])
       expect(paths).toContain(path);
     expect(code(() => parseLadder("{not json"))).toBe("PROFILE_INVALID");
+    // Names become output folders: no path tricks.
+    expect(
+      code(() => profileFromJson({ name: "..", width: 320, height: 240, bitrate: 1000 })),
+    ).toBe("PROFILE_INVALID");
   });
 });
