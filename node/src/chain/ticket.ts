@@ -98,6 +98,10 @@ export const WIN_PROB_SCALE = 1n << 256n;
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const HALF_N = SECP256K1_N >> 1n;
+// The same bounds as bytes, so checking a signature's r and s needs no bigint conversion.
+const N_BYTES = Buffer.from(SECP256K1_N.toString(16).padStart(64, "0"), "hex");
+const HALF_N_BYTES = Buffer.from(HALF_N.toString(16).padStart(64, "0"), "hex");
+const ZERO_32 = Buffer.alloc(32);
 const UINT256_MAX = (1n << 256n) - 1n;
 
 const TICKET_TYPE_STRING =
@@ -116,20 +120,24 @@ export class TicketEncodingError extends Error {
   }
 }
 
-const HEX_40 = /^0x[0-9a-fA-F]{40}$/;
-const HEX_64 = /^0x[0-9a-fA-F]{64}$/;
+// Buffer.write(hex) decodes natively straight into the target, with no intermediate buffers
+// on the hot path. It stops at the first character that is not a hex pair and returns the
+// bytes it wrote, so "right length, 0x prefix, every byte written" is the whole check.
+function isPrefixed(value: string, length: number): boolean {
+  return typeof value === "string" && value.length === length && value.startsWith("0x");
+}
 
-// Buffer.write(hex) decodes natively straight into the target: no intermediate buffers on
-// the hot path. Inputs are checked first, because write() silently stops at a bad digit.
 function writeAddress(out: Buffer, offset: number, address: string, field: string): void {
-  if (!HEX_40.test(address)) throw new TicketEncodingError(`${field} is not a 20-byte address`);
   out.fill(0, offset, offset + 12);
-  out.write(address.slice(2), offset + 12, 20, "hex");
+  if (!isPrefixed(address, 42) || out.write(address.slice(2), offset + 12, 20, "hex") !== 20) {
+    throw new TicketEncodingError(`${field} is not a 20-byte address`);
+  }
 }
 
 function writeBytes32(out: Buffer, offset: number, value: string, field: string): void {
-  if (!HEX_64.test(value)) throw new TicketEncodingError(`${field} is not a 32-byte hex value`);
-  out.write(value.slice(2), offset, 32, "hex");
+  if (!isPrefixed(value, 66) || out.write(value.slice(2), offset, 32, "hex") !== 32) {
+    throw new TicketEncodingError(`${field} is not a 32-byte hex value`);
+  }
 }
 
 function writeUint256(out: Buffer, offset: number, value: bigint, field: string): void {
@@ -214,20 +222,39 @@ export class TicketHasher {
 }
 
 /** recipientRandHash = keccak256(abi.encodePacked(uint256 recipientRand)). */
-export function hashRecipientRand(recipientRand: bigint): string {
-  return toHex(keccak_256(uint256ToBytes(recipientRand)));
+// Scratch space for the per-ticket hashes below. They run synchronously from start to end,
+// so one buffer each is safe and spares the allocator and GC work on the validation path.
+const randScratch = Buffer.alloc(32);
+const winScratch = Buffer.alloc(65 + 32);
+
+/**
+ * recipientRandHash = keccak256(abi.encodePacked(uint256 recipientRand)), from the rand as a
+ * number or as its 32 big-endian bytes.
+ */
+export function hashRecipientRand(recipientRand: bigint | Uint8Array): string {
+  if (typeof recipientRand === "bigint") {
+    writeUint256(randScratch, 0, recipientRand, "recipientRand");
+    return toHex(keccak_256(randScratch));
+  }
+  if (recipientRand.length !== 32) throw new TicketEncodingError("recipientRand is 32 bytes");
+  return toHex(keccak_256(recipientRand));
 }
 
 /** A ticket wins when uint256(keccak256(sig || uint256 recipientRand)) < winProb. */
 export function isWinningTicket(
   signature: Uint8Array,
-  recipientRand: bigint,
+  recipientRand: bigint | Uint8Array,
   winProb: bigint,
 ): boolean {
-  const buf = Buffer.alloc(65 + 32);
-  buf.set(signature, 0);
-  writeUint256(buf, 65, recipientRand, "recipientRand");
-  return bytesToBigInt(keccak_256(buf)) < winProb;
+  if (signature.length !== 65) throw new TicketEncodingError("a signature is 65 bytes");
+  winScratch.set(signature, 0);
+  if (typeof recipientRand === "bigint") {
+    writeUint256(winScratch, 65, recipientRand, "recipientRand");
+  } else {
+    if (recipientRand.length !== 32) throw new TicketEncodingError("recipientRand is 32 bytes");
+    winScratch.set(recipientRand, 65);
+  }
+  return bytesToBigInt(keccak_256(winScratch)) < winProb;
 }
 
 /** Expected value in token wei, rounded down; exact accounting keeps the 2^256 scale instead. */
@@ -329,9 +356,16 @@ export function recoverDigestSigner(digest: Uint8Array, signature: Uint8Array): 
   const v = signature[64] ?? 0;
   if (v !== 27 && v !== 28) return null;
   const rs = signature.subarray(0, 64);
-  const r = bytesToBigInt(rs.subarray(0, 32));
-  const s = bytesToBigInt(rs.subarray(32, 64));
-  if (r === 0n || r >= SECP256K1_N || s === 0n || s > HALF_N) return null;
+  const r = rs.subarray(0, 32);
+  const s = rs.subarray(32, 64);
+  if (
+    Buffer.compare(r, ZERO_32) === 0 ||
+    Buffer.compare(r, N_BYTES) >= 0 ||
+    Buffer.compare(s, ZERO_32) === 0 ||
+    Buffer.compare(s, HALF_N_BYTES) > 0
+  ) {
+    return null;
+  }
   try {
     return addressFromPublicKey(backend.recover(digest, rs, v - 27));
   } catch {

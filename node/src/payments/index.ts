@@ -15,6 +15,7 @@ export type * from "./interface.ts";
 export * from "./options.ts";
 export {
   deriveRecipientRand,
+  deriveRecipientRandBytes,
   EPOCH_BYTES,
   epochPrefix,
   maxFloat,

@@ -41,15 +41,22 @@ export function epochPrefix(epoch: Uint8Array = processEpoch): string {
  * orchestrator needs no per-ticket state to check that a recipientRandHash is its own.
  */
 export function deriveRecipientRand(secret: Uint8Array, inputs: RandInputs): bigint {
-  const buf = Buffer.alloc(RAND_INPUT_BYTES);
+  return BigInt(`0x${deriveRecipientRandBytes(secret, inputs).toString("hex")}`);
+}
+
+// Reused for every derivation: the HMAC consumes it synchronously.
+const randInput = Buffer.alloc(RAND_INPUT_BYTES);
+
+/** The same recipientRand as its 32 big-endian bytes (the validator's hot path stays in bytes). */
+export function deriveRecipientRandBytes(secret: Uint8Array, inputs: RandInputs): Buffer {
+  const buf = randInput;
   buf.write(inputs.sender.slice(2), 0, 20, "hex");
   buf.write(inputs.seed.slice(2), 20, 32, "hex");
   buf.write(inputs.faceValue.toString(16).padStart(64, "0"), 52, 32, "hex");
   buf.write(inputs.winProb.toString(16).padStart(64, "0"), 84, 32, "hex");
   buf.write(inputs.creationRound.toString(16).padStart(64, "0"), 116, 32, "hex");
   buf.write(inputs.creationRoundBlockHash.slice(2), 148, 32, "hex");
-  const mac = createHmac("sha256", secret).update(buf).digest();
-  return BigInt(`0x${mac.toString("hex")}`);
+  return createHmac("sha256", secret).update(buf).digest();
 }
 
 /**

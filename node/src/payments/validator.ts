@@ -14,7 +14,7 @@ import { badTicket, PaymentsError } from "./errors.ts";
 import type { TicketPayment, WinningTicket, WinningTicketJournal } from "./interface.ts";
 import { NonceTracker } from "./nonces.ts";
 import type { ValidatorOptions } from "./options.ts";
-import { deriveRecipientRand, epochPrefix, maxFloat } from "./params.ts";
+import { deriveRecipientRandBytes, epochPrefix, maxFloat } from "./params.ts";
 
 export interface TicketAcceptance {
   ticketHash: string;
@@ -84,7 +84,7 @@ export class TicketValidator {
         { seed },
       );
     }
-    const recipientRand = deriveRecipientRand(this.deps.secret, {
+    const recipientRand = deriveRecipientRandBytes(this.deps.secret, {
       sender,
       seed,
       faceValue: ticket.faceValue,
@@ -166,7 +166,7 @@ export class TicketValidator {
       const win: WinningTicket = {
         ticket: { ...ticket, sender, recipient: this.recipient, recipientRandHash: randHash },
         signature: Uint8Array.from(signature),
-        recipientRand,
+        recipientRand: BigInt(`0x${recipientRand.toString("hex")}`),
         ticketHash,
       };
       // Durable before anything else changes or the caller answers the sender.

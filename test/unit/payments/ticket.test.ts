@@ -82,6 +82,12 @@ describe("ticket EIP-712 hashing", () => {
     expect(() => hasher.digest(ticket({ faceValue: -1n }))).toThrow();
     expect(() => hasher.digest(ticket({ winProb: 1n << 256n }))).toThrow();
     expect(() => hasher.digest(ticket({ recipientRandHash: "0xzz" }))).toThrow();
+    // Right length, but not hex throughout (Buffer.write would stop early).
+    expect(() => hasher.digest(ticket({ recipientRandHash: `0x${"ab".repeat(31)}zz` }))).toThrow();
+    expect(() => hasher.digest(ticket({ sender: `0x${"g".repeat(40)}` }))).toThrow();
+    expect(() =>
+      hasher.digest(ticket({ creationRoundBlockHash: `1x${"ab".repeat(32)}` })),
+    ).toThrow();
   });
 });
 
