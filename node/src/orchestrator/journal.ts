@@ -40,9 +40,9 @@ export class MeteredJournal implements WinningTicketJournal {
   markSubmitted(id: number, txHash: string): void {
     this.inner.markSubmitted(id, txHash);
   }
-  markRedeemed(id: number, txHash: string | null): void {
+  markRedeemed(id: number, txHash: string | null, note: string | null = null): void {
     const entry = this.find(id);
-    this.inner.markRedeemed(id, txHash);
+    this.inner.markRedeemed(id, txHash, note);
     this.metrics?.ticketsRedeemed.inc({ status: "redeemed" });
     if (entry) this.metrics?.valueRedeemedWei.inc(Number(entry.ticket.faceValue));
   }
