@@ -30,6 +30,8 @@ contract EarningsTest is Test {
     uint256 internal events;
     bool internal bonded;
     uint256 internal oneShareFees;
+    uint256 internal feesToDelegators;
+    uint256 internal initialPool;
 
     function setUp() public {
         s = Fixture.deploy();
@@ -65,6 +67,7 @@ contract EarningsTest is Test {
             vm.prank(accounts[i]);
             s.bonding.bond(bonds[i], orchestrator);
             modelStake[i] = bonds[i];
+            initialPool += bonds[i];
         }
         Fixture.nextRound(s);
 
@@ -91,9 +94,13 @@ contract EarningsTest is Test {
         }
 
         uint256 dust = _DUST_PER_EVENT * (events + 1) + _sharePrice() + 1 + oneShareFees;
+        // The model's stakes drift from the exact ones by at most `dust` wei, and each fee split
+        // uses them as proportions: that shifts fees by up to 2 * dust / pool of the fees shared
+        // (tens of wei when 1-token stakes share 10,000-token fees; a wei or two at realistic sizes).
+        uint256 feeDust = dust + (2 * dust * feesToDelegators) / initialPool + 1;
         for (uint256 i = 1; i < _DELEGATORS; ++i) {
             assertApproxEq(s.bonding.pendingStake(accounts[i]), modelStake[i], dust, "delegator stake != sum of round shares");
-            assertApproxEq(s.bonding.pendingFees(accounts[i]), modelFees[i], dust, "delegator fees != sum of round shares");
+            assertApproxEq(s.bonding.pendingFees(accounts[i]), modelFees[i], feeDust, "delegator fees != sum of round shares");
         }
         assertApproxEq(
             s.bonding.pendingStake(orchestrator),
@@ -104,7 +111,7 @@ contract EarningsTest is Test {
         assertApproxEq(
             s.bonding.pendingFees(orchestrator),
             modelFees[0] + modelCutFees,
-            dust,
+            feeDust,
             "orchestrator fees != self-bond shares + fee cuts"
         );
 
@@ -174,6 +181,7 @@ contract EarningsTest is Test {
             modelFees[i] += (toDelegators * modelStake[i]) / pool;
         }
         modelCutFees += amount - toDelegators;
+        feesToDelegators += toDelegators;
         if (bonded) oneShareFees += toDelegators / s.bonding.getOrchestrator(orchestrator).totalShares + 1;
         ++events;
     }

@@ -53,10 +53,10 @@ contract RoundsManagerTest is Test {
         assertEq(rounds.blockHashForRound(53), blockhash(1_059), "previous block's hash");
     }
 
-    /// @dev Lengthening (or shortening to no less than the blocks already elapsed in the
-    /// round) keeps the current round's number and start block.
+    /// @dev A new length applies from the next round's start: the current round keeps its
+    /// number, start and length; later rounds have the new length.
     function testFuzzSetRoundLengthKeepsNumbering(uint256 newLength, uint256 blocksLater) public {
-        newLength = bound(newLength, 14, 1_000);
+        newLength = bound(newLength, 1, 1_000);
         blocksLater = bound(blocksLater, 0, 10_000);
         vm.roll(1_013);
         uint256 before = rounds.currentRound();
@@ -64,20 +64,33 @@ contract RoundsManagerTest is Test {
         rounds.setRoundLength(newLength);
         assertEq(rounds.currentRound(), before, "round number jumped");
         assertEq(rounds.currentRoundStartBlock(), start, "start block moved");
-        vm.roll(1_013 + blocksLater);
-        assertEq(rounds.currentRound(), before + (1_013 + blocksLater - start) / newLength, "later round");
+        uint256 nextStart = start + 20;
+        uint256 blockNumber = 1_013 + blocksLater;
+        vm.roll(blockNumber);
+        uint256 expected = blockNumber < nextStart ? before : before + 1 + (blockNumber - nextStart) / newLength;
+        assertEq(rounds.currentRound(), expected, "later round");
+        if (blockNumber >= nextStart) {
+            assertEq(
+                rounds.currentRoundStartBlock(), nextStart + ((blockNumber - nextStart) / newLength) * newLength, "start"
+            );
+        }
     }
 
     /// @dev Shortening the length below the blocks already elapsed in the current round must not
-    /// make the round number jump (the contract promises numbers "never jump"): a jump skips
-    /// rounds, so unbonding, unlock and ticket-validity periods counted in rounds end early.
-    /// Fails today: 13 blocks into round 50, setRoundLength(2) makes currentRound() 56 at once.
-    /// Reported in /work/briefs/contract-bugs.md.
+    /// make the round number jump: a jump would skip rounds, so unbonding, unlock and
+    /// ticket-validity periods counted in rounds would end early. (This suite found the jump;
+    /// the contract now applies a new length from the next round's start.)
     function testShorterRoundLengthDoesNotJumpRounds() public {
         vm.roll(1_013);
         uint256 before = rounds.currentRound();
         rounds.setRoundLength(2);
         assertEq(rounds.currentRound(), before, "round number jumped when the length was shortened");
+        vm.roll(1_019);
+        assertEq(rounds.currentRound(), before, "the current round ended early");
+        vm.roll(1_020);
+        assertEq(rounds.currentRound(), before + 1, "next round did not start on time");
+        vm.roll(1_022);
+        assertEq(rounds.currentRound(), before + 2, "the new length does not apply");
     }
 
     function testInvalidLengthsAndOwnerOnly() public {
