@@ -68,7 +68,7 @@ function baselineArgs(input: string, outDir: string): string[] {
   LADDER.forEach((r, i) => {
     args.push("-map", `[v${i}]`, "-map", "0:a:0", "-c:a", "copy");
     args.push("-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p");
-    args.push("-g", GOP, "-keyint_min", GOP, "-sc_threshold", "0");
+    args.push("-g", GOP, "-keyint_min", GOP, "-sc_threshold", "0", "-x264-params", "fps=30");
     args.push(
       "-b:v",
       String(r.bitrate),

@@ -57,10 +57,16 @@ export function videoEncoderArgs(output: PlannedOutput, sourceFps: number): stri
       args.push("-preset", profile.preset, "-pix_fmt", "yuv420p", "-g", gop, "-keyint_min", gop);
       // Scene-cut keyframes would make renditions' GOPs differ; HLS switching wants them equal.
       args.push("-sc_threshold", "0");
+      // The 90 kHz encoder time base (see planTranscode) would otherwise be taken as 90000 fps,
+      // and the SPS would claim level 6.2 (seen), which players may refuse.
+      args.push("-x264-params", `fps=${fps}`);
       break;
     case "libx265":
       args.push("-preset", profile.preset, "-pix_fmt", "yuv420p");
-      args.push("-x265-params", `keyint=${gop}:min-keyint=${gop}:scenecut=0:log-level=error`);
+      args.push(
+        "-x265-params",
+        `keyint=${gop}:min-keyint=${gop}:scenecut=0:fps=${fps}:log-level=error`,
+      );
       break;
     case "h264_nvenc":
     case "hevc_nvenc":

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  codecsString,
   MediaError,
   type MediaErrorCode,
   measureRendition,
@@ -110,6 +111,9 @@ describe("SegmentTranscoder on generated media", () => {
         Math.abs((probe.video?.startSeconds ?? 0) - (source.video?.startSeconds ?? 0)),
       ).toBeLessThan(0.001);
       expect(probe.audio?.codec).toBe("aac");
+      // The SPS level follows the real frame rate (720p30 needs no more than level 4.0).
+      const level = Number.parseInt(codecsString(rendition.data, "h264", false).slice(-2), 16);
+      expect(level).toBeLessThanOrEqual(0x28);
     }
   });
 

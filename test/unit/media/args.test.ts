@@ -54,6 +54,8 @@ describe("planTranscode", () => {
     expect(args).toContain("-copyts");
     expect(valuesOf(args, "-muxdelay")).toEqual(["0", "0", "0"]);
     expect(valuesOf(args, "-enc_time_base:v")).toEqual(["1:90000", "1:90000", "1:90000"]);
+    // ...while the encoder still knows the real frame rate (it sets the H.264 level from it).
+    expect(valuesOf(args, "-x264-params")).toEqual(["fps=30", "fps=30", "fps=30"]);
   });
 
   it("copies AAC audio, re-encodes other audio, and maps none when there is none", () => {
@@ -76,6 +78,7 @@ describe("planTranscode", () => {
       profiles: parseLadder("720p60,360p30"),
     });
     expect(valuesOf(args, "-g")).toEqual(["120", "60"]);
+    expect(valuesOf(args, "-x264-params")).toEqual(["fps=60", "fps=30"]);
   });
 
   it("switches to CRF with a capped peak when the profile asks for it", () => {
