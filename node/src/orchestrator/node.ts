@@ -264,6 +264,13 @@ export async function startOrchestrator(
       },
       log: log.child({ subsystem: "redeemer" }),
       onSettled: (entry) => cache.invalidateSender(entry.ticket.sender),
+      // A redemption makes its recipientRand public: from then on a sender could tell winning
+      // tickets on those params from losing ones, so the validator stops accepting them.
+      onRevealing: (entries) => {
+        for (const e of entries) {
+          validator.markRandRevealed(e.ticket.recipientRandHash, e.ticket.creationRound);
+        }
+      },
     });
     redeemer.start();
     closers.push({ name: "redeemer", close: () => redeemer.stop() });

@@ -1,0 +1,173 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBroadcast } from "../../../node/src/broadcaster/index.ts";
+import { segmintClients } from "../../../node/src/chain/contracts.ts";
+import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
+import { type Deployment, writeDeployment } from "../../../node/src/chain/deployment.ts";
+import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
+import {
+  type OrchestratorNode,
+  orchestratorConfigSchema,
+  startOrchestrator,
+} from "../../../node/src/orchestrator/index.ts";
+import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
+
+const run = promisify(execFile);
+const TOKEN = 10n ** 18n;
+const ROUND_LENGTH = 10;
+const SEGMENTS = 20;
+
+/**
+ * The marketplace in one piece (issue 4): a broadcaster that knows nothing but the chain finds
+ * the orchestrator through the on-chain registry, buys 20 segments from it over libp2p through
+ * the real transcoder, verifies every rendition, and pays with tickets; winning tickets are
+ * redeemed on chain and the orchestrator's token balance rises by exactly their face value.
+ */
+describe("20 paid segments from discovery to redemption", () => {
+  let chain: DevChain;
+  let provider: JsonRpcProvider;
+  let dir: string;
+  let media: MediaWorkspace;
+  let deployment: Deployment;
+  let deploymentFile: string;
+  let orchestrator: OrchestratorNode;
+  let orchestratorKey: string;
+  let broadcasterKey: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "segmint-market-"));
+    media = await createMediaWorkspace();
+    chain = await startDevChain({ port: 0, blockIntervalMs: 0, accounts: 3 });
+    provider = new JsonRpcProvider(chain.url, undefined, {
+      staticNetwork: true,
+      pollingInterval: 50,
+    });
+    const [d, o, b] = chain.accounts;
+    if (!d || !o || !b) throw new Error("dev accounts");
+    orchestratorKey = o.privateKey;
+    broadcasterKey = b.privateKey;
+    const deployer = new NonceManager(new Wallet(d.privateKey, provider));
+    deployment = await deploySegmint(deployer, {
+      ...defaultDeployParams,
+      roundLength: ROUND_LENGTH,
+    });
+    deploymentFile = join(dir, "deployment.json");
+    await writeDeployment(deploymentFile, deployment);
+    const token = segmintClients(deployment, deployer).token;
+    for (const to of [o.address, b.address])
+      await (await token.transfer(to, 1_000n * TOKEN)).wait();
+
+    orchestrator = await startOrchestrator(
+      orchestratorConfigSchema.parse({
+        rpc: chain.url,
+        deployment: deploymentFile,
+        privateKey: orchestratorKey,
+        dataDir: join(dir, "orchestrator"),
+        pricePerPixel: "1000000000",
+        stake: (100n * TOKEN).toString(),
+        // No fee share: every fee is the orchestrator's own, so its withdrawal is exact.
+        feeShare: 0,
+        listen: ["/ip4/127.0.0.1/tcp/0"],
+        httpPort: 0,
+        maxSessions: 2,
+        // One ticket per segment or so, winning a third of the time: several wins in 20 segments.
+        ticketEv: "1100000000000000",
+        winProb: 0.33,
+        pollIntervalMs: 300,
+        logLevel: "silent",
+      }),
+    );
+    // Bonded stake counts from the next round; only active orchestrators are discoverable.
+    await provider.send("hardhat_mine", [`0x${ROUND_LENGTH.toString(16)}`]);
+  });
+
+  afterAll(async () => {
+    await orchestrator?.stop();
+    provider?.destroy();
+    await chain?.close();
+    await media?.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("transcodes, verifies, pays and redeems", async () => {
+    // 20 s of 256x144 with a keyframe every second: twenty 1 s segments.
+    const clip = await media.clip("source.ts", {
+      width: 256,
+      height: 144,
+      fps: 30,
+      durationSeconds: SEGMENTS,
+      gopSeconds: 1,
+    });
+    const outDir = join(dir, "hls");
+    const summary = await runBroadcast({
+      input: clip,
+      outDir,
+      rpc: chain.url,
+      deployment: deploymentFile,
+      privateKey: broadcasterKey,
+      profiles: "144p",
+      orchestrators: 1,
+      segmentSeconds: 1,
+      deposit: (10n * TOKEN).toString(),
+      reserve: (1n * TOKEN).toString(),
+      listen: ["/ip4/127.0.0.1/tcp/0"],
+      // No bootstrap address: the chain registry is the only way to the orchestrator.
+      bootstrap: [],
+    });
+    expect(summary.segments).toBe(SEGMENTS);
+    expect(summary.orchestrators[orchestrator.address]).toBe(SEGMENTS);
+    expect(summary.retries).toBe(0);
+    expect(summary.ticketsSent).toBeGreaterThanOrEqual(SEGMENTS);
+    const decoded = await run(media.ffmpegPath, [
+      "-hide_banner",
+      "-nostdin",
+      "-v",
+      "error",
+      "-i",
+      join(outDir, "144p", "index.m3u8"),
+      "-f",
+      "null",
+      "-",
+    ]);
+    expect(decoded.stderr).toBe("");
+
+    // Every winner is journaled before its answer; wait for the redeemer to settle them all.
+    let status = await orchestrator.status();
+    for (let i = 0; i < 100 && status.tickets.pending + status.tickets.submitted > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      status = await orchestrator.status();
+    }
+    expect(status.tickets.pending + status.tickets.submitted).toBe(0);
+    expect(status.tickets.redeemed).toBeGreaterThanOrEqual(1);
+
+    const c = segmintClients(deployment, provider);
+    const events = await c.ticketBroker.queryFilter(
+      c.ticketBroker.filters.WinningTicketRedeemed(undefined, undefined, orchestrator.address),
+    );
+    expect(events).toHaveLength(status.tickets.redeemed);
+    const faceValues = events.reduce((sum, e) => sum + e.args.faceValue, 0n);
+    const paid = events.reduce(
+      (sum, e) => sum + e.args.paidFromDeposit + e.args.paidFromReserve,
+      0n,
+    );
+    expect(paid).toBe(faceValues);
+    expect(BigInt(status.tickets.redeemedValue)).toBe(faceValues);
+    const funds = await c.ticketBroker.getSenderInfo(new Wallet(broadcasterKey).address);
+    expect(funds.deposit + funds.reserve).toBe(11n * TOKEN - faceValues);
+
+    // The orchestrator withdraws its fees: its token balance rises by exactly the face value.
+    expect(await c.bondingManager.pendingFees(orchestrator.address)).toBe(faceValues);
+    const orch = segmintClients(
+      deployment,
+      new NonceManager(new Wallet(orchestratorKey, provider)),
+    );
+    const before = await c.token.balanceOf(orchestrator.address);
+    await (await orch.bondingManager.withdrawFees(orchestrator.address, faceValues)).wait();
+    expect(await c.token.balanceOf(orchestrator.address)).toBe(before + faceValues);
+  });
+});
