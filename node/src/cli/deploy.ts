@@ -30,7 +30,9 @@ const paramsSchema = z
 export const devChainDeployParams: Partial<DeployParams> = {
   roundLength: 20,
   unbondingPeriod: 2,
-  unlockPeriod: 2,
+  // Tickets expire a round before a sender's unlock ends, so none is redeemable in the round
+  // the sender can already withdraw (docs/contracts.md).
+  unlockPeriod: 3,
   ticketValidityRounds: 2,
 };
 
@@ -60,7 +62,8 @@ export function registerDeploy(program: Command): void {
         "wire them together, set their parameters and write a deployment JSON (chain id, block,\n" +
         "addresses). Parameters come from --config FILE (JSON), then the flags; the rest take\n" +
         "their defaults. On a local dev chain (chain id 31337) the first dev account deploys when\n" +
-        "no key is given, and rounds default to 20 blocks with 2-round unbonding and unlock periods.",
+        "no key is given, and the defaults suit a dev chain: 20-block rounds, a 2-round unbonding\n" +
+        "period, a 3-round unlock period and tickets valid for 2 rounds.",
     )
     .requiredOption("--rpc <url>", "JSON-RPC endpoint of the chain, e.g. http://127.0.0.1:8545")
     .requiredOption("--out <file>", "where to write the deployment JSON")
@@ -84,8 +87,8 @@ export function registerDeploy(program: Command): void {
     )
     .option(
       "--active-set-size <n>",
-      "orchestrators in the active set (top N by stake)",
-      parseIntegerOption(1, 1000),
+      "orchestrators in the active set (top N by stake, at most 100)",
+      parseIntegerOption(1, 100),
     )
     .option(
       "--inflation <wei>",

@@ -35,14 +35,15 @@ export interface DevnetOptions {
  * the demo), rounds short enough that orchestrators become active within seconds.
  */
 export const devnetSettings = {
-  // 250 ms blocks with 40-block rounds: a round every ~10 s, tickets valid for 3 of them.
+  // 250 ms blocks with 40-block rounds: a round every ~10 s, tickets valid for 2 of them.
   blockIntervalMs: 250,
   deploy: {
     ...defaultDeployParams,
     roundLength: 40,
     unbondingPeriod: 2,
     unlockPeriod: 3,
-    ticketValidityRounds: 3,
+    // Below the unlock period: no ticket is still redeemable once its sender may withdraw.
+    ticketValidityRounds: 2,
     inflationPerRound: 100n * TOKEN,
   } satisfies DeployParams,
   // 0.5 gwei-token per pixel: the 720p+480p+360p ladder costs ~0.05 token per 2 s segment.
