@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { z } from "zod";
 import { type Binaries, type LocateOptions, locateBinaries } from "./binaries.ts";
 import { MediaError, stderrTail } from "./errors.ts";
@@ -222,6 +223,14 @@ export async function detectCapabilities(options: DetectOptions = {}): Promise<C
       if (!listedEncoders.has(probe.name)) {
         return { ...base, listed: false, works: false, error: "not compiled into this ffmpeg" };
       }
+      if (probe.device === "vaapi" && !existsSync(VAAPI_NODE)) {
+        return {
+          ...base,
+          listed: true,
+          works: false,
+          error: `no VAAPI render node (${VAAPI_NODE})`,
+        };
+      }
       const { ok, error } = await ffmpegOk(ffmpeg, [
         "-hide_banner",
         "-nostdin",
@@ -249,6 +258,14 @@ export async function detectCapabilities(options: DetectOptions = {}): Promise<C
       const base = { hwaccel: probe.hwaccel, device: probe.device, codecs: ["h264"] };
       if (!hwaccels.has(probe.hwaccel)) {
         return { ...base, listed: false, works: false, error: "not compiled into this ffmpeg" };
+      }
+      if (probe.device === "vaapi" && !existsSync(VAAPI_NODE)) {
+        return {
+          ...base,
+          listed: true,
+          works: false,
+          error: `no VAAPI render node (${VAAPI_NODE})`,
+        };
       }
       if (!sample)
         return { ...base, listed: true, works: false, error: "no H.264 sample to decode" };
