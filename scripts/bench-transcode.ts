@@ -4,9 +4,13 @@
  * Generates a 1080p30 H.264 + AAC clip, cuts it into 2 s segments, then times in the same run
  * (a) the bare ffmpeg CLI making 720p, 480p and 360p in one process per segment (files in,
  * files out) and (b) the engine (SegmentTranscoder: Buffer in, Buffers out, probe, validation
- * and measurement included) on the same segments with the same encoder settings. Rounds
- * alternate which side runs first; the medians are reported. Prints one JSON object with
- * --json: { baselineSeconds, engineSeconds, ratio, realtimeFactor, ... }.
+ * and measurement included) on the same segments with the same encoder settings. The engine is
+ * timed twice: handed the segments as a stream delivers them (all queued, one encode at a time,
+ * so probing and validating the next segment overlaps the current encode, as on an orchestrator
+ * serving a stream: this is `engineSeconds`), and strictly one segment after another
+ * (`sequentialEngineSeconds`, its probe on the critical path). Rounds alternate which side runs
+ * first; the medians are reported. Prints one JSON object with --json:
+ * { baselineSeconds, engineSeconds, ratio, realtimeFactor, sequentialRatio, ... }.
  */
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -152,6 +156,12 @@ try {
   };
   const engine = async () => {
     const start = performance.now();
+    // maxConcurrentTranscodes 1: encodes still run one at a time, like the baseline's.
+    await Promise.all(segments.map((s) => transcoder.transcode(s.data, { profiles })));
+    return (performance.now() - start) / 1000;
+  };
+  const engineSequential = async () => {
+    const start = performance.now();
     for (const s of segments) await transcoder.transcode(s.data, { profiles });
     return (performance.now() - start) / 1000;
   };
@@ -163,11 +173,14 @@ try {
   const loadBefore = loadavg()[0];
   const baselineRuns: number[] = [];
   const engineRuns: number[] = [];
+  const sequentialRuns: number[] = [];
   for (let round = 0; round < rounds; round++) {
     if (round % 2 === 0) {
       baselineRuns.push(await baseline());
       engineRuns.push(await engine());
+      sequentialRuns.push(await engineSequential());
     } else {
+      sequentialRuns.push(await engineSequential());
       engineRuns.push(await engine());
       baselineRuns.push(await baseline());
     }
@@ -177,18 +190,22 @@ try {
   }
   const baselineSeconds = median(baselineRuns);
   const engineSeconds = median(engineRuns);
+  const sequentialSeconds = median(sequentialRuns);
   const result = {
     baselineSeconds: Number(baselineSeconds.toFixed(3)),
     engineSeconds: Number(engineSeconds.toFixed(3)),
     ratio: Number((engineSeconds / baselineSeconds).toFixed(3)),
     realtimeFactor: Number((mediaSeconds / engineSeconds).toFixed(3)),
     baselineRealtimeFactor: Number((mediaSeconds / baselineSeconds).toFixed(3)),
+    sequentialEngineSeconds: Number(sequentialSeconds.toFixed(3)),
+    sequentialRatio: Number((sequentialSeconds / baselineSeconds).toFixed(3)),
     segments: segments.length,
     mediaSeconds: Number(mediaSeconds.toFixed(3)),
     rounds,
     outputMode,
     baselineRuns: baselineRuns.map((s) => Number(s.toFixed(3))),
     engineRuns: engineRuns.map((s) => Number(s.toFixed(3))),
+    sequentialEngineRuns: sequentialRuns.map((s) => Number(s.toFixed(3))),
     ladder: LADDER.map((r) => `${r.name} ${r.width}x${r.height} ${r.bitrate / 1000}k`),
     encoder: "libx264 veryfast, GOP 60, no scenecut, CBR-capped (maxrate = bitrate), audio copied",
     ffmpeg: { version: binaries.ffmpeg.version, source: binaries.ffmpeg.source },
@@ -204,7 +221,8 @@ try {
     process.stdout.write(
       `baseline (bare ffmpeg) ${result.baselineSeconds} s, engine ${result.engineSeconds} s, ` +
         `ratio ${result.ratio}, engine ${result.realtimeFactor}x realtime ` +
-        `(baseline ${result.baselineRealtimeFactor}x) over ${result.segments} segments, ${rounds} rounds\n`,
+        `(baseline ${result.baselineRealtimeFactor}x) over ${result.segments} segments, ${rounds} rounds; ` +
+        `one segment at a time: engine ${result.sequentialEngineSeconds} s, ratio ${result.sequentialRatio}\n`,
     );
   }
 } finally {
