@@ -15,7 +15,7 @@ interface DevnetFlags {
   logLevel: string;
 }
 
-function describe(s: DevnetSummary): string {
+function describe(s: DevnetSummary, running: boolean): string {
   const lines = [
     "",
     `HLS written to ${s.hlsDir} (master playlist ${s.master})`,
@@ -27,9 +27,10 @@ function describe(s: DevnetSummary): string {
     ...s.orchestrators.map(
       (o) =>
         `  ${o.address}: ${o.segments} segments, ${o.winningTickets} winning tickets, ` +
-        `${o.redeemedTickets} redeemed, ${formatEther(o.feesEarned)} SGM in fees (status ${o.httpUrl}/status)`,
+        `${o.redeemedTickets} redeemed, ${formatEther(o.feesEarned)} SGM in fees` +
+        (running ? ` (status ${o.httpUrl}/status, log ${o.logFile})` : ""),
     ),
-    `Chain: ${s.chainUrl}`,
+    ...(running ? [`Chain: ${s.chainUrl}`] : []),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -76,7 +77,7 @@ export function registerDevnet(program: Command): void {
         log,
         signal: abort.signal,
       });
-      if (!flags.json) process.stdout.write(describe(running.summary));
+      if (!flags.json) process.stdout.write(describe(running.summary, flags.keepRunning === true));
       if (flags.keepRunning) {
         process.stderr.write(
           `The devnet keeps running (chain ${running.summary.chainUrl}, deployment ` +
