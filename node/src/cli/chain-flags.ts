@@ -1,13 +1,19 @@
 import type { Command } from "commander";
-import type { JsonRpcProvider, Wallet } from "ethers";
+import {
+  type ContractTransactionResponse,
+  getAddress,
+  isAddress,
+  type JsonRpcProvider,
+  type Wallet,
+} from "ethers";
 import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
 import { type Deployment, readDeployment } from "../chain/deployment.ts";
 import { loadWallet } from "../chain/keys.ts";
 import { SegmintError } from "../errors.ts";
 import { silentLogger } from "../log/index.ts";
-import { checkDeployment, connectProvider, TxSender } from "../orchestrator/chain.ts";
+import { checkDeployment, connectProvider, preflight, TxSender } from "../orchestrator/chain.ts";
 
-export { preflight } from "../orchestrator/chain.ts";
+export { preflight };
 
 /** The flags every chain command shares; SEGMINT_* variables fill what is not given. */
 export interface ChainFlags {
@@ -107,6 +113,68 @@ export async function openSigningChain(
   };
 }
 
+/** Runs `run` in a signing session that is closed however `run` ends. */
+export async function withSigningSession<T>(
+  flags: ChainFlags,
+  run: (s: SigningSession) => Promise<T>,
+): Promise<T> {
+  const session = await openSigningChain(flags);
+  try {
+    return await run(session);
+  } finally {
+    session.close();
+  }
+}
+
+/** A typed contract method: callable to send, with an eth_call twin for the preflight. */
+interface SendableMethod<A extends unknown[]> {
+  (...args: A): Promise<ContractTransactionResponse>;
+  staticCall(...args: A): Promise<unknown>;
+}
+
+/**
+ * Preflights `method(...args)` with eth_call (a refused call costs no gas and says why), then
+ * sends it and waits for the receipt; returns the transaction hash.
+ */
+export async function checkAndSend<A extends unknown[]>(
+  s: SigningSession,
+  label: string,
+  method: SendableMethod<A>,
+  ...args: A
+): Promise<string> {
+  await preflight(label, () => method.staticCall(...args));
+  return s.tx.sendAndWait(label, () => method(...args));
+}
+
+/** An optional address flag, checked (BAD_ADDRESS) and checksummed; undefined when not given. */
+export function addressFlag(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isAddress(value)) {
+    throw new SegmintError("BAD_ADDRESS", `${name} "${value}" is not an address`, { value });
+  }
+  return getAddress(value);
+}
+
+/**
+ * Throws INSUFFICIENT_TOKENS when the signer holds less than `amount`, before any approval or
+ * transaction is spent on it.
+ */
+export async function requireTokens(
+  s: SigningSession,
+  amount: bigint,
+  verb: string,
+): Promise<void> {
+  const balance = await s.reader.token.balanceOf(s.address);
+  if (balance < amount) {
+    throw new SegmintError(
+      "INSUFFICIENT_TOKENS",
+      `${s.address} holds ${formatTokens(balance)} tokens, less than the ${formatTokens(amount)} to ${verb}`,
+      { balance: balance.toString(), amount: amount.toString() },
+      { hint: `${verb} less, or get tokens to this address first` },
+    );
+  }
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
@@ -142,6 +210,16 @@ export function formatTokens(wei: bigint): string {
   const whole = wei / unit;
   const fraction = (wei % unit).toString().padStart(TOKEN_DECIMALS, "0").replace(/0+$/, "");
   return fraction.length > 0 ? `${whole}.${fraction}` : whole.toString();
+}
+
+/** A command's result: one JSON line with --json, else one line of text for people. */
+export function report(
+  flags: { json?: boolean },
+  json: Record<string, unknown>,
+  text: string,
+): void {
+  if (flags.json) printJson(json);
+  else process.stdout.write(`${text}\n`);
 }
 
 /** Prints `value` as one JSON line (bigints as decimal strings). */

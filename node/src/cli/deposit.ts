@@ -4,12 +4,13 @@ import { approveIfNeeded } from "../orchestrator/registration.ts";
 import {
   addChainFlags,
   type ChainFlags,
+  checkAndSend,
   formatTokens,
-  openSigningChain,
   parseAmount,
-  preflight,
-  printJson,
+  report,
+  requireTokens,
   type SigningSession,
+  withSigningSession,
 } from "./chain-flags.ts";
 
 interface DepositFlags extends ChainFlags {
@@ -18,23 +19,9 @@ interface DepositFlags extends ChainFlags {
   json?: boolean;
 }
 
-async function withSession(flags: ChainFlags, run: (s: SigningSession) => Promise<void>) {
-  const session = await openSigningChain(flags);
-  try {
-    await run(session);
-  } finally {
-    session.close();
-  }
-}
-
 async function fundsOf(s: SigningSession) {
   const info = await s.reader.ticketBroker.getSenderInfo(s.address);
   return { deposit: info.deposit, reserve: info.reserve, withdrawRound: info.withdrawRound };
-}
-
-function report(flags: DepositFlags, json: Record<string, unknown>, text: string): void {
-  if (flags.json) printJson(json);
-  else process.stdout.write(`${text}\n`);
 }
 
 export function registerDeposit(program: Command): void {
@@ -65,23 +52,16 @@ export function registerDeposit(program: Command): void {
         { hint: "e.g. segmint deposit fund --deposit 100tokens --reserve 50tokens" },
       );
     }
-    await withSession(flags, async (s) => {
-      const balance = await s.reader.token.balanceOf(s.address);
-      if (balance < add + reserve) {
-        throw new SegmintError(
-          "INSUFFICIENT_TOKENS",
-          `${s.address} holds ${formatTokens(balance)} tokens, less than the ${formatTokens(add + reserve)} to fund`,
-          { balance: balance.toString(), amount: (add + reserve).toString() },
-          { hint: "fund less, or get tokens to this address first" },
-        );
-      }
+    await withSigningSession(flags, async (s) => {
+      await requireTokens(s, add + reserve, "fund");
       const broker = s.clients.ticketBroker;
       await approveIfNeeded(s, await broker.getAddress(), add + reserve);
-      await preflight("fundDepositAndReserve", () =>
-        broker.fundDepositAndReserve.staticCall(add, reserve),
-      );
-      const tx = await s.tx.sendAndWait("fundDepositAndReserve", () =>
-        broker.fundDepositAndReserve(add, reserve),
+      const tx = await checkAndSend(
+        s,
+        "fundDepositAndReserve",
+        broker.fundDepositAndReserve,
+        add,
+        reserve,
       );
       const now = await fundsOf(s);
       report(
@@ -101,10 +81,9 @@ export function registerDeposit(program: Command): void {
       )
       .option("--json", "print the result as one JSON object"),
   ).action(async (flags: DepositFlags) => {
-    await withSession(flags, async (s) => {
+    await withSigningSession(flags, async (s) => {
       const broker = s.clients.ticketBroker;
-      await preflight("unlock", () => broker.unlock.staticCall());
-      const tx = await s.tx.sendAndWait("unlock", () => broker.unlock());
+      const tx = await checkAndSend(s, "unlock", broker.unlock);
       const now = await fundsOf(s);
       report(
         flags,
@@ -120,10 +99,9 @@ export function registerDeposit(program: Command): void {
       .description("Cancel an unlock in progress, so tickets are accepted again.")
       .option("--json", "print the result as one JSON object"),
   ).action(async (flags: DepositFlags) => {
-    await withSession(flags, async (s) => {
+    await withSigningSession(flags, async (s) => {
       const broker = s.clients.ticketBroker;
-      await preflight("cancelUnlock", () => broker.cancelUnlock.staticCall());
-      const tx = await s.tx.sendAndWait("cancelUnlock", () => broker.cancelUnlock());
+      const tx = await checkAndSend(s, "cancelUnlock", broker.cancelUnlock);
       report(
         flags,
         { action: "cancel-unlock", tx, sender: s.address },
@@ -138,11 +116,10 @@ export function registerDeposit(program: Command): void {
       .description("Withdraw the whole deposit and reserve once the unlock period is over.")
       .option("--json", "print the result as one JSON object"),
   ).action(async (flags: DepositFlags) => {
-    await withSession(flags, async (s) => {
+    await withSigningSession(flags, async (s) => {
       const before = await fundsOf(s);
       const broker = s.clients.ticketBroker;
-      await preflight("withdraw", () => broker.withdraw.staticCall());
-      const tx = await s.tx.sendAndWait("withdraw", () => broker.withdraw());
+      const tx = await checkAndSend(s, "withdraw", broker.withdraw);
       report(
         flags,
         {

@@ -1,16 +1,16 @@
 import type { Command } from "commander";
-import { getAddress, isAddress } from "ethers";
 import { SegmintError } from "../errors.ts";
 import { approveIfNeeded } from "../orchestrator/registration.ts";
 import {
   addChainFlags,
+  addressFlag,
   type ChainFlags,
+  checkAndSend,
   formatTokens,
-  openSigningChain,
   parseAmount,
-  preflight,
-  printJson,
-  type SigningSession,
+  report,
+  requireTokens,
+  withSigningSession,
 } from "./chain-flags.ts";
 
 interface StakeFlags extends ChainFlags {
@@ -28,23 +28,6 @@ function parseLockId(text: string): bigint {
     );
   }
   return BigInt(text.trim());
-}
-
-async function withSession<T>(
-  flags: ChainFlags,
-  run: (s: SigningSession) => Promise<T>,
-): Promise<T> {
-  const session = await openSigningChain(flags);
-  try {
-    return await run(session);
-  } finally {
-    session.close();
-  }
-}
-
-function report(flags: { json?: boolean }, json: Record<string, unknown>, text: string): void {
-  if (flags.json) printJson(json);
-  else process.stdout.write(`${text}\n`);
 }
 
 export function registerStake(program: Command): void {
@@ -68,22 +51,10 @@ export function registerStake(program: Command): void {
       .option("--json", "print the result as one JSON object"),
   ).action(async (amountText: string, flags: StakeFlags) => {
     const amount = parseAmount(amountText);
-    if (flags.to !== undefined && !isAddress(flags.to)) {
-      throw new SegmintError("BAD_ADDRESS", `--to "${flags.to}" is not an address`, {
-        value: flags.to,
-      });
-    }
-    await withSession(flags, async (s) => {
-      const to = flags.to === undefined ? s.address : getAddress(flags.to);
-      const balance = await s.reader.token.balanceOf(s.address);
-      if (balance < amount) {
-        throw new SegmintError(
-          "INSUFFICIENT_TOKENS",
-          `${s.address} holds ${formatTokens(balance)} tokens, less than the ${formatTokens(amount)} to bond`,
-          { balance: balance.toString(), amount: amount.toString() },
-          { hint: "bond less, or get tokens to this address first" },
-        );
-      }
+    const toFlag = addressFlag("--to", flags.to);
+    await withSigningSession(flags, async (s) => {
+      const to = toFlag ?? s.address;
+      await requireTokens(s, amount, "bond");
       // Checked before the approval, which would otherwise cost gas for a bond that fails.
       if (!(await s.reader.bondingManager.isRegisteredOrchestrator(to))) {
         throw new SegmintError(
@@ -100,8 +71,7 @@ export function registerStake(program: Command): void {
       }
       const bm = s.clients.bondingManager;
       await approveIfNeeded(s, await bm.getAddress(), amount);
-      await preflight("bond", () => bm.bond.staticCall(amount, to));
-      const tx = await s.tx.sendAndWait("bond", () => bm.bond(amount, to));
+      const tx = await checkAndSend(s, "bond", bm.bond, amount, to);
       const now = await s.reader.bondingManager.pendingStake(s.address);
       report(
         flags,
@@ -121,11 +91,10 @@ export function registerStake(program: Command): void {
       .option("--json", "print the result as one JSON object"),
   ).action(async (amountText: string, flags: StakeFlags) => {
     const amount = parseAmount(amountText);
-    await withSession(flags, async (s) => {
+    await withSigningSession(flags, async (s) => {
       const bm = s.clients.bondingManager;
       const lockId = (await s.reader.bondingManager.delegatorInfo(s.address)).nextUnbondingLockId;
-      await preflight("unbond", () => bm.unbond.staticCall(amount));
-      const tx = await s.tx.sendAndWait("unbond", () => bm.unbond(amount));
+      const tx = await checkAndSend(s, "unbond", bm.unbond, amount);
       const [, withdrawRound] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
       report(
         flags,
@@ -142,11 +111,10 @@ export function registerStake(program: Command): void {
       .option("--json", "print the result as one JSON object"),
   ).action(async (lockText: string, flags: StakeFlags) => {
     const lockId = parseLockId(lockText);
-    await withSession(flags, async (s) => {
+    await withSigningSession(flags, async (s) => {
       const bm = s.clients.bondingManager;
       const [amount] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
-      await preflight("rebond", () => bm.rebond.staticCall(lockId));
-      const tx = await s.tx.sendAndWait("rebond", () => bm.rebond(lockId));
+      const tx = await checkAndSend(s, "rebond", bm.rebond, lockId);
       report(
         flags,
         { action: "rebond", tx, delegator: s.address, lockId, amount },
@@ -162,11 +130,10 @@ export function registerStake(program: Command): void {
       .option("--json", "print the result as one JSON object"),
   ).action(async (lockText: string, flags: StakeFlags) => {
     const lockId = parseLockId(lockText);
-    await withSession(flags, async (s) => {
+    await withSigningSession(flags, async (s) => {
       const bm = s.clients.bondingManager;
       const [amount] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
-      await preflight("withdrawStake", () => bm.withdrawStake.staticCall(lockId));
-      const tx = await s.tx.sendAndWait("withdrawStake", () => bm.withdrawStake(lockId));
+      const tx = await checkAndSend(s, "withdrawStake", bm.withdrawStake, lockId);
       report(
         flags,
         { action: "withdraw", tx, delegator: s.address, lockId, amount },
@@ -182,14 +149,10 @@ export function registerStake(program: Command): void {
       .option("--to <address>", "where to send them (default: the signing address)")
       .option("--json", "print the result as one JSON object"),
   ).action(async (amountText: string | undefined, flags: StakeFlags) => {
-    if (flags.to !== undefined && !isAddress(flags.to)) {
-      throw new SegmintError("BAD_ADDRESS", `--to "${flags.to}" is not an address`, {
-        value: flags.to,
-      });
-    }
-    await withSession(flags, async (s) => {
+    const toFlag = addressFlag("--to", flags.to);
+    await withSigningSession(flags, async (s) => {
       const bm = s.clients.bondingManager;
-      const to = flags.to === undefined ? s.address : getAddress(flags.to);
+      const to = toFlag ?? s.address;
       const amount =
         amountText === undefined
           ? await s.reader.bondingManager.pendingFees(s.address)
@@ -197,8 +160,7 @@ export function registerStake(program: Command): void {
       if (amount === 0n) {
         throw new SegmintError("NOTHING_TO_WITHDRAW", `${s.address} has no fees to withdraw`, {});
       }
-      await preflight("withdrawFees", () => bm.withdrawFees.staticCall(to, amount));
-      const tx = await s.tx.sendAndWait("withdrawFees", () => bm.withdrawFees(to, amount));
+      const tx = await checkAndSend(s, "withdrawFees", bm.withdrawFees, to, amount);
       report(
         flags,
         { action: "withdraw-fees", tx, delegator: s.address, to, amount },
