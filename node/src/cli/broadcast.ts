@@ -1,4 +1,3 @@
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import {
   type BroadcastSummary,
@@ -9,6 +8,7 @@ import {
 import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { createLogger } from "../log/index.ts";
 import { parseBigIntOption, parseIntegerOption } from "./options.ts";
+import { interruptSignal, mediaProgressBar } from "./progress.ts";
 
 interface BroadcastFlags {
   out?: string;
@@ -152,43 +152,19 @@ export function registerBroadcast(program: Command): void {
         },
       });
       const log = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
-      const stop = new AbortController();
-      const onSignal = () => stop.abort(new Error("interrupted"));
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      const bar =
-        process.stderr.isTTY && !flags.json
-          ? new cliProgress.SingleBar(
-              {
-                stream: process.stderr,
-                format:
-                  "broadcasting [{bar}] {percentage}% | {value}/{total} media s | {segments} segments",
-                hideCursor: true,
-              },
-              cliProgress.Presets.shades_classic,
-            )
-          : undefined;
-      let barStarted = false;
+      const interrupt = interruptSignal();
+      const bar = mediaProgressBar("broadcasting", flags);
       try {
         const summary = await runBroadcast(config, {
           log,
-          signal: stop.signal,
-          onProgress: ({ segments, mediaSeconds, totalSeconds }) => {
-            if (bar === undefined) return;
-            const total = Math.max(1, Math.round(totalSeconds * 100) / 100);
-            if (!barStarted) {
-              bar.start(total, 0, { segments: 0 });
-              barStarted = true;
-            }
-            bar.update(Math.min(total, Math.round(mediaSeconds * 100) / 100), { segments });
-          },
+          signal: interrupt.signal,
+          onProgress: (progress) => bar.update(progress),
         });
-        if (barStarted) bar?.stop();
+        bar.stop();
         process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
       } finally {
-        if (barStarted) bar?.stop();
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
+        bar.stop();
+        interrupt.dispose();
       }
     });
 }

@@ -1,9 +1,8 @@
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { createLogger } from "../log/index.ts";
 import { type LocalTranscodeSummary, loadLadder, transcodeFile } from "../media/index.ts";
-
 import { parseIntegerOption } from "./options.ts";
+import { interruptSignal, mediaProgressBar } from "./progress.ts";
 
 interface TranscodeFlags {
   profiles: string;
@@ -51,47 +50,23 @@ export function registerTranscode(program: Command): void {
     .action(async (input: string, flags: TranscodeFlags) => {
       const profiles = await loadLadder(flags.profiles);
       const logger = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
-      const stop = new AbortController();
-      const onSignal = () => stop.abort(new Error("interrupted"));
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      const bar =
-        process.stderr.isTTY && !flags.json
-          ? new cliProgress.SingleBar(
-              {
-                stream: process.stderr,
-                format:
-                  "transcoding [{bar}] {percentage}% | {value}/{total} media s | {segments} segments",
-                hideCursor: true,
-              },
-              cliProgress.Presets.shades_classic,
-            )
-          : undefined;
-      let barStarted = false;
+      const interrupt = interruptSignal();
+      const bar = mediaProgressBar("transcoding", flags);
       try {
         const summary = await transcodeFile(input, {
           profiles,
           outDir: flags.out,
           segmentSeconds: flags.segment,
           detectHardware: flags.hardware,
-          signal: stop.signal,
+          signal: interrupt.signal,
           logger,
-          onProgress: ({ segments, mediaSeconds, totalSeconds }) => {
-            if (!bar) return;
-            const total = Math.round(totalSeconds * 10) / 10;
-            if (!barStarted) {
-              bar.start(total, 0, { segments: 0 });
-              barStarted = true;
-            }
-            bar.update(Math.min(total, Math.round(mediaSeconds * 10) / 10), { segments });
-          },
+          onProgress: (progress) => bar.update(progress),
         });
-        bar?.stop();
+        bar.stop();
         process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
       } finally {
-        if (barStarted) bar?.stop();
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
+        bar.stop();
+        interrupt.dispose();
       }
     });
 }
