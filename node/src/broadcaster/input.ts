@@ -1,13 +1,14 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Logger } from "../log/index.ts";
+import { sourceFileArgs } from "../media/args.ts";
 import { MediaError, stderrTail } from "../media/errors.ts";
 import type { MediaInfo, VideoStreamInfo } from "../media/interface.ts";
 import type { MediaOptions } from "../media/options.ts";
 import { probeMedia } from "../media/probe.ts";
 import { runBinary } from "../media/process.ts";
-import { checkInputSize, fileLimits, validateMedia } from "../media/validate.ts";
+import { checkInputFile, fileLimits, validateMedia } from "../media/validate.ts";
 
 /** Codecs the segmenter copies into MPEG-TS as they are. */
 const SEGMENTABLE = ["h264", "hevc"];
@@ -43,30 +44,8 @@ export async function prepareInput(
     signal?: AbortSignal;
   },
 ): Promise<PreparedInput> {
-  const path = resolve(input);
   const limits = fileLimits(options.media);
-  let size: number;
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) {
-      throw new MediaError(
-        "INPUT_INVALID",
-        `${input} is not a file`,
-        { input },
-        { hint: "pass a video file" },
-      );
-    }
-    size = s.size;
-  } catch (error) {
-    if (error instanceof MediaError) throw error;
-    throw new MediaError(
-      "INPUT_NOT_FOUND",
-      `cannot read ${input}`,
-      { input },
-      { hint: "check the path of the input file", cause: error },
-    );
-  }
-  checkInputSize(size, limits);
+  const path = await checkInputFile(input, limits);
   const info = await probeMedia(path, {
     ffmpegPath: options.ffmpegPath,
     timeoutMs: options.media.timeoutBaseMs * 4,
@@ -89,16 +68,7 @@ export async function prepareInput(
     const keyint = String(Math.max(1, Math.round(fps * options.gopSeconds)));
     const result = await runBinary(options.ffmpegPath, {
       args: [
-        "-hide_banner",
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        `file:${path}`,
-        "-map",
-        "0:v:0",
-        "-map",
-        "0:a:0?",
+        ...sourceFileArgs(path),
         "-c:v",
         "libx264",
         "-preset",

@@ -1,4 +1,4 @@
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { silentLogger } from "../log/index.ts";
@@ -11,7 +11,7 @@ import { type MediaOptions, resolveMediaOptions } from "./options.ts";
 import { probeMedia } from "./probe.ts";
 import { segmentFile } from "./segmenter.ts";
 import { SegmentTranscoder } from "./transcoder.ts";
-import { checkInputSize, fileLimits, validateMedia } from "./validate.ts";
+import { checkInputFile, fileLimits, validateMedia } from "./validate.ts";
 
 export interface LocalTranscodeOptions {
   profiles: readonly Profile[];
@@ -74,29 +74,7 @@ export async function transcodeFile(
   const log = options.logger ?? silentLogger();
   const media = resolveMediaOptions(options.media);
   const limits = fileLimits(media);
-  const path = resolve(input);
-  let size: number;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) {
-      throw new MediaError(
-        "INPUT_INVALID",
-        `${input} is not a file`,
-        { input },
-        { hint: "pass a video file" },
-      );
-    }
-    size = info.size;
-  } catch (error) {
-    if (error instanceof MediaError) throw error;
-    throw new MediaError(
-      "INPUT_NOT_FOUND",
-      `cannot read ${input}`,
-      { input },
-      { hint: "check the path", cause: error },
-    );
-  }
-  checkInputSize(size, limits);
+  const path = await checkInputFile(input, limits);
 
   const binaries = await locateBinaries(media);
   const ffmpegPath = binaries.ffmpeg.path;

@@ -8,6 +8,7 @@ import type {
   VideoStreamInfo,
 } from "./interface.ts";
 import { runBinary } from "./process.ts";
+import { checkNotEmpty } from "./validate.ts";
 
 export interface ProbeOptions {
   ffmpegPath: string;
@@ -106,16 +107,7 @@ export async function probeMedia(
   options: ProbeOptions,
 ): Promise<MediaInfo> {
   const sizeBytes = typeof input === "string" ? (await stat(input)).size : input.length;
-  if (sizeBytes === 0) {
-    throw new MediaError(
-      "INPUT_EMPTY",
-      "the input is empty (0 bytes)",
-      { sizeBytes },
-      {
-        hint: "send a non-empty MPEG-TS segment",
-      },
-    );
-  }
+  checkNotEmpty(sizeBytes);
   const args = ["-hide_banner", "-nostdin", "-v", "error", "-copyts"];
   if (options.format) args.push("-f", options.format);
   args.push("-i", typeof input === "string" ? `file:${input}` : "pipe:0");

@@ -1,3 +1,5 @@
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { MediaError } from "./errors.ts";
 import type { MediaInfo, VideoStreamInfo } from "./interface.ts";
 import type { MediaOptions } from "./options.ts";
@@ -28,8 +30,8 @@ export function fileLimits(options: MediaOptions): InputLimits {
   };
 }
 
-/** Checked before anything is spawned: size alone. */
-export function checkInputSize(sizeBytes: number, limits: InputLimits): void {
+/** INPUT_EMPTY for 0 bytes: ffmpeg would only fail on it with a less useful message. */
+export function checkNotEmpty(sizeBytes: number): void {
   if (sizeBytes === 0) {
     throw new MediaError(
       "INPUT_EMPTY",
@@ -40,6 +42,11 @@ export function checkInputSize(sizeBytes: number, limits: InputLimits): void {
       },
     );
   }
+}
+
+/** Checked before anything is spawned: size alone. */
+export function checkInputSize(sizeBytes: number, limits: InputLimits): void {
+  checkNotEmpty(sizeBytes);
   if (sizeBytes > limits.maxBytes) {
     throw new MediaError(
       "INPUT_TOO_LARGE",
@@ -106,4 +113,36 @@ export function validateMedia(info: MediaInfo, limits: InputLimits): VideoStream
     );
   }
   return video;
+}
+
+/**
+ * Checks that the file named `input` exists, is a regular file and is within the size limits
+ * (INPUT_NOT_FOUND / INPUT_INVALID / INPUT_EMPTY / INPUT_TOO_LARGE), before ffmpeg is spawned on
+ * it; returns its absolute path.
+ */
+export async function checkInputFile(input: string, limits: InputLimits): Promise<string> {
+  const path = resolve(input);
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) {
+      throw new MediaError(
+        "INPUT_INVALID",
+        `${input} is not a file`,
+        { input },
+        { hint: "pass a video file" },
+      );
+    }
+    size = info.size;
+  } catch (error) {
+    if (error instanceof MediaError) throw error;
+    throw new MediaError(
+      "INPUT_NOT_FOUND",
+      `cannot read ${input}`,
+      { input },
+      { hint: "check the path of the input file", cause: error },
+    );
+  }
+  checkInputSize(size, limits);
+  return path;
 }
