@@ -1,6 +1,26 @@
 import type { Profile } from "./interface.ts";
 import { CODEC_ENCODERS, outputFps, outputSize } from "./profiles.ts";
 
+/**
+ * Reads a local file as a broadcast source: its first video stream and, when it has one, its
+ * first audio stream (other streams such as subtitles or data cannot go into the segments).
+ * The `file:` prefix keeps a name with a colon from being read as a protocol.
+ */
+export function sourceFileArgs(path: string): string[] {
+  return [
+    "-hide_banner",
+    "-nostdin",
+    "-v",
+    "error",
+    "-i",
+    `file:${path}`,
+    "-map",
+    "0:v:0",
+    "-map",
+    "0:a:0?",
+  ];
+}
+
 /** What the hardware side of the capability document allows for one run. */
 export interface HardwarePlan {
   /** `-hwaccel` method for decoding, when a working one covers the input codec. */

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sourceFileArgs } from "./args.ts";
 import { MediaError, stderrTail } from "./errors.ts";
 import { runBinary } from "./process.ts";
 
@@ -65,16 +66,7 @@ export async function* segmentFile(
   let finished = false;
   const run = runBinary(options.ffmpegPath, {
     args: [
-      "-hide_banner",
-      "-nostdin",
-      "-v",
-      "error",
-      "-i",
-      `file:${input}`,
-      "-map",
-      "0:v:0",
-      "-map",
-      "0:a:0?",
+      ...sourceFileArgs(input),
       "-c",
       "copy",
       "-f",
