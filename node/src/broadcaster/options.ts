@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { commaList } from "../config/schemas.ts";
 
 /**
  * The broadcaster's settings: one zod schema for the config file, SEGMINT_* variables and the
@@ -39,16 +40,7 @@ const wei = z
   .transform((v) => BigInt(v))
   .refine((v) => v >= 0n, "must not be negative");
 
-const list = z.preprocess(
-  (v) =>
-    typeof v === "string"
-      ? v
-          .split(",")
-          .map((s) => s.trim())
-          .filter((s) => s.length > 0)
-      : v,
-  z.array(z.string().min(1)),
-);
+const list = commaList(z.string().min(1));
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 

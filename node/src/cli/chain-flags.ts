@@ -9,6 +9,7 @@ import {
 import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
 import { type Deployment, readDeployment } from "../chain/deployment.ts";
 import { loadWallet } from "../chain/keys.ts";
+import { parseTokenAmount } from "../config/schemas.ts";
 import { SegmintError } from "../errors.ts";
 import { silentLogger } from "../log/index.ts";
 import { checkDeployment, connectProvider, preflight, TxSender } from "../orchestrator/chain.ts";
@@ -188,12 +189,8 @@ const TOKEN_DECIMALS = 18;
 export function parseAmount(text: string, what = "amount"): bigint {
   const value = text.trim();
   if (/^\d+$/.test(value)) return BigInt(value);
-  const withUnit = /^(\d+)(?:\.(\d+))?\s*tokens?$/i.exec(value);
-  if (withUnit && (withUnit[2] ?? "").length <= TOKEN_DECIMALS) {
-    const whole = BigInt(withUnit[1] ?? "0");
-    const fraction = (withUnit[2] ?? "").padEnd(TOKEN_DECIMALS, "0");
-    return whole * 10n ** BigInt(TOKEN_DECIMALS) + BigInt(fraction);
-  }
+  const tokens = parseTokenAmount(value);
+  if (tokens !== undefined) return tokens;
   throw new SegmintError(
     "BAD_AMOUNT",
     `${what} "${text}" is not an amount`,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { commaList, parseTokenAmount } from "../config/schemas.ts";
 
 /**
  * The orchestrator's settings: one zod schema that the config file (JSON), SEGMINT_* variables
@@ -9,14 +10,10 @@ import { z } from "zod";
 
 const UINT = /^(0|[1-9][0-9]{0,77})$/;
 
-const TOKEN_AMOUNT = /^(\d+)(?:\.(\d{1,18}))?\s*tokens?$/i;
-
 /** "2.5tokens" -> 2.5 * 10^18 wei; anything else is left for the wei schema to judge. */
 function tokensToWei(value: unknown): unknown {
   if (typeof value !== "string") return value;
-  const match = TOKEN_AMOUNT.exec(value.trim());
-  if (!match) return value;
-  return BigInt(match[1] ?? "0") * 10n ** 18n + BigInt((match[2] ?? "").padEnd(18, "0"));
+  return parseTokenAmount(value) ?? value;
 }
 
 /** Token or native wei: a bigint, a decimal string, a safe integer, or "N tokens". */
@@ -40,26 +37,10 @@ const positiveWei = wei.refine((v) => v > 0n, "must be greater than 0");
 const ppm = z.coerce.number().int().min(0).max(1_000_000);
 
 /** A list from JSON (array) or from env/flags ("a,b" or an array of strings). */
-const stringList = z.preprocess(
-  (v) =>
-    typeof v === "string"
-      ? v
-          .split(",")
-          .map((s) => s.trim())
-          .filter((s) => s.length > 0)
-      : v,
-  z.array(z.string().min(1)),
-);
+const stringList = commaList(z.string().min(1));
 
-const multiaddrList = z.preprocess(
-  (v) =>
-    typeof v === "string"
-      ? v
-          .split(",")
-          .map((s) => s.trim())
-          .filter((s) => s.length > 0)
-      : v,
-  z.array(z.string().startsWith("/", "expected a multiaddr such as /ip4/0.0.0.0/tcp/4001")),
+const multiaddrList = commaList(
+  z.string().startsWith("/", "expected a multiaddr such as /ip4/0.0.0.0/tcp/4001"),
 );
 
 const bool = z.preprocess((v) => {

@@ -1,5 +1,6 @@
 import { multiaddr } from "@multiformats/multiaddr";
 import { z } from "zod";
+import { commaList } from "../config/schemas.ts";
 import { parseBootstrap } from "./discovery.ts";
 import { defaultP2pOptions, type P2pOptions } from "./options.ts";
 
@@ -9,19 +10,6 @@ import { defaultP2pOptions, type P2pOptions } from "./options.ts";
  * numbers and booleans are coerced. Protocol limits stay in options.ts: they are part of the
  * protocol's behaviour, not something to tune per node without reason.
  */
-
-function list<T extends z.ZodType>(item: T) {
-  return z.preprocess(
-    (value) =>
-      typeof value === "string"
-        ? value
-            .split(",")
-            .map((part) => part.trim())
-            .filter((part) => part !== "")
-        : value,
-    z.array(item),
-  );
-}
 
 const boolish = z.preprocess(
   (value) =>
@@ -57,9 +45,9 @@ const host = defaultP2pOptions.host;
 const transcode = defaultP2pOptions.transcode;
 
 export const p2pConfigSchema = z.object({
-  listen: list(multiaddrText).default(host.listen),
-  announce: list(multiaddrText).default(host.announce),
-  bootstrap: list(bootstrapText).default(defaultP2pOptions.bootstrap),
+  listen: commaList(multiaddrText).default(host.listen),
+  announce: commaList(multiaddrText).default(host.announce),
+  bootstrap: commaList(bootstrapText).default(defaultP2pOptions.bootstrap),
   mdns: boolish.default(host.mdns),
   gossipsub: boolish.default(host.gossipsub),
   maxConnections: z.coerce.number().int().min(1).default(host.maxConnections),

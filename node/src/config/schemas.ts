@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+/**
+ * Schema pieces that several subsystems' settings share. Env variables and flags arrive as
+ * strings, so each piece also reads the text form of its value.
+ */
+
+/**
+ * A list: an array from a JSON config file, or "a,b" text from env/flags (items trimmed,
+ * empty ones dropped), each item checked by `item`.
+ */
+export function commaList<T extends z.ZodType>(item: T) {
+  return z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value
+            .split(",")
+            .map((part) => part.trim())
+            .filter((part) => part !== "")
+        : value,
+    z.array(item),
+  );
+}
+
+const TOKEN_DECIMALS = 18;
+const TOKEN_AMOUNT = /^(\d+)(?:\.(\d{1,18}))?\s*tokens?$/i;
+
+/**
+ * "2.5tokens" / "1000 token" -> wei (18 decimals), for people who do not count in 10^-18;
+ * undefined for text that is not a token amount (it may still be plain wei).
+ */
+export function parseTokenAmount(text: string): bigint | undefined {
+  const match = TOKEN_AMOUNT.exec(text.trim());
+  if (!match) return undefined;
+  const whole = BigInt(match[1] ?? "0");
+  const fraction = (match[2] ?? "").padEnd(TOKEN_DECIMALS, "0");
+  return whole * 10n ** BigInt(TOKEN_DECIMALS) + BigInt(fraction);
+}
