@@ -37,3 +37,8 @@ export function formatErrorLine(error: unknown): string {
   if (error instanceof Error) return `error: ${error.message}`;
   return `error: ${String(error)}`;
 }
+
+/** The message of an Error, or the text of anything else thrown, for logs and error details. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,3 +1,4 @@
+import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { RemoteError } from "../p2p/errors.ts";
 import { PaymentsError } from "../payments/errors.ts";
@@ -119,7 +120,7 @@ function errorCode(error: unknown): string {
     const code = (error as { code: unknown }).code;
     if (typeof code === "string") return code;
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 /**

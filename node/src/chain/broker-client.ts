@@ -1,4 +1,5 @@
 import type { Provider, Signer } from "ethers";
+import { errorMessage } from "../errors.ts";
 import { PaymentsError } from "../payments/errors.ts";
 import type {
   PaymentsChainView,
@@ -7,6 +8,7 @@ import type {
   SenderInfo,
   WinningTicket,
 } from "../payments/interface.ts";
+import { PollLoop } from "../poll-loop.ts";
 import { type SegmintClients, segmintClients } from "./contracts.ts";
 import type { Deployment } from "./deployment.ts";
 import { type TicketDomain, toHex } from "./ticket.ts";
@@ -22,17 +24,13 @@ export interface ChainStateInvalidation {
   invalidateRound(): void;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 async function read<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (cause) {
     throw new PaymentsError(
       "CHAIN_UNAVAILABLE",
-      `could not read ${what} from the chain: ${errorText(cause)}`,
+      `could not read ${what} from the chain: ${errorMessage(cause)}`,
       { what },
       { hint: "check the JSON-RPC endpoint and the deployment addresses", cause },
     );
@@ -285,10 +283,6 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     const redeemedTopic = broker.interface.getEvent("WinningTicketRedeemed").topicHash;
     const roundTopic = rounds.interface.getEvent("RoundInitialized").topicHash;
     let from = (await this.provider.getBlockNumber()) + 1;
-    let stopped = false;
-    let timer: NodeJS.Timeout | null = null;
-    let inFlight: Promise<void> = Promise.resolve();
-
     const poll = async (): Promise<void> => {
       const head = await this.provider.getBlockNumber();
       if (head < from) return;
@@ -307,21 +301,10 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
         else if (topic === roundTopic) target.invalidateRound();
       }
     };
-    const loop = (): void => {
-      inFlight = poll()
-        .catch(() => {
-          // A failed poll retries the same block range next time; the TTL still bounds staleness.
-        })
-        .finally(() => {
-          if (!stopped) timer = setTimeout(loop, intervalMs);
-        });
-    };
-    timer = setTimeout(loop, intervalMs);
-    return async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await inFlight;
-    };
+    // A failed poll retries the same block range next time; the TTL still bounds staleness.
+    const loop = new PollLoop(poll, intervalMs, () => {});
+    loop.start({ delayFirst: true });
+    return () => loop.stop();
   }
 
   private async feeOverrides(gasPrice: bigint) {

@@ -1,5 +1,7 @@
 import type { ContractTransactionResponse } from "ethers";
+import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
+import { PollLoop } from "../poll-loop.ts";
 import { preflight, type TxSender } from "./chain.ts";
 
 /** A contract write as the typed clients expose it: send it, or preview it with eth_call. */
@@ -34,10 +36,6 @@ export interface RoundServiceDeps {
   log: Logger;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Keeps this orchestrator in step with rounds. Once per round: makes sure the round is
  * initialized (its block hash is what fresh tickets carry; reward() initializes it too), and
@@ -45,37 +43,26 @@ function errorText(error: unknown): string {
  * is read on a timer rather than from events so a missed websocket message cannot skip one.
  */
 export class RoundService {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
+  private readonly loop: PollLoop;
   private lastRound = -1n;
   /** Round whose reward() succeeded or was found done; no second attempt in that round. */
   private rewardedRound = -1n;
   rewardCalls = 0;
 
-  constructor(private readonly deps: RoundServiceDeps) {}
-
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    const loop = (): void => {
-      this.running = this.tick()
-        .catch((error: unknown) =>
-          this.deps.log.warn({ err: errorText(error) }, "round check failed"),
-        )
-        .finally(() => {
-          this.running = null;
-          if (!this.stopped) this.timer = setTimeout(loop, this.deps.pollIntervalMs);
-        });
-    };
-    loop();
+  constructor(private readonly deps: RoundServiceDeps) {
+    this.loop = new PollLoop(
+      () => this.tick(),
+      deps.pollIntervalMs,
+      (error) => deps.log.warn({ err: errorMessage(error) }, "round check failed"),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One look at the chain; exported for tests and for start-up (before tickets are issued). */

@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
+import { errorMessage } from "../errors.ts";
 import { silentLogger } from "../log/index.ts";
+import { PollLoop } from "../poll-loop.ts";
 import type { JournalEntry, RedeemChain, WinningTicketJournal } from "./interface.ts";
 import type { RedeemerOptions } from "./options.ts";
 
@@ -18,10 +20,6 @@ export interface RedeemerDeps {
   onRevealing?: (entries: readonly JournalEntry[]) => void;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Turns journaled winners into tokens. Each pass (tick): settles submitted transactions from
  * their receipts, marks expired and already-used tickets, waits while gas is above the cap,
@@ -32,9 +30,7 @@ function errorText(error: unknown): string {
 export class Redeemer {
   private readonly log: Logger;
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
+  private readonly loop: PollLoop;
 
   constructor(private readonly deps: RedeemerDeps) {
     this.log = deps.log ?? silentLogger();
@@ -42,27 +38,19 @@ export class Redeemer {
     if (deps.options.batchSize < 1 || deps.options.maxAttempts < 1) {
       throw new RangeError("redeemer batchSize and maxAttempts must be at least 1");
     }
+    this.loop = new PollLoop(
+      () => this.tick(),
+      deps.options.pollIntervalMs,
+      (error) => this.log.warn({ err: errorMessage(error) }, "redeemer pass failed"),
+    );
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    const loop = (): void => {
-      this.running = this.tick()
-        .catch((error: unknown) => this.log.warn({ err: errorText(error) }, "redeemer pass failed"))
-        .finally(() => {
-          this.running = null;
-          if (!this.stopped) this.timer = setTimeout(loop, this.deps.options.pollIntervalMs);
-        });
-    };
-    loop();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass over the journal. Throws only when the chain cannot be read at all. */
@@ -133,7 +121,7 @@ export class Redeemer {
       for (const entry of entries) journal.markSubmitted(entry.id, txHash);
       this.log.info({ txHash, tickets: entries.length }, "redemption submitted");
     } catch (error) {
-      for (const entry of entries) this.failedAttempt(entry, `send failed: ${errorText(error)}`);
+      for (const entry of entries) this.failedAttempt(entry, `send failed: ${errorMessage(error)}`);
     }
   }
 
