@@ -2,21 +2,13 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { OrchestratorMetrics } from "../metrics/index.ts";
-import type {
-  JournalEntry,
-  RedemptionStatus,
-  WinningTicket,
-  WinningTicketJournal,
+import {
+  type JournalEntry,
+  REDEMPTION_STATUSES,
+  type RedemptionStatus,
+  type WinningTicket,
+  type WinningTicketJournal,
 } from "../payments/interface.ts";
-
-export const REDEMPTION_STATUSES: readonly RedemptionStatus[] = [
-  "pending",
-  "submitted",
-  "redeemed",
-  "failed",
-  "expired",
-  "uneconomic",
-];
 
 /**
  * The winning-ticket journal with metrics: every final status the redeemer records is counted

@@ -33,13 +33,17 @@ export interface WinningTicket {
   ticketHash: string;
 }
 
-export type RedemptionStatus =
-  | "pending"
-  | "submitted"
-  | "redeemed"
-  | "failed"
-  | "expired"
-  | "uneconomic";
+/** Every state a journaled winning ticket can be in (the journal and its metrics list them). */
+export const REDEMPTION_STATUSES = [
+  "pending",
+  "submitted",
+  "redeemed",
+  "failed",
+  "expired",
+  "uneconomic",
+] as const;
+
+export type RedemptionStatus = (typeof REDEMPTION_STATUSES)[number];
 
 export interface JournalEntry extends WinningTicket {
   id: number;

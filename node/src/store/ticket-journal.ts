@@ -1,27 +1,19 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { fromHex, toHex } from "../chain/ticket.ts";
-import type {
-  JournalEntry,
-  RedemptionStatus,
-  WinningTicket,
-  WinningTicketJournal,
+import {
+  type JournalEntry,
+  REDEMPTION_STATUSES,
+  type RedemptionStatus,
+  type WinningTicket,
+  type WinningTicketJournal,
 } from "../payments/interface.ts";
 import { StoreError } from "./errors.ts";
 
 type Row = Record<string, unknown>;
 
 const OPEN_STATUSES: ReadonlySet<RedemptionStatus> = new Set(["pending", "submitted"]);
-const ALL_STATUSES: readonly RedemptionStatus[] = [
-  "pending",
-  "submitted",
-  "redeemed",
-  "failed",
-  "expired",
-  "uneconomic",
-];
-
 function isStatus(value: string): value is RedemptionStatus {
-  return (ALL_STATUSES as readonly string[]).includes(value);
+  return (REDEMPTION_STATUSES as readonly string[]).includes(value);
 }
 
 /**
