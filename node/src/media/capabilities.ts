@@ -163,6 +163,15 @@ async function ffmpegOk(
   }
 }
 
+/**
+ * Why a listed accelerator cannot work here without running a probe (which would only fail
+ * with a vaguer message), or null when nothing rules it out.
+ */
+function missingDevice(device: DeviceKind): string | null {
+  if (device === "vaapi" && !existsSync(VAAPI_NODE)) return `no VAAPI render node (${VAAPI_NODE})`;
+  return null;
+}
+
 async function listOutput(ffmpeg: string, flag: string): Promise<string> {
   const result = await runBinary(ffmpeg, {
     args: ["-hide_banner", flag],
@@ -223,14 +232,8 @@ export async function detectCapabilities(options: DetectOptions = {}): Promise<C
       if (!listedEncoders.has(probe.name)) {
         return { ...base, listed: false, works: false, error: "not compiled into this ffmpeg" };
       }
-      if (probe.device === "vaapi" && !existsSync(VAAPI_NODE)) {
-        return {
-          ...base,
-          listed: true,
-          works: false,
-          error: `no VAAPI render node (${VAAPI_NODE})`,
-        };
-      }
+      const absent = missingDevice(probe.device);
+      if (absent !== null) return { ...base, listed: true, works: false, error: absent };
       const { ok, error } = await ffmpegOk(ffmpeg, [
         "-hide_banner",
         "-nostdin",
@@ -259,14 +262,8 @@ export async function detectCapabilities(options: DetectOptions = {}): Promise<C
       if (!hwaccels.has(probe.hwaccel)) {
         return { ...base, listed: false, works: false, error: "not compiled into this ffmpeg" };
       }
-      if (probe.device === "vaapi" && !existsSync(VAAPI_NODE)) {
-        return {
-          ...base,
-          listed: true,
-          works: false,
-          error: `no VAAPI render node (${VAAPI_NODE})`,
-        };
-      }
+      const absent = missingDevice(probe.device);
+      if (absent !== null) return { ...base, listed: true, works: false, error: absent };
       if (!sample)
         return { ...base, listed: true, works: false, error: "no H.264 sample to decode" };
       const { ok, error } = await ffmpegOk(
