@@ -21,7 +21,7 @@ import hre, { network } from "hardhat";
 import type { TicketBroker } from "../node/src/chain/contracts.ts";
 import { segmintClients } from "../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../node/src/chain/deploy.ts";
-import { hashRecipientRand, MAX_WIN_PROB } from "../node/src/chain/ticket.ts";
+import { hashRecipientRand, MAX_WIN_PROB, type Ticket } from "../node/src/chain/ticket.ts";
 
 const { values } = parseArgs({ options: { json: { type: "boolean", default: false } } });
 
@@ -163,23 +163,12 @@ await measure("rewardWith50Delegators", busy.bondingManager.reward());
 await run(orchestrator.bondingManager.reward());
 
 // ---------------------------------------------------------------- tickets
-interface TicketArgs {
-  recipient: string;
-  sender: string;
-  faceValue: bigint;
-  winProb: bigint;
-  senderNonce: bigint;
-  recipientRandHash: string;
-  creationRound: bigint;
-  creationRoundBlockHash: string;
-}
-
 let nonce = 0n;
 async function signedTicket(
   broker: TicketBroker,
   recipient: string,
   faceValue: bigint,
-): Promise<{ ticket: TicketArgs; sig: string; rand: bigint }> {
+): Promise<{ ticket: Ticket; sig: string; rand: bigint }> {
   const rand = 0xc0ffeen + nonce;
   const round = await own.roundsManager.lastInitializedRound();
   const ticket = {

@@ -1,19 +1,22 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import {
-  type BaseContract,
-  type BaseContractMethod,
-  type ContractRunner,
-  type ContractTransactionReceipt,
-  type ContractTransactionResponse,
-  type Interface,
-  keccak256,
-  toBeHex,
-  zeroPadValue,
+import type {
+  BaseContract,
+  BaseContractMethod,
+  ContractRunner,
+  ContractTransactionReceipt,
+  ContractTransactionResponse,
+  Interface,
 } from "ethers";
 import { network } from "hardhat";
 import { expect } from "vitest";
 import { connectContracts, type DeployParams, deploySegmint } from "../../node/src/chain/deploy.ts";
 import type { Deployment } from "../../node/src/chain/deployment.ts";
+import {
+  hashRecipientRand,
+  type Ticket,
+  ticketTypedDataDomain,
+  ticketTypedDataTypes,
+} from "../../node/src/chain/ticket.ts";
 
 export const TOKEN = 10n ** 18n;
 export const PPM = 1_000_000n;
@@ -205,33 +208,12 @@ export async function registerOrchestrator(
   if (stake > 0n) await send(f.bonding, signer, "bond", stake, signer.address);
 }
 
-export interface TicketFields {
-  recipient: string;
-  sender: string;
-  faceValue: bigint;
-  winProb: bigint;
-  senderNonce: bigint;
-  recipientRandHash: string;
-  creationRound: bigint;
-  creationRoundBlockHash: string;
-}
+/** The ticket struct as node/src encodes it, so these tests check the contract against it. */
+export type TicketFields = Ticket;
 
-export const TICKET_TYPES = {
-  Ticket: [
-    { name: "recipient", type: "address" },
-    { name: "sender", type: "address" },
-    { name: "faceValue", type: "uint256" },
-    { name: "winProb", type: "uint256" },
-    { name: "senderNonce", type: "uint256" },
-    { name: "recipientRandHash", type: "bytes32" },
-    { name: "creationRound", type: "uint256" },
-    { name: "creationRoundBlockHash", type: "bytes32" },
-  ],
-};
+export const TICKET_TYPES = ticketTypedDataTypes();
 
-export function randHash(recipientRand: bigint): string {
-  return keccak256(zeroPadValue(toBeHex(recipientRand), 32));
-}
+export const randHash = (recipientRand: bigint): string => hashRecipientRand(recipientRand);
 
 /** A ticket from `sender` to `recipient` for the last initialized round, signed with EIP-712. */
 export async function makeTicket(
@@ -256,12 +238,10 @@ export async function makeTicket(
     ...fields,
   };
   const { chainId } = await f.conn.ethers.provider.getNetwork();
-  const domain = {
-    name: "Segmint",
-    version: "1",
+  const domain = ticketTypedDataDomain({
     chainId,
     verifyingContract: f.deployment.contracts.TicketBroker,
-  };
+  });
   const sig = await sender.signTypedData(domain, TICKET_TYPES, ticket);
   const hash = await read<string>(f.broker, "getTicketHash", ticket);
   return { ticket, sig, recipientRand, hash };

@@ -91,6 +91,26 @@ export const TICKET_EIP712_TYPES = {
   ],
 } as const;
 
+/** The EIP-712 domain as signTypedData / TypedDataEncoder take it, for signing with a wallet. */
+export function ticketTypedDataDomain(domain: TicketDomain): {
+  name: string;
+  version: string;
+  chainId: bigint;
+  verifyingContract: string;
+} {
+  return {
+    name: TICKET_DOMAIN_NAME,
+    version: TICKET_DOMAIN_VERSION,
+    chainId: domain.chainId,
+    verifyingContract: domain.verifyingContract,
+  };
+}
+
+/** TICKET_EIP712_TYPES as a mutable copy: ethers' typed-data calls do not take readonly arrays. */
+export function ticketTypedDataTypes(): { Ticket: Array<{ name: string; type: string }> } {
+  return { Ticket: TICKET_EIP712_TYPES.Ticket.map((field) => ({ ...field })) };
+}
+
 /** winProb is compared against a uint256 hash, so this value makes every ticket win. */
 export const MAX_WIN_PROB = (1n << 256n) - 1n;
 /** Expected value carries this denominator: EV = faceValue * winProb / 2^256. */
