@@ -25,6 +25,22 @@ export class SegmintError<
   }
 }
 
+/**
+ * The base of each subsystem's error class (MediaError, P2pError, ...): the subsystem's own code
+ * union, details optional. A subclass only names itself (`override name = "MediaError"`), so
+ * `instanceof` and the code type still tell the subsystems apart.
+ */
+export abstract class SubsystemError<Code extends string> extends SegmintError<Code> {
+  constructor(
+    code: Code,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { hint?: string; cause?: unknown },
+  ) {
+    super(code, message, details, options);
+  }
+}
+
 export function isSegmintError(error: unknown): error is SegmintError {
   return error instanceof SegmintError;
 }

@@ -1,4 +1,4 @@
-import { SegmintError } from "../errors.ts";
+import { SubsystemError } from "../errors.ts";
 
 /** Every deliberate failure of the broadcaster client; tests and callers match on the code. */
 export type BroadcasterErrorCode =
@@ -15,16 +15,8 @@ export type BroadcasterErrorCode =
   /** The chain could not be reached or does not hold the deployment. */
   | "CHAIN_UNREACHABLE";
 
-export class BroadcasterError extends SegmintError<BroadcasterErrorCode> {
-  constructor(
-    code: BroadcasterErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { hint?: string; cause?: unknown },
-  ) {
-    super(code, message, details, options);
-    this.name = "BroadcasterError";
-  }
+export class BroadcasterError extends SubsystemError<BroadcasterErrorCode> {
+  override name = "BroadcasterError";
 }
 
 export function isBroadcasterError(

@@ -1,4 +1,4 @@
-import { SegmintError } from "../errors.ts";
+import { SubsystemError } from "../errors.ts";
 
 /**
  * Every deliberate failure of the media subsystem. Callers and tests match on the code;
@@ -23,16 +23,8 @@ export type MediaErrorCode =
   | "PROFILE_UNKNOWN"
   | "CAPABILITIES_INVALID";
 
-export class MediaError extends SegmintError<MediaErrorCode> {
-  constructor(
-    code: MediaErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { hint?: string; cause?: unknown },
-  ) {
-    super(code, message, details, options);
-    this.name = "MediaError";
-  }
+export class MediaError extends SubsystemError<MediaErrorCode> {
+  override name = "MediaError";
 }
 
 export function isMediaError(error: unknown, code?: MediaErrorCode): error is MediaError {

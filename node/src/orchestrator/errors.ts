@@ -1,4 +1,4 @@
-import { SegmintError } from "../errors.ts";
+import { SubsystemError } from "../errors.ts";
 
 /** Codes of the orchestrator daemon and the staking/funds commands. Tests match these. */
 export type OrchestratorErrorCode =
@@ -12,14 +12,6 @@ export type OrchestratorErrorCode =
   | "TX_REVERTED"
   | "NODE_STOPPING";
 
-export class OrchestratorError extends SegmintError<OrchestratorErrorCode> {
-  constructor(
-    code: OrchestratorErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { hint?: string; cause?: unknown },
-  ) {
-    super(code, message, details, options);
-    this.name = "OrchestratorError";
-  }
+export class OrchestratorError extends SubsystemError<OrchestratorErrorCode> {
+  override name = "OrchestratorError";
 }

@@ -1,4 +1,4 @@
-import { SegmintError } from "../errors.ts";
+import { SubsystemError } from "../errors.ts";
 
 /**
  * Codes that travel on the wire in a transcode error response. They are part of the protocol
@@ -32,16 +32,8 @@ export type P2pLocalErrorCode =
 
 export type P2pErrorCode = P2pLocalErrorCode | WireErrorCode;
 
-export class P2pError extends SegmintError<P2pErrorCode> {
-  constructor(
-    code: P2pErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { hint?: string; cause?: unknown },
-  ) {
-    super(code, message, details, options);
-    this.name = "P2pError";
-  }
+export class P2pError extends SubsystemError<P2pErrorCode> {
+  override name = "P2pError";
 }
 
 /**

@@ -1,4 +1,4 @@
-import { SegmintError } from "../errors.ts";
+import { SubsystemError } from "../errors.ts";
 
 /**
  * Why a ticket was refused. Travels in `details.reason` of a BAD_TICKET error (and on the
@@ -36,16 +36,8 @@ export type PaymentsErrorCode =
   | "BAD_PAYMENTS_OPTIONS"
   | "CHAIN_UNAVAILABLE";
 
-export class PaymentsError extends SegmintError<PaymentsErrorCode> {
-  constructor(
-    code: PaymentsErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { hint?: string; cause?: unknown },
-  ) {
-    super(code, message, details, options);
-    this.name = "PaymentsError";
-  }
+export class PaymentsError extends SubsystemError<PaymentsErrorCode> {
+  override name = "PaymentsError";
 }
 
 export function badTicket(

@@ -1,15 +1,7 @@
-import { SegmintError } from "../errors.ts";
+import { SubsystemError } from "../errors.ts";
 
 export type StoreErrorCode = "STORE_OPEN_FAILED" | "STORE_SCHEMA_TOO_NEW" | "STORE_CORRUPT_ROW";
 
-export class StoreError extends SegmintError<StoreErrorCode> {
-  constructor(
-    code: StoreErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { hint?: string; cause?: unknown },
-  ) {
-    super(code, message, details, options);
-    this.name = "StoreError";
-  }
+export class StoreError extends SubsystemError<StoreErrorCode> {
+  override name = "StoreError";
 }
