@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RenditionMeasurement } from "../media/interface.ts";
-import type { RenditionReceipt } from "../p2p/messages.ts";
+import { renditionReceipt } from "../p2p/messages.ts";
 import type { ReceivedRendition } from "../p2p/transcode-client.ts";
 import { receiptSigner } from "../p2p/transcode-client.ts";
 import { BroadcasterError } from "./errors.ts";
@@ -43,15 +43,7 @@ export async function verifyResult(
   input: VerifyInput,
   measure: Measure,
 ): Promise<VerifiedRendition[]> {
-  const receipt: RenditionReceipt = {
-    streamId: input.streamId,
-    seq: input.seq,
-    renditions: input.renditions.map(({ profile, sha256, pixels }) => ({
-      profile,
-      sha256,
-      pixels,
-    })),
-  };
+  const receipt = renditionReceipt(input.streamId, input.seq, input.renditions);
   let signer: string;
   try {
     signer = receiptSigner(receipt, input.signature);

@@ -163,6 +163,23 @@ export interface RenditionReceipt {
   renditions: Array<{ profile: string; sha256: string; pixels: number }>;
 }
 
+/**
+ * The receipt for one segment's renditions: only the fields the signature covers, in one
+ * order, so the orchestrator that signs it and the broadcaster that checks it hash the same
+ * JSON.
+ */
+export function renditionReceipt(
+  streamId: string,
+  seq: number,
+  renditions: ReadonlyArray<{ profile: string; sha256: string; pixels: number }>,
+): RenditionReceipt {
+  return {
+    streamId,
+    seq,
+    renditions: renditions.map(({ profile, sha256, pixels }) => ({ profile, sha256, pixels })),
+  };
+}
+
 // ---- adverts ----
 
 export const AdvertPayloadSchema = z.object({

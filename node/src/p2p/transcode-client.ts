@@ -8,6 +8,7 @@ import { decodeJson, encodeJson, FrameReader, writeBody, writeFrame } from "./fr
 import {
   type RenditionHeader,
   type RenditionReceipt,
+  renditionReceipt,
   type TicketParams,
   type TranscodeRequest,
   TranscodeRequestSchema,
@@ -124,15 +125,7 @@ export async function requestTranscode(
       }
       renditions.push({ ...rendition, data });
     }
-    const receipt: RenditionReceipt = {
-      streamId: request.streamId,
-      seq: request.seq,
-      renditions: response.renditions.map(({ profile, sha256, pixels }) => ({
-        profile,
-        sha256,
-        pixels,
-      })),
-    };
+    const receipt = renditionReceipt(request.streamId, request.seq, response.renditions);
     const signer = recoverSigner(SIGNING_DOMAIN.renditions, receipt, response.signature);
     if (options.expectedSigner !== undefined && !sameAddress(signer, options.expectedSigner)) {
       throw new P2pError("P2P_BAD_SIGNATURE", "the renditions are not signed by the orchestrator", {

@@ -10,7 +10,7 @@ import type { SegmintNode } from "./host.ts";
 import type { TranscodedRendition, TranscodeService } from "./interface.ts";
 import {
   type RenditionHeader,
-  type RenditionReceipt,
+  renditionReceipt,
   type TranscodeErrorHeader,
   type TranscodeOk,
   type TranscodeRequest,
@@ -237,11 +237,7 @@ export class TranscodeProtocol {
         sha256: createHash("sha256").update(r.data).digest("hex"),
       };
     });
-    const receipt: RenditionReceipt = {
-      streamId: request.streamId,
-      seq: request.seq,
-      renditions: renditions.map(({ profile, sha256, pixels }) => ({ profile, sha256, pixels })),
-    };
+    const receipt = renditionReceipt(request.streamId, request.seq, renditions);
     const signature = await signPayload(this.init.signer, SIGNING_DOMAIN.renditions, receipt);
     return {
       header: {
