@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { BondingManager } from "../chain/contracts.ts";
 import { SegmintError } from "../errors.ts";
 import { approveIfNeeded } from "../orchestrator/registration.ts";
 import {
@@ -28,6 +29,41 @@ function parseLockId(text: string): bigint {
     );
   }
   return BigInt(text.trim());
+}
+
+interface LockResult {
+  tx: string;
+  delegator: string;
+  lockId: bigint;
+  amount: bigint;
+}
+
+/** `stake rebond|withdraw <lockId>`: one transaction on an unbonding lock, reported with its amount. */
+function addLockCommand(
+  stake: Command,
+  spec: {
+    command: "rebond" | "withdraw";
+    description: string;
+    label: string;
+    method: (bm: BondingManager) => BondingManager["rebond"] | BondingManager["withdrawStake"];
+    text: (result: LockResult) => string;
+  },
+): void {
+  addChainFlags(
+    stake
+      .command(`${spec.command} <lockId>`)
+      .description(spec.description)
+      .option("--json", "print the result as one JSON object"),
+  ).action(async (lockText: string, flags: StakeFlags) => {
+    const lockId = parseLockId(lockText);
+    await withSigningSession(flags, async (s) => {
+      const [amount] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
+      const method = spec.method(s.clients.bondingManager);
+      const tx = await checkAndSend(s, spec.label, method, lockId);
+      const result = { tx, delegator: s.address, lockId, amount };
+      report(flags, { action: spec.command, ...result }, spec.text(result));
+    });
+  });
 }
 
 export function registerStake(program: Command): void {
@@ -104,42 +140,22 @@ export function registerStake(program: Command): void {
     });
   });
 
-  addChainFlags(
-    stake
-      .command("rebond <lockId>")
-      .description("Bond an unbonding lock's tokens again, to the same orchestrator.")
-      .option("--json", "print the result as one JSON object"),
-  ).action(async (lockText: string, flags: StakeFlags) => {
-    const lockId = parseLockId(lockText);
-    await withSigningSession(flags, async (s) => {
-      const bm = s.clients.bondingManager;
-      const [amount] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
-      const tx = await checkAndSend(s, "rebond", bm.rebond, lockId);
-      report(
-        flags,
-        { action: "rebond", tx, delegator: s.address, lockId, amount },
-        `Rebonded lock ${lockId} (${formatTokens(amount)} tokens) (tx ${tx})`,
-      );
-    });
+  addLockCommand(stake, {
+    command: "rebond",
+    description: "Bond an unbonding lock's tokens again, to the same orchestrator.",
+    label: "rebond",
+    method: (bm) => bm.rebond,
+    text: ({ lockId, amount, tx }) =>
+      `Rebonded lock ${lockId} (${formatTokens(amount)} tokens) (tx ${tx})`,
   });
 
-  addChainFlags(
-    stake
-      .command("withdraw <lockId>")
-      .description("Withdraw an unbonding lock's tokens once its unbonding period is over.")
-      .option("--json", "print the result as one JSON object"),
-  ).action(async (lockText: string, flags: StakeFlags) => {
-    const lockId = parseLockId(lockText);
-    await withSigningSession(flags, async (s) => {
-      const bm = s.clients.bondingManager;
-      const [amount] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
-      const tx = await checkAndSend(s, "withdrawStake", bm.withdrawStake, lockId);
-      report(
-        flags,
-        { action: "withdraw", tx, delegator: s.address, lockId, amount },
-        `Withdrew ${formatTokens(amount)} tokens from lock ${lockId} to ${s.address} (tx ${tx})`,
-      );
-    });
+  addLockCommand(stake, {
+    command: "withdraw",
+    description: "Withdraw an unbonding lock's tokens once its unbonding period is over.",
+    label: "withdrawStake",
+    method: (bm) => bm.withdrawStake,
+    text: ({ lockId, amount, delegator, tx }) =>
+      `Withdrew ${formatTokens(amount)} tokens from lock ${lockId} to ${delegator} (tx ${tx})`,
   });
 
   addChainFlags(
