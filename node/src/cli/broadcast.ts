@@ -8,7 +8,7 @@ import {
 import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { createLogger } from "../log/index.ts";
 import { parseBigIntOption, parseIntegerOption } from "./options.ts";
-import { interruptSignal, mediaProgressBar } from "./progress.ts";
+import { runMediaCommand } from "./progress.ts";
 
 interface BroadcastFlags {
   out?: string;
@@ -152,19 +152,11 @@ export function registerBroadcast(program: Command): void {
         },
       });
       const log = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
-      const interrupt = interruptSignal();
-      const bar = mediaProgressBar("broadcasting", flags);
-      try {
-        const summary = await runBroadcast(config, {
-          log,
-          signal: interrupt.signal,
-          onProgress: (progress) => bar.update(progress),
-        });
-        bar.stop();
-        process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
-      } finally {
-        bar.stop();
-        interrupt.dispose();
-      }
+      await runMediaCommand(
+        "broadcasting",
+        flags,
+        ({ signal, onProgress }) => runBroadcast(config, { log, signal, onProgress }),
+        formatSummary,
+      );
     });
 }

@@ -62,3 +62,32 @@ export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
     },
   };
 }
+
+/**
+ * Runs a long media command (broadcast, transcode): Ctrl-C aborts it through `signal`, a
+ * progress bar follows it on a terminal, and its summary goes to stdout as one JSON object
+ * with --json or as `format`'s text otherwise.
+ */
+export async function runMediaCommand<Summary>(
+  verb: string,
+  flags: { json?: boolean },
+  run: (hooks: {
+    signal: AbortSignal;
+    onProgress: (progress: MediaProgress) => void;
+  }) => Promise<Summary>,
+  format: (summary: Summary) => string,
+): Promise<void> {
+  const interrupt = interruptSignal();
+  const bar = mediaProgressBar(verb, flags);
+  try {
+    const summary = await run({
+      signal: interrupt.signal,
+      onProgress: (progress) => bar.update(progress),
+    });
+    bar.stop();
+    process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : format(summary));
+  } finally {
+    bar.stop();
+    interrupt.dispose();
+  }
+}

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { createLogger } from "../log/index.ts";
 import { type LocalTranscodeSummary, loadLadder, transcodeFile } from "../media/index.ts";
 import { parseIntegerOption } from "./options.ts";
-import { interruptSignal, mediaProgressBar } from "./progress.ts";
+import { runMediaCommand } from "./progress.ts";
 
 interface TranscodeFlags {
   profiles: string;
@@ -50,23 +50,20 @@ export function registerTranscode(program: Command): void {
     .action(async (input: string, flags: TranscodeFlags) => {
       const profiles = await loadLadder(flags.profiles);
       const logger = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
-      const interrupt = interruptSignal();
-      const bar = mediaProgressBar("transcoding", flags);
-      try {
-        const summary = await transcodeFile(input, {
-          profiles,
-          outDir: flags.out,
-          segmentSeconds: flags.segment,
-          detectHardware: flags.hardware,
-          signal: interrupt.signal,
-          logger,
-          onProgress: (progress) => bar.update(progress),
-        });
-        bar.stop();
-        process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
-      } finally {
-        bar.stop();
-        interrupt.dispose();
-      }
+      await runMediaCommand(
+        "transcoding",
+        flags,
+        ({ signal, onProgress }) =>
+          transcodeFile(input, {
+            profiles,
+            outDir: flags.out,
+            segmentSeconds: flags.segment,
+            detectHardware: flags.hardware,
+            signal,
+            logger,
+            onProgress,
+          }),
+        formatSummary,
+      );
     });
 }
