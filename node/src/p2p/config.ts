@@ -17,29 +17,24 @@ const boolish = z.preprocess(
   z.boolean(),
 );
 
-const multiaddrText = z.string().refine(
-  (text) => {
-    try {
-      multiaddr(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: "not a multiaddr (write it like /ip4/0.0.0.0/tcp/4001)" },
-);
+/** A string `parse` accepts (it throws on anything else). */
+function parsedBy(parse: (text: string) => unknown, message: string) {
+  return z.string().refine(
+    (text) => {
+      try {
+        parse(text);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message },
+  );
+}
 
-const bootstrapText = z.string().refine(
-  (text) => {
-    try {
-      parseBootstrap(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: "not a multiaddr ending in /p2p/<peer id>" },
-);
+const multiaddrText = parsedBy(multiaddr, "not a multiaddr (write it like /ip4/0.0.0.0/tcp/4001)");
+
+const bootstrapText = parsedBy(parseBootstrap, "not a multiaddr ending in /p2p/<peer id>");
 
 const host = defaultP2pOptions.host;
 const transcode = defaultP2pOptions.transcode;
