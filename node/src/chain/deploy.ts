@@ -15,7 +15,7 @@ import type {
   TicketBroker,
   Token,
 } from "../../../types/ethers-contracts/index.ts";
-import { SegmintError } from "../errors.ts";
+import { errorMessage, SegmintError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { type ContractName, loadArtifacts } from "./artifacts.ts";
 import { type Deployment, type DeploymentContracts, parseDeployment } from "./deployment.ts";
@@ -283,7 +283,7 @@ async function send(
         { hint: "fund the deployer account with the chain's native currency", cause },
       );
     }
-    throw txFailed(step, undefined, cause instanceof Error ? cause.message : String(cause), cause);
+    throw txFailed(step, undefined, errorMessage(cause), cause);
   }
 }
 
@@ -302,12 +302,7 @@ async function waitFor(response: TransactionResponse | ContractTransactionRespon
   try {
     receipt = await response.wait();
   } catch (cause) {
-    throw txFailed(
-      step,
-      response.hash,
-      cause instanceof Error ? cause.message : String(cause),
-      cause,
-    );
+    throw txFailed(step, response.hash, errorMessage(cause), cause);
   }
   if (receipt === null || receipt.status !== 1) throw txFailed(step, response.hash, "reverted");
   return receipt;

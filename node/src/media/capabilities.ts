@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import { errorMessage } from "../errors.ts";
 import { type Binaries, type LocateOptions, locateBinaries } from "./binaries.ts";
 import { MediaError, stderrTail } from "./errors.ts";
 import { parseEncoders, parseHwaccels } from "./ffmpeg-lists.ts";
@@ -159,7 +160,7 @@ async function ffmpegOk(
       error: stderrTail(result.stderr, 2) || `exit ${result.exitCode ?? result.signal}`,
     };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, error: errorMessage(error) };
   }
 }
 

@@ -6,6 +6,7 @@ import {
 } from "ethers";
 import type { BrokerClient } from "../chain/broker-client.ts";
 import type { Deployment } from "../chain/deployment.ts";
+import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import type { RedeemChain } from "../payments/interface.ts";
 import { OrchestratorError } from "./errors.ts";
@@ -86,10 +87,7 @@ export class TxSender {
         return await send();
       } catch (error) {
         this.signer.reset();
-        this.log.debug(
-          { label, err: error instanceof Error ? error.message : String(error) },
-          "send failed",
-        );
+        this.log.debug({ label, err: errorMessage(error) }, "send failed");
         throw error;
       }
     });

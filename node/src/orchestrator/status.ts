@@ -1,4 +1,5 @@
 import type { SegmintClients } from "../chain/contracts.ts";
+import { errorMessage } from "../errors.ts";
 import type { RedemptionStatus } from "../payments/interface.ts";
 import type { MeteredJournal } from "./journal.ts";
 import type { TicketEconomics } from "./pricing.ts";
@@ -83,7 +84,7 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
       rewardCut: null,
       feeShare: null,
       earnings: { pendingFees: null, pendingStake: null },
-      chainError: error instanceof Error ? error.message : String(error),
+      chainError: errorMessage(error),
     };
   }
 }

@@ -1,5 +1,6 @@
 import type { AbortOptions, PeerId, Stream } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
+import { errorMessage } from "../errors.ts";
 import { P2pError } from "./errors.ts";
 import { abortError } from "./framing.ts";
 import type { SegmintNode } from "./host.ts";
@@ -50,7 +51,7 @@ export async function openStream(
     if (signal.aborted) throw abortError(signal);
     throw new P2pError(
       "P2P_STREAM_ENDED",
-      `cannot open ${protocol} to ${String(peer)}: ${error instanceof Error ? error.message : String(error)}`,
+      `cannot open ${protocol} to ${String(peer)}: ${errorMessage(error)}`,
       { protocol, peer: String(peer) },
       {
         hint: "check that the peer is up, reachable, and runs a compatible Segmint version",

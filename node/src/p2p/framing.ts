@@ -2,6 +2,7 @@ import type { Stream } from "@libp2p/interface";
 import * as lp from "it-length-prefixed";
 import type { Uint8ArrayList } from "uint8arraylist";
 import type { z } from "zod";
+import { errorMessage } from "../errors.ts";
 import { P2pError } from "./errors.ts";
 
 /**
@@ -43,7 +44,7 @@ function transportError(error: unknown): P2pError {
   if (error instanceof P2pError) return error;
   return new P2pError(
     "P2P_STREAM_ENDED",
-    `the stream broke: ${error instanceof Error ? error.message : String(error)}`,
+    `the stream broke: ${errorMessage(error)}`,
     {},
     { cause: error },
   );
@@ -137,7 +138,7 @@ export class FrameReader {
       if (error instanceof P2pError) throw error;
       throw new P2pError(
         "P2P_MALFORMED_FRAME",
-        `could not read the ${what}: ${error instanceof Error ? error.message : String(error)}`,
+        `could not read the ${what}: ${errorMessage(error)}`,
         { what },
         { cause: error },
       );

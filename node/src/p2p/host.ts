@@ -8,6 +8,7 @@ import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
+import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { P2pError } from "./errors.ts";
 import type { HostOptions } from "./options.ts";
@@ -77,7 +78,7 @@ export async function createHost(options: HostOptions, log: Logger): Promise<Seg
   } catch (error) {
     throw new P2pError(
       "P2P_BAD_OPTIONS",
-      `cannot start the libp2p host: ${error instanceof Error ? error.message : String(error)}`,
+      `cannot start the libp2p host: ${errorMessage(error)}`,
       { listen: options.listen },
       {
         hint: "check that the listen ports are free and the addresses belong to this machine",

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Connection, Stream } from "@libp2p/interface";
-import { isSegmintError } from "../errors.ts";
+import { errorMessage, isSegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
 import { P2pError, WIRE_ERROR_CODES, type WireErrorCode } from "./errors.ts";
@@ -303,5 +303,5 @@ function asRefusal(error: unknown, fallback: WireErrorCode): Refusal {
         return new Refusal(fallback, error.message);
     }
   }
-  return new Refusal(fallback, error instanceof Error ? error.message : String(error));
+  return new Refusal(fallback, errorMessage(error));
 }
