@@ -2,13 +2,15 @@
  * Test media made on the spot with ffmpeg's lavfi sources (testsrc2 + sine): nothing is
  * committed. Other test suites may reuse `createMediaWorkspace` and `clip`.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import {
   generateTestMedia,
   locateBinaries,
+  probeMedia,
   type TestMediaSpec,
 } from "../../node/src/media/index.ts";
 
@@ -58,4 +60,38 @@ export async function mediaTempEntries(): Promise<string[]> {
   return entries
     .filter((name) => name.startsWith("segmint-seg-") || name.startsWith("segmint-tx-"))
     .sort();
+}
+
+export interface PlayedVariant {
+  /** What ffmpeg printed at level "error" while decoding: empty when every frame decoded. */
+  errors: string;
+  durationSeconds: number;
+  width: number | undefined;
+  height: number | undefined;
+}
+
+/**
+ * Plays one HLS variant playlist through ffmpeg's HLS demuxer, decoding every frame, and reads
+ * the demuxed stream's resolution and duration. (The npm static ffprobe crashes on H.264
+ * MPEG-TS on these machines, so ffmpeg itself is the player.)
+ */
+export async function playHlsVariant(ffmpegPath: string, playlist: string): Promise<PlayedVariant> {
+  const decoded = await promisify(execFile)(ffmpegPath, [
+    "-hide_banner",
+    "-nostdin",
+    "-v",
+    "error",
+    "-i",
+    playlist,
+    "-f",
+    "null",
+    "-",
+  ]);
+  const info = await probeMedia(playlist, { ffmpegPath });
+  return {
+    errors: decoded.stderr,
+    durationSeconds: info.video?.durationSeconds ?? 0,
+    width: info.video?.width,
+    height: info.video?.height,
+  };
 }

@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BroadcastSummary, runBroadcast } from "../../../node/src/broadcaster/index.ts";
@@ -17,9 +15,8 @@ import {
   startOrchestrator,
 } from "../../../node/src/orchestrator/index.ts";
 import { type LongRunning, runCli, startCli } from "../../helpers/cli.ts";
-import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
+import { createMediaWorkspace, type MediaWorkspace, playHlsVariant } from "../../helpers/media.ts";
 
-const run = promisify(execFile);
 const TOKEN = 10n ** 18n;
 const ROUND_LENGTH = 10;
 // Each ticket is worth 0.00001 token and wins 1% of the time; at 1e6 wei per pixel a 1 s
@@ -47,30 +44,10 @@ async function mine(blocks: number): Promise<void> {
   await provider.send("hardhat_mine", [`0x${blocks.toString(16)}`]);
 }
 
-/**
- * Plays one variant playlist through ffmpeg's HLS demuxer: every frame must decode without an
- * error, and the demuxed stream gives the resolution and the duration. (The npm static ffprobe
- * crashes on this machine, so ffmpeg itself is the player here.)
- */
 async function probeVariant(playlist: string) {
-  const decoded = await run(media.ffmpegPath, [
-    "-hide_banner",
-    "-nostdin",
-    "-v",
-    "error",
-    "-i",
-    playlist,
-    "-f",
-    "null",
-    "-",
-  ]);
-  expect(decoded.stderr).toBe("");
-  const info = await probeMedia(playlist, { ffmpegPath: media.ffmpegPath });
-  return {
-    duration: info.video?.durationSeconds ?? 0,
-    width: info.video?.width,
-    height: info.video?.height,
-  };
+  const played = await playHlsVariant(media.ffmpegPath, playlist);
+  expect(played.errors).toBe("");
+  return { duration: played.durationSeconds, width: played.width, height: played.height };
 }
 
 beforeAll(async () => {

@@ -1,15 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DevnetSummary } from "../../../node/src/devnet/index.ts";
 import { probeMedia } from "../../../node/src/media/index.ts";
 import { runCli } from "../../helpers/cli.ts";
-import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
-
-const run = promisify(execFile);
+import { createMediaWorkspace, type MediaWorkspace, playHlsVariant } from "../../helpers/media.ts";
 
 /**
  * `segmint devnet --json` end to end: a chain, the contracts, two orchestrator processes and a
@@ -66,23 +62,10 @@ describe("segmint devnet", () => {
       ["240p", 426, 240],
     ] as const) {
       const playlist = path.join(out, name, "index.m3u8");
-      // Every frame decodes through ffmpeg's HLS demuxer (the npm ffprobe build crashes here).
-      const decoded = await run(media.ffmpegPath, [
-        "-hide_banner",
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        playlist,
-        "-f",
-        "null",
-        "-",
-      ]);
-      expect(decoded.stderr).toBe("");
-      const info = await probeMedia(playlist, { ffmpegPath: media.ffmpegPath });
-      expect(info.video?.width).toBe(width);
-      expect(info.video?.height).toBe(height);
-      expect(Math.abs((info.video?.durationSeconds ?? 0) - clipSeconds)).toBeLessThanOrEqual(0.2);
+      const played = await playHlsVariant(media.ffmpegPath, playlist);
+      expect(played.errors).toBe("");
+      expect([played.width, played.height]).toEqual([width, height]);
+      expect(Math.abs(played.durationSeconds - clipSeconds)).toBeLessThanOrEqual(0.2);
     }
 
     // Both orchestrators did work.
