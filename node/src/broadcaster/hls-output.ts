@@ -5,6 +5,7 @@ import type { Profile } from "../media/interface.ts";
 import type { ResultSink, SegmentOutcome, SourceSegment, VerifiedRendition } from "./interface.ts";
 
 interface Written {
+  index: number;
   uri: string;
   renditions: VerifiedRendition[];
 }
@@ -72,7 +73,7 @@ export class HlsOutput implements ResultSink {
     await Promise.all(
       outcome.renditions.map((r) => writeAtomic(join(this.options.dir, r.profile, uri), r.data)),
     );
-    this.done.set(segment.index, { uri, renditions: outcome.renditions });
+    this.done.set(segment.index, { index: segment.index, uri, renditions: outcome.renditions });
     let advanced = false;
     for (let w = this.done.get(this.next); w !== undefined; w = this.done.get(this.next)) {
       this.done.delete(this.next);
@@ -85,7 +86,8 @@ export class HlsOutput implements ResultSink {
 
   /**
    * Ends the playlists. Segments after a gap (a segment that failed everywhere) are still
-   * listed, so what was paid for is playable; the gap shows as a jump in time.
+   * listed, so what was paid for is playable; the first one after the gap carries an
+   * EXT-X-DISCONTINUITY tag, so players reset their timeline there instead of stalling.
    */
   async finish(): Promise<{ master: string; segments: number }> {
     for (const index of [...this.done.keys()].sort((a, b) => a - b)) {
@@ -109,11 +111,18 @@ export class HlsOutput implements ResultSink {
     for (const profile of this.options.profiles) {
       const playlist = new MediaPlaylist(ended ? { type: "vod" } : { type: "live" });
       let first: VerifiedRendition | undefined;
+      let previous: number | undefined;
       for (const w of this.listed) {
         const r = w.renditions.find((x) => x.profile === profile.name);
         if (r === undefined) continue;
         first ??= r;
-        playlist.add({ uri: w.uri, durationSeconds: r.durationSeconds, bytes: r.data.byteLength });
+        playlist.add({
+          uri: w.uri,
+          durationSeconds: r.durationSeconds,
+          bytes: r.data.byteLength,
+          discontinuity: previous !== undefined && w.index !== previous + 1,
+        });
+        previous = w.index;
       }
       if (ended) playlist.end();
       await writeAtomic(join(this.options.dir, profile.name, "index.m3u8"), playlist.render());

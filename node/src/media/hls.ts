@@ -11,6 +11,11 @@ export interface PlaylistSegment {
   uri: string;
   durationSeconds: number;
   bytes: number;
+  /**
+   * The segment does not follow on from the one listed before it (a segment in between is
+   * missing): it gets an EXT-X-DISCONTINUITY tag so players reset their timeline (RFC 8216 4.3.2.3).
+   */
+  discontinuity?: boolean;
 }
 
 export interface MediaPlaylistOptions {
@@ -71,6 +76,7 @@ export class MediaPlaylist {
     if (this.options.type === "vod") lines.push("#EXT-X-PLAYLIST-TYPE:VOD");
     else if (this.options.windowSize === undefined) lines.push("#EXT-X-PLAYLIST-TYPE:EVENT");
     for (const segment of this.segments) {
+      if (segment.discontinuity) lines.push("#EXT-X-DISCONTINUITY");
       lines.push(`#EXTINF:${segment.durationSeconds.toFixed(6)},`, segment.uri);
     }
     if (this.ended) lines.push("#EXT-X-ENDLIST");

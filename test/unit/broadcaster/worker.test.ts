@@ -278,5 +278,44 @@ describe("HlsOutput", () => {
     expect(final).toContain("#EXT-X-PLAYLIST-TYPE:VOD");
     expect(final.trim().endsWith("#EXT-X-ENDLIST")).toBe(true);
     expect((await readFile(join(dir, "360p", "seg000001.ts"))).byteLength).toBe(1000);
+    expect(final).not.toContain("#EXT-X-DISCONTINUITY");
+  });
+
+  it("marks the segment after a lost one with EXT-X-DISCONTINUITY", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "segmint-hls-unit-"));
+    dirs.push(dir);
+    const out = new HlsOutput({
+      dir,
+      profiles: [presetProfile("360p")],
+      hasAudio: false,
+      frameRate: () => 30,
+    });
+    await out.init();
+    const outcome = {
+      renditions: [
+        {
+          profile: "360p",
+          data: new Uint8Array(1000),
+          width: 640,
+          height: 360,
+          frames: 60,
+          pixels: 640 * 360 * 60,
+          durationSeconds: 2,
+          sha256: "",
+        },
+      ],
+      ticketsSent: 0,
+      expectedValue: 0n,
+      signature: "0x",
+    };
+    // Segment 1 failed everywhere: 0 and 2 arrive, and the playlists end.
+    await out.write(segment(0), outcome);
+    await out.write(segment(2), outcome);
+    expect((await out.finish()).segments).toBe(2);
+    const lines = (await readFile(join(dir, "360p", "index.m3u8"), "utf8")).trim().split("\n");
+    const tag = lines.indexOf("#EXT-X-DISCONTINUITY");
+    expect(lines.filter((l) => l === "#EXT-X-DISCONTINUITY")).toHaveLength(1);
+    expect(lines[tag + 2]).toBe("seg000002.ts");
+    expect(lines.indexOf("seg000000.ts")).toBeLessThan(tag);
   });
 });
