@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { commaList } from "../config/schemas.ts";
+import { commaList, weiAmount } from "../config/schemas.ts";
 
 /**
  * The broadcaster's settings: one zod schema for the config file, SEGMINT_* variables and the
  * `segmint broadcast` flags (config/load.ts layers them), defaults in one place below.
- * Token amounts are wei; they are read as decimal strings (or integers) and become bigints.
+ * Token amounts are wei, read as decimal strings, integers or "N tokens", and become bigints.
  */
 
 const TOKEN = 10n ** 18n;
@@ -31,14 +31,8 @@ export const defaultBroadcastOptions = {
   maxInFlightPerOrchestrator: 4,
 } as const;
 
-const wei = z
-  .union([
-    z.bigint(),
-    z.number().int().nonnegative(),
-    z.string().regex(/^\d+$/, "expected a whole number of wei"),
-  ])
-  .transform((v) => BigInt(v))
-  .refine((v) => v >= 0n, "must not be negative");
+/** Wei, or "N tokens": the same amount syntax as the orchestrator's settings. */
+const wei = weiAmount;
 
 const list = commaList(z.string().min(1));
 

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { parseTokenAmount } from "../config/schemas.ts";
 
 /** A commander option parser for an integer within [min, max], with an error naming the range. */
 export function parseIntegerOption(min: number, max: number): (value: string) => number {
@@ -11,10 +12,17 @@ export function parseIntegerOption(min: number, max: number): (value: string) =>
   };
 }
 
-/** A commander option parser for a non-negative integer amount that may exceed 2^53 (wei). */
+/**
+ * A commander option parser for an amount in wei that may exceed 2^53, or in tokens
+ * ("2.5tokens" = 2.5 * 10^18 wei).
+ */
 export function parseBigIntOption(value: string): bigint {
+  const tokens = parseTokenAmount(value);
+  if (tokens !== undefined) return tokens;
   if (!/^\d+$/.test(value.trim())) {
-    throw new InvalidArgumentError(`expected a non-negative whole number, got "${value}"`);
+    throw new InvalidArgumentError(
+      `expected a whole number of wei or an amount of tokens ("10tokens"), got "${value}"`,
+    );
   }
   return BigInt(value.trim());
 }

@@ -36,3 +36,24 @@ export function parseTokenAmount(text: string): bigint | undefined {
   const fraction = (match[2] ?? "").padEnd(TOKEN_DECIMALS, "0");
   return whole * 10n ** BigInt(TOKEN_DECIMALS) + BigInt(fraction);
 }
+
+/** Decimal wei: 0 or digits without a leading zero, at most 78 of them (uint256 range). */
+const UINT = /^(0|[1-9][0-9]{0,77})$/;
+
+/**
+ * A token (or native) amount in wei: a bigint, a decimal string, a safe integer, or "N tokens"
+ * ("2.5tokens" is 2.5 * 10^18 wei). The orchestrator's and the broadcaster's settings share it.
+ */
+export const weiAmount = z.preprocess(
+  (value) => (typeof value === "string" ? (parseTokenAmount(value) ?? value) : value),
+  z
+    .union([
+      z.bigint().nonnegative(),
+      z
+        .string()
+        .trim()
+        .regex(UINT, 'expected a whole number of wei (decimal digits) or tokens ("10tokens")'),
+      z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    ])
+    .transform((v) => BigInt(v)),
+);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commaList, parseTokenAmount } from "../config/schemas.ts";
+import { commaList, weiAmount } from "../config/schemas.ts";
 
 /**
  * The orchestrator's settings: one zod schema that the config file (JSON), SEGMINT_* variables
@@ -8,28 +8,7 @@ import { commaList, parseTokenAmount } from "../config/schemas.ts";
  * coerces; defaults live here and nowhere else.
  */
 
-const UINT = /^(0|[1-9][0-9]{0,77})$/;
-
-/** "2.5tokens" -> 2.5 * 10^18 wei; anything else is left for the wei schema to judge. */
-function tokensToWei(value: unknown): unknown {
-  if (typeof value !== "string") return value;
-  return parseTokenAmount(value) ?? value;
-}
-
-/** Token or native wei: a bigint, a decimal string, a safe integer, or "N tokens". */
-const wei = z.preprocess(
-  tokensToWei,
-  z
-    .union([
-      z.bigint().nonnegative(),
-      z
-        .string()
-        .trim()
-        .regex(UINT, 'expected a whole number of wei (decimal digits) or tokens ("10tokens")'),
-      z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    ])
-    .transform((v) => BigInt(v)),
-);
+const wei = weiAmount;
 
 const positiveWei = wei.refine((v) => v > 0n, "must be greater than 0");
 
