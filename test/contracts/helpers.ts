@@ -130,6 +130,17 @@ export interface Fixture {
   registry: BaseContract;
 }
 
+export interface ReceiptLogs {
+  logs: readonly { topics: readonly string[]; data: string }[];
+}
+
+/** The events of `contract` in a receipt, decoded (other contracts' logs are skipped). */
+export function parseEvents(contract: BaseContract, receipt: ReceiptLogs) {
+  return receipt.logs
+    .map((log) => contract.interface.parseLog({ topics: [...log.topics], data: log.data }))
+    .filter((e) => e !== null);
+}
+
 /** Each test file gets its own in-process chain. */
 export async function connect(): Promise<Connection> {
   return network.connect();

@@ -11,6 +11,8 @@ import {
   fn,
   loadSystem,
   PPM,
+  parseEvents,
+  type ReceiptLogs,
   read,
   registerOrchestrator,
   send,
@@ -23,13 +25,8 @@ beforeAll(async () => {
   conn = await connect();
 });
 
-function eventsOf(
-  f: Fixture,
-  receipt: { logs: readonly { topics: readonly string[]; data: string }[] },
-) {
-  return receipt.logs
-    .map((log) => f.bonding.interface.parseLog({ topics: [...log.topics], data: log.data }))
-    .filter((e) => e !== null);
+function eventsOf(f: Fixture, receipt: ReceiptLogs) {
+  return parseEvents(f.bonding, receipt);
 }
 
 describe("BondingManager: registration", () => {

@@ -10,6 +10,8 @@ import {
   type Fixture,
   fn,
   loadSystem,
+  parseEvents,
+  type ReceiptLogs,
   read,
   send,
   TEST_PARAMS,
@@ -21,14 +23,8 @@ beforeAll(async () => {
   conn = await connect();
 });
 
-function events(
-  f: Fixture,
-  receipt: { logs: readonly { topics: readonly string[]; data: string }[] },
-) {
-  return receipt.logs
-    .map((log) => f.broker.interface.parseLog({ topics: [...log.topics], data: log.data }))
-    .filter((e) => e !== null)
-    .map((e) => [e.name, ...e.args.toArray()]);
+function events(f: Fixture, receipt: ReceiptLogs) {
+  return parseEvents(f.broker, receipt).map((e) => [e.name, ...e.args.toArray()]);
 }
 
 interface SenderInfo {

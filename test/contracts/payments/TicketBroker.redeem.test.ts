@@ -15,6 +15,8 @@ import {
   fn,
   loadSystem,
   makeTicket,
+  parseEvents,
+  type ReceiptLogs,
   randHash,
   read,
   registerOrchestrator,
@@ -44,14 +46,8 @@ const Status = {
   RecipientNotOrchestrator: 10n,
 } as const;
 
-function events(
-  f: Fixture,
-  receipt: { logs: readonly { topics: readonly string[]; data: string }[] },
-) {
-  return receipt.logs
-    .map((log) => f.broker.interface.parseLog({ topics: [...log.topics], data: log.data }))
-    .filter((e) => e !== null)
-    .map((e) => [e.name, ...e.args.toArray()]);
+function events(f: Fixture, receipt: ReceiptLogs) {
+  return parseEvents(f.broker, receipt).map((e) => [e.name, ...e.args.toArray()]);
 }
 
 /** An active orchestrator and a sender with a funded deposit, one round in. */

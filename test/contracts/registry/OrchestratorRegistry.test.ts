@@ -8,6 +8,8 @@ import {
   type Fixture,
   fn,
   loadSystem,
+  parseEvents,
+  type ReceiptLogs,
   read,
   registerOrchestrator,
   send,
@@ -29,14 +31,11 @@ interface ServiceInfo {
   updatedAtBlock: bigint;
 }
 
-function events(
-  f: Fixture,
-  receipt: { logs: readonly { topics: readonly string[]; data: string }[] },
-) {
-  return receipt.logs
-    .map((log) => f.registry.interface.parseLog({ topics: [...log.topics], data: log.data }))
-    .filter((e) => e !== null)
-    .map((e) => [e.name, ...e.args.toArray().map((v: unknown) => (Array.isArray(v) ? [...v] : v))]);
+function events(f: Fixture, receipt: ReceiptLogs) {
+  return parseEvents(f.registry, receipt).map((e) => [
+    e.name,
+    ...e.args.toArray().map((v: unknown) => (Array.isArray(v) ? [...v] : v)),
+  ]);
 }
 
 async function info(f: Fixture, who: string): Promise<ServiceInfo> {
