@@ -10,7 +10,7 @@ import { type DevChain, startDevChain } from "../chain/devchain.ts";
 import { SegmintError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { generateTestMedia, locateBinaries } from "../media/index.ts";
-import type { RedemptionStatus } from "../payments/interface.ts";
+import { REDEMPTION_STATUSES, type RedemptionStatus } from "../payments/interface.ts";
 import { type ReadyOrchestrator, spawnOrchestrator, stopProcess } from "./processes.ts";
 
 const TOKEN = 10n ** 18n;
@@ -293,9 +293,7 @@ export async function runDevnet(options: DevnetOptions): Promise<RunningDevnet> 
     );
     const reports: DevnetOrchestratorReport[] = orchestrators.map((o, i) => {
       const tickets: StatusDoc["tickets"] = statuses[i]?.tickets ?? { redeemedValue: "0" };
-      const won = (
-        ["pending", "submitted", "redeemed", "failed", "expired", "uneconomic"] as const
-      ).reduce((sum, status) => sum + (tickets[status] ?? 0), 0);
+      const won = REDEMPTION_STATUSES.reduce((sum, status) => sum + (tickets[status] ?? 0), 0);
       const fees = events
         .filter((e) => e.args.recipient.toLowerCase() === o.address.toLowerCase())
         .reduce((sum, e) => sum + e.args.paidFromDeposit + e.args.paidFromReserve, 0n);
