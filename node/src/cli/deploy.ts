@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { JsonRpcProvider, type Wallet } from "ethers";
+import type { Wallet } from "ethers";
 import { z } from "zod";
 import { type DeployParams, defaultDeployParams, deploySegmint } from "../chain/deploy.ts";
 import { writeDeployment } from "../chain/deployment.ts";
@@ -7,6 +7,7 @@ import { DEV_CHAIN_ID, devAccounts } from "../chain/devchain.ts";
 import { loadWallet } from "../chain/keys.ts";
 import { readConfigFile } from "../config/load.ts";
 import { SegmintError } from "../errors.ts";
+import { connectProvider } from "../orchestrator/chain.ts";
 import { parseBigIntOption, parseIntegerOption } from "./options.ts";
 
 const positiveInt = z.coerce.number().int().positive();
@@ -119,19 +120,7 @@ export function registerDeploy(program: Command): void {
           { problems },
         );
       }
-      const provider = new JsonRpcProvider(flags.rpc, undefined, { staticNetwork: true });
-      let chainId: bigint;
-      try {
-        chainId = (await provider.getNetwork()).chainId;
-      } catch {
-        provider.destroy();
-        throw new SegmintError(
-          "CHAIN_UNREACHABLE",
-          `no JSON-RPC chain answers at ${flags.rpc}`,
-          { rpc: flags.rpc },
-          { hint: "start one with `npx segmint chain` or check the --rpc URL" },
-        );
-      }
+      const { provider, chainId } = await connectProvider(flags.rpc);
       const isDevChain = chainId === BigInt(DEV_CHAIN_ID);
       const params: DeployParams = {
         ...defaultDeployParams,
