@@ -3,6 +3,7 @@ import path from "node:path";
 import { getAddress } from "ethers";
 import { z } from "zod";
 import { SegmintError } from "../errors.ts";
+import { toJson } from "../json.ts";
 
 const address = z
   .string()
@@ -116,12 +117,4 @@ export async function writeDeployment(file: string, deployment: Deployment): Pro
       { hint: "check that the folder exists and is writable", cause },
     );
   }
-}
-
-function toJson(value: unknown, indent?: number): string {
-  return JSON.stringify(
-    value,
-    (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
-    indent,
-  );
 }

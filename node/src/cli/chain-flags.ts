@@ -11,6 +11,7 @@ import { type Deployment, readDeployment } from "../chain/deployment.ts";
 import { loadWallet } from "../chain/keys.ts";
 import { parseTokenAmount } from "../config/schemas.ts";
 import { SegmintError } from "../errors.ts";
+import { toJson } from "../json.ts";
 import { silentLogger } from "../log/index.ts";
 import { checkDeployment, connectProvider, preflight, TxSender } from "../orchestrator/chain.ts";
 
@@ -221,7 +222,5 @@ export function report(
 
 /** Prints `value` as one JSON line (bigints as decimal strings). */
 export function printJson(value: unknown): void {
-  process.stdout.write(
-    `${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}\n`,
-  );
+  process.stdout.write(`${toJson(value)}\n`);
 }

@@ -7,6 +7,7 @@ import { DEV_CHAIN_ID, devAccounts } from "../chain/devchain.ts";
 import { loadWallet } from "../chain/keys.ts";
 import { readConfigFile } from "../config/load.ts";
 import { SegmintError } from "../errors.ts";
+import { toJson } from "../json.ts";
 import { connectProvider } from "../orchestrator/chain.ts";
 import { parseBigIntOption, parseIntegerOption } from "./options.ts";
 
@@ -158,9 +159,7 @@ export function registerDeploy(program: Command): void {
         const deployment = await deploySegmint(signer, params);
         await writeDeployment(flags.out, deployment);
         if (flags.json) {
-          process.stdout.write(
-            `${JSON.stringify(deployment, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}\n`,
-          );
+          process.stdout.write(`${toJson(deployment)}\n`);
         } else {
           const lines = [
             `Deployed Segmint to chain ${deployment.chainId} at block ${deployment.deploymentBlock}:`,

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { SegmintError } from "../errors.ts";
+import { toJson } from "../json.ts";
 
 export interface StatusServerOptions {
   /** Port on 127.0.0.1; 0 picks a free one. */
@@ -17,10 +18,6 @@ export interface StatusServer {
   url: string;
   port: number;
   close(): Promise<void>;
-}
-
-function json(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? v.toString() : v), 2);
 }
 
 /**
@@ -42,7 +39,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     const handle = async () => {
       switch (path) {
         case "/status":
-          respond(200, "application/json", `${json(await options.status())}\n`);
+          respond(200, "application/json", `${toJson(await options.status(), 2)}\n`);
           return;
         case "/metrics":
           if (options.metrics === null) {
