@@ -55,6 +55,16 @@ export interface DispatcherOptions {
   readAhead: number;
   /** While fewer than `orchestrators` are in use, look for more at most this often. */
   topUpIntervalMs: number;
+  /**
+   * Live streams: a segment not done this long after it was queued is given up
+   * (`DEADLINE_PASSED`, its try aborted) so the stream moves on; null waits as long as it takes.
+   */
+  deadlineMs: number | null;
+  /**
+   * Throw NO_ORCHESTRATORS when none is found before the first segment (a file broadcast);
+   * a live stream starts anyway and keeps looking while its source plays.
+   */
+  requireOrchestratorsAtStart: boolean;
 }
 
 export const defaultDispatcherOptions: DispatcherOptions = {
@@ -64,6 +74,8 @@ export const defaultDispatcherOptions: DispatcherOptions = {
   busyBackoffMs: 250,
   readAhead: 4,
   topUpIntervalMs: 5_000,
+  deadlineMs: null,
+  requireOrchestratorsAtStart: true,
 };
 
 export interface DispatcherDeps {
@@ -75,6 +87,8 @@ export interface DispatcherDeps {
   options?: Partial<DispatcherOptions>;
   /** Called after each segment is written (for a progress bar). */
   onSegmentDone?: (segment: SourceSegment, orchestrator: string) => void;
+  /** Called once for each segment given up (every attempt failed, or its deadline passed). */
+  onSegmentFailed?: (segment: SourceSegment, failure: SegmentFailure) => void;
   classify?: (error: unknown) => FailureKind;
 }
 
@@ -107,6 +121,10 @@ interface Job {
   lastError: string;
   /** Not offered again before this time (ms, performance.now()). */
   notBefore: number;
+  /** Given up at this time (ms, performance.now()); Infinity without a deadline. */
+  deadline: number;
+  /** Set once the segment is written or given up. */
+  settled: boolean;
 }
 
 interface Active {
@@ -160,7 +178,7 @@ export class Dispatcher {
 
   async run(segments: AsyncIterable<SourceSegment>, signal: AbortSignal): Promise<DispatchSummary> {
     await this.replenish();
-    if (this.active.size === 0) {
+    if (this.active.size === 0 && this.options.requireOrchestratorsAtStart) {
       throw new BroadcasterError(
         "NO_ORCHESTRATORS",
         "no orchestrator is available for this broadcast",
@@ -180,6 +198,7 @@ export class Dispatcher {
     const reader = (async () => {
       try {
         for await (const segment of segments) {
+          const deadlineMs = this.options.deadlineMs;
           this.queue.push({
             segment,
             attempts: 0,
@@ -187,6 +206,9 @@ export class Dispatcher {
             tried: new Set(),
             lastError: "",
             notBefore: 0,
+            deadline:
+              deadlineMs === null ? Number.POSITIVE_INFINITY : performance.now() + deadlineMs,
+            settled: false,
           });
           this.notify();
           while (this.queue.length >= this.options.readAhead && !runSignal.aborted) {
@@ -207,6 +229,7 @@ export class Dispatcher {
       for (;;) {
         if (this.fatal !== undefined || readerError !== undefined || runSignal.aborted) break;
         this.topUp();
+        this.expire();
         const started = await this.assign(running, runSignal);
         if (readerDone && this.queue.length === 0 && running.size === 0) break;
         if (!started) await this.waitForChange(this.nextDelay());
@@ -282,16 +305,31 @@ export class Dispatcher {
     const address = target.handle.address;
     target.inFlight += 1;
     job.tried.add(address);
+    const remaining = job.deadline - performance.now();
+    const trySignal = Number.isFinite(remaining)
+      ? AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.ceil(remaining)))])
+      : signal;
+    const startedAt = performance.now();
     let outcome: SegmentOutcome;
     try {
-      outcome = await this.deps.worker.run(target.handle, job.segment, signal);
+      outcome = await this.deps.worker.run(target.handle, job.segment, trySignal);
     } catch (error) {
       target.inFlight -= 1;
+      if (!signal.aborted && performance.now() >= job.deadline) {
+        this.onDeadline(job, target, performance.now() - startedAt);
+        return;
+      }
       this.onFailure(job, target, error, signal);
+      return;
+    }
+    if (job.settled) {
+      // Given up while the answer was on its way: the stream has moved on without it.
+      target.inFlight -= 1;
       return;
     }
     target.inFlight -= 1;
     this.deps.suspension.recordSuccess(address);
+    job.settled = true;
     try {
       await this.deps.sink.write(job.segment, outcome);
     } catch (error) {
@@ -348,6 +386,32 @@ export class Dispatcher {
     this.retry(job);
   }
 
+  /**
+   * The try outlived the segment's deadline. When it held the segment for most of that time
+   * the orchestrator hung or is too slow for live: that counts towards its suspension.
+   */
+  private onDeadline(job: Job, target: Active, heldMs: number): void {
+    const address = target.handle.address;
+    job.attempts += 1;
+    const total = this.options.deadlineMs ?? 0;
+    if (heldMs >= total / 2 && this.deps.suspension.recordFailure(address)) {
+      this.drop(address, "suspended after repeated failures");
+    }
+    this.deps.log.warn(
+      { segment: job.segment.index, orchestrator: address, heldMs: Math.round(heldMs) },
+      "segment deadline passed during a try",
+    );
+    this.fail(job, "DEADLINE_PASSED");
+  }
+
+  /** Gives up queued segments whose deadline has passed. */
+  private expire(): void {
+    const now = performance.now();
+    for (const job of [...this.queue]) {
+      if (job.deadline <= now) this.fail(job, job.lastError || "DEADLINE_PASSED");
+    }
+  }
+
   private retry(job: Job): void {
     this.summary.retries += 1;
     // Retried segments go first: the HLS output waits for them to stay in order.
@@ -356,13 +420,13 @@ export class Dispatcher {
   }
 
   private fail(job: Job, lastError: string): void {
-    this.summary.failed.push({
-      segment: job.segment.index,
-      attempts: job.attempts,
-      lastError,
-    });
+    if (job.settled) return;
+    job.settled = true;
+    const failure = { segment: job.segment.index, attempts: job.attempts, lastError };
+    this.summary.failed.push(failure);
     const i = this.queue.indexOf(job);
     if (i >= 0) this.queue.splice(i, 1);
+    this.deps.onSegmentFailed?.(job.segment, failure);
     this.deps.log.error(
       { segment: job.segment.index, attempts: job.attempts, lastError },
       "segment failed on every attempt",
@@ -433,7 +497,9 @@ export class Dispatcher {
   /** How long to sleep when nothing could start: until the next backoff ends, or a change. */
   private nextDelay(): number {
     const now = performance.now();
-    const waits = this.queue.map((j) => j.notBefore - now).filter((d) => d > 0);
+    const waits = this.queue
+      .flatMap((j) => [j.notBefore - now, j.deadline - now])
+      .filter((d) => d > 0 && Number.isFinite(d));
     return waits.length > 0 ? Math.max(1, Math.min(...waits)) : 1_000;
   }
 

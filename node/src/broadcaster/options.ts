@@ -38,13 +38,11 @@ const list = commaList(z.string().min(1));
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
-export const broadcastConfigSchema = z.object({
-  /** The video file to broadcast (anything ffmpeg reads). */
-  input: z.string({ error: "name the input file" }).min(1, "name the input file"),
-  /** Folder the HLS output is written to. */
-  outDir: z
-    .string({ error: "name the output folder (--out)" })
-    .min(1, "name the output folder (--out)"),
+/**
+ * What every broadcaster needs, the one-shot `segmint broadcast` and the `segmint broadcaster`
+ * daemon alike: the chain, the key, the ladder, the payment caps and the network.
+ */
+export const broadcasterSessionFields = {
   rpc: z.url({ error: "expected a JSON-RPC URL such as http://127.0.0.1:8545 (--rpc)" }),
   /** The deployment JSON written by `segmint deploy`. */
   deployment: z
@@ -80,7 +78,21 @@ export const broadcastConfigSchema = z.object({
   ),
   /** Folder for the libp2p peer key; a temporary one (removed afterwards) when unset. */
   dataDir: z.string().optional(),
+};
+
+export const broadcastConfigSchema = z.object({
+  /** The video file to broadcast (anything ffmpeg reads). */
+  input: z.string({ error: "name the input file" }).min(1, "name the input file"),
+  /** Folder the HLS output is written to. */
+  outDir: z
+    .string({ error: "name the output folder (--out)" })
+    .min(1, "name the output folder (--out)"),
+  ...broadcasterSessionFields,
 });
 
 export type BroadcastConfig = z.output<typeof broadcastConfigSchema>;
 export type BroadcastConfigInput = z.input<typeof broadcastConfigSchema>;
+
+const broadcasterSessionSchema = z.object(broadcasterSessionFields);
+/** The settings every broadcaster session reads (a superset satisfies it). */
+export type BroadcasterSessionConfig = z.output<typeof broadcasterSessionSchema>;

@@ -1,13 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import type { PeerId } from "@libp2p/interface";
-import { peerIdFromString } from "@libp2p/peer-id";
-import type { Multiaddr } from "@multiformats/multiaddr";
-import { getBytes, JsonRpcProvider, NonceManager } from "ethers";
-import { segmintClients } from "../chain/contracts.ts";
-import { readDeployment } from "../chain/deployment.ts";
-import { loadWallet } from "../chain/keys.ts";
+import { resolve } from "node:path";
 import { resolveConfig } from "../config/load.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { locateBinaries } from "../media/binaries.ts";
@@ -16,25 +7,15 @@ import { resolveMediaOptions } from "../media/options.ts";
 import { measureRendition, probeMedia } from "../media/probe.ts";
 import { loadLadder, outputFps } from "../media/profiles.ts";
 import { segmentFile } from "../media/segmenter.ts";
-import { Discovery } from "../p2p/discovery.ts";
-import { requestInfo } from "../p2p/info.ts";
-import { BroadcasterNetwork } from "../p2p/network.ts";
-import { defaultP2pOptions } from "../p2p/options.ts";
-import { ChainRegistryReader } from "../p2p/registry-reader.ts";
-import { requestTranscode } from "../p2p/transcode-client.ts";
-import { TicketSender } from "../payments/sender.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { BroadcasterError } from "./errors.ts";
-import { fundDepositAndReserve } from "./funding.ts";
 import { HlsOutput } from "./hls-output.ts";
 import { prepareInput } from "./input.ts";
-import type { OrchestratorHandle } from "./interface.ts";
+import { openBroadcasterSession } from "./network-session.ts";
 import { type BroadcastConfigInput, broadcastConfigSchema } from "./options.ts";
-import { PaymentLedger } from "./payment.ts";
-import { NetworkOrchestratorSource } from "./pool.ts";
-import { type SelectionStrategy, WeightedSelection } from "./selection.ts";
+import type { SelectionStrategy } from "./selection.ts";
 import { SuspensionList } from "./suspension.ts";
-import { NetworkSegmentWorker, type OrchestratorTransport } from "./worker.ts";
+import { NetworkSegmentWorker } from "./worker.ts";
 
 export interface BroadcastProgress {
   segments: number;
@@ -113,117 +94,14 @@ export async function runBroadcast(
       signal,
     });
     cleanups.push(() => input.cleanup());
-    const deployment = await readDeployment(cfg.deployment);
-
-    const provider = new JsonRpcProvider(cfg.rpc, undefined, {
-      staticNetwork: true,
-      pollingInterval: 250,
-    });
-    cleanups.push(() => provider.destroy());
-    let chainId: bigint;
-    try {
-      chainId = (await provider.getNetwork()).chainId;
-    } catch (cause) {
-      throw new BroadcasterError(
-        "CHAIN_UNREACHABLE",
-        `no JSON-RPC chain answers at ${cfg.rpc}`,
-        { rpc: cfg.rpc },
-        { hint: "check --rpc (a local chain starts with `segmint chain`)", cause },
-      );
-    }
-    if (chainId !== BigInt(deployment.chainId)) {
-      throw new BroadcasterError(
-        "CHAIN_UNREACHABLE",
-        `the chain at ${cfg.rpc} has id ${chainId}, the deployment is for ${deployment.chainId}`,
-        { rpc: cfg.rpc, chainId: chainId.toString(), deploymentChainId: deployment.chainId },
-        { hint: "pass the deployment file written for this chain" },
-      );
-    }
-    if ((await provider.getCode(deployment.contracts.TicketBroker)) === "0x") {
-      throw new BroadcasterError(
-        "CHAIN_UNREACHABLE",
-        "the deployment's TicketBroker has no code on this chain",
-        { ticketBroker: deployment.contracts.TicketBroker },
-        { hint: "the chain was restarted or the deployment file is stale: deploy again" },
-      );
-    }
-
-    const wallet = await loadWallet({
-      privateKey: cfg.privateKey,
-      keystoreFile: cfg.keystore,
-      passwordFile: cfg.passwordFile,
-      password: cfg.keystorePassword,
-    });
-    const clients = segmintClients(deployment, new NonceManager(wallet.connect(provider)));
-    if (cfg.deposit !== undefined || cfg.reserve !== undefined) {
-      await fundDepositAndReserve(
-        clients,
-        wallet.address,
-        { deposit: cfg.deposit ?? 0n, reserve: cfg.reserve ?? 0n },
-        log,
-      );
-    }
-    const ledger = new PaymentLedger(
-      new TicketSender(
-        getBytes(wallet.privateKey),
-        { chainId, verifyingContract: deployment.contracts.TicketBroker },
-        {
-          maxPricePerPixel: cfg.maxPricePerPixel,
-          maxTicketEV: cfg.maxTicketEV,
-          maxTotalSpend: cfg.maxSpend,
-        },
-      ),
-    );
-
-    let dataDir = cfg.dataDir;
-    if (dataDir === undefined) {
-      const temp = await mkdtemp(join(tmpdir(), "segmint-bcast-p2p-"));
-      cleanups.push(() => rm(temp, { recursive: true, force: true }));
-      dataDir = temp;
-    }
-    const registry = ChainRegistryReader.connect(
-      provider,
-      {
-        orchestratorRegistry: deployment.contracts.OrchestratorRegistry,
-        bondingManager: deployment.contracts.BondingManager,
-      },
+    const session = await openBroadcasterSession(cfg, {
       log,
-    );
-    const network = await BroadcasterNetwork.start({
-      options: {
-        ...defaultP2pOptions,
-        host: { ...defaultP2pOptions.host, dataDir, listen: cfg.listen },
-        bootstrap: cfg.bootstrap,
-      },
-      registry,
-      log,
+      signal,
+      ...(deps.strategy === undefined ? {} : { strategy: deps.strategy }),
     });
-    cleanups.push(() => network.stop());
-
-    const dialTarget = (target: { peerId: string; multiaddrs: string[] }): PeerId | Multiaddr[] => {
-      const addrs = Discovery.dialAddrs({ ...target, address: "", advert: null, sources: [] });
-      return addrs.length > 0 ? addrs : peerIdFromString(target.peerId);
-    };
-    const source = new NetworkOrchestratorSource({
-      discovery: network.discovery,
-      info: (candidate) =>
-        requestInfo(network.node, dialTarget(candidate), { sender: wallet.address, signal }),
-      stakeOf: (address) => clients.bondingManager.orchestratorTotalStake(address),
-      strategy: deps.strategy ?? new WeightedSelection({ maxPricePerPixel: cfg.maxPricePerPixel }),
-      maxTicketEV: cfg.maxTicketEV,
-      maxInFlightPerOrchestrator: cfg.maxInFlightPerOrchestrator,
-      discoveryWaitMs: cfg.discoveryWaitMs,
-      log,
-    });
-    const transport: OrchestratorTransport = {
-      info: (handle: OrchestratorHandle, s) =>
-        requestInfo(network.node, dialTarget(handle), { sender: wallet.address, signal: s }),
-      transcode: (handle, request, segment, s) =>
-        requestTranscode(network.node, dialTarget(handle), request, segment, {
-          signal: s,
-          expectedSigner: handle.address,
-        }),
-    };
+    cleanups.push(() => session.close());
+    const { source, transport } = session;
+    const ledger = session.newLedger(cfg.maxSpend);
     const sourceVideo = {
       width: input.video.width,
       height: input.video.height,

@@ -254,4 +254,55 @@ describe("Dispatcher", () => {
     const error = await dispatcher.run(segments(50), stop.signal).catch((e: unknown) => e);
     expect(isBroadcasterError(error, "BROADCAST_ABORTED")).toBe(true);
   });
+  it("gives up a segment whose deadline passes during a hung try, and the stream goes on", async () => {
+    const hung = new Set<number>([1]);
+    const worker: SegmentWorker = {
+      run: (h, segment, signal) =>
+        new Promise<SegmentOutcome>((resolve, reject) => {
+          if (hung.has(segment.index) && h.address === "A") {
+            signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+            return;
+          }
+          setImmediate(() =>
+            resolve({ renditions: [], ticketsSent: 1, expectedValue: 1n, signature: "0x" }),
+          );
+        }),
+    };
+    const given: Array<{ segment: number; lastError: string }> = [];
+    const written: number[] = [];
+    const dispatcher = new Dispatcher({
+      worker,
+      source: new FakeSource([handle("A", 4)]),
+      suspension: new SuspensionList(),
+      sink: {
+        async write(segment) {
+          written.push(segment.index);
+        },
+      },
+      log: silentLogger(),
+      options: { orchestrators: 1, deadlineMs: 100 },
+      onSegmentFailed: (segment, failure) =>
+        given.push({ segment: segment.index, lastError: failure.lastError }),
+    });
+    const summary = await run(dispatcher, 4);
+    expect(given).toEqual([{ segment: 1, lastError: "DEADLINE_PASSED" }]);
+    expect(summary.failed.map((f) => f.segment)).toEqual([1]);
+    expect(written.sort((a, b) => a - b)).toEqual([0, 2, 3]);
+  });
+
+  it("starts a live stream with no orchestrator yet when told to, giving segments up at their deadline", async () => {
+    const given: number[] = [];
+    const dispatcher = new Dispatcher({
+      worker: new FakeWorker(() => "ok"),
+      source: new FakeSource([]),
+      suspension: new SuspensionList(),
+      sink: { async write() {} },
+      log: silentLogger(),
+      options: { orchestrators: 1, deadlineMs: 50, requireOrchestratorsAtStart: false },
+      onSegmentFailed: (segment) => given.push(segment.index),
+    });
+    const summary = await run(dispatcher, 3);
+    expect(summary.segments).toBe(0);
+    expect(given.sort()).toEqual([0, 1, 2]);
+  });
 });
