@@ -10,6 +10,11 @@ export interface SourceSegment {
   data: Uint8Array;
   startSeconds: number;
   durationSeconds: number;
+  /**
+   * The profiles (by name) wanted for this segment, in ladder order; all of them when unset.
+   * A live stream that falls behind sheds its top rendition this way.
+   */
+  profiles?: readonly string[];
 }
 
 /** An orchestrator the broadcaster has chosen to work with. */

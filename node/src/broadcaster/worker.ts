@@ -86,6 +86,7 @@ export class NetworkSegmentWorker implements SegmentWorker {
     signal: AbortSignal,
   ): Promise<SegmentOutcome> {
     const video = await this.video(segment);
+    const wanted = this.wanted(segment);
     let params = await this.takeParams(handle, signal);
     let ticketsSent = 0;
     let spendScaled = 0n;
@@ -95,11 +96,11 @@ export class NetworkSegmentWorker implements SegmentWorker {
       const durationSec = Math.max(0.001, segment.durationSeconds);
       const expected = estimatePixels(
         this.deps.source,
-        this.deps.profiles,
+        wanted.profiles,
         video.frames,
         video.durationSeconds,
       );
-      const required = requiredPixels(this.deps.profiles, durationSec);
+      const required = requiredPixels(wanted.profiles, durationSec);
       const payment = this.deps.ledger.pay(params, {
         required: (required > expected ? required : expected) * params.pricePerPixel,
         expected: expected * params.pricePerPixel,
@@ -114,7 +115,7 @@ export class NetworkSegmentWorker implements SegmentWorker {
             streamId: this.deps.streamId,
             seq: segment.index,
             durationSec,
-            profiles: this.wireProfiles,
+            profiles: wanted.wire,
             tickets: payment.tickets.map(paymentToWire),
           },
           segment.data,
@@ -145,7 +146,7 @@ export class NetworkSegmentWorker implements SegmentWorker {
             orchestrator: handle.address,
             signature: response.signature,
             renditions: response.renditions,
-            expected: this.expected,
+            expected: wanted.expected,
             sourceDurationSeconds: video.durationSeconds,
             durationToleranceSeconds: Math.max(0.05, 1.5 / Math.max(1, this.deps.source.fps)),
           },
@@ -170,6 +171,25 @@ export class NetworkSegmentWorker implements SegmentWorker {
         signature: response.signature,
       };
     }
+  }
+
+  /** The ladder, or the part of it the segment asks for. */
+  private wanted(segment: SourceSegment): {
+    profiles: readonly Profile[];
+    wire: TranscodeRequest["profiles"];
+    expected: ReadonlyMap<string, { width: number; height: number }>;
+  } {
+    const names = segment.profiles;
+    if (names === undefined) {
+      return { profiles: this.deps.profiles, wire: this.wireProfiles, expected: this.expected };
+    }
+    const keep = new Set(names);
+    const indexes = this.deps.profiles.flatMap((p, i) => (keep.has(p.name) ? [i] : []));
+    return {
+      profiles: indexes.flatMap((i) => this.deps.profiles[i] ?? []),
+      wire: indexes.flatMap((i) => this.wireProfiles[i] ?? []),
+      expected: new Map([...this.expected].filter(([name]) => keep.has(name))),
+    };
   }
 
   private video(segment: SourceSegment): Promise<SegmentVideo> {

@@ -40,7 +40,16 @@ export interface PublishedStream {
   segments: AsyncIterable<LiveSegment>;
   /** Drops the publisher's connection (a refusal after connect, or shutdown). */
   close(reason: string): void;
+  /**
+   * Why the segments ended, once they have: "unpublished" when the publisher stopped cleanly
+   * (RTMP FCUnpublish/deleteStream: the stream is over), "dropped" when the connection was lost
+   * without that (the publisher may come back: the stream waits a grace period), "stalled"
+   * when nothing arrived for the idle limit, "closed" after `close()`. Null while live.
+   */
+  endReason(): PublishEndReason | null;
 }
+
+export type PublishEndReason = "unpublished" | "dropped" | "stalled" | "closed";
 
 /** The ingest's answer at connect time. */
 export type PublishDecision = { accept: true } | { accept: false; reason: string };
