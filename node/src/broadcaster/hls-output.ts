@@ -1,6 +1,12 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { codecsString, type HlsRendition, MediaPlaylist, masterPlaylist } from "../media/hls.ts";
+import {
+  codecsString,
+  type HlsRendition,
+  MediaPlaylist,
+  masterPlaylist,
+  writeAtomic,
+} from "../media/hls.ts";
 import type { Profile } from "../media/interface.ts";
 import type { ResultSink, SegmentOutcome, SourceSegment, VerifiedRendition } from "./interface.ts";
 
@@ -16,16 +22,6 @@ export interface HlsOutputOptions {
   hasAudio: boolean;
   /** The frame rate each rendition plays at (for the master's FRAME-RATE). */
   frameRate: (profile: Profile) => number;
-}
-
-let tempCounter = 0;
-
-/** Writes a file through a temporary name so a player never reads half a playlist. */
-async function writeAtomic(path: string, text: string | Uint8Array): Promise<void> {
-  tempCounter += 1;
-  const temp = `${path}.${process.pid}.${tempCounter}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, path);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { VideoCodec } from "./interface.ts";
 
@@ -16,6 +16,11 @@ export interface PlaylistSegment {
    * missing): it gets an EXT-X-DISCONTINUITY tag so players reset their timeline (RFC 8216 4.3.2.3).
    */
   discontinuity?: boolean;
+  /**
+   * Wall clock of the segment's first frame, ms since the epoch: written as
+   * EXT-X-PROGRAM-DATE-TIME so players can tell how far behind real time they are.
+   */
+  programDateTimeMs?: number | undefined;
 }
 
 export interface MediaPlaylistOptions {
@@ -23,11 +28,30 @@ export interface MediaPlaylistOptions {
   type: "vod" | "live";
   /** Live only: keep the last N segments (a sliding window); undefined keeps all (EVENT). */
   windowSize?: number | undefined;
+  /**
+   * The smallest EXT-X-TARGETDURATION to write, s. A live playlist sets it from the configured
+   * segment length so the value does not change as segments arrive (RFC 8216 6.2.1); it still
+   * grows if a longer segment appears, since no EXTINF may exceed it.
+   */
+  targetDurationSeconds?: number | undefined;
+}
+
+/** The lines one segment takes in a media playlist (tags first, then its URI). */
+export function segmentLines(segment: PlaylistSegment): string[] {
+  const lines: string[] = [];
+  if (segment.discontinuity) lines.push("#EXT-X-DISCONTINUITY");
+  if (segment.programDateTimeMs !== undefined) {
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTimeMs).toISOString()}`);
+  }
+  lines.push(`#EXTINF:${segment.durationSeconds.toFixed(6)},`, segment.uri);
+  return lines;
 }
 
 export class MediaPlaylist {
   private segments: PlaylistSegment[] = [];
   private firstSequence = 0;
+  /** Discontinuity tags that slid out of the window (EXT-X-DISCONTINUITY-SEQUENCE). */
+  private droppedDiscontinuities = 0;
   private ended = false;
   private longest = 0;
   private totalBits = 0;
@@ -48,9 +72,40 @@ export class MediaPlaylist {
     const window = this.options.windowSize;
     if (this.options.type === "live" && window !== undefined && this.segments.length > window) {
       const drop = this.segments.length - window;
+      for (const gone of this.segments.slice(0, drop)) {
+        if (gone.discontinuity) this.droppedDiscontinuities += 1;
+      }
       this.segments = this.segments.slice(drop);
       this.firstSequence += drop;
     }
+  }
+
+  /** EXT-X-MEDIA-SEQUENCE: the media sequence number of the first listed segment. */
+  get mediaSequence(): number {
+    return this.firstSequence;
+  }
+
+  /** EXT-X-DISCONTINUITY-SEQUENCE: the discontinuity number of the first listed segment. */
+  get discontinuitySequence(): number {
+    return this.droppedDiscontinuities;
+  }
+
+  /** EXT-X-TARGETDURATION, s: never decreases. */
+  get targetDuration(): number {
+    return Math.max(
+      1,
+      Math.ceil(this.options.targetDurationSeconds ?? 0),
+      Math.round(this.longest),
+    );
+  }
+
+  /** The segments listed now (the window, for a sliding playlist). */
+  get listed(): readonly PlaylistSegment[] {
+    return this.segments;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
   }
 
   end(): void {
@@ -70,18 +125,29 @@ export class MediaPlaylist {
       "#EXTM3U",
       "#EXT-X-VERSION:3",
       // RFC 8216 4.3.3.1: EXTINF rounded to the nearest integer must not exceed this.
-      `#EXT-X-TARGETDURATION:${Math.max(1, Math.round(this.longest))}`,
+      `#EXT-X-TARGETDURATION:${this.targetDuration}`,
       `#EXT-X-MEDIA-SEQUENCE:${this.firstSequence}`,
     ];
+    const sliding = this.options.type === "live" && this.options.windowSize !== undefined;
+    // A sliding window drops tagged segments, so players need the count to stay in step
+    // across renditions (RFC 8216 6.2.2).
+    if (sliding) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${this.droppedDiscontinuities}`);
     if (this.options.type === "vod") lines.push("#EXT-X-PLAYLIST-TYPE:VOD");
     else if (this.options.windowSize === undefined) lines.push("#EXT-X-PLAYLIST-TYPE:EVENT");
-    for (const segment of this.segments) {
-      if (segment.discontinuity) lines.push("#EXT-X-DISCONTINUITY");
-      lines.push(`#EXTINF:${segment.durationSeconds.toFixed(6)},`, segment.uri);
-    }
+    for (const segment of this.segments) lines.push(...segmentLines(segment));
     if (this.ended) lines.push("#EXT-X-ENDLIST");
     return `${lines.join("\n")}\n`;
   }
+}
+
+let tempCounter = 0;
+
+/** Writes a file through a temporary name so a player never reads half a playlist. */
+export async function writeAtomic(path: string, text: string | Uint8Array): Promise<void> {
+  tempCounter += 1;
+  const temp = `${path}.${process.pid}.${tempCounter}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
 }
 
 export interface HlsRendition {

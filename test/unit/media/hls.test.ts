@@ -39,6 +39,38 @@ describe("MediaPlaylist", () => {
     expect(text).not.toContain("ENDLIST");
     expect(text).not.toContain("PLAYLIST-TYPE");
   });
+
+  it("writes PROGRAM-DATE-TIME, a target duration floor and the discontinuity sequence of a sliding window", () => {
+    const playlist = new MediaPlaylist({ type: "live", windowSize: 2, targetDurationSeconds: 2.5 });
+    const at = Date.UTC(2026, 5, 1, 12, 0, 0, 250);
+    for (let i = 0; i < 4; i++) {
+      playlist.add({
+        uri: `s${i}.ts`,
+        durationSeconds: 2,
+        bytes: 1000,
+        discontinuity: i === 1,
+        programDateTimeMs: at + i * 2000,
+      });
+    }
+    expect(playlist.render()).toBe(
+      [
+        "#EXTM3U",
+        "#EXT-X-VERSION:3",
+        "#EXT-X-TARGETDURATION:3",
+        "#EXT-X-MEDIA-SEQUENCE:2",
+        "#EXT-X-DISCONTINUITY-SEQUENCE:1",
+        "#EXT-X-PROGRAM-DATE-TIME:2026-06-01T12:00:04.250Z",
+        "#EXTINF:2.000000,",
+        "s2.ts",
+        "#EXT-X-PROGRAM-DATE-TIME:2026-06-01T12:00:06.250Z",
+        "#EXTINF:2.000000,",
+        "s3.ts",
+        "",
+      ].join("\n"),
+    );
+    expect(playlist.mediaSequence).toBe(2);
+    expect(playlist.discontinuitySequence).toBe(1);
+  });
 });
 
 describe("masterPlaylist", () => {
