@@ -4,7 +4,6 @@ import { type Logger, silentLogger } from "../log/index.ts";
 import { locateBinaries } from "../media/binaries.ts";
 import type { MediaOptions } from "../media/options.ts";
 import { resolveMediaOptions } from "../media/options.ts";
-import { measureRendition, probeMedia } from "../media/probe.ts";
 import { loadLadder, outputFps } from "../media/profiles.ts";
 import { segmentFile } from "../media/segmenter.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -15,7 +14,7 @@ import { openBroadcasterSession } from "./network-session.ts";
 import { type BroadcastConfigInput, broadcastConfigSchema } from "./options.ts";
 import type { SelectionStrategy } from "./selection.ts";
 import { SuspensionList } from "./suspension.ts";
-import { NetworkSegmentWorker } from "./worker.ts";
+import { ffmpegSegmentChecks, NetworkSegmentWorker } from "./worker.ts";
 
 export interface BroadcastProgress {
   segments: number;
@@ -114,18 +113,7 @@ export async function runBroadcast(
       profiles,
       source: sourceVideo,
       streamId,
-      probeSegment: async (data) => {
-        const info = await probeMedia(Buffer.from(data), {
-          ffmpegPath: ffmpeg.path,
-          format: "mpegts",
-          signal,
-        });
-        return {
-          frames: info.video?.frames ?? 0,
-          durationSeconds: info.video?.durationSeconds ?? info.durationSeconds,
-        };
-      },
-      measure: (data) => measureRendition(Buffer.from(data), { ffmpegPath: ffmpeg.path, signal }),
+      ...ffmpegSegmentChecks(ffmpeg.path, signal),
       knownInfo: (address) => source.infoOf(address),
       log,
     });

@@ -1,5 +1,6 @@
 import type { Logger } from "../log/index.ts";
 import type { Profile } from "../media/interface.ts";
+import { measureRendition, probeMedia } from "../media/probe.ts";
 import { outputSize } from "../media/profiles.ts";
 import { RemoteError } from "../p2p/errors.ts";
 import type { SignedInfo, TranscodeRequest } from "../p2p/messages.ts";
@@ -43,6 +44,23 @@ export interface NetworkSegmentWorkerDeps {
   /** Signed info already fetched while choosing orchestrators: its params are used first. */
   knownInfo?: (address: string) => SignedInfo | undefined;
   log: Logger;
+}
+
+/** The worker's two measurements done with the local ffmpeg: the source segment and each rendition. */
+export function ffmpegSegmentChecks(
+  ffmpegPath: string,
+  signal: AbortSignal,
+): Pick<NetworkSegmentWorkerDeps, "probeSegment" | "measure"> {
+  return {
+    probeSegment: async (data) => {
+      const info = await probeMedia(Buffer.from(data), { ffmpegPath, format: "mpegts", signal });
+      return {
+        frames: info.video?.frames ?? 0,
+        durationSeconds: info.video?.durationSeconds ?? info.durationSeconds,
+      };
+    },
+    measure: (data) => measureRendition(Buffer.from(data), { ffmpegPath, signal }),
+  };
 }
 
 /** The media layer's profile JSON (profileJsonSchema), as the orchestrator reads it. */

@@ -57,3 +57,12 @@ export const weiAmount = z.preprocess(
     ])
     .transform((v) => BigInt(v)),
 );
+
+/** An on/off setting: a boolean, or "1"/"true"/"yes"/"on" and "0"/"false"/"no"/"off" from a variable. */
+export const switchSetting = z.preprocess((v) => {
+  if (typeof v !== "string") return v;
+  const s = v.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(s)) return true;
+  if (["0", "false", "no", "off"].includes(s)) return false;
+  return v;
+}, z.boolean());

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commaList, weiAmount } from "../config/schemas.ts";
+import { commaList, switchSetting, weiAmount } from "../config/schemas.ts";
 
 /**
  * The orchestrator's settings: one zod schema that the config file (JSON), SEGMINT_* variables
@@ -22,13 +22,7 @@ const multiaddrList = commaList(
   z.string().startsWith("/", "expected a multiaddr such as /ip4/0.0.0.0/tcp/4001"),
 );
 
-const bool = z.preprocess((v) => {
-  if (typeof v !== "string") return v;
-  const s = v.trim().toLowerCase();
-  if (["1", "true", "yes", "on"].includes(s)) return true;
-  if (["0", "false", "no", "off"].includes(s)) return false;
-  return v;
-}, z.boolean());
+const bool = switchSetting;
 
 export const orchestratorConfigSchema = z.strictObject({
   /** JSON-RPC endpoint of the chain. */
