@@ -13,7 +13,9 @@ export type BroadcasterErrorCode =
   /** Funding the deposit/reserve failed (balance, allowance, chain). */
   | "FUNDING_FAILED"
   /** The chain could not be reached or does not hold the deployment. */
-  | "CHAIN_UNREACHABLE";
+  | "CHAIN_UNREACHABLE"
+  /** The live daemon's settings cannot work together (no stream key, any key off a dev chain). */
+  | "LIVE_SETTINGS_INVALID";
 
 export class BroadcasterError extends SubsystemError<BroadcasterErrorCode> {
   override name = "BroadcasterError";

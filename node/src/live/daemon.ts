@@ -1,0 +1,304 @@
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Registry } from "prom-client";
+import { BroadcasterError } from "../broadcaster/errors.ts";
+import { type BroadcasterSession, openBroadcasterSession } from "../broadcaster/network-session.ts";
+import { requiredPixels } from "../broadcaster/payment.ts";
+import type { SelectionStrategy } from "../broadcaster/selection.ts";
+import { DEV_CHAIN_ID } from "../chain/devchain.ts";
+import { resolveConfig } from "../config/load.ts";
+import { errorMessage } from "../errors.ts";
+import { type Logger, silentLogger } from "../log/index.ts";
+import { locateBinaries } from "../media/binaries.ts";
+import type { MediaOptions } from "../media/options.ts";
+import { resolveMediaOptions } from "../media/options.ts";
+import { loadLadder } from "../media/profiles.ts";
+import { DepositKeeper, depositChain, type FundingState } from "./funding.ts";
+import { startLiveHttpServer } from "./http-server.ts";
+import { type Ingest, startIngest } from "./ingest.ts";
+import type { PublishDecision, PublishedStream } from "./interface.ts";
+import { createLiveMetrics, type LiveMetrics } from "./metrics.ts";
+import { type DaemonConfig, type DaemonConfigInput, daemonConfigSchema } from "./options.ts";
+import { LiveHls } from "./playlists.ts";
+import { defaultLiveStreamOptions, LiveStream, type LiveStreamStats } from "./stream.ts";
+
+export interface DaemonDeps {
+  log?: Logger;
+  signal?: AbortSignal;
+  media?: Partial<MediaOptions>;
+  strategy?: SelectionStrategy;
+}
+
+/** One stream as /status and the summary show it. */
+export interface DaemonStreamReport extends LiveStreamStats {
+  hlsUrl: string;
+  playerUrl: string;
+  /** The VOD recording's master playlist. */
+  recording: string;
+}
+
+export interface DaemonStatus {
+  address: string;
+  rtmpUrl: string;
+  httpUrl: string;
+  streams: DaemonStreamReport[];
+  funding: FundingState;
+  /** Publishers refused at connect, by reason, since the start. */
+  refusals: Record<string, number>;
+}
+
+export interface BroadcasterDaemon {
+  /** rtmp://HOST:PORT/live: publishers append /STREAM_KEY. */
+  readonly rtmpUrl: string;
+  /** http://HOST:PORT: /live/KEY/index.m3u8, /watch/KEY, /status, /metrics. */
+  readonly httpUrl: string;
+  readonly address: string;
+  readonly metrics: Registry;
+  status(): DaemonStatus;
+  /** Ends every stream (ENDLIST, recordings finished), then stops everything it started. */
+  stop(): Promise<DaemonStatus>;
+}
+
+type Cleanup = () => Promise<void> | void;
+
+const ONE_MINUTE_SECONDS = 60;
+/** How often the deposit is re-read while streams run. */
+const FUNDING_CHECK_MS = 15_000;
+
+function splitHostPort(value: string): { host: string; port: number } {
+  const i = value.lastIndexOf(":");
+  return { host: value.slice(0, i), port: Number(value.slice(i + 1)) };
+}
+
+/** A folder name for one recording: the stream's start time, sortable. */
+function recordingStamp(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * The broadcaster daemon's composition root: chain session and network (shared with the
+ * one-shot broadcast), deposit keeper, RTMP ingest, one LiveStream per stream key and the live
+ * HLS server. Started in that order, stopped in reverse; a failure part-way stops what started.
+ */
+export async function startBroadcasterDaemon(
+  config: DaemonConfigInput,
+  deps: DaemonDeps = {},
+): Promise<BroadcasterDaemon> {
+  const cfg: DaemonConfig = resolveConfig(daemonConfigSchema, { flags: { ...config } });
+  const log = deps.log ?? silentLogger();
+  const signal = deps.signal ?? new AbortController().signal;
+  const profiles = await loadLadder(cfg.profiles);
+  const media = resolveMediaOptions(deps.media);
+  const { ffmpeg } = await locateBinaries(media);
+  const outDir = resolve(cfg.outDir);
+  await mkdir(outDir, { recursive: true });
+  const keys = new Set(cfg.streamKeys);
+  if (keys.size === 0 && !cfg.allowAnyKey) {
+    throw new BroadcasterError(
+      "LIVE_SETTINGS_INVALID",
+      "no stream key is configured, so every publisher would be refused",
+      {},
+      { hint: "pass --stream-key KEY (repeatable) or streamKeys in the config file" },
+    );
+  }
+
+  const cleanups: Cleanup[] = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log.warn({ err: errorMessage(error) }, "cleanup step failed");
+      }
+    }
+  };
+
+  try {
+    const session: BroadcasterSession = await openBroadcasterSession(cfg, {
+      log,
+      signal,
+      ...(deps.strategy === undefined ? {} : { strategy: deps.strategy }),
+    });
+    cleanups.push(() => session.close());
+    if (cfg.allowAnyKey && session.chainId !== BigInt(DEV_CHAIN_ID)) {
+      throw new BroadcasterError(
+        "LIVE_SETTINGS_INVALID",
+        `--allow-any-key is for dev chains only; this chain has id ${session.chainId}`,
+        { chainId: session.chainId.toString() },
+        { hint: "list the stream keys you hand out with --stream-key" },
+      );
+    }
+
+    const registry = new Registry();
+    const metrics: LiveMetrics = createLiveMetrics(registry);
+    const streams = new Map<string, LiveStream>();
+    const views = new Map<string, LiveHls>();
+    const recordings = new Map<string, string>();
+    const refusals: Record<string, number> = {};
+    const openStreams = () => [...streams.values()].filter((s) => s.open).length;
+
+    const keeper = new DepositKeeper(
+      depositChain(session.clients, session.address, log),
+      {
+        address: session.address,
+        maxAutoDeposit: cfg.autoDeposit,
+        perStreamPerMinute: requiredPixels(profiles, ONE_MINUTE_SECONDS) * cfg.maxPricePerPixel,
+        coverMinutes: cfg.coverMinutes,
+        checkIntervalMs: FUNDING_CHECK_MS,
+      },
+      openStreams,
+      log,
+    );
+    await keeper.start();
+    cleanups.push(() => keeper.stop());
+
+    const refuse = (streamKey: string, reason: string): PublishDecision => {
+      refusals[reason.split(":")[0] ?? reason] =
+        (refusals[reason.split(":")[0] ?? reason] ?? 0) + 1;
+      metrics.refusals.inc({ reason: reason.split(":")[0] ?? reason });
+      log.warn({ stream: streamKey, reason }, "publisher refused");
+      return { accept: false, reason };
+    };
+
+    const authorize = (streamKey: string): PublishDecision => {
+      if (!cfg.allowAnyKey && !keys.has(streamKey)) return refuse(streamKey, "unknown stream key");
+      const existing = streams.get(streamKey);
+      if (existing?.awaitingReconnect) return { accept: true };
+      if (existing?.open) return refuse(streamKey, "a publisher is already live on this key");
+      if (openStreams() >= cfg.maxStreams) {
+        return refuse(streamKey, `stream limit reached: ${cfg.maxStreams} streams are live`);
+      }
+      const funds = keeper.canStartStream();
+      if (!funds.ok) return refuse(streamKey, `cannot pay for another stream: ${funds.reason}`);
+      return { accept: true };
+    };
+
+    const onPublish = (published: PublishedStream) => {
+      const key = published.streamKey;
+      const existing = streams.get(key);
+      if (existing?.awaitingReconnect) {
+        existing.attach(published);
+        return;
+      }
+      const recordDir = join(outDir, key, recordingStamp(new Date()));
+      recordings.set(key, join(recordDir, "master.m3u8"));
+      const stream = new LiveStream({
+        streamKey: key,
+        profiles,
+        session,
+        createPlaylists: (renditions) => {
+          const hls = new LiveHls({
+            streamKey: key,
+            renditions,
+            windowSize: cfg.windowSegments,
+            segmentSeconds: cfg.segmentSeconds,
+            recordDir,
+            log,
+          });
+          views.set(key, hls);
+          return hls;
+        },
+        ffmpegPath: ffmpeg.path,
+        options: {
+          ...defaultLiveStreamOptions,
+          segmentSeconds: cfg.segmentSeconds,
+          deadlineSeconds: cfg.deadlineSeconds,
+          reconnectGraceSeconds: cfg.reconnectGraceSeconds,
+          maxSpend: cfg.maxSpend,
+          orchestrators: cfg.orchestrators,
+          maxAttempts: cfg.maxAttempts,
+        },
+        metrics,
+        log,
+        onEnded: () => {
+          metrics.streams.dec();
+          void keeper.check();
+        },
+      });
+      streams.set(key, stream);
+      metrics.streams.inc();
+      stream.attach(published);
+      log.info({ stream: key, recording: recordDir }, "live stream started");
+    };
+
+    const rtmp = splitHostPort(cfg.rtmp);
+    const ingest: Ingest = await startIngest({
+      host: rtmp.host,
+      port: rtmp.port,
+      handlers: { authorize, onPublish },
+      ffmpegPath: ffmpeg.path,
+      segmentSeconds: cfg.segmentSeconds,
+      limits: {
+        maxStreams: cfg.maxStreams,
+        allow4k: cfg.allow4k,
+        maxVideoBitsPerSecond: cfg.maxBitrateBps,
+      },
+      log,
+    });
+    // Streams end before the ingest's ffmpeg processes are gone; see stop() for the order.
+    cleanups.push(() => ingest.stop());
+
+    let httpUrl = "";
+    let stopping = false;
+    const report = (stream: LiveStream): DaemonStreamReport => {
+      const key = encodeURIComponent(stream.streamKey);
+      return {
+        ...stream.stats(),
+        hlsUrl: `${httpUrl}/live/${key}/index.m3u8`,
+        playerUrl: `${httpUrl}/watch/${key}`,
+        recording: recordings.get(stream.streamKey) ?? "",
+      };
+    };
+    const status = (): DaemonStatus => ({
+      address: session.address,
+      rtmpUrl: `${ingest.url}/live`,
+      httpUrl,
+      streams: [...streams.values()].map(report),
+      funding: keeper.status(),
+      refusals: { ...refusals },
+    });
+    const http = splitHostPort(cfg.http);
+    const server = await startLiveHttpServer({
+      host: http.host,
+      port: http.port,
+      streams: () => views,
+      status,
+      metrics: registry,
+      healthy: () => !stopping,
+    });
+    httpUrl = server.url;
+    cleanups.push(() => server.close());
+
+    let stopped: Promise<DaemonStatus> | undefined;
+    const stop = () => {
+      stopped ??= (async () => {
+        stopping = true;
+        // New publishers are refused from here; live ones get ENDLIST and a finished recording.
+        await Promise.allSettled([...streams.values()].map((s) => s.stop()));
+        const final = status();
+        await runCleanups();
+        return final;
+      })();
+      return stopped;
+    };
+    signal.addEventListener("abort", () => void stop(), { once: true });
+    log.info(
+      { rtmpUrl: `${ingest.url}/live`, httpUrl, address: session.address },
+      "broadcaster daemon ready",
+    );
+    return {
+      rtmpUrl: `${ingest.url}/live`,
+      httpUrl,
+      address: session.address,
+      metrics: registry,
+      status,
+      stop,
+    };
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+}
