@@ -2,22 +2,30 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { OrchestratorMetrics } from "../metrics/index.ts";
-import {
-  type JournalEntry,
-  REDEMPTION_STATUSES,
-  type RedemptionStatus,
-  type WinningTicket,
-  type WinningTicketJournal,
+import type {
+  JournalEntry,
+  RedemptionStatus,
+  WinningTicket,
+  WinningTicketJournal,
 } from "../payments/interface.ts";
+import type { JournalStore, JournalTotals } from "../store/index.ts";
+
+/** Where redemption troubles are reported for /status (NodeActivity implements it). */
+export interface ErrorSink {
+  error(code: string, message: string): void;
+}
 
 /**
  * The winning-ticket journal with metrics: every final status the redeemer records is counted
- * as it is written, so /metrics agrees with the journal without a query per scrape.
+ * as it is written, so /metrics agrees with the journal without a query per scrape, and each
+ * redemption trouble is reported to the error sink. Figures for /status come from the store's
+ * SQL aggregates.
  */
 export class MeteredJournal implements WinningTicketJournal {
   constructor(
-    private readonly inner: WinningTicketJournal,
+    private readonly inner: JournalStore,
     private readonly metrics: OrchestratorMetrics | null,
+    private readonly errors: ErrorSink | null = null,
   ) {}
 
   record(win: WinningTicket): boolean {
@@ -32,43 +40,53 @@ export class MeteredJournal implements WinningTicketJournal {
   markSubmitted(id: number, txHash: string): void {
     this.inner.markSubmitted(id, txHash);
   }
-  markRedeemed(id: number, txHash: string | null, note: string | null = null): void {
-    const entry = this.find(id);
-    this.inner.markRedeemed(id, txHash, note);
+  markRedeemed(
+    id: number,
+    txHash: string | null,
+    note: string | null = null,
+    paid: bigint | null = null,
+  ): void {
+    // What the ticket paid, not its face value: a sender that ran short pays less. Without a
+    // receipt (settled after a restart) the face value is the best figure there is.
+    const value = paid ?? this.inner.get(id)?.ticket.faceValue ?? null;
+    this.inner.markRedeemed(id, txHash, note, paid);
     this.metrics?.ticketsRedeemed.inc({ status: "redeemed" });
-    if (entry) this.metrics?.valueRedeemedWei.inc(Number(entry.ticket.faceValue));
+    if (value !== null) this.metrics?.valueRedeemedWei.inc(Number(value));
+    if (note !== null) this.errors?.error("TICKET_PAID_PARTIALLY", note);
   }
   markFailed(id: number, reason: string): void {
     this.inner.markFailed(id, reason);
     this.metrics?.ticketsRedeemed.inc({ status: "failed" });
+    this.errors?.error("REDEMPTION_FAILED", reason);
   }
   markExpired(id: number): void {
     this.inner.markExpired(id);
     this.metrics?.ticketsRedeemed.inc({ status: "expired" });
+    this.errors?.error("TICKET_EXPIRED", `winning ticket ${id} expired before it was redeemed`);
   }
   markUneconomic(id: number, reason: string): void {
     this.inner.markUneconomic(id, reason);
     this.metrics?.ticketsRedeemed.inc({ status: "uneconomic" });
+    this.errors?.error("TICKET_UNECONOMIC", reason);
   }
   scheduleRetry(id: number, reason: string, nextAttemptAt: number): void {
     this.inner.scheduleRetry(id, reason, nextAttemptAt);
+    this.errors?.error("REDEMPTION_RETRY", reason);
+  }
+
+  /** Counts and amounts per status, from one SQL aggregate. */
+  totals(): JournalTotals {
+    return this.inner.totals();
   }
 
   /** Entries per status, for /status. */
   counts(): Record<RedemptionStatus, number> {
-    const out = {} as Record<RedemptionStatus, number>;
-    for (const status of REDEMPTION_STATUSES)
-      out[status] = this.inner.listByStatus([status]).length;
-    return out;
+    return this.inner.totals().counts;
   }
 
   /** Face value of the redeemed entries, token wei. */
   redeemedValue(): bigint {
-    return this.inner.listByStatus(["redeemed"]).reduce((sum, e) => sum + e.ticket.faceValue, 0n);
-  }
-
-  private find(id: number): JournalEntry | undefined {
-    return this.inner.listByStatus(["pending", "submitted"]).find((e) => e.id === id);
+    return this.inner.totals().faceValue.redeemed;
   }
 }
 

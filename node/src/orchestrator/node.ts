@@ -25,7 +25,9 @@ import {
   ticketParamsToWire,
 } from "../payments/index.ts";
 import { openDatabase, TicketJournal } from "../store/index.ts";
+import { NodeActivity } from "./activity.ts";
 import { checkDeployment, connectProvider, queuedRedeemChain, TxSender } from "./chain.ts";
+import { bondingManagerEarnings, EarningsScanner } from "./earnings.ts";
 import { OrchestratorError } from "./errors.ts";
 import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
@@ -33,7 +35,7 @@ import type { OrchestratorConfig } from "./options.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";
-import { type OrchestratorStatus, readStatus } from "./status.ts";
+import { type NodeState, type OrchestratorStatus, readStatus, statusChain } from "./status.ts";
 import { PaidTranscodeService, profileKeys } from "./transcode-service.ts";
 
 /**
@@ -88,6 +90,8 @@ export async function startOrchestrator(
   const log = (deps.log ?? createLogger({ level: config.logLevel, name: "orchestrator" })).child({
     role: "orchestrator",
   });
+  const startedAt = Date.now();
+  let state: NodeState = "starting";
   const closers: Array<{ name: string; close: () => Promise<void> | void }> = [];
   const closeAll = async () => {
     for (const { name, close } of closers.reverse()) {
@@ -147,7 +151,9 @@ export async function startOrchestrator(
     await mkdir(config.dataDir, { recursive: true });
     const db = openDatabase(path.join(config.dataDir, "orchestrator.sqlite"));
     closers.push({ name: "journal", close: () => db.close() });
-    const journal = new MeteredJournal(new TicketJournal(db), metrics);
+    // Served streams, accepted tickets and refusals (the service's and the redeemer's) for /status.
+    const activity = new NodeActivity();
+    const journal = new MeteredJournal(new TicketJournal(db), metrics, activity);
     const resumed = journal.listByStatus(["pending", "submitted"]).length;
     if (resumed > 0)
       log.info({ winners: resumed }, "unsettled winning tickets found in the journal");
@@ -207,6 +213,7 @@ export async function startOrchestrator(
       pricePerPixel: config.pricePerPixel,
       allowedProfiles: config.profiles === undefined ? null : allowedProfileKeys(config.profiles),
       metrics,
+      activity,
       log: log.child({ subsystem: "transcode" }),
     });
 
@@ -277,15 +284,22 @@ export async function startOrchestrator(
     rounds.start();
     closers.push({ name: "rounds", close: () => rounds.stop() });
 
-    let healthy = false;
+    const earnings = new EarningsScanner(
+      bondingManagerEarnings(clients.bondingManager, provider, address),
+      deployment.deploymentBlock,
+    );
     const status = () =>
       readStatus({
+        state: () => state,
+        startedAt,
         address,
         peerId,
         multiaddrs,
-        clients,
+        chain: statusChain(clients),
         journal,
         service,
+        activity,
+        earnings,
         capacity,
         pricePerPixel: config.pricePerPixel,
         economics,
@@ -294,11 +308,10 @@ export async function startOrchestrator(
     const http = await startStatusServer({
       port: config.httpPort,
       status,
-      healthy: () => healthy,
+      healthy: () => state === "serving",
       metrics: metrics?.registry ?? null,
     });
-    closers.push({ name: "http", close: () => http.close() });
-    healthy = true;
+    state = "serving";
     log.info({ peerId, multiaddrs, http: http.url }, "orchestrator ready");
 
     let stopping: Promise<void> | null = null;
@@ -309,8 +322,12 @@ export async function startOrchestrator(
       httpUrl: http.url,
       status,
       stop: () => {
-        healthy = false;
-        stopping ??= closeAll().then(() => log.info("orchestrator stopped"));
+        state = "stopping";
+        // The HTTP server closes last, so /status and /healthz show "stopping" while in-flight
+        // segments drain.
+        stopping ??= closeAll()
+          .then(() => http.close())
+          .then(() => log.info("orchestrator stopped"));
         return stopping;
       },
     };

@@ -1,10 +1,23 @@
 import type { SegmintClients } from "../chain/contracts.ts";
 import { errorMessage } from "../errors.ts";
 import type { RedemptionStatus } from "../payments/interface.ts";
-import type { MeteredJournal } from "./journal.ts";
+import type { JournalTotals } from "../store/index.ts";
+import type { LiveSession, NodeActivity, RecentError } from "./activity.ts";
+import type { Earnings } from "./earnings.ts";
 import type { TicketEconomics } from "./pricing.ts";
 
+/** Where the node is in its life: only "serving" takes work. */
+export type NodeState = "starting" | "serving" | "stopping";
+
+/**
+ * The /status document. Amounts are token wei as decimal strings. Ticket counts per redemption
+ * status and the redeemed value are all-time (the journal); received, won and expected value
+ * count since this process started (`startedAt`).
+ */
 export interface OrchestratorStatus {
+  state: NodeState;
+  /** When this process started, ISO 8601. */
+  startedAt: string;
   address: string;
   peerId: string;
   multiaddrs: string[];
@@ -16,24 +29,79 @@ export interface OrchestratorStatus {
   round: string | null;
   rewardCut: number | null;
   feeShare: number | null;
+  /** Segments being transcoded now. */
   sessions: number;
   capacity: number;
   pricePerPixel: string;
   ticket: { faceValue: string; expectedValue: string };
-  earnings: { pendingFees: string | null; pendingStake: string | null };
-  tickets: Record<RedemptionStatus, number> & { redeemedValue: string };
+  /** Streams that had a segment transcoded in the last 30 s, most recent first. */
+  liveSessions: LiveSession[];
+  throughput: {
+    /** Segments transcoded since start. */
+    segments: number;
+    /** Segments transcoded per second over the last 60 s. */
+    segmentsPerSecond: number;
+  };
+  earnings: {
+    pendingFees: string | null;
+    pendingStake: string | null;
+    /** Fees this address withdrew, all time (from FeesWithdrawn events); null until scanned. */
+    feesWithdrawn: string | null;
+    /** Tokens this address's reward() calls minted into its pool, all time; null until scanned. */
+    rewards: string | null;
+  };
+  tickets: Record<RedemptionStatus, number> & {
+    /** Face value of the redeemed winners. */
+    redeemedValue: string;
+    /** What the redeemed winners actually paid (less than face value if a sender ran short). */
+    paidValue: string;
+    /** Tickets accepted since start. */
+    received: number;
+    /** Winning tickets among them. */
+    won: number;
+    /** Sum of faceValue x winProb of the accepted tickets: what the work earned on average. */
+    expectedValueEarned: string;
+  };
   rewardCalls: number;
+  /** The last refusals and failures with a code, most recent first (at most 20). */
+  recentErrors: RecentError[];
   /** Set when the chain could not be read; the local fields above are still current. */
   chainError?: string;
 }
 
+/** The chain reads /status makes (statusChain adapts the typed clients). */
+export interface StatusChain {
+  getOrchestrator(
+    address: string,
+  ): Promise<{ totalStake: bigint; active: boolean; rewardCut: bigint; feeShare: bigint }>;
+  pendingStake(address: string): Promise<bigint>;
+  pendingFees(address: string): Promise<bigint>;
+  currentRound(): Promise<bigint>;
+}
+
+export function statusChain(
+  clients: Pick<SegmintClients, "bondingManager" | "roundsManager">,
+): StatusChain {
+  const bm = clients.bondingManager;
+  return {
+    getOrchestrator: (address) => bm.getOrchestrator(address),
+    pendingStake: (address) => bm.pendingStake(address),
+    pendingFees: (address) => bm.pendingFees(address),
+    currentRound: () => clients.roundsManager.currentRound(),
+  };
+}
+
 export interface StatusSources {
+  state: () => NodeState;
+  startedAt: number;
   address: string;
   peerId: string;
   multiaddrs: string[];
-  clients: SegmintClients;
-  journal: MeteredJournal;
+  chain: StatusChain;
+  journal: { totals(): JournalTotals };
   service: { sessions: number };
+  activity: NodeActivity;
+  earnings: { read(): Promise<Earnings | null> };
   capacity: number;
   pricePerPixel: bigint;
   economics: TicketEconomics;
@@ -42,7 +110,11 @@ export interface StatusSources {
 
 /** The /status document: local state always, chain state when the chain answers. */
 export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> {
+  const totals = s.journal.totals();
+  const accepted = s.activity.tickets();
   const local = {
+    state: s.state(),
+    startedAt: new Date(s.startedAt).toISOString(),
     address: s.address,
     peerId: s.peerId,
     multiaddrs: s.multiaddrs,
@@ -53,16 +125,27 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
       faceValue: s.economics.faceValue.toString(),
       expectedValue: s.economics.ticketEV.toString(),
     },
-    tickets: { ...s.journal.counts(), redeemedValue: s.journal.redeemedValue().toString() },
+    liveSessions: s.activity.liveSessions(),
+    throughput: s.activity.throughput(),
+    tickets: {
+      ...totals.counts,
+      redeemedValue: totals.faceValue.redeemed.toString(),
+      paidValue: totals.redeemedPaid.toString(),
+      received: accepted.received,
+      won: accepted.won,
+      expectedValueEarned: accepted.expectedValueEarned.toString(),
+    },
     rewardCalls: s.rewardCalls(),
+    recentErrors: s.activity.recentErrors(),
   };
+  const earned = s.earnings.read();
   try {
-    const bm = s.clients.bondingManager;
-    const [info, stake, fees, round] = await Promise.all([
-      bm.getOrchestrator(s.address),
-      bm.pendingStake(s.address),
-      bm.pendingFees(s.address),
-      s.clients.roundsManager.currentRound(),
+    const [info, stake, fees, round, events] = await Promise.all([
+      s.chain.getOrchestrator(s.address),
+      s.chain.pendingStake(s.address),
+      s.chain.pendingFees(s.address),
+      s.chain.currentRound(),
+      earned,
     ]);
     return {
       ...local,
@@ -72,9 +155,16 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
       round: round.toString(),
       rewardCut: Number(info.rewardCut),
       feeShare: Number(info.feeShare),
-      earnings: { pendingFees: fees.toString(), pendingStake: stake.toString() },
+      earnings: {
+        pendingFees: fees.toString(),
+        pendingStake: stake.toString(),
+        feesWithdrawn: events?.feesWithdrawn.toString() ?? null,
+        rewards: events?.rewards.toString() ?? null,
+      },
     };
   } catch (error) {
+    // The scan never rejects; awaited so it does not outlive this call unobserved.
+    await earned;
     return {
       ...local,
       stake: null,
@@ -83,7 +173,7 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
       round: null,
       rewardCut: null,
       feeShare: null,
-      earnings: { pendingFees: null, pendingStake: null },
+      earnings: { pendingFees: null, pendingStake: null, feesWithdrawn: null, rewards: null },
       chainError: errorMessage(error),
     };
   }

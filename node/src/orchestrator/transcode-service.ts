@@ -1,4 +1,4 @@
-import { isSegmintError, SegmintError } from "../errors.ts";
+import { errorMessage, isSegmintError, SegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import {
   isMediaError,
@@ -19,6 +19,7 @@ import {
   ticketParamsToWire,
 } from "../payments/index.ts";
 import type { TicketAcceptance } from "../payments/validator.ts";
+import { NodeActivity } from "./activity.ts";
 
 /** The payments validator as the service uses it (TicketValidator implements it). */
 export interface TicketReceiver {
@@ -44,6 +45,8 @@ export interface PaidTranscodeServiceDeps {
   /** Keys (see profileKeys) of the profiles offered; null accepts any the media layer can make. */
   allowedProfiles: ReadonlySet<string> | null;
   metrics: OrchestratorMetrics | null;
+  /** Where served streams, accepted tickets and refusals are recorded for /status. */
+  activity?: NodeActivity;
   log: Logger;
 }
 
@@ -62,8 +65,11 @@ export class PaidTranscodeService implements TranscodeService {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** The sender a peer last paid as: a request without tickets draws on that balance. */
   private readonly senderOfPeer = new Map<string, string>();
+  readonly activity: NodeActivity;
 
-  constructor(private readonly deps: PaidTranscodeServiceDeps) {}
+  constructor(private readonly deps: PaidTranscodeServiceDeps) {
+    this.activity = deps.activity ?? new NodeActivity();
+  }
 
   get sessions(): number {
     return this.inFlight.size;
@@ -110,6 +116,7 @@ export class PaidTranscodeService implements TranscodeService {
       if (payments.length > 0) {
         const accepted = await this.deps.tickets.receiveAll(payments);
         this.deps.metrics?.ticketsReceived.inc(accepted.length);
+        this.activity.ticketsAccepted(accepted);
         const won = accepted.filter((a) => a.won).length;
         if (won > 0) this.deps.metrics?.ticketsWon.inc(won);
         this.senderOfPeer.set(job.peerId, sender);
@@ -124,6 +131,7 @@ export class PaidTranscodeService implements TranscodeService {
       const pixels = result.renditions.reduce((sum, r) => sum + BigInt(r.pixels), 0n);
       this.deps.balances.debit(sender, pixels * this.deps.pricePerPixel);
 
+      this.activity.segmentServed(request.streamId, sender);
       const metrics = this.deps.metrics;
       metrics?.segments.inc({ result: "ok" });
       metrics?.transcodeSeconds.observe(wallSeconds);
@@ -154,6 +162,7 @@ export class PaidTranscodeService implements TranscodeService {
       const code = isSegmintError(error) ? error.code : "INTERNAL";
       this.deps.metrics?.segments.inc({ result: code });
       this.deps.metrics?.errors.inc({ code });
+      this.activity.error(code, errorMessage(error));
       log.info(
         { code, err: isSegmintError(error) ? error.message : String(error) },
         "segment refused",

@@ -68,8 +68,11 @@ export interface WinningTicketJournal {
   pendingFaceValue(sender: string): bigint;
   listByStatus(statuses: readonly RedemptionStatus[]): JournalEntry[];
   markSubmitted(id: number, txHash: string): void;
-  /** `note` records anything unusual, e.g. a ticket paid only in part. */
-  markRedeemed(id: number, txHash: string | null, note?: string | null): void;
+  /**
+   * `note` records anything unusual, e.g. a ticket paid only in part; `paid` is the token wei
+   * the receipt says the ticket paid, when known.
+   */
+  markRedeemed(id: number, txHash: string | null, note?: string | null, paid?: bigint | null): void;
   markFailed(id: number, reason: string): void;
   markExpired(id: number): void;
   markUneconomic(id: number, reason: string): void;

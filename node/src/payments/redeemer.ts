@@ -163,7 +163,7 @@ export class Redeemer {
       paid !== null && paid < faceValue
         ? `paid ${paid} of face value ${faceValue}: the sender's deposit and reserve ran short`
         : null;
-    this.deps.journal.markRedeemed(entry.id, txHash, note);
+    this.deps.journal.markRedeemed(entry.id, txHash, note, paid);
     if (note) {
       this.log.warn({ ticketHash: entry.ticketHash, txHash, paid: String(paid) }, note);
     } else {

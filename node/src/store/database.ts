@@ -32,6 +32,9 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX winning_tickets_status ON winning_tickets (status);
    CREATE INDEX winning_tickets_sender ON winning_tickets (sender);`,
+  // What a redeemed ticket actually paid (token wei, decimal text): less than its face value
+  // when the sender's deposit and reserve ran short; NULL where no receipt said.
+  "ALTER TABLE winning_tickets ADD COLUMN paid_value TEXT;",
 ];
 
 /**

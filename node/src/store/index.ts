@@ -1,3 +1,3 @@
 export { openDatabase } from "./database.ts";
 export { StoreError, type StoreErrorCode } from "./errors.ts";
-export { TicketJournal } from "./ticket-journal.ts";
+export { type JournalStore, type JournalTotals, TicketJournal } from "./ticket-journal.ts";

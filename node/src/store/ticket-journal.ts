@@ -7,9 +7,29 @@ import {
   type WinningTicket,
   type WinningTicketJournal,
 } from "../payments/interface.ts";
+import { limbSum, limbSumColumns } from "./aggregates.ts";
 import { StoreError } from "./errors.ts";
 
 type Row = Record<string, unknown>;
+
+/** Journal figures per redemption status, computed in SQL (see totals()). */
+export interface JournalTotals {
+  /** Winning tickets per status. */
+  counts: Record<RedemptionStatus, number>;
+  /** Face value per status, token wei. */
+  faceValue: Record<RedemptionStatus, bigint>;
+  /**
+   * Token wei the redeemed tickets actually paid: their face value, less where a receipt said
+   * the sender ran short (a ticket settled without a receipt counts at face value).
+   */
+  redeemedPaid: bigint;
+}
+
+/** The journal as the orchestrator uses it: the payments port plus reads by id and totals. */
+export interface JournalStore extends WinningTicketJournal {
+  get(id: number): JournalEntry | undefined;
+  totals(): JournalTotals;
+}
 
 const OPEN_STATUSES: ReadonlySet<RedemptionStatus> = new Set(["pending", "submitted"]);
 function isStatus(value: string): value is RedemptionStatus {
@@ -22,9 +42,11 @@ function isStatus(value: string): value is RedemptionStatus {
  * process dies the next instant; the redeemer resumes every pending or submitted row on start.
  * Big numbers are stored as decimal text: SQLite integers stop at 2^63.
  */
-export class TicketJournal implements WinningTicketJournal {
+export class TicketJournal implements JournalStore {
   private readonly insert: StatementSync;
   private readonly setStatus: StatementSync;
+  private readonly setRedeemed: StatementSync;
+  private readonly sumByStatus: StatementSync;
   /** Open (unsettled) entries by id, for the max-float check without a query per ticket. */
   private readonly open = new Map<number, { sender: string; faceValue: bigint }>();
   private readonly pendingBySender = new Map<string, bigint>();
@@ -42,6 +64,17 @@ export class TicketJournal implements WinningTicketJournal {
     this.setStatus = db.prepare(
       `UPDATE winning_tickets SET status = ?, tx_hash = COALESCE(?, tx_hash), reason = ?,
          attempts = attempts + ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+    );
+    this.setRedeemed = db.prepare(
+      `UPDATE winning_tickets SET status = 'redeemed', paid_value = ?,
+         tx_hash = COALESCE(?, tx_hash), reason = ?, next_attempt_at = 0, updated_at = ?
+       WHERE id = ?`,
+    );
+    // One pass over the status index; the amounts are summed exactly (see aggregates.ts).
+    this.sumByStatus = db.prepare(
+      `SELECT status, COUNT(*) AS n, ${limbSumColumns("face_value", "face")},
+         ${limbSumColumns("COALESCE(paid_value, face_value)", "paid")}
+       FROM winning_tickets GROUP BY status`,
     );
     for (const entry of this.listByStatus(["pending", "submitted"])) {
       this.trackOpen(entry.id, entry.ticket.sender, entry.ticket.faceValue);
@@ -93,8 +126,29 @@ export class TicketJournal implements WinningTicketJournal {
     this.update(id, "submitted", txHash, null, 0, 0);
   }
 
-  markRedeemed(id: number, txHash: string | null, note: string | null = null): void {
-    this.update(id, "redeemed", txHash, note, 0, 0);
+  markRedeemed(
+    id: number,
+    txHash: string | null,
+    note: string | null = null,
+    paid: bigint | null = null,
+  ): void {
+    const paidText = paid === null ? null : paid.toString();
+    this.setRedeemed.run(paidText, txHash, note, this.now(), id);
+    this.settle(id);
+  }
+
+  /** Counts and amounts per status, from one aggregate query (no rows are loaded). */
+  totals(): JournalTotals {
+    const counts = perStatus(0);
+    const faceValue = perStatus(0n);
+    let redeemedPaid = 0n;
+    for (const row of this.sumByStatus.all()) {
+      const s = status(row);
+      counts[s] = int(row, "n");
+      faceValue[s] = limbSum(row, "face");
+      if (s === "redeemed") redeemedPaid = limbSum(row, "paid");
+    }
+    return { counts, faceValue, redeemedPaid };
   }
 
   markFailed(id: number, reason: string): void {
@@ -138,6 +192,18 @@ export class TicketJournal implements WinningTicketJournal {
     if (left > 0n) this.pendingBySender.set(entry.sender, left);
     else this.pendingBySender.delete(entry.sender);
   }
+}
+
+/** A record with `value` for every status (statuses without rows are absent from GROUP BY). */
+function perStatus<T>(value: T): Record<RedemptionStatus, T> {
+  return {
+    pending: value,
+    submitted: value,
+    redeemed: value,
+    failed: value,
+    expired: value,
+    uneconomic: value,
+  };
 }
 
 function text(row: Row, column: string): string {
