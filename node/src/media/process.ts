@@ -11,13 +11,17 @@ import { MediaError, stderrTail } from "./errors.ts";
  */
 export interface RunOptions {
   args: readonly string[];
-  /** Bytes written to stdin; stdin is closed afterwards (or left empty). */
-  stdin?: Buffer | undefined;
+  /**
+   * Bytes written to stdin, which is closed afterwards; or a stream piped into stdin as it
+   * produces data (a live input), closed when that stream ends. Absent: stdin is not opened.
+   */
+  stdin?: Buffer | Readable | undefined;
   /** Number of extra output pipes (fd 3, 4, ...) collected into Buffers. */
   outputPipes?: number;
   /** Collect stdout (else ignored). */
   captureStdout?: boolean;
   maxOutputBytes?: number;
+  /** Whole-run limit; `Infinity` for a run that lasts as long as its input (a live stream). */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Called with each stdout chunk as it arrives (the segmenter reads its list this way). */
@@ -107,19 +111,26 @@ export function runBinary(path: string, options: RunOptions): Promise<RunResult>
       const stdin: Writable = child.stdin;
       // ffmpeg closes stdin early when it rejects the input; EPIPE then is not our failure.
       stdin.on("error", () => {});
-      stdin.end(options.stdin);
+      if (Buffer.isBuffer(options.stdin)) {
+        stdin.end(options.stdin);
+      } else {
+        options.stdin.pipe(stdin);
+      }
     }
 
-    const timer = setTimeout(() => {
-      kill(
-        new MediaError(
-          "TRANSCODE_TIMEOUT",
-          `ffmpeg did not finish within ${options.timeoutMs} ms and was killed`,
-          { timeoutMs: options.timeoutMs },
-          { hint: "the input may be malformed, or the machine overloaded" },
-        ),
-      );
-    }, options.timeoutMs);
+    // setTimeout clamps anything past 2^31-1 ms to 1 ms, so an unlimited run gets no timer.
+    const timer = Number.isFinite(options.timeoutMs)
+      ? setTimeout(() => {
+          kill(
+            new MediaError(
+              "TRANSCODE_TIMEOUT",
+              `ffmpeg did not finish within ${options.timeoutMs} ms and was killed`,
+              { timeoutMs: options.timeoutMs },
+              { hint: "the input may be malformed, or the machine overloaded" },
+            ),
+          );
+        }, options.timeoutMs)
+      : undefined;
     const onAbort = () => {
       if (options.signal) kill(abortedError(options.signal));
     };
@@ -138,6 +149,9 @@ export function runBinary(path: string, options: RunOptions): Promise<RunResult>
     });
     child.on("close", (exitCode, signal) => {
       clearTimeout(timer);
+      if (options.stdin !== undefined && !Buffer.isBuffer(options.stdin) && child.stdin) {
+        options.stdin.unpipe(child.stdin);
+      }
       options.signal?.removeEventListener("abort", onAbort);
       live.delete(child);
       if (failure) {

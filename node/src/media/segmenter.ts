@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { sourceFileArgs } from "./args.ts";
 import { MediaError, stderrTail } from "./errors.ts";
 import { runBinary } from "./process.ts";
@@ -24,14 +25,33 @@ export interface SegmentOptions {
   tmpRoot?: string;
 }
 
+/** An input other than a file: ffmpeg's input arguments and, for a pipe, what feeds stdin. */
+export interface SegmentInput {
+  /** Everything before the output options (`-f flv -i pipe:0 ...`), maps included. */
+  args: readonly string[];
+  /** Piped into ffmpeg's stdin as it arrives; ending it ends the last segment. */
+  stdin?: Readable | undefined;
+  /** Names the input in errors. */
+  label: string;
+}
+
 /**
  * Cuts a file into keyframe-aligned MPEG-TS segments without re-encoding and yields each one
  * as soon as ffmpeg closes it: the segment muxer prints a line to its list (on stdout) when a
- * segment is complete, which is also what a live input will need. Video is copied, so the
- * source's keyframes decide the cut points (a 2 s GOP gives 2 s segments).
+ * segment is complete, which is also what a live input needs (see `segmentInput`). Video is
+ * copied, so the source's keyframes decide the cut points (a 2 s GOP gives 2 s segments).
  */
-export async function* segmentFile(
-  input: string,
+export function segmentFile(input: string, options: SegmentOptions): AsyncGenerator<Segment> {
+  return segmentInput({ args: sourceFileArgs(input), label: input }, options);
+}
+
+/**
+ * `segmentFile` for any ffmpeg input, a live one included: with `stdin` a stream and
+ * `timeoutMs: Infinity` it cuts for as long as the stream lasts and yields the final partial
+ * segment when the stream ends.
+ */
+export async function* segmentInput(
+  input: SegmentInput,
   options: SegmentOptions,
 ): AsyncGenerator<Segment> {
   const target = options.targetSeconds ?? 2;
@@ -66,7 +86,7 @@ export async function* segmentFile(
   let finished = false;
   const run = runBinary(options.ffmpegPath, {
     args: [
-      ...sourceFileArgs(input),
+      ...input.args,
       "-c",
       "copy",
       "-f",
@@ -81,6 +101,7 @@ export async function* segmentFile(
       "csv",
       join(dir, "seg%06d.ts"),
     ],
+    stdin: input.stdin,
     onStdout,
     timeoutMs: options.timeoutMs ?? 30 * 60_000,
     signal,
@@ -117,8 +138,8 @@ export async function* segmentFile(
     if (result.exitCode !== 0) {
       throw new MediaError(
         "INPUT_INVALID",
-        `could not cut ${input} into segments: ${stderrTail(result.stderr)}`,
-        { input, stderr: stderrTail(result.stderr, 10) },
+        `could not cut ${input.label} into segments: ${stderrTail(result.stderr)}`,
+        { input: input.label, stderr: stderrTail(result.stderr, 10) },
         { hint: "the segmenter copies video into MPEG-TS; use H.264 or HEVC input" },
       );
     }

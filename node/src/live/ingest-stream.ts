@@ -1,0 +1,221 @@
+import { PassThrough } from "node:stream";
+import type { Logger } from "../log/index.ts";
+import { isMediaError } from "../media/errors.ts";
+import { segmentInput } from "../media/segmenter.ts";
+import { DropOldestQueue } from "./ingest-queue.ts";
+import type {
+  LiveSegment,
+  LiveSourceInfo,
+  PublishEndReason,
+  PublishedStream,
+} from "./interface.ts";
+
+/**
+ * One accepted publisher's media path: FLV tags in (written by the connection as they arrive),
+ * one ffmpeg that copies them into keyframe-aligned MPEG-TS pieces, a bounded queue of pieces
+ * out. ffmpeg never re-encodes, so it costs a few percent of a core per stream.
+ */
+
+export interface IngestStreamOptions {
+  streamKey: string;
+  connectionId: number;
+  ffmpegPath: string;
+  segmentSeconds: number;
+  maxQueuedSegments: number;
+  source: LiveSourceInfo;
+  log: Logger;
+  /** Where ffmpeg's working directory is made. */
+  tmpRoot?: string | undefined;
+  /** Drops the publisher's connection (PublishedStream.close). */
+  disconnect(reason: string): void;
+}
+
+/**
+ * Bytes written to ffmpeg but not yet read by it before the connection stops reading the
+ * socket: 4 MB is 1.6 s of a 20 Mbit/s stream, plenty for a remuxer that keeps up, and TCP
+ * then slows the publisher instead of memory growing.
+ */
+const INPUT_HIGH_WATER = 4 * 1024 * 1024;
+
+/** How much of the stream ffmpeg reads before it starts cutting: the first configuration tags and frames. */
+const PROBE_MICROSECONDS = 500_000;
+
+/** Keyframe arrivals kept for matching segments to wall clock: minutes of 1 s GOPs. */
+const MAX_KEYFRAMES = 512;
+
+export class IngestStream {
+  readonly published: PublishedStream;
+  /** Settles when ffmpeg has exited and every piece is queued (never rejects). */
+  readonly done: Promise<void>;
+  private readonly input = new PassThrough({ highWaterMark: INPUT_HIGH_WATER });
+  private readonly queue: DropOldestQueue<LiveSegment>;
+  private readonly abort = new AbortController();
+  private readonly keyframes: Array<{ ms: number; wallMs: number }> = [];
+  /** Stream-time ms minus segment-list ms, fixed by the first segment (which starts on the first keyframe). */
+  private offsetMs: number | undefined;
+  private sourceInfo: LiveSourceInfo | null = null;
+  private ended: PublishEndReason | null = null;
+  private endedAs: PublishEndReason = "dropped";
+  private segmentsOut = 0;
+  private dropped = 0;
+
+  constructor(private readonly options: IngestStreamOptions) {
+    const log = options.log;
+    this.queue = new DropOldestQueue<LiveSegment>(options.maxQueuedSegments, (segment, queued) => {
+      this.dropped++;
+      log.warn(
+        { index: segment.index, queued, dropped: this.dropped },
+        "live segment dropped: the consumer is too far behind",
+      );
+    });
+    this.published = {
+      streamKey: options.streamKey,
+      source: () => this.sourceInfo,
+      segments: this.queue,
+      close: (reason: string) => options.disconnect(reason),
+      endReason: () => this.ended,
+    };
+    this.done = this.pump();
+  }
+
+  /** Writes FLV bytes; false when ffmpeg is behind (wait for `onDrain` before reading more). */
+  write(bytes: Buffer): boolean {
+    if (this.input.writableEnded) return true;
+    return this.input.write(bytes);
+  }
+
+  onDrain(listener: () => void): void {
+    this.input.once("drain", listener);
+  }
+
+  /** Records when a keyframe (a possible segment start) arrived. */
+  keyframe(timestampMs: number, wallMs: number): void {
+    this.keyframes.push({ ms: timestampMs, wallMs });
+    if (this.keyframes.length > MAX_KEYFRAMES) this.keyframes.shift();
+  }
+
+  /**
+   * The publisher is gone: ffmpeg reads to the end and closes the last piece; `endReason()`
+   * says `reason` once the segments have ended.
+   */
+  finish(reason: PublishEndReason = "dropped"): void {
+    if (this.input.writableEnded) return;
+    this.endedAs = reason;
+    this.input.end();
+  }
+
+  /** Shutdown: ffmpeg is killed, pieces not yet closed are lost. */
+  kill(): void {
+    this.finish("closed");
+    this.abort.abort();
+  }
+
+  private async pump(): Promise<void> {
+    const { options } = this;
+    const args = [
+      "-hide_banner",
+      "-nostdin",
+      "-v",
+      "error",
+      // The stream's codecs are known from its configuration tags, written first; ffmpeg's
+      // default 5 s of probing would hold the first pieces back (it waits that long when the
+      // stream has no audio).
+      "-analyzeduration",
+      String(PROBE_MICROSECONDS),
+      "-f",
+      "flv",
+      "-i",
+      "pipe:0",
+      "-map",
+      "0:v:0",
+      "-map",
+      "0:a:0?",
+    ];
+    try {
+      for await (const piece of segmentInput(
+        { args, stdin: this.input, label: "the live stream" },
+        {
+          ffmpegPath: options.ffmpegPath,
+          targetSeconds: options.segmentSeconds,
+          timeoutMs: Number.POSITIVE_INFINITY,
+          signal: this.abort.signal,
+          tmpRoot: options.tmpRoot,
+        },
+      )) {
+        const segment: LiveSegment = {
+          index: piece.index,
+          data: piece.data,
+          startSeconds: piece.startSeconds,
+          durationSeconds: piece.durationSeconds,
+          wallClockMs: this.wallClockFor(piece.startSeconds),
+        };
+        // The source is reported with the first piece, as the seam promises.
+        this.sourceInfo ??= options.source;
+        this.segmentsOut++;
+        options.log.debug(
+          {
+            index: segment.index,
+            startSeconds: segment.startSeconds,
+            durationSeconds: segment.durationSeconds,
+            bytes: segment.data.length,
+            behindMs: Date.now() - segment.wallClockMs,
+          },
+          "live segment cut",
+        );
+        this.queue.push(segment);
+      }
+      this.endSegments();
+    } catch (error) {
+      if (isMediaError(error, "TRANSCODE_ABORTED")) {
+        this.endSegments();
+      } else if (isMediaError(error, "INPUT_INVALID")) {
+        // ffmpeg could not read what the publisher sent: the publisher's fault, not ours.
+        options.log.warn({ err: error }, "live stream ended: ffmpeg rejected the publisher's data");
+        this.endSegments();
+      } else {
+        options.log.error({ err: error }, "live segmenter failed");
+        this.endSegments(error);
+      }
+    } finally {
+      this.input.destroy();
+      options.log.info(
+        { segments: this.segmentsOut, dropped: this.dropped },
+        "live stream segments finished",
+      );
+    }
+  }
+
+  /** endReason() is set before the consumer can see the end of the segments. */
+  private endSegments(failure?: unknown): void {
+    this.ended = this.endedAs;
+    if (failure === undefined) this.queue.end();
+    else this.queue.fail(failure);
+  }
+
+  /**
+   * The arrival time of the keyframe a piece starts on. The segment list counts from ffmpeg's
+   * own zero; the first piece starts on the first keyframe written, which fixes the offset, and
+   * every later piece starts on the keyframe nearest its start (GOPs are hundreds of ms apart).
+   */
+  private wallClockFor(startSeconds: number): number {
+    const startMs = startSeconds * 1000;
+    if (this.offsetMs === undefined) {
+      const first = this.keyframes[0];
+      if (first === undefined) return Date.now();
+      this.offsetMs = first.ms - startMs;
+    }
+    const target = startMs + this.offsetMs;
+    let best = 0;
+    for (let i = 1; i < this.keyframes.length; i++) {
+      const candidate = this.keyframes[i];
+      const current = this.keyframes[best];
+      if (!candidate || !current) break;
+      if (Math.abs(candidate.ms - target) < Math.abs(current.ms - target)) best = i;
+      else if (candidate.ms > target) break;
+    }
+    const match = this.keyframes[best];
+    // Earlier keyframes can never start a later piece.
+    this.keyframes.splice(0, best);
+    return match?.wallMs ?? Date.now();
+  }
+}
