@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { registerBroadcast } from "./broadcast.ts";
+import { registerBroadcaster } from "./broadcaster.ts";
 import { registerCapabilities } from "./capabilities.ts";
 import { registerChain } from "./chain.ts";
 import { registerDeploy } from "./deploy.ts";
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
   registerDeposit(program);
   registerStatus(program);
   registerBroadcast(program);
+  registerBroadcaster(program);
   registerTranscode(program);
   registerCapabilities(program);
 }

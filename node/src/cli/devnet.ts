@@ -1,11 +1,18 @@
 import type { Command } from "commander";
 import { formatEther } from "ethers";
 import { type DevnetSummary, runDevnet } from "../devnet/index.ts";
+import type { LiveDevnetReady, LiveDevnetSummary } from "../devnet/live.ts";
 import { createLogger } from "../log/index.ts";
 import { parseIntegerOption } from "./options.ts";
 
 interface DevnetFlags {
   orchestrators: number;
+  live?: boolean;
+  push?: boolean;
+  duration?: number;
+  rtmp: string;
+  http: string;
+  streamKey: string;
   input?: string;
   out: string;
   profiles: string;
@@ -35,6 +42,42 @@ function describe(s: DevnetSummary, running: boolean): string {
   return `${lines.join("\n")}\n`;
 }
 
+function describeReady(r: LiveDevnetReady, push: boolean): string {
+  return [
+    "",
+    "The devnet is live.",
+    `  publish to  ${r.rtmpUrl}${push ? "   (the test clip is being pushed there)" : ""}`,
+    `  watch       ${r.playerUrl}`,
+    `  HLS         ${r.hlsUrl}`,
+    `  status      ${r.statusUrl}`,
+    ...r.dashboards.map((d, i) => `  orchestrator ${i + 1} dashboard ${d}`),
+    `  chain       ${r.chainUrl} (deployment ${r.deploymentFile})`,
+    push
+      ? "Stop with Ctrl-C."
+      : `Point OBS (Server ${r.rtmpUrl.slice(0, r.rtmpUrl.lastIndexOf("/"))}, key ${r.rtmpUrl.slice(r.rtmpUrl.lastIndexOf("/") + 1)}) or ffmpeg (-f flv ${r.rtmpUrl}) at it. Stop with Ctrl-C.`,
+    "",
+  ].join("\n");
+}
+
+function describeLive(s: LiveDevnetSummary): string {
+  const seconds = (v: number | null) => (v === null ? "-" : `${v.toFixed(2)} s`);
+  const lines = [
+    "",
+    `Live: ${s.segments} segments, ${s.lost} lost, ${s.late} late; segments available after ` +
+      `${seconds(s.availabilityP50Seconds)} (p50), ${seconds(s.availabilityP95Seconds)} (p95)`,
+    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatEther(s.expectedValuePaid)} SGM), ` +
+      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatEther(s.paid)} SGM`,
+    `  the broadcaster's deposit and reserve fell by ${formatEther(s.broadcasterFundsSpent)} SGM`,
+    ...s.orchestrators.map(
+      (o) =>
+        `  ${o.address}: ${o.segments} segments, ${o.winningTickets} winning tickets, ` +
+        `${o.redeemedTickets} redeemed, ${formatEther(o.feesEarned)} SGM in fees`,
+    ),
+    ...s.streams.map((st) => `  recording of ${st.streamKey}: ${st.recording}`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
 export function registerDevnet(program: Command): void {
   program
     .command("devnet")
@@ -59,6 +102,19 @@ export function registerDevnet(program: Command): void {
       "--keep-running",
       "leave the chain and orchestrators up after the broadcast, until Ctrl-C",
     )
+    .option(
+      "--live",
+      "run a live broadcaster instead of a file broadcast: RTMP in, live HLS and a player out",
+    )
+    .option("--push", "with --live: stream the test clip (or --input) to the ingest, looped")
+    .option(
+      "--duration <seconds>",
+      "with --live: stop after this long (default: at Ctrl-C)",
+      parseIntegerOption(1, 86_400),
+    )
+    .option("--rtmp <host:port>", "with --live: the RTMP ingest", "127.0.0.1:1935")
+    .option("--http <host:port>", "with --live: live HLS, the player and /status", "127.0.0.1:8935")
+    .option("--stream-key <key>", "with --live: the stream key publishers use", "devnet")
     .option("--json", "print one JSON object with the results as the last line")
     .option("--log-level <level>", "progress logs on stderr: info, warn, error or silent", "info")
     .action(async (flags: DevnetFlags) => {
@@ -67,6 +123,33 @@ export function registerDevnet(program: Command): void {
       const onSignal = () => abort.abort();
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
+      if (flags.live) {
+        const { runLiveDevnet } = await import("../devnet/live.ts");
+        const summary = await runLiveDevnet(
+          {
+            orchestrators: flags.orchestrators,
+            profiles: flags.profiles,
+            chainPort: flags.chainPort,
+            outDir: flags.out,
+            rtmp: flags.rtmp,
+            http: flags.http,
+            streamKey: flags.streamKey,
+            push: flags.push === true,
+            ...(flags.input === undefined ? {} : { input: flags.input }),
+            ...(flags.duration === undefined ? {} : { durationSeconds: flags.duration }),
+            log,
+            signal: abort.signal,
+          },
+          (ready) =>
+            process.stdout.write(
+              flags.json ? `${JSON.stringify(ready)}\n` : describeReady(ready, flags.push === true),
+            ),
+        );
+        process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : describeLive(summary));
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        return;
+      }
       const running = await runDevnet({
         orchestrators: flags.orchestrators,
         ...(flags.input === undefined ? {} : { input: flags.input }),
