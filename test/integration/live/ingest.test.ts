@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { connect } from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Ingest, type IngestOptions, startIngest } from "../../../node/src/live/ingest.ts";
+import { keyHint } from "../../../node/src/live/ingest-policy.ts";
 import type { LiveSegment, PublishedStream } from "../../../node/src/live/interface.ts";
 import { probeMedia, runBinary } from "../../../node/src/media/index.ts";
 import {
@@ -131,6 +133,20 @@ async function decodeErrors(data: Uint8Array): Promise<string> {
   return `${result.exitCode === 0 ? "" : `exit ${result.exitCode} `}${result.stderr.trim()}`;
 }
 
+function codes(logs: LogLine[]): string[] {
+  return logs.map((line) => line.code).filter((code): code is string => code !== undefined);
+}
+
+/** Sends `bytes` on a raw TCP connection and resolves when the server hangs up. */
+function sendRaw(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+    socket.on("error", () => {});
+    socket.on("close", () => resolve());
+    socket.resume();
+  });
+}
+
 describe("RTMP ingest", () => {
   it("cuts two live publishers (with and without audio) into keyframe pieces as they arrive", async () => {
     const streams = new Map<string, PublishedStream>();
@@ -205,5 +221,140 @@ describe("RTMP ingest", () => {
     });
     expect(silentStream.source()?.audioCodec).toBeNull();
     expect(ingest.activeStreams()).toEqual([]);
+  });
+
+  it("refuses bad publishers one by one while another stream keeps running", async () => {
+    const streams = new Map<string, PublishedStream>();
+    const { ingest, logs } = await ingestWithLog({
+      segmentSeconds: 2,
+      limits: { maxStreams: 2, idleSeconds: 2, connectSeconds: 5 },
+      handlers: {
+        authorize: (key) =>
+          key === "nobody" ? { accept: false, reason: "unknown key" } : { accept: true },
+        onPublish: (stream) => streams.set(stream.streamKey, stream),
+      },
+    });
+    const witness = push({ url: `${ingest.url}/live/witness`, seconds: 14, size: "640x360" });
+    await until(() => streams.has("witness"), 20_000, "the witness stream");
+    const witnessStream = streams.get("witness");
+    if (!witnessStream) throw new Error("witness missing");
+    const witnessRead = collect(witnessStream, () => witness);
+    await until(() => witnessRead.received.length >= 1, 20_000, "the witness's first piece");
+
+    // Each refused publisher is dropped: ffmpeg fails, the TCP peer sees the connection close.
+    const refused = [
+      push({ url: `${ingest.url}/live/nobody`, seconds: 20, size: "320x240" }),
+      push({ url: `${ingest.url}/live/witness`, seconds: 20, size: "320x240" }),
+      push({
+        url: `${ingest.url}/live/sorenson`,
+        seconds: 20,
+        size: "320x240",
+        videoArgs: ["-c:v", "flv", "-g", "60"],
+      }),
+      push({ url: `${ingest.url}/other/key2`, seconds: 20, size: "320x240" }),
+    ];
+    await Promise.all([
+      ...refused.map(async (child) => expect(await exited(child)).not.toBe(0)),
+      sendRaw(ingest.port, Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n")),
+      // A valid version byte, then noise where the handshake and commands should be.
+      sendRaw(
+        ingest.port,
+        Buffer.concat([Buffer.from([3]), Buffer.alloc(8192, 0xa7), Buffer.alloc(4096, 0x05)]),
+      ),
+    ]);
+    await until(() => codes(logs).length >= 6, 10_000, "six refusals logged");
+    const refusals = codes(logs);
+    expect(refusals).toEqual(
+      expect.arrayContaining([
+        "INGEST_KEY_REFUSED",
+        "INGEST_KEY_BUSY",
+        "INGEST_UNSUPPORTED_CODEC",
+        "INGEST_WRONG_APP",
+        "INGEST_PROTOCOL_ERROR",
+      ]),
+    );
+    // The noise after a good version byte is unparseable, or never becomes a publish and goes
+    // quiet: either way that connection is dropped too.
+    const noise = ["INGEST_PROTOCOL_ERROR", "INGEST_NOT_PUBLISHING", "INGEST_IDLE"];
+    expect(refusals.filter((code) => noise.includes(code)).length).toBe(2);
+    expect([...streams.keys()]).toEqual(["witness"]);
+
+    // A stalled publisher (its encoder frozen) is ended after the idle limit; the stream's
+    // pieces end cleanly. While it is live, a third stream is one too many.
+    const staller = push({ url: `${ingest.url}/live/staller`, seconds: 30, size: "320x240" });
+    await until(() => streams.has("staller"), 20_000, "the stalling stream");
+    const stallStream = streams.get("staller");
+    if (!stallStream) throw new Error("staller missing");
+    const stallRead = collect(stallStream, () => staller);
+    await until(() => stallRead.received.length >= 1, 20_000, "the staller's first piece");
+    const third = push({ url: `${ingest.url}/live/third`, seconds: 20, size: "320x240" });
+    expect(await exited(third)).not.toBe(0);
+    expect(codes(logs)).toContain("INGEST_TOO_MANY_STREAMS");
+    staller.kill("SIGSTOP");
+    await stallRead.done;
+    expect(stallStream.endReason()).toBe("stalled");
+    expect(
+      logs.some((line) => line.code === "INGEST_IDLE" && line.key === keyHint("staller")),
+    ).toBe(true);
+    staller.kill("SIGKILL");
+    staller.kill("SIGCONT");
+    await exited(staller);
+    const stallIndices = stallRead.received.map((r) => r.segment.index);
+    expect(stallIndices).toEqual(stallIndices.map((_, i) => i));
+
+    // The witness never noticed: every piece, in order, to the end.
+    await witnessRead.done;
+    expect(await exited(witness)).toBe(0);
+    const witnessSegments = witnessRead.received.map((r) => r.segment);
+    expect(witnessSegments.map((s) => s.index)).toEqual(witnessSegments.map((_, i) => i));
+    const total = witnessSegments.reduce((sum, s) => sum + s.durationSeconds, 0);
+    expect(Math.abs(total - 14)).toBeLessThan(0.2);
+    expect(witnessStream.endReason()).toBe("unpublished");
+    expect(ingest.activeStreams()).toEqual([]);
+  });
+
+  it("refuses streams over the picture and bitrate limits, and stop() ends the rest", async () => {
+    const streams = new Map<string, PublishedStream>();
+    const { ingest, logs } = await ingestWithLog({
+      segmentSeconds: 2,
+      limits: { maxWidth: 640, maxHeight: 360, maxVideoBitsPerSecond: 400_000 },
+      handlers: {
+        authorize: () => ({ accept: true }),
+        onPublish: (stream) => streams.set(stream.streamKey, stream),
+      },
+    });
+    const small = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "60"];
+    const calm = push({
+      url: `${ingest.url}/live/calm`,
+      seconds: 30,
+      size: "320x240",
+      videoArgs: [...small, "-b:v", "100k", "-maxrate", "120k", "-bufsize", "240k"],
+    });
+    const big = push({ url: `${ingest.url}/live/big`, seconds: 30, size: "1280x720" });
+    const greedy = push({
+      url: `${ingest.url}/live/greedy`,
+      seconds: 30,
+      size: "640x360",
+      videoArgs: [...small, "-b:v", "2M", "-minrate", "2M", "-maxrate", "2M", "-bufsize", "1M"],
+    });
+    expect(await exited(big)).not.toBe(0);
+    expect(await exited(greedy)).not.toBe(0);
+    expect(codes(logs)).toEqual(
+      expect.arrayContaining(["INGEST_RESOLUTION_TOO_LARGE", "INGEST_BITRATE_TOO_HIGH"]),
+    );
+    // The greedy stream had started (its bitrate is measured over seconds), then was closed.
+    expect(streams.get("greedy")?.endReason()).toBe("closed");
+    expect(streams.has("big")).toBe(false);
+
+    const calmStream = streams.get("calm");
+    if (!calmStream) throw new Error("calm stream missing");
+    const calmRead = collect(calmStream, () => calm);
+    await until(() => calmRead.received.length >= 1, 20_000, "the calm stream's first piece");
+    expect(calm.exitCode).toBeNull();
+    await ingest.stop();
+    await calmRead.done;
+    expect(calmStream.endReason()).toBe("closed");
+    expect(ingest.activeStreams()).toEqual([]);
+    expect(await exited(calm)).not.toBe(0);
   });
 });
