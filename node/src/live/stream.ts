@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { pushable } from "it-pushable";
 import { Dispatcher, type SegmentFailure } from "../broadcaster/dispatcher.ts";
-import type { SegmentOutcome, SourceSegment } from "../broadcaster/interface.ts";
+import type { SegmentOutcome, SegmentWorker, SourceSegment } from "../broadcaster/interface.ts";
 import type { BroadcasterSession } from "../broadcaster/network-session.ts";
 import type { PaymentLedger } from "../broadcaster/payment.ts";
 import { SuspensionList } from "../broadcaster/suspension.ts";
@@ -83,6 +83,8 @@ export interface LiveStreamDeps {
   log: Logger;
   /** Called once when the stream has ended (its playlists carry ENDLIST). */
   onEnded?: () => void;
+  /** Replaces the network worker (pay, send, verify) for one publisher connection. */
+  worker?: (source: LiveSourceInfo, ledger: PaymentLedger, signal: AbortSignal) => SegmentWorker;
 }
 
 interface Pending {
@@ -296,15 +298,17 @@ export class LiveStream {
     feed: AsyncIterable<SourceSegment>,
   ): Promise<void> {
     const signal = this.abort.signal;
-    const worker = new NetworkSegmentWorker({
-      transport: this.deps.session.transport,
-      ledger: this.ledger,
-      profiles: this.ladder,
-      source: { width: source.width, height: source.height, fps: source.fps },
-      streamId: this.streamId,
-      ...ffmpegSegmentChecks(this.deps.ffmpegPath, signal),
-      log: this.log,
-    });
+    const worker =
+      this.deps.worker?.(source, this.ledger, signal) ??
+      new NetworkSegmentWorker({
+        transport: this.deps.session.transport,
+        ledger: this.ledger,
+        profiles: this.ladder,
+        source: { width: source.width, height: source.height, fps: source.fps },
+        streamId: this.streamId,
+        ...ffmpegSegmentChecks(this.deps.ffmpegPath, signal),
+        log: this.log,
+      });
     const dispatcher = new Dispatcher({
       worker,
       source: this.deps.session.source,
