@@ -1,6 +1,5 @@
 import type { Socket } from "node:net";
 import type AVPacket from "node-media-server/src/core/avpacket.js";
-import nmsLogger from "node-media-server/src/core/logger.js";
 import Rtmp, { type RtmpStreamRequest } from "node-media-server/src/protocol/rtmp.js";
 import type { Logger } from "../log/index.ts";
 import { type IngestRefusal, refusal } from "./ingest-errors.ts";
@@ -29,10 +28,6 @@ import {
 } from "./ingest-policy.ts";
 import type { IngestStream } from "./ingest-stream.ts";
 import type { LiveSourceInfo, PublishEndReason } from "./interface.ts";
-
-// node-media-server prints its own log lines to stdout, which our commands keep for their JSON
-// output; the ingest logs every event that matters itself.
-nmsLogger.log = () => {};
 
 /** RTMP version byte (C0); 6 would be RTMPE, which nothing here speaks. */
 const RTMP_VERSION = 3;
@@ -89,7 +84,8 @@ export class IngestConnection {
   private readonly frameRate = new FrameRateEstimator();
   private paused = false;
   private unpublished = false;
-  private endReason: IngestRefusal | undefined;
+  /** Why the ingest ended this connection (a refusal, or the broadcaster's close); undefined: the publisher did. */
+  private endedBy: { refusal: IngestRefusal } | { close: string } | undefined;
 
   constructor(
     readonly id: number,
@@ -146,8 +142,8 @@ export class IngestConnection {
 
   /** Ends the connection with `reason` logged (refusals, PublishedStream.close, shutdown). */
   refuse(reason: IngestRefusal): void {
-    if (this.state === "closed" || this.endReason || this.unpublished) return;
-    this.endReason = reason;
+    if (this.state === "closed" || this.endedBy || this.unpublished) return;
+    this.endedBy = { refusal: reason };
     const fields = { code: reason.code, reason: reason.reason, ...(reason.details ?? {}) };
     const key = this.key === undefined ? {} : { key: keyHint(this.key) };
     if (this.stream) this.log.warn({ ...key, ...fields }, "live stream ended by the ingest");
@@ -157,8 +153,8 @@ export class IngestConnection {
 
   /** Shutdown or a consumer's close(): ends the connection without calling it a refusal. */
   disconnect(reason: string): void {
-    if (this.state === "closed" || this.endReason) return;
-    this.endReason = refusal("INGEST_NOT_PUBLISHING", reason);
+    if (this.state === "closed" || this.endedBy) return;
+    this.endedBy = { close: reason };
     this.log.info({ reason }, "publisher disconnected by the broadcaster");
     this.socket.destroy();
   }
@@ -374,9 +370,10 @@ export class IngestConnection {
   }
 
   private endedAs(): PublishEndReason {
-    if (this.endReason?.code === "INGEST_IDLE") return "stalled";
-    if (this.endReason) return "closed";
-    return this.unpublished ? "unpublished" : "dropped";
+    if (this.endedBy === undefined) return this.unpublished ? "unpublished" : "dropped";
+    return "refusal" in this.endedBy && this.endedBy.refusal.code === "INGEST_IDLE"
+      ? "stalled"
+      : "closed";
   }
 
   private clearConnectTimer(): void {
@@ -411,7 +408,7 @@ export class IngestConnection {
     clearTimeout(this.connectTimer);
     clearTimeout(this.idleTimer);
     this.stream?.finish(this.endedAs());
-    if (this.stream && !this.endReason) this.log.info("publisher disconnected");
+    if (this.stream && !this.endedBy) this.log.info("publisher disconnected");
     this.host.closed(this);
   }
 }

@@ -1,3 +1,4 @@
+import nmsLogger from "node-media-server/src/core/logger.js";
 import { decodeAmf0Data } from "node-media-server/src/protocol/amf.js";
 import { parseH264Sps } from "node-media-server/src/protocol/sps_info.js";
 
@@ -6,6 +7,10 @@ import { parseH264Sps } from "node-media-server/src/protocol/sps_info.js";
  * what the ingest reads from them to check a publisher, and how it writes them back out as an
  * FLV byte stream for ffmpeg to cut. Pure functions over bytes, tested alone.
  */
+
+// node-media-server prints its own log lines (malformed AMF, unknown commands) to stdout, which
+// our commands keep for their JSON output; the ingest logs every event that matters itself.
+nmsLogger.log = () => {};
 
 export const FLV_AUDIO = 8;
 export const FLV_VIDEO = 9;

@@ -62,6 +62,8 @@ declare module "node-media-server/src/protocol/sps_info.js" {
 declare module "node-media-server/src/protocol/amf.js" {
   /** An AMF0 data message (`@setDataFrame`, `onMetaData`, {...}) as a plain object. */
   export function decodeAmf0Data(bytes: Buffer): Record<string, unknown>;
+  /** The inverse, used by the tests to build what publishers send. */
+  export function encodeAmf0Data(message: Record<string, unknown>): Buffer;
 }
 
 declare module "node-media-server/src/core/logger.js" {
