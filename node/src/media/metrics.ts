@@ -1,11 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /**
- * Hook points the media subsystem calls; the orchestrator wires them to its own registry.
- * Kept as a small interface (not prom-client objects) so the media module has no opinion on
- * metric names the orchestrator already owns; `createMediaMetrics` is the default adapter.
+ * Hook points the media subsystem calls. The media module stays a library (the CLI's local
+ * transcode and tests drive it without a registry, and a test watches the queue through
+ * queueChanged), so it reports events through this port; `createMediaMetrics` turns them into
+ * Prometheus metrics on the role's registry.
  */
 export interface MediaMetrics {
+  /** An ffmpeg process is about to start for a segment (after probing and a free slot). */
   transcodeStarted(): void;
   transcodeFinished(event: {
     result: string;
@@ -28,15 +30,25 @@ export function createMediaMetrics(registry: Registry): MediaMetrics {
     labelNames: ["result"],
     registers,
   });
+  const processes = new Counter({
+    name: "segmint_media_ffmpeg_processes_total",
+    help: "ffmpeg processes started for segments (input refused at the probe never gets one)",
+    registers,
+  });
   const seconds = new Histogram({
-    name: "segmint_media_ffmpeg_seconds",
-    help: "Wall time of one segment transcode including probe and measurement",
+    name: "segmint_media_transcode_seconds",
+    help: "Wall time of one segment transcode: probe, wait for a slot, ffmpeg and measurement",
     buckets: SECONDS_BUCKETS,
     registers,
   });
   const pixels = new Counter({
     name: "segmint_media_output_pixels_total",
     help: "Pixels produced (width x height x frames, summed over renditions)",
+    registers,
+  });
+  const renditions = new Counter({
+    name: "segmint_media_renditions_total",
+    help: "Renditions produced",
     registers,
   });
   const mediaSeconds = new Counter({
@@ -55,12 +67,15 @@ export function createMediaMetrics(registry: Registry): MediaMetrics {
     registers,
   });
   return {
-    transcodeStarted() {},
+    transcodeStarted() {
+      processes.inc();
+    },
     transcodeFinished(event) {
       runs.inc({ result: event.result });
       seconds.observe(event.wallSeconds);
       if (event.result === "ok") {
         pixels.inc(event.pixels);
+        renditions.inc(event.renditions);
         mediaSeconds.inc(event.mediaSeconds);
       }
     },

@@ -1,87 +1,55 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { type ChainMetrics, createChainMetrics } from "../chain/metrics.ts";
+import { createMediaMetrics, type MediaMetrics } from "../media/metrics.ts";
+import {
+  createTranscodeServiceMetrics,
+  type TranscodeServiceMetrics,
+} from "../orchestrator/metrics.ts";
+import { createP2pMetrics, type P2pMetrics } from "../p2p/metrics.ts";
+import { createPaymentsMetrics, type PaymentsMetrics } from "../payments/metrics.ts";
+import { createStoreMetrics, type StoreMetrics } from "../store/metrics.ts";
 
 /**
- * The orchestrator's Prometheus metrics. Names carry their unit; buckets are explicit. A
- * subsystem takes `OrchestratorMetrics | null` so tests and library users can pass null.
+ * Every metric of an orchestrator, on one registry: the role's own (segments handled, at the
+ * top level) and each subsystem's, each defined in that subsystem's metrics.ts. The composition
+ * root builds this once and hands each subsystem its part; a subsystem takes `XMetrics | null`
+ * so tests and library users can run without metrics. Names carry their unit and histograms
+ * have explicit buckets.
  */
-export interface OrchestratorMetrics {
+export interface OrchestratorMetrics extends TranscodeServiceMetrics {
   registry: Registry;
-  segments: Counter<"result">;
-  transcodeSeconds: Histogram<never>;
-  realtimeRatio: Histogram<never>;
-  ticketsReceived: Counter<never>;
-  ticketsWon: Counter<never>;
-  ticketsRedeemed: Counter<"status">;
-  valueRedeemedWei: Counter<never>;
-  errors: Counter<"code">;
-  sessions: Gauge<never>;
-  capacity: Gauge<never>;
+  media: MediaMetrics;
+  p2p: P2pMetrics;
+  payments: PaymentsMetrics;
+  chain: ChainMetrics;
+  store: StoreMetrics;
 }
 
-// A 2 s segment takes ~1 s on 2 CPU cores (TOOLCHAIN.md); buckets span fast GPUs to overload.
-const TRANSCODE_SECONDS_BUCKETS = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30];
-// Media seconds per wall second: below 1 a node cannot keep up with live input.
-const REALTIME_RATIO_BUCKETS = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20];
+export interface MetricsOptions {
+  /** Also export the process's CPU, memory, event-loop and GC figures (segmint_process_...). */
+  process: boolean;
+}
 
-export function createOrchestratorMetrics(): OrchestratorMetrics {
+export const defaultMetricsOptions: MetricsOptions = { process: true };
+
+/** A registry, with the Node process's own metrics when asked (prefixed segmint_). */
+export function createRegistry(options: MetricsOptions = defaultMetricsOptions): Registry {
   const registry = new Registry();
-  const registers = [registry];
+  if (options.process) collectDefaultMetrics({ register: registry, prefix: "segmint_" });
+  return registry;
+}
+
+export function createOrchestratorMetrics(
+  options: MetricsOptions = defaultMetricsOptions,
+): OrchestratorMetrics {
+  const registry = createRegistry(options);
   return {
     registry,
-    segments: new Counter({
-      name: "segmint_segments_total",
-      help: "Segments handled, by result (ok or an error code)",
-      labelNames: ["result"],
-      registers,
-    }),
-    transcodeSeconds: new Histogram({
-      name: "segmint_transcode_seconds",
-      help: "Wall time to transcode one segment into every requested rendition",
-      buckets: TRANSCODE_SECONDS_BUCKETS,
-      registers,
-    }),
-    realtimeRatio: new Histogram({
-      name: "segmint_transcode_realtime_ratio",
-      help: "Segment media duration divided by its transcode wall time",
-      buckets: REALTIME_RATIO_BUCKETS,
-      registers,
-    }),
-    ticketsReceived: new Counter({
-      name: "segmint_tickets_received_total",
-      help: "Payment tickets received and accepted",
-      registers,
-    }),
-    ticketsWon: new Counter({
-      name: "segmint_tickets_won_total",
-      help: "Winning tickets written to the journal",
-      registers,
-    }),
-    ticketsRedeemed: new Counter({
-      name: "segmint_tickets_redeemed_total",
-      help: "Winning tickets that reached a final redemption status, by status",
-      labelNames: ["status"],
-      registers,
-    }),
-    valueRedeemedWei: new Counter({
-      name: "segmint_value_redeemed_wei_total",
-      help: "Face value of tickets redeemed on chain, in token wei (float: precise to 2^53)",
-      registers,
-    }),
-    errors: new Counter({
-      name: "segmint_errors_total",
-      help: "Requests refused or failed, by error code",
-      labelNames: ["code"],
-      registers,
-    }),
-    sessions: new Gauge({
-      name: "segmint_transcode_sessions",
-      help: "Transcodes in progress",
-      registers,
-    }),
-    capacity: new Gauge({
-      name: "segmint_transcode_capacity_sessions",
-      help: "Concurrent transcodes this node accepts",
-      registers,
-    }),
+    ...createTranscodeServiceMetrics(registry),
+    media: createMediaMetrics(registry),
+    p2p: createP2pMetrics(registry),
+    payments: createPaymentsMetrics(registry),
+    chain: createChainMetrics(registry),
+    store: createStoreMetrics(registry),
   };
 }

@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { OrchestratorMetrics } from "../metrics/index.ts";
+
 import type {
   JournalEntry,
   RedemptionStatus,
   WinningTicket,
   WinningTicketJournal,
 } from "../payments/interface.ts";
+import type { PaymentsMetrics } from "../payments/metrics.ts";
 import type { JournalStore, JournalTotals } from "../store/index.ts";
 
 /** Where redemption troubles are reported for /status (NodeActivity implements it). */
@@ -24,7 +25,7 @@ export interface ErrorSink {
 export class MeteredJournal implements WinningTicketJournal {
   constructor(
     private readonly inner: JournalStore,
-    private readonly metrics: OrchestratorMetrics | null,
+    private readonly metrics: PaymentsMetrics | null,
     private readonly errors: ErrorSink | null = null,
   ) {}
 

@@ -5,6 +5,7 @@ import { BrokerClient } from "../chain/broker-client.ts";
 import { segmintClients } from "../chain/contracts.ts";
 import { readDeployment } from "../chain/deployment.ts";
 import { loadWallet } from "../chain/keys.ts";
+import { instrumentProvider } from "../chain/metrics.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import {
   type Capabilities,
@@ -92,6 +93,8 @@ export async function startOrchestrator(
   });
   const startedAt = Date.now();
   let state: NodeState = "starting";
+  // One registry for every subsystem; each gets its part (or null when metrics are off).
+  const metrics = deps.metrics === undefined ? createOrchestratorMetrics() : deps.metrics;
   const closers: Array<{ name: string; close: () => Promise<void> | void }> = [];
   const closeAll = async () => {
     for (const { name, close } of closers.reverse()) {
@@ -127,6 +130,7 @@ export async function startOrchestrator(
     const deployment = await readDeployment(config.deployment);
     const { provider, chainId } = await connectProvider(config.rpc);
     closers.push({ name: "provider", close: () => provider.destroy() });
+    if (metrics) instrumentProvider(provider, metrics.chain);
     await checkDeployment(provider, chainId, deployment, config.deployment);
     checkpoint();
     const tx = new TxSender(wallet, provider, log);
@@ -142,9 +146,9 @@ export async function startOrchestrator(
       capabilities,
       options: { maxConcurrentTranscodes: config.maxSessions },
       logger: log.child({ subsystem: "media" }),
+      metrics: metrics?.media ?? null,
     });
     const capacity = transcoder.capacity;
-    const metrics = deps.metrics === undefined ? createOrchestratorMetrics() : deps.metrics;
     metrics?.capacity.set(capacity);
     log.info({ capacity, ffmpeg: capabilities.ffmpeg.path }, "capabilities ready");
 
@@ -153,7 +157,12 @@ export async function startOrchestrator(
     closers.push({ name: "journal", close: () => db.close() });
     // Served streams, accepted tickets and refusals (the service's and the redeemer's) for /status.
     const activity = new NodeActivity();
-    const journal = new MeteredJournal(new TicketJournal(db), metrics, activity);
+    const journal = new MeteredJournal(
+      new TicketJournal(db, Date.now, metrics?.store ?? null),
+      metrics?.payments ?? null,
+      activity,
+    );
+    metrics?.store.observeJournal(() => journal.totals());
     const resumed = journal.listByStatus(["pending", "submitted"]).length;
     if (resumed > 0)
       log.info({ winners: resumed }, "unsettled winning tickets found in the journal");
@@ -174,7 +183,10 @@ export async function startOrchestrator(
       tx,
       reward: config.reward,
       pollIntervalMs: config.pollIntervalMs,
-      onNewRound: () => cache.invalidateRound(),
+      onNewRound: (round) => {
+        cache.invalidateRound();
+        metrics?.chain.round.set(Number(round));
+      },
       log: log.child({ subsystem: "rounds" }),
     });
     await rounds.tick();
@@ -238,8 +250,14 @@ export async function startOrchestrator(
       },
       tickets: { ticketParams: async (sender) => ticketParamsToWire(await issuer.issue(sender)) },
       service,
+      metrics: metrics?.p2p ?? null,
       log,
     });
+    if (metrics) {
+      const connections = () => metrics.p2p.connections.set(network.node.getConnections().length);
+      network.node.addEventListener("connection:open", connections);
+      network.node.addEventListener("connection:close", connections);
+    }
     // In-flight segments finish (or fail) before the network goes away.
     closers.push({
       name: "network",

@@ -18,6 +18,7 @@ import {
   type TicketPayment,
   ticketParamsToWire,
 } from "../payments/index.ts";
+import { scaledToWei } from "../payments/metrics.ts";
 import type { TicketAcceptance } from "../payments/validator.ts";
 import { NodeActivity } from "./activity.ts";
 
@@ -115,10 +116,13 @@ export class PaidTranscodeService implements TranscodeService {
       const sender = this.senderFor(job.peerId, payments);
       if (payments.length > 0) {
         const accepted = await this.deps.tickets.receiveAll(payments);
-        this.deps.metrics?.ticketsReceived.inc(accepted.length);
         this.activity.ticketsAccepted(accepted);
+        const paid = this.deps.metrics?.payments;
+        paid?.ticketsReceived.inc(accepted.length);
         const won = accepted.filter((a) => a.won).length;
-        if (won > 0) this.deps.metrics?.ticketsWon.inc(won);
+        if (won > 0) paid?.ticketsWon.inc(won);
+        const ev = accepted.reduce((sum, a) => sum + a.creditedScaled, 0n);
+        paid?.expectedValueWei.inc(scaledToWei(ev));
         this.senderOfPeer.set(job.peerId, sender);
       }
       const maxFee = maxPixels(profiles, request.durationSec) * this.deps.pricePerPixel;

@@ -13,6 +13,8 @@ export interface P2pMetrics {
   bytes: Counter<"protocol" | "direction">;
   /** Adverts considered, by verdict ("accepted" or the drop reason). */
   adverts: Counter<"verdict">;
+  /** Open libp2p connections (the role's composition root keeps it current). */
+  connections: Gauge<never>;
 }
 
 export function createP2pMetrics(registry: Registry): P2pMetrics {
@@ -40,6 +42,11 @@ export function createP2pMetrics(registry: Registry): P2pMetrics {
       name: "segmint_p2p_adverts_total",
       help: "Orchestrator adverts considered, by verdict (accepted or the drop reason)",
       labelNames: ["verdict"],
+      registers,
+    }),
+    connections: new Gauge({
+      name: "segmint_p2p_connections",
+      help: "Open libp2p connections to other peers",
       registers,
     }),
   };

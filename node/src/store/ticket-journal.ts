@@ -9,6 +9,7 @@ import {
 } from "../payments/interface.ts";
 import { limbSum, limbSumColumns } from "./aggregates.ts";
 import { StoreError } from "./errors.ts";
+import type { StoreMetrics } from "./metrics.ts";
 
 type Row = Record<string, unknown>;
 
@@ -54,6 +55,7 @@ export class TicketJournal implements JournalStore {
   constructor(
     private readonly db: DatabaseSync,
     private readonly now: () => number = Date.now,
+    private readonly metrics: StoreMetrics | null = null,
   ) {
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO winning_tickets (ticket_hash, recipient, sender, face_value, win_prob,
@@ -84,6 +86,7 @@ export class TicketJournal implements JournalStore {
   record(win: WinningTicket): boolean {
     const t = win.ticket;
     const at = this.now();
+    const started = performance.now();
     const result = this.insert.run(
       win.ticketHash.toLowerCase(),
       t.recipient.toLowerCase(),
@@ -99,6 +102,7 @@ export class TicketJournal implements JournalStore {
       at,
       at,
     );
+    this.observeWrite("record", started);
     if (Number(result.changes) === 0) return false;
     this.trackOpen(Number(result.lastInsertRowid), t.sender.toLowerCase(), t.faceValue);
     return true;
@@ -133,7 +137,9 @@ export class TicketJournal implements JournalStore {
     paid: bigint | null = null,
   ): void {
     const paidText = paid === null ? null : paid.toString();
+    const started = performance.now();
     this.setRedeemed.run(paidText, txHash, note, this.now(), id);
+    this.observeWrite("update", started);
     this.settle(id);
   }
 
@@ -175,8 +181,14 @@ export class TicketJournal implements JournalStore {
     attemptIncrement: number,
     nextAttemptAt: number,
   ): void {
+    const started = performance.now();
     this.setStatus.run(status, txHash, reason, attemptIncrement, nextAttemptAt, this.now(), id);
+    this.observeWrite("update", started);
     if (!OPEN_STATUSES.has(status)) this.settle(id);
+  }
+
+  private observeWrite(operation: "record" | "update", started: number): void {
+    this.metrics?.writeSeconds.observe({ operation }, (performance.now() - started) / 1000);
   }
 
   private trackOpen(id: number, sender: string, faceValue: bigint): void {

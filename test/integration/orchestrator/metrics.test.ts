@@ -1,0 +1,262 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { multiaddr } from "@multiformats/multiaddr";
+import { getBytes } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isSegmintError } from "../../../node/src/errors.ts";
+import { silentLogger } from "../../../node/src/log/index.ts";
+import { generateTestMedia, locateBinaries, presetProfile } from "../../../node/src/media/index.ts";
+import { maxPixels, type OrchestratorStatus } from "../../../node/src/orchestrator/index.ts";
+import {
+  createHost,
+  defaultP2pOptions,
+  requestInfo,
+  requestTranscode,
+  type SegmintNode,
+} from "../../../node/src/p2p/index.ts";
+import {
+  paymentToWire,
+  TicketSender,
+  ticketParamsFromWire,
+} from "../../../node/src/payments/index.ts";
+import {
+  eventually,
+  type OrchestratorProcess,
+  spawnOrchestrator,
+  startTestChain,
+  type TestChain,
+  TOKEN,
+} from "./helpers.ts";
+
+const FACE_VALUE = TOKEN;
+
+/** The value of the sample `name{labels}` in Prometheus text, or undefined when absent. */
+function sample(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = new Map<string, string>();
+    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) {
+      present.set(pair[1] ?? "", pair[2] ?? "");
+    }
+    if (Object.entries(labels).every(([k, v]) => present.get(k) === v)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+/**
+ * A real orchestrator process on a real chain, paid for one real segment over libp2p with a
+ * ticket that always wins: its /metrics shows every subsystem (media, p2p, payments, chain,
+ * store) and the counters moved by that segment; /status shows the payment before and after
+ * the win is redeemed.
+ */
+describe("orchestrator /metrics and /status", () => {
+  let t: TestChain;
+  let host: SegmintNode | null = null;
+  let orch: OrchestratorProcess | null = null;
+
+  beforeAll(async () => {
+    t = await startTestChain();
+  });
+
+  afterAll(async () => {
+    await orch?.kill();
+    await host?.stop();
+    await t?.close();
+  });
+
+  it("exports every subsystem's metrics on one registry, moved by a paid segment", async () => {
+    const me = t.wallet(3);
+    const broadcaster = t.wallet(4);
+    await t.fund(me.address, 2_000n * TOKEN);
+    await t.fund(broadcaster.address, 100n * TOKEN);
+    const asBroadcaster = t.as(4);
+    await (
+      await asBroadcaster.token.approve(t.deployment.contracts.TicketBroker, 50n * TOKEN)
+    ).wait();
+    await (await asBroadcaster.ticketBroker.fundDepositAndReserve(50n * TOKEN, 0n)).wait();
+
+    orch = await spawnOrchestrator(
+      [
+        "--rpc",
+        t.chain.url,
+        "--deployment",
+        t.deploymentFile,
+        "--data-dir",
+        path.join(t.dir, "metrics-orch"),
+        "--price-per-pixel",
+        "1",
+        "--stake",
+        (1_000n * TOKEN).toString(),
+        "--face-value",
+        FACE_VALUE.toString(),
+        "--win-prob",
+        "1",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--http-port",
+        "0",
+        "--poll-interval",
+        "200",
+      ],
+      { SEGMINT_PRIVATE_KEY: t.key(3) },
+    );
+    const url = orch.ready.httpUrl;
+    const scrape = async () => (await fetch(`${url}/metrics`)).text();
+    const status = async () => (await (await fetch(`${url}/status`)).json()) as OrchestratorStatus;
+
+    // Idle: each subsystem already has a sample.
+    const idle = await scrape();
+    expect(sample(idle, "segmint_media_running_transcodes")).toBe(0);
+    expect(sample(idle, "segmint_p2p_connections")).toBeGreaterThanOrEqual(0);
+    expect(sample(idle, "segmint_tickets_received_total")).toBe(0);
+    expect(
+      sample(idle, "segmint_chain_rpc_requests_total", { method: "eth_call" }),
+    ).toBeGreaterThan(0);
+    expect(sample(idle, "segmint_chain_round")).toBeGreaterThan(0);
+    expect(sample(idle, "segmint_store_winning_tickets", { status: "pending" })).toBe(0);
+    expect(sample(idle, "segmint_transcode_capacity_sessions")).toBeGreaterThanOrEqual(1);
+    expect(sample(idle, "segmint_process_resident_memory_bytes")).toBeGreaterThan(0);
+    const before = await status();
+    expect(before.state).toBe("serving");
+    expect(before.tickets.received).toBe(0);
+    expect(before.liveSessions).toEqual([]);
+
+    // One paid segment over libp2p.
+    host = await createHost(
+      {
+        ...defaultP2pOptions.host,
+        dataDir: path.join(t.dir, "metrics-broadcaster"),
+        listen: ["/ip4/127.0.0.1/tcp/0"],
+        gossipsub: false,
+      },
+      silentLogger(),
+    );
+    const addr = multiaddr(orch.ready.multiaddrs[0] ?? "");
+    const info = await requestInfo(host, addr, { sender: broadcaster.address });
+    const params = ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
+    const sender = new TicketSender(
+      getBytes(t.key(4)),
+      { chainId: 31337n, verifyingContract: t.deployment.contracts.TicketBroker },
+      { maxPricePerPixel: 10n, maxTicketEV: 2n * TOKEN, maxTotalSpend: 10n * TOKEN },
+    );
+    const payments = sender.createTickets(
+      params,
+      maxPixels([presetProfile("240p30")], 2) * params.pricePerPixel,
+    );
+    expect(payments).toHaveLength(1);
+    const ffmpeg = (await locateBinaries()).ffmpeg.path;
+    const segmentFile = path.join(t.dir, "metrics-segment.ts");
+    await generateTestMedia(ffmpeg, segmentFile, {
+      width: 426,
+      height: 240,
+      fps: 30,
+      durationSeconds: 2,
+    });
+    const segment = await readFile(segmentFile);
+    const response = await requestTranscode(
+      host,
+      addr,
+      {
+        streamId: "metrics-stream",
+        seq: 0,
+        durationSec: 2,
+        profiles: [{ name: "240p30" }],
+        tickets: payments.map(paymentToWire),
+      },
+      segment,
+    );
+    expect(response.renditions.map((r) => r.profile)).toEqual(["240p30"]);
+
+    // A refusal: a profile no one offers.
+    const refusal = await requestTranscode(
+      host,
+      addr,
+      {
+        streamId: "metrics-stream",
+        seq: 1,
+        durationSec: 2,
+        profiles: [{ name: "no-such" }],
+        tickets: [],
+      },
+      segment,
+    ).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(isSegmintError(refusal) ? refusal.code : refusal).toBe("BAD_REQUEST");
+
+    // The winner is journaled and redeemed by the redeemer's next passes.
+    const settled = await eventually(
+      async () => {
+        const s = await status();
+        return s.tickets.redeemed === 1 ? s : undefined;
+      },
+      30_000,
+      "the winning ticket to be redeemed",
+    );
+    expect(settled.tickets).toMatchObject({
+      received: 1,
+      won: 1,
+      redeemed: 1,
+      redeemedValue: FACE_VALUE.toString(),
+      paidValue: FACE_VALUE.toString(),
+    });
+    // Win probability 1 is (2^256-1)/2^256: the expected value is the face value less dust.
+    expect(BigInt(settled.tickets.expectedValueEarned)).toBeGreaterThan(FACE_VALUE - 1_000n);
+    expect(BigInt(settled.tickets.expectedValueEarned)).toBeLessThanOrEqual(FACE_VALUE);
+    expect(settled.throughput.segments).toBe(1);
+    expect(settled.throughput.segmentsPerSecond).toBeGreaterThan(0);
+    expect(settled.liveSessions).toEqual([
+      expect.objectContaining({
+        streamId: "metrics-stream",
+        sender: broadcaster.address.toLowerCase(),
+        segments: 1,
+      }),
+    ]);
+    expect(settled.recentErrors[0]?.code).toBe("BAD_REQUEST");
+    expect(settled.earnings.feesWithdrawn).toBe("0");
+    expect(settled.earnings.rewards).not.toBeNull();
+
+    const after = await scrape();
+    // media
+    expect(sample(after, "segmint_media_transcodes_total", { result: "ok" })).toBe(1);
+    expect(sample(after, "segmint_media_ffmpeg_processes_total")).toBe(1);
+    expect(sample(after, "segmint_media_transcode_seconds_count")).toBe(1);
+    // p2p
+    expect(
+      sample(after, "segmint_p2p_streams_total", {
+        protocol: "/segmint/transcode/1.0.0",
+        result: "ok",
+      }),
+    ).toBe(1);
+    expect(sample(after, "segmint_p2p_connections")).toBeGreaterThanOrEqual(1);
+    // payments
+    expect(sample(after, "segmint_tickets_received_total")).toBe(1);
+    expect(sample(after, "segmint_tickets_won_total")).toBe(1);
+    expect(sample(after, "segmint_tickets_expected_value_wei_total")).toBeCloseTo(1e18, -6);
+    expect(sample(after, "segmint_tickets_redeemed_total", { status: "redeemed" })).toBe(1);
+    expect(sample(after, "segmint_value_redeemed_wei_total")).toBe(1e18);
+    // chain: the redemption went out as a raw transaction
+    expect(
+      sample(after, "segmint_chain_rpc_requests_total", { method: "eth_sendRawTransaction" }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(after, "segmint_chain_rpc_seconds_count", { method: "eth_call" }),
+    ).toBeGreaterThan(0);
+    // store
+    expect(sample(after, "segmint_store_winning_tickets", { status: "redeemed" })).toBe(1);
+    expect(sample(after, "segmint_store_write_seconds_count", { operation: "record" })).toBe(1);
+    // the orchestrator's own
+    expect(sample(after, "segmint_segments_total", { result: "ok" })).toBe(1);
+    expect(sample(after, "segmint_errors_total", { code: "BAD_REQUEST" })).toBe(1);
+
+    expect(await orch.stop()).toBe(0);
+    orch = null;
+  });
+});
