@@ -131,6 +131,8 @@ interface Active {
   handle: OrchestratorHandle;
   inFlight: number;
   limit: number;
+  /** When it last answered anything, a result or a refusal (ms, performance.now()). */
+  lastAnswerAt: number;
 }
 
 function errorCode(error: unknown): string {
@@ -319,9 +321,11 @@ export class Dispatcher {
         this.onDeadline(job, target, performance.now() - startedAt);
         return;
       }
+      target.lastAnswerAt = performance.now();
       this.onFailure(job, target, error, signal);
       return;
     }
+    target.lastAnswerAt = performance.now();
     if (job.settled) {
       // Given up while the answer was on its way: the stream has moved on without it.
       target.inFlight -= 1;
@@ -387,18 +391,27 @@ export class Dispatcher {
   }
 
   /**
-   * The try outlived the segment's deadline. When it held the segment for most of that time
-   * the orchestrator hung or is too slow for live: that counts towards its suspension.
+   * The try outlived the segment's deadline. An orchestrator that has answered nothing for a
+   * whole deadline is hung (or gone without closing the stream): that counts towards its
+   * suspension. One that answers, only late, is slow: the stream sheds renditions for that,
+   * and suspending every slow node would leave none.
    */
   private onDeadline(job: Job, target: Active, heldMs: number): void {
     const address = target.handle.address;
     job.attempts += 1;
-    const total = this.options.deadlineMs ?? 0;
-    if (heldMs >= total / 2 && this.deps.suspension.recordFailure(address)) {
+    const silentMs = performance.now() - target.lastAnswerAt;
+    const hung = silentMs >= (this.options.deadlineMs ?? 0);
+    if (hung && this.deps.suspension.recordFailure(address)) {
       this.drop(address, "suspended after repeated failures");
     }
     this.deps.log.warn(
-      { segment: job.segment.index, orchestrator: address, heldMs: Math.round(heldMs) },
+      {
+        segment: job.segment.index,
+        orchestrator: address,
+        heldMs: Math.round(heldMs),
+        silentMs: Math.round(silentMs),
+        hung,
+      },
       "segment deadline passed during a try",
     );
     this.fail(job, "DEADLINE_PASSED");
@@ -477,7 +490,12 @@ export class Dispatcher {
         for (const handle of chosen) {
           if (this.active.has(handle.address)) continue;
           const limit = Math.max(1, handle.maxInFlight);
-          this.active.set(handle.address, { handle, inFlight: 0, limit });
+          this.active.set(handle.address, {
+            handle,
+            inFlight: 0,
+            limit,
+            lastAnswerAt: performance.now(),
+          });
           added += 1;
           this.deps.log.info(
             { orchestrator: handle.address, peerId: handle.peerId, maxInFlight: limit },

@@ -59,8 +59,16 @@ export interface LiveDevnetSummary {
   wallSeconds: number;
 }
 
-/** Streams `input` to `url` in real time, forever (until stopped), as OBS would. */
-export function pushLoop(ffmpegPath: string, input: string, url: string): ChildProcess {
+/**
+ * Streams `input` to an RTMP `url` in real time, as OBS would: once, or looped until stopped.
+ * SIGTERM makes ffmpeg unpublish cleanly (the stream ends); SIGKILL drops the connection.
+ */
+export function pushRtmp(
+  ffmpegPath: string,
+  input: string,
+  url: string,
+  options: { loop: boolean },
+): ChildProcess {
   return spawn(
     ffmpegPath,
     [
@@ -68,17 +76,19 @@ export function pushLoop(ffmpegPath: string, input: string, url: string): ChildP
       "-loglevel",
       "error",
       "-re",
-      "-stream_loop",
-      "-1",
+      ...(options.loop ? ["-stream_loop", "-1"] : []),
       "-i",
       input,
       "-c",
       "copy",
+      // FLV carries AAC as raw frames with a config record, MPEG-TS as ADTS frames.
+      "-bsf:a",
+      "aac_adtstoasc",
       "-f",
       "flv",
       url,
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    { stdio: ["ignore", "ignore", "ignore"] },
   );
 }
 
@@ -148,7 +158,7 @@ export async function runLiveDevnet(
           preset: "veryfast",
         });
       }
-      publisher = pushLoop(ffmpeg.path, input, ingestUrl);
+      publisher = pushRtmp(ffmpeg.path, input, ingestUrl, { loop: true });
       log.info({ url: ingestUrl }, "pushing the test clip in real time");
     }
 

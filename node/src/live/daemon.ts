@@ -184,7 +184,7 @@ export async function startBroadcasterDaemon(
         return;
       }
       const recordDir = join(outDir, key, recordingStamp(new Date()));
-      recordings.set(key, join(recordDir, "master.m3u8"));
+      recordings.set(key, join(recordDir, "index.m3u8"));
       const stream = new LiveStream({
         streamKey: key,
         profiles,

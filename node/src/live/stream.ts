@@ -1,11 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { pushable } from "it-pushable";
 import { Dispatcher, type SegmentFailure } from "../broadcaster/dispatcher.ts";
-import type { SegmentOutcome, SegmentWorker, SourceSegment } from "../broadcaster/interface.ts";
-import type { BroadcasterSession } from "../broadcaster/network-session.ts";
+import type {
+  OrchestratorSource,
+  SegmentOutcome,
+  SegmentWorker,
+  SourceSegment,
+} from "../broadcaster/interface.ts";
 import type { PaymentLedger } from "../broadcaster/payment.ts";
 import { SuspensionList } from "../broadcaster/suspension.ts";
-import { ffmpegSegmentChecks, NetworkSegmentWorker } from "../broadcaster/worker.ts";
+import {
+  ffmpegSegmentChecks,
+  NetworkSegmentWorker,
+  type OrchestratorTransport,
+} from "../broadcaster/worker.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { codecsString } from "../media/hls.ts";
@@ -74,7 +82,12 @@ export interface LiveStreamDeps {
   streamKey: string;
   /** The ladder, top rendition first. */
   profiles: readonly Profile[];
-  session: Pick<BroadcasterSession, "source" | "transport" | "newLedger">;
+  /** Where orchestrators come from, how to reach them, and payment sessions. */
+  session: {
+    source: OrchestratorSource;
+    transport: OrchestratorTransport;
+    newLedger(maxSpend: bigint): PaymentLedger;
+  };
   /** Makes the stream's live HLS once its source is known. */
   createPlaylists(renditions: LiveRenditionInfo[]): LivePlaylists;
   ffmpegPath: string;

@@ -305,4 +305,31 @@ describe("Dispatcher", () => {
     expect(summary.segments).toBe(0);
     expect(given.sort()).toEqual([0, 1, 2]);
   });
+  it("suspends an orchestrator that answers nothing for whole deadlines, and keeps one that is only slow", async () => {
+    const worker: SegmentWorker = {
+      run: (h, segment, signal) =>
+        new Promise<SegmentOutcome>((resolve, reject) => {
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+          if (h.address === "HUNG") return;
+          // SLOW answers every other segment too late, the rest in time.
+          const delay = segment.index % 2 === 0 ? 150 : 5;
+          setTimeout(
+            () => resolve({ renditions: [], ticketsSent: 1, expectedValue: 1n, signature: "0x" }),
+            delay,
+          );
+        }),
+    };
+    const suspension = new SuspensionList({ maxConsecutiveFailures: 2 });
+    const dispatcher = new Dispatcher({
+      worker,
+      source: new FakeSource([handle("HUNG", 1), handle("SLOW", 1)]),
+      suspension,
+      sink: { async write() {} },
+      log: silentLogger(),
+      options: { orchestrators: 2, deadlineMs: 100, maxAttempts: 1 },
+    });
+    await run(dispatcher, 12);
+    expect(suspension.isSuspended("HUNG")).toBe(true);
+    expect(suspension.isSuspended("SLOW")).toBe(false);
+  });
 });
