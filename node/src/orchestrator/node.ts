@@ -36,7 +36,13 @@ import type { OrchestratorConfig } from "./options.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";
-import { type NodeState, type OrchestratorStatus, readStatus, statusChain } from "./status.ts";
+import {
+  type NodeState,
+  type OrchestratorStatus,
+  readStatus,
+  startingStatus,
+  statusChain,
+} from "./status.ts";
 import { PaidTranscodeService, profileKeys } from "./transcode-service.ts";
 
 /**
@@ -78,11 +84,12 @@ export function readyLine(node: OrchestratorNode): string {
 }
 
 /**
- * The orchestrator's composition root. Start-up order: key, deployment and chain checks;
- * capabilities; the journal; registration and stake; the round (initialized before any ticket
- * params are issued); the libp2p network, then its real peer id and addresses in the registry;
- * the redeemer (which resumes journaled winners), the round/reward service and the status
- * server. Anything started before a failure is stopped again, in reverse.
+ * The orchestrator's composition root. Start-up order: the metrics registry and the status
+ * server (answering "starting"); key, deployment and chain checks; capabilities; the journal;
+ * registration and stake; the round (initialized before any ticket params are issued); the
+ * libp2p network, then its real peer id and addresses in the registry; the redeemer (which
+ * resumes journaled winners) and the round/reward service; then /status serves the full
+ * document. Anything started before a failure is stopped again, in reverse.
  */
 export async function startOrchestrator(
   config: OrchestratorConfig,
@@ -118,6 +125,17 @@ export async function startOrchestrator(
     }
   };
   try {
+    // The status server comes up first, so an operator sees "starting" (and a taken port fails
+    // before any gas is spent), and closes last, so a stopping node says so while it drains.
+    let fullStatus: (() => Promise<OrchestratorStatus>) | null = null;
+    const http = await startStatusServer({
+      port: config.httpPort,
+      status: () => fullStatus?.() ?? startingStatus(state, startedAt),
+      healthy: () => state === "serving",
+      metrics: metrics?.registry ?? null,
+    });
+    closers.push({ name: "http", close: () => http.close() });
+
     const wallet =
       deps.wallet ??
       (await loadWallet({
@@ -323,12 +341,7 @@ export async function startOrchestrator(
         economics,
         rewardCalls: () => rounds.rewardCalls,
       });
-    const http = await startStatusServer({
-      port: config.httpPort,
-      status,
-      healthy: () => state === "serving",
-      metrics: metrics?.registry ?? null,
-    });
+    fullStatus = status;
     state = "serving";
     log.info({ peerId, multiaddrs, http: http.url }, "orchestrator ready");
 
@@ -341,11 +354,7 @@ export async function startOrchestrator(
       status,
       stop: () => {
         state = "stopping";
-        // The HTTP server closes last, so /status and /healthz show "stopping" while in-flight
-        // segments drain.
-        stopping ??= closeAll()
-          .then(() => http.close())
-          .then(() => log.info("orchestrator stopped"));
+        stopping ??= closeAll().then(() => log.info("orchestrator stopped"));
         return stopping;
       },
     };

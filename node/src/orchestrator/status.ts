@@ -91,6 +91,16 @@ export function statusChain(
   };
 }
 
+/** What /status says while the node is starting, before its parts exist. */
+export interface StartingStatus {
+  state: NodeState;
+  startedAt: string;
+}
+
+export function startingStatus(state: NodeState, startedAt: number): StartingStatus {
+  return { state, startedAt: new Date(startedAt).toISOString() };
+}
+
 export interface StatusSources {
   state: () => NodeState;
   startedAt: number;
