@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, readdir } from "node:fs/promises";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -7,12 +9,7 @@ import { type Ingest, type IngestOptions, startIngest } from "../../../node/src/
 import { keyHint } from "../../../node/src/live/ingest-policy.ts";
 import type { LiveSegment, PublishedStream } from "../../../node/src/live/interface.ts";
 import { probeMedia, runBinary } from "../../../node/src/media/index.ts";
-import {
-  createMediaWorkspace,
-  ffmpegChildren,
-  type MediaWorkspace,
-  mediaTempEntries,
-} from "../../helpers/media.ts";
+import { createMediaWorkspace, ffmpegChildren, type MediaWorkspace } from "../../helpers/media.ts";
 
 /**
  * The RTMP ingest with real ffmpeg publishers pushing test pictures in real time (-re), as OBS
@@ -21,20 +18,22 @@ import {
  */
 
 let ws: MediaWorkspace;
-let tempBefore: string[];
+/** The ingests' ffmpeg working directories go here, so leftovers are ours alone to see. */
+let tmpRoot: string;
 const ingests: Ingest[] = [];
 const pushers = new Set<ChildProcess>();
 
 beforeAll(async () => {
   ws = await createMediaWorkspace();
-  tempBefore = await mediaTempEntries();
+  tmpRoot = join(ws.dir, "ingest-tmp");
+  await mkdir(tmpRoot);
 });
 afterEach(async () => {
   for (const pusher of pushers) pusher.kill("SIGKILL");
   await Promise.all([...pushers].map(exited));
   for (const ingest of ingests.splice(0)) await ingest.stop();
   expect(ffmpegChildren()).toEqual([]);
-  expect(await mediaTempEntries()).toEqual(tempBefore);
+  expect(await readdir(tmpRoot)).toEqual([]);
 });
 afterAll(() => ws.cleanup());
 
@@ -57,7 +56,12 @@ async function ingestWithLog(
       done();
     },
   });
-  const ingest = await startIngest({ ...options, ffmpegPath: ws.ffmpegPath, log: pino(sink) });
+  const ingest = await startIngest({
+    ...options,
+    ffmpegPath: ws.ffmpegPath,
+    log: pino(sink),
+    tmpRoot,
+  });
   ingests.push(ingest);
   return { ingest, logs };
 }
@@ -150,7 +154,7 @@ function sendRaw(port: number, bytes: Buffer): Promise<void> {
 describe("RTMP ingest", () => {
   it("cuts two live publishers (with and without audio) into keyframe pieces as they arrive", async () => {
     const streams = new Map<string, PublishedStream>();
-    const { ingest } = await ingestWithLog({
+    const { ingest, logs } = await ingestWithLog({
       segmentSeconds: 2,
       handlers: {
         authorize: (key) =>
@@ -163,7 +167,7 @@ describe("RTMP ingest", () => {
     expect(ingest.url).toBe(`rtmp://127.0.0.1:${ingest.port}`);
     const pushedAt = Date.now();
     const main = push({ url: `${ingest.url}/live/main`, seconds: 6 });
-    const silent = push({ url: `${ingest.url}/live/silent`, seconds: 4, audio: false });
+    const silent = push({ url: `${ingest.url}/live/silent`, seconds: 6, audio: false });
     await until(() => streams.size === 2, 20_000, "both publishers");
     expect(ingest.activeStreams().sort()).toEqual(["main", "silent"]);
     const mainStream = streams.get("main");
@@ -177,7 +181,7 @@ describe("RTMP ingest", () => {
 
     for (const [read, seconds, stream] of [
       [mainRead, 6, mainStream],
-      [silentRead, 4, silentStream],
+      [silentRead, 6, silentStream],
     ] as const) {
       const segments = read.received.map((r) => r.segment);
       expect(segments.map((s) => s.index)).toEqual(segments.map((_, i) => i));
@@ -221,6 +225,7 @@ describe("RTMP ingest", () => {
     });
     expect(silentStream.source()?.audioCodec).toBeNull();
     expect(ingest.activeStreams()).toEqual([]);
+    expect(codes(logs)).toEqual([]);
   });
 
   it("refuses bad publishers one by one while another stream keeps running", async () => {
