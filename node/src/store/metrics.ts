@@ -4,8 +4,8 @@ import type { JournalTotals } from "./ticket-journal.ts";
 
 /**
  * Prometheus metrics of the store: how long the journal's fsync'd writes take (they sit on the
- * path of a segment's answer when a ticket wins) and the journal's contents, read with one SQL
- * aggregate when scraped.
+ * path of a segment's answer when a ticket wins) and the journal's contents, read from its
+ * totals when scraped.
  */
 export interface StoreMetrics {
   writeSeconds: Histogram<"operation">;

@@ -13,7 +13,7 @@ import type { StoreMetrics } from "./metrics.ts";
 
 type Row = Record<string, unknown>;
 
-/** Journal figures per redemption status, computed in SQL (see totals()). */
+/** Journal figures per redemption status (see TicketJournal.totals). */
 export interface JournalTotals {
   /** Winning tickets per status. */
   counts: Record<RedemptionStatus, number>;
@@ -49,8 +49,13 @@ export class TicketJournal implements JournalStore {
   private readonly setRedeemed: StatementSync;
   private readonly sumByStatus: StatementSync;
   /** Open (unsettled) entries by id, for the max-float check without a query per ticket. */
-  private readonly open = new Map<number, { sender: string; faceValue: bigint }>();
+  private readonly open = new Map<
+    number,
+    { sender: string; faceValue: bigint; status: RedemptionStatus }
+  >();
   private readonly pendingBySender = new Map<string, bigint>();
+  /** The journal's totals, aggregated in SQL at open and kept in step by every write. */
+  private tally: JournalTotals;
 
   constructor(
     private readonly db: DatabaseSync,
@@ -79,8 +84,9 @@ export class TicketJournal implements JournalStore {
        FROM winning_tickets GROUP BY status`,
     );
     for (const entry of this.listByStatus(["pending", "submitted"])) {
-      this.trackOpen(entry.id, entry.ticket.sender, entry.ticket.faceValue);
+      this.trackOpen(entry.id, entry.ticket.sender, entry.ticket.faceValue, entry.status);
     }
+    this.tally = this.aggregate();
   }
 
   record(win: WinningTicket): boolean {
@@ -104,7 +110,9 @@ export class TicketJournal implements JournalStore {
     );
     this.observeWrite("record", started);
     if (Number(result.changes) === 0) return false;
-    this.trackOpen(Number(result.lastInsertRowid), t.sender.toLowerCase(), t.faceValue);
+    this.trackOpen(Number(result.lastInsertRowid), t.sender.toLowerCase(), t.faceValue, "pending");
+    this.tally.counts.pending += 1;
+    this.tally.faceValue.pending += t.faceValue;
     return true;
   }
 
@@ -140,11 +148,32 @@ export class TicketJournal implements JournalStore {
     const started = performance.now();
     this.setRedeemed.run(paidText, txHash, note, this.now(), id);
     this.observeWrite("update", started);
+    const entry = this.open.get(id);
+    if (this.moveInTally(id, "redeemed") && entry) {
+      this.tally.redeemedPaid += paid ?? entry.faceValue;
+    }
     this.settle(id);
   }
 
-  /** Counts and amounts per status, from one aggregate query (no rows are loaded). */
+  /**
+   * Counts and amounts per status. Read from memory: the SQL aggregate (see aggregate()) runs
+   * once at open, and each write moves its entry between statuses, so a /status call or a
+   * scrape costs nothing however long the journal grows.
+   */
   totals(): JournalTotals {
+    const t = this.tally;
+    return {
+      counts: { ...t.counts },
+      faceValue: { ...t.faceValue },
+      redeemedPaid: t.redeemedPaid,
+    };
+  }
+
+  /**
+   * The totals computed by SQL in one pass over the table, loading no rows; amounts are summed
+   * exactly (see aggregates.ts).
+   */
+  aggregate(): JournalTotals {
     const counts = perStatus(0);
     const faceValue = perStatus(0n);
     let redeemedPaid = 0n;
@@ -184,15 +213,35 @@ export class TicketJournal implements JournalStore {
     const started = performance.now();
     this.setStatus.run(status, txHash, reason, attemptIncrement, nextAttemptAt, this.now(), id);
     this.observeWrite("update", started);
+    this.moveInTally(id, status);
     if (!OPEN_STATUSES.has(status)) this.settle(id);
+  }
+
+  /**
+   * Moves an open entry's count and face value to `status` in the tally; returns false when the
+   * entry was not open (only open entries change status), after recounting in SQL to be safe.
+   */
+  private moveInTally(id: number, status: RedemptionStatus): boolean {
+    const entry = this.open.get(id);
+    if (!entry) {
+      this.tally = this.aggregate();
+      return false;
+    }
+    const t = this.tally;
+    t.counts[entry.status] -= 1;
+    t.faceValue[entry.status] -= entry.faceValue;
+    t.counts[status] += 1;
+    t.faceValue[status] += entry.faceValue;
+    entry.status = status;
+    return true;
   }
 
   private observeWrite(operation: "record" | "update", started: number): void {
     this.metrics?.writeSeconds.observe({ operation }, (performance.now() - started) / 1000);
   }
 
-  private trackOpen(id: number, sender: string, faceValue: bigint): void {
-    this.open.set(id, { sender, faceValue });
+  private trackOpen(id: number, sender: string, faceValue: bigint, status: RedemptionStatus): void {
+    this.open.set(id, { sender, faceValue, status });
     this.pendingBySender.set(sender, (this.pendingBySender.get(sender) ?? 0n) + faceValue);
   }
 

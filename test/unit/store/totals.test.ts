@@ -116,6 +116,43 @@ describe("TicketJournal.totals", () => {
     db.close();
   });
 
+  it("keeps its in-memory totals equal to the SQL aggregate through every kind of write", () => {
+    const db = openDatabase(":memory:");
+    const journal = new TicketJournal(db);
+    const ids = recordAll(journal, [10n, 20n, 30n, 40n, 50n, 60n, 70n, 2n ** 70n]);
+    const [a, b, c, d, e, f, g, h] = ids.map((id) => id ?? 0);
+    const steps: Array<() => void> = [
+      () => journal.markSubmitted(a ?? 0, `0x${"01".repeat(32)}`),
+      () => journal.markRedeemed(a ?? 0, null, "short", 4n),
+      () => journal.markSubmitted(b ?? 0, `0x${"02".repeat(32)}`),
+      () => journal.scheduleRetry(b ?? 0, "not mined", 99),
+      () => journal.markFailed(c ?? 0, "reverted"),
+      () => journal.markExpired(d ?? 0),
+      () => journal.markUneconomic(e ?? 0, "gas"),
+      () => journal.markRedeemed(f ?? 0, null),
+      () => journal.scheduleRetry(g ?? 0, "rpc down", 5),
+      () => journal.markRedeemed(h ?? 0, `0x${"03".repeat(32)}`),
+      // A write to an entry that is already settled (or unknown) is recounted in SQL.
+      () => journal.markFailed(a ?? 0, "late"),
+      () => journal.markFailed(9_999, "no such entry"),
+    ];
+    for (const step of steps) {
+      step();
+      expect(journal.totals()).toEqual(journal.aggregate());
+    }
+    expect(journal.totals().counts).toEqual({
+      pending: 2,
+      submitted: 0,
+      redeemed: 2,
+      failed: 2,
+      expired: 1,
+      uneconomic: 1,
+    });
+    // A journal opened on the same file starts from the SQL aggregate and agrees.
+    expect(new TicketJournal(db).totals()).toEqual(journal.totals());
+    db.close();
+  });
+
   it("keeps what was paid across a reopen", () => {
     const path = join(dir, "node.db");
     const db = openDatabase(path);
