@@ -340,6 +340,9 @@ export class LiveStream {
         ),
       },
       onSegmentFailed: (segment, failure) => this.onLost(segment, failure),
+      onSegmentDone: (_segment, orchestrator) => {
+        this.byOrchestrator[orchestrator] = (this.byOrchestrator[orchestrator] ?? 0) + 1;
+      },
     });
     try {
       await dispatcher.run(feed, signal);

@@ -216,6 +216,7 @@ describe("LiveStream", () => {
     // Top rendition first, after the source.
     expect(playlists.renditions.map((r) => r.name)).toEqual(["source", "720p", "480p", "360p"]);
     expect(stream.stats().segments).toMatchObject({ in: 2, out: 2, lost: 0 });
+    expect(stream.stats().orchestrators).toEqual({ "0xA": 2 });
     expect(stream.stats().state).toBe("ended");
   });
 
