@@ -256,6 +256,35 @@ describe("orchestrator /metrics and /status", () => {
     expect(sample(after, "segmint_segments_total", { result: "ok" })).toBe(1);
     expect(sample(after, "segmint_errors_total", { code: "BAD_REQUEST" })).toBe(1);
 
+    // Earnings from the chain's events: the operator withdraws its fees, and in the next round
+    // (the first it is active in) its reward() call mints into its pool.
+    const bm = t.as(3).bondingManager;
+    const fees = await bm.pendingFees(me.address);
+    expect(fees).toBeGreaterThan(0n);
+    await (await bm.withdrawFees(me.address, fees)).wait();
+    await t.mineRounds(1);
+    await eventually(
+      async () => ((await status()).rewardCalls === 1 ? true : undefined),
+      30_000,
+      "the reward call",
+    );
+    const minted = (await bm.queryFilter(bm.filters.Rewarded(me.address))).reduce(
+      (sum, e) => sum + e.args.amount,
+      0n,
+    );
+    expect(minted).toBeGreaterThan(0n);
+    // The event scan follows the chain head within a /status call or two.
+    await eventually(
+      async () => {
+        const { earnings } = await status();
+        return earnings.feesWithdrawn === fees.toString() && earnings.rewards === minted.toString()
+          ? true
+          : undefined;
+      },
+      10_000,
+      "the fee withdrawal and the reward mint in /status",
+    );
+
     expect(await orch.stop()).toBe(0);
     orch = null;
   });
