@@ -98,7 +98,9 @@ function renditionName(level) {
 }
 
 function label(level) {
-  return renditionName(level) + " · " + level.height + "p · " + Math.round(level.bitrate / 1000) + " kb/s";
+  const name = renditionName(level);
+  const size = level.height + "p";
+  return (name === size ? name : name + " · " + size) + " · " + Math.round(level.bitrate / 1000) + " kb/s";
 }
 
 function fillPicker() {

@@ -74,6 +74,10 @@ export interface LiveStreamStats {
   ended: boolean;
   /** Recording writes that failed (the live playlists went on without them). */
   recordErrors: number;
+  /** Segment bytes held for serving (the windows plus grace), bytes: flat over a long stream. */
+  bytesInMemory: number;
+  /** Results waiting for an earlier segment of their rendition, and source marks kept for them. */
+  waiting: number;
   renditions: LiveRenditionStats[];
 }
 
@@ -273,6 +277,14 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
       lastWallClockMs: this.lastWallClockMs,
       ended: this.ended,
       recordErrors: this.recordErrors,
+      bytesInMemory: [...this.tracks.values()].reduce(
+        (sum, track) =>
+          sum + [...track.bytes.values()].reduce((bytes, data) => bytes + data.byteLength, 0),
+        0,
+      ),
+      waiting:
+        this.marks.size +
+        [...this.tracks.values()].reduce((sum, track) => sum + track.arrived.size, 0),
       renditions: [...this.tracks.values()].map((track) => ({
         name: track.info.name,
         width: track.info.width,

@@ -31,7 +31,7 @@ const style = `
   .card { border: 1px solid var(--line); border-radius: 6px; padding: 12px; }
   dl { display: grid; grid-template-columns: auto 1fr; gap: 4px 12px; margin: 0; }
   dt { color: var(--muted); }
-  dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
+  dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   .bar { height: 6px; background: var(--line); border-radius: 3px; margin-top: 6px; }
   .bar > div { height: 100%; background: var(--ok); border-radius: 3px; width: 0; }
   table { width: 100%; border-collapse: collapse; }

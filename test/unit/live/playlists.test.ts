@@ -310,6 +310,25 @@ describe("LiveHls", () => {
     expect(hls.stats().renditions[1]).toMatchObject({ listed: 1, skipped: 6 });
   });
 
+  it("holds the same memory after thousands of segments, one rendition never answering", async () => {
+    const hls = make({ recordDir: null, maxLagSegments: 10 });
+    const held: Array<{ bytes: number; waiting: number }> = [];
+    for (let seq = 0; seq < 3_000; seq++) {
+      await hls.addSource(seq, source(seq), false);
+      if (seq % 1_000 === 999) {
+        const { bytesInMemory, waiting } = hls.stats();
+        held.push({ bytes: bytesInMemory, waiting });
+      }
+    }
+    // Window 3 + grace 2 source segments of 1000 bytes; 10 marks kept for the silent rendition.
+    expect(held).toEqual([
+      { bytes: 5_000, waiting: 10 },
+      { bytes: 5_000, waiting: 10 },
+      { bytes: 5_000, waiting: 10 },
+    ]);
+    expect(hls.stats().renditions[1]).toMatchObject({ listed: 0, skipped: 2_990 });
+  });
+
   it("keeps the live playlists going when the recording cannot be written", async () => {
     const blocked = join(dir, "a-file");
     await writeFile(blocked, "not a folder");
