@@ -160,6 +160,8 @@ describe("Redeemer", () => {
     await redeemer.tick();
     const [entry] = journal.listByStatus(["redeemed"]);
     expect(entry?.reason).toMatch(/paid 4000 of face value 10000/);
+    // What was paid, not the face value, is what the journal's totals count.
+    expect(journal.totals().redeemedPaid).toBe(4_000n);
   });
 
   it("waits while gas is above the cap and uses the price it checked", async () => {
