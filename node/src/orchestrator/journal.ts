@@ -49,11 +49,17 @@ export class MeteredJournal implements WinningTicketJournal {
   ): void {
     // What the ticket paid, not its face value: a sender that ran short pays less. Without a
     // receipt (settled after a restart) the face value is the best figure there is.
-    const value = paid ?? this.inner.get(id)?.ticket.faceValue ?? null;
+    const faceValue = this.inner.get(id)?.ticket.faceValue ?? null;
+    const value = paid ?? faceValue;
     this.inner.markRedeemed(id, txHash, note, paid);
     this.metrics?.ticketsRedeemed.inc({ status: "redeemed" });
     if (value !== null) this.metrics?.valueRedeemedWei.inc(Number(value));
-    if (note !== null) this.errors?.error("TICKET_PAID_PARTIALLY", note);
+    if (paid !== null && faceValue !== null && paid < faceValue) {
+      this.errors?.error(
+        "TICKET_PAID_PARTIALLY",
+        note ?? `winning ticket ${id} paid ${paid} of face value ${faceValue}`,
+      );
+    }
   }
   markFailed(id: number, reason: string): void {
     this.inner.markFailed(id, reason);
