@@ -11,11 +11,12 @@ import { escapeHtml } from "../http.ts";
 
 /**
  * hls.js settings, chosen for latency first without stalling:
- * - liveSyncDurationCount 2: start and hold two target durations (4 s with 2 s segments)
- *   behind the newest listed segment. One is too tight: the next segment is listed only once
- *   it is whole and transcoded, so the buffer would run dry at every segment boundary.
- * - maxLiveSyncPlaybackRate 1.1: drift back towards that point by playing up to 10% faster
- *   (inaudible) rather than by seeking.
+ * - liveSyncDurationCount 2: start two target durations (4 s with 2 s segments) behind the
+ *   newest listed segment. One is too tight: the next segment is listed only once it is whole
+ *   and transcoded, so the buffer would run dry at every segment boundary.
+ * - lowLatencyMode off: our playlists have no LL-HLS parts, and in that mode hls.js resets the
+ *   playback rate to 1 whenever the buffer is short, which is exactly when the page slows down
+ *   (see steerPlaybackRate below), so the page steers the rate itself.
  * - liveMaxLatencyDurationCount 5: beyond five target durations behind (after a stall), jump
  *   to the live point instead of catching up slowly.
  * - maxBufferLength / backBufferLength: a live player never has more than the window ahead;
@@ -26,7 +27,6 @@ import { escapeHtml } from "../http.ts";
 export const playerHlsConfig = {
   liveSyncDurationCount: 2,
   liveMaxLatencyDurationCount: 5,
-  maxLiveSyncPlaybackRate: 1.1,
   liveDurationInfinity: true,
   maxBufferLength: 12,
   backBufferLength: 10,
@@ -78,7 +78,7 @@ const stateText = document.getElementById("state");
 const player = {
   state: "waiting", latencySeconds: null, edgeLatencySeconds: null, currentTime: 0,
   bufferSeconds: 0, level: -1, autoLevel: true, levels: [], resolution: null, bitrate: null,
-  bandwidthEstimate: null, droppedFrames: 0, decodedFrames: 0, stalls: 0, ended: false, errors: [],
+  bandwidthEstimate: null, playbackRate: 1, droppedFrames: 0, decodedFrames: 0, stalls: 0, ended: false, errors: [],
 };
 window.segmintPlayer = player;
 let hls = null;
@@ -196,9 +196,32 @@ function show(id, text) {
   document.getElementById(id).textContent = text;
 }
 
+/**
+ * Keeps the buffer between half a segment and two segments without stalling: a skipped segment
+ * (a rendition that missed its deadline) or a late one eats into the buffer, so the page plays
+ * 10% slower until a segment's worth is back; after a stall it has more buffered than it needs,
+ * so it plays 10% faster until back near the live point. 10% either way is hard to hear
+ * (browsers keep the pitch) and hard to see.
+ */
+const SLOW = 0.9;
+const FAST = 1.1;
+function steerPlaybackRate(buffer) {
+  if (hls === null || player.ended || video.paused || video.readyState < 3) return;
+  const level = hls.levels[hls.currentLevel];
+  const segment = (level && level.details && level.details.targetduration) || 2;
+  let rate = video.playbackRate;
+  if (buffer < 0.5 * segment) rate = SLOW;
+  else if (buffer > 2.25 * segment) rate = FAST;
+  else if ((rate === SLOW && buffer >= segment) || (rate === FAST && buffer <= 1.5 * segment)) rate = 1;
+  else if (rate !== SLOW && rate !== FAST) rate = 1;
+  if (video.playbackRate !== rate) video.playbackRate = rate;
+  player.playbackRate = rate;
+}
+
 function tick() {
   player.currentTime = video.currentTime;
   player.bufferSeconds = bufferAhead();
+  steerPlaybackRate(player.bufferSeconds);
   const quality = video.getVideoPlaybackQuality ? video.getVideoPlaybackQuality() : null;
   if (quality) {
     player.droppedFrames = quality.droppedVideoFrames;
@@ -224,7 +247,7 @@ function tick() {
   show("dropped", player.droppedFrames + " / " + player.decodedFrames);
   show("stalls", String(player.stalls));
 }
-setInterval(tick, 500);
+setInterval(tick, 250);
 start();
 `;
 }
