@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import type { z } from "zod";
+import { z } from "zod";
 
 /** Where Debian installs it; SEGMINT_CHROMIUM points elsewhere. */
 export const chromiumPath = process.env.SEGMINT_CHROMIUM ?? "/usr/bin/chromium";
@@ -105,4 +105,45 @@ export async function waitInPage<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * What the player page (/watch/KEY) publishes as `window.segmintPlayer`: latencySeconds is the
+ * wall clock minus the PROGRAM-DATE-TIME of the frame on screen (null until playing), level is
+ * hls.js's level index (-1 before the first), levels are the master playlist's renditions.
+ */
+export const segmintPlayerSchema = z.object({
+  state: z.string(),
+  latencySeconds: z.number().nullable(),
+  edgeLatencySeconds: z.number().nullable(),
+  currentTime: z.number(),
+  bufferSeconds: z.number(),
+  playbackRate: z.number(),
+  level: z.number(),
+  autoLevel: z.boolean(),
+  levels: z.array(
+    z.object({ name: z.string(), width: z.number(), height: z.number(), bitrate: z.number() }),
+  ),
+  resolution: z.string().nullable(),
+  bitrate: z.number().nullable(),
+  droppedFrames: z.number(),
+  decodedFrames: z.number(),
+  stalls: z.number(),
+  ended: z.boolean(),
+});
+export type SegmintPlayerState = z.infer<typeof segmintPlayerSchema>;
+
+/** The player page's numbers now. */
+export function readPlayer(page: Page): Promise<SegmintPlayerState> {
+  return readPage(page, "window.segmintPlayer", segmintPlayerSchema);
+}
+
+/** Polls the player page's numbers until `accept` holds (see waitInPage). */
+export function waitForPlayer(
+  page: Page,
+  accept: (player: SegmintPlayerState) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<SegmintPlayerState> {
+  return waitInPage(page, "window.segmintPlayer", segmintPlayerSchema, accept, timeoutMs, what);
 }

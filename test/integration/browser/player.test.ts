@@ -4,12 +4,16 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { type LiveHttpServer, startLiveHttpServer } from "../../../node/src/live/http-server.ts";
 import type { LiveRenditionInfo } from "../../../node/src/live/interface.ts";
 import { LiveHls, type LiveStreamView } from "../../../node/src/live/playlists.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
-import { launchBrowser, readPage, type TestBrowser, waitInPage } from "../../helpers/browser.ts";
+import {
+  launchBrowser,
+  readPlayer,
+  type TestBrowser,
+  waitForPlayer,
+} from "../../helpers/browser.ts";
 import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
 
 const SEGMENTS = 12;
@@ -34,17 +38,6 @@ const renditions: LiveRenditionInfo[] = [
     frameRate: 30,
   },
 ];
-
-const playerSchema = z.object({
-  state: z.string(),
-  latencySeconds: z.number().nullable(),
-  currentTime: z.number(),
-  level: z.number(),
-  levels: z.array(z.object({ name: z.string(), width: z.number(), height: z.number() })),
-  resolution: z.string().nullable(),
-  stalls: z.number(),
-  ended: z.boolean(),
-});
 
 /**
  * 720p30 test video cut into 2 s MPEG-TS segments, and the same at 360p: one ffmpeg run, so
@@ -181,7 +174,7 @@ describe("the player page in Chromium, on a live stream", () => {
     if (browser === undefined) throw new Error("no browser");
     // The viewer arrives before the publisher: the page waits for the stream.
     const page: Page = await browser.open(`${server.url}/watch/${KEY}`);
-    const waiting = await readPage(page, "window.segmintPlayer", playerSchema);
+    const waiting = await readPlayer(page);
     expect(waiting.state).toBe("waiting");
 
     const live = new LiveHls({
@@ -194,19 +187,14 @@ describe("the player page in Chromium, on a live stream", () => {
     streams.set(KEY, live);
     const feeding = feed(media, live, stop.signal);
 
-    const player = "window.segmintPlayer";
-    const started = await waitInPage(
+    const started = await waitForPlayer(
       page,
-      player,
-      playerSchema,
       (p) => p.state === "playing" && p.currentTime > 0,
       60_000,
       "playback to start",
     );
-    const advanced = await waitInPage(
+    const advanced = await waitForPlayer(
       page,
-      player,
-      playerSchema,
       (p) => p.currentTime > started.currentTime + 2 && p.latencySeconds !== null,
       30_000,
       "video time to advance",
@@ -227,19 +215,15 @@ describe("the player page in Chromium, on a live stream", () => {
     // Picking a rendition switches the picture to it.
     const index = (name: string) => String(advanced.levels.findIndex((l) => l.name === name));
     await page.selectOption("#level", index("360p"));
-    await waitInPage(
+    await waitForPlayer(
       page,
-      player,
-      playerSchema,
       (p) => p.resolution === "640x360",
       30_000,
       "the 360p rendition on screen",
     );
     await page.selectOption("#level", index("source"));
-    const back = await waitInPage(
+    const back = await waitForPlayer(
       page,
-      player,
-      playerSchema,
       (p) => p.resolution === "1280x720",
       30_000,
       "the source rendition on screen",
@@ -247,7 +231,7 @@ describe("the player page in Chromium, on a live stream", () => {
     expect(back.currentTime).toBeGreaterThan(advanced.currentTime);
 
     await feeding;
-    await waitInPage(page, player, playerSchema, (p) => p.ended, 30_000, "the end of the stream");
+    await waitForPlayer(page, (p) => p.ended, 30_000, "the end of the stream");
     expect(browser.pageErrors).toEqual([]);
   });
 });
