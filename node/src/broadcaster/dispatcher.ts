@@ -61,6 +61,12 @@ export interface DispatcherOptions {
    */
   deadlineMs: number | null;
   /**
+   * Live streams: a try with no answer after this long is hedged, the segment also sent to
+   * another orchestrator, and the first good answer wins (the other try is cancelled). A hung
+   * or slow node then costs the viewer this long, not the whole deadline; null never hedges.
+   */
+  hedgeAfterMs: number | null;
+  /**
    * Throw NO_ORCHESTRATORS when none is found before the first segment (a file broadcast);
    * a live stream starts anyway and keeps looking while its source plays.
    */
@@ -75,6 +81,7 @@ export const defaultDispatcherOptions: DispatcherOptions = {
   readAhead: 4,
   topUpIntervalMs: 5_000,
   deadlineMs: null,
+  hedgeAfterMs: null,
   requireOrchestratorsAtStart: true,
 };
 
@@ -125,6 +132,11 @@ interface Job {
   deadline: number;
   /** Set once the segment is written or given up. */
   settled: boolean;
+  /** Tries in flight (two while hedged). */
+  running: number;
+  hedged: boolean;
+  /** Cancels the tries still running once one answer won or the segment was given up. */
+  cancel: AbortController;
 }
 
 interface Active {
@@ -211,6 +223,9 @@ export class Dispatcher {
             deadline:
               deadlineMs === null ? Number.POSITIVE_INFINITY : performance.now() + deadlineMs,
             settled: false,
+            running: 0,
+            hedged: false,
+            cancel: new AbortController(),
           });
           this.notify();
           while (this.queue.length >= this.options.readAhead && !runSignal.aborted) {
@@ -227,12 +242,14 @@ export class Dispatcher {
     })();
 
     const running = new Set<Promise<void>>();
+    this.running = running;
+    this.runSignal = runSignal;
     try {
       for (;;) {
         if (this.fatal !== undefined || readerError !== undefined || runSignal.aborted) break;
         this.topUp();
         this.expire();
-        const started = await this.assign(running, runSignal);
+        const started = await this.assign(runSignal);
         if (readerDone && this.queue.length === 0 && running.size === 0) break;
         if (!started) await this.waitForChange(this.nextDelay());
       }
@@ -253,8 +270,43 @@ export class Dispatcher {
     return this.summary;
   }
 
+  private running = new Set<Promise<void>>();
+  private runSignal: AbortSignal = new AbortController().signal;
+
+  /** Runs one try in the background, tracked so run() waits for it. */
+  private launch(job: Job, target: Active, signal: AbortSignal): void {
+    const task = this.attempt(job, target, signal);
+    this.running.add(task);
+    void task.finally(() => {
+      this.running.delete(task);
+      this.notify();
+    });
+  }
+
+  /** The segment's try is slow: send it to another free orchestrator it has not been on too. */
+  private hedge(job: Job): void {
+    if (job.settled || job.hedged || this.runSignal.aborted) return;
+    const free = [...this.active.values()].filter(
+      (a) =>
+        !this.deps.suspension.isSuspended(a.handle.address) &&
+        !job.tried.has(a.handle.address) &&
+        a.inFlight < a.limit,
+    );
+    let best: Active | undefined;
+    for (const a of free)
+      if (best === undefined || a.inFlight / a.limit < best.inFlight / best.limit) best = a;
+    if (best === undefined) return;
+    job.hedged = true;
+    this.summary.retries += 1;
+    this.deps.log.info(
+      { segment: job.segment.index, orchestrator: best.handle.address },
+      "segment slow to come back: also sent to another orchestrator",
+    );
+    this.launch(job, best, this.runSignal);
+  }
+
   /** Starts every job that has an orchestrator free for it; true when one started. */
-  private async assign(running: Set<Promise<void>>, signal: AbortSignal): Promise<boolean> {
+  private async assign(signal: AbortSignal): Promise<boolean> {
     let started = false;
     const now = performance.now();
     for (const job of [...this.queue]) {
@@ -275,12 +327,7 @@ export class Dispatcher {
       }
       if (target === "wait") continue;
       this.queue.splice(this.queue.indexOf(job), 1);
-      const task = this.attempt(job, target, signal);
-      running.add(task);
-      void task.finally(() => {
-        running.delete(task);
-        this.notify();
-      });
+      this.launch(job, target, signal);
       started = true;
     }
     return started;
@@ -306,34 +353,60 @@ export class Dispatcher {
   private async attempt(job: Job, target: Active, signal: AbortSignal): Promise<void> {
     const address = target.handle.address;
     target.inFlight += 1;
+    job.running += 1;
     job.tried.add(address);
     const remaining = job.deadline - performance.now();
-    const trySignal = Number.isFinite(remaining)
-      ? AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.ceil(remaining)))])
-      : signal;
+    const signals = [signal, job.cancel.signal];
+    if (Number.isFinite(remaining)) {
+      signals.push(AbortSignal.timeout(Math.max(1, Math.ceil(remaining))));
+    }
+    const trySignal = AbortSignal.any(signals);
+    const hedgeAfter = this.options.hedgeAfterMs;
+    const hedgeTimer =
+      hedgeAfter !== null && !job.hedged
+        ? setTimeout(() => this.hedge(job), hedgeAfter)
+        : undefined;
     const startedAt = performance.now();
     let outcome: SegmentOutcome;
     try {
       outcome = await this.deps.worker.run(target.handle, job.segment, trySignal);
     } catch (error) {
+      clearTimeout(hedgeTimer);
       target.inFlight -= 1;
+      job.running -= 1;
+      if (job.settled) {
+        // Another try won (or the segment was given up): this one was cancelled. A node that
+        // has said nothing for a whole deadline is hung all the same.
+        this.noteSilence(target);
+        return;
+      }
       if (!signal.aborted && performance.now() >= job.deadline) {
-        this.onDeadline(job, target, performance.now() - startedAt);
+        this.noteSilence(target);
+        if (job.running === 0) this.onDeadline(job, target, performance.now() - startedAt);
         return;
       }
       target.lastAnswerAt = performance.now();
+      if (job.running > 0) {
+        // The hedged try is still going: this failure is the orchestrator's, not the segment's.
+        if (this.classify(error) === "failure" && this.deps.suspension.recordFailure(address)) {
+          this.drop(address, "suspended after repeated failures");
+        }
+        return;
+      }
       this.onFailure(job, target, error, signal);
       return;
     }
+    clearTimeout(hedgeTimer);
     target.lastAnswerAt = performance.now();
+    target.inFlight -= 1;
+    job.running -= 1;
     if (job.settled) {
-      // Given up while the answer was on its way: the stream has moved on without it.
-      target.inFlight -= 1;
+      // Another try won, or the segment was given up while this answer was on its way.
       return;
     }
-    target.inFlight -= 1;
-    this.deps.suspension.recordSuccess(address);
     job.settled = true;
+    job.cancel.abort(new Error("another try answered first"));
+    this.deps.suspension.recordSuccess(address);
     try {
       await this.deps.sink.write(job.segment, outcome);
     } catch (error) {
@@ -401,9 +474,6 @@ export class Dispatcher {
     job.attempts += 1;
     const silentMs = performance.now() - target.lastAnswerAt;
     const hung = silentMs >= (this.options.deadlineMs ?? 0);
-    if (hung && this.deps.suspension.recordFailure(address)) {
-      this.drop(address, "suspended after repeated failures");
-    }
     this.deps.log.warn(
       {
         segment: job.segment.index,
@@ -415,6 +485,16 @@ export class Dispatcher {
       "segment deadline passed during a try",
     );
     this.fail(job, "DEADLINE_PASSED");
+  }
+
+  /** A try ended unanswered: a node silent for a whole deadline counts as failing (hung). */
+  private noteSilence(target: Active): void {
+    const deadline = this.options.deadlineMs;
+    if (deadline === null) return;
+    if (performance.now() - target.lastAnswerAt < deadline) return;
+    if (this.deps.suspension.recordFailure(target.handle.address)) {
+      this.drop(target.handle.address, "suspended: no answer for a whole deadline");
+    }
   }
 
   /** Gives up queued segments whose deadline has passed. */
@@ -435,6 +515,7 @@ export class Dispatcher {
   private fail(job: Job, lastError: string): void {
     if (job.settled) return;
     job.settled = true;
+    job.cancel.abort(new Error("segment given up"));
     const failure = { segment: job.segment.index, attempts: job.attempts, lastError };
     this.summary.failed.push(failure);
     const i = this.queue.indexOf(job);

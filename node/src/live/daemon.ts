@@ -206,6 +206,7 @@ export async function startBroadcasterDaemon(
           ...defaultLiveStreamOptions,
           segmentSeconds: cfg.segmentSeconds,
           deadlineSeconds: cfg.deadlineSeconds,
+          hedgeAfterSeconds: Math.min(cfg.deadlineSeconds / 2, cfg.segmentSeconds * 1.25),
           reconnectGraceSeconds: cfg.reconnectGraceSeconds,
           maxSpend: cfg.maxSpend,
           orchestrators: cfg.orchestrators,

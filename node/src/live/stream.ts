@@ -33,6 +33,11 @@ export interface LiveStreamOptions {
   segmentSeconds: number;
   /** A segment not transcoded this long after it was cut is skipped in its renditions. */
   deadlineSeconds: number;
+  /**
+   * A try with no answer after this long is also sent to a second orchestrator (first good
+   * answer wins), so a hung or slow node costs this long rather than the deadline.
+   */
+  hedgeAfterSeconds: number;
   /** How long a dropped publisher may take to come back and continue the same stream. */
   reconnectGraceSeconds: number;
   /** Expected value of all tickets this stream may send, token wei. */
@@ -50,6 +55,9 @@ export const defaultLiveStreamOptions: Omit<LiveStreamOptions, "maxSpend"> = {
   // Three segment lengths: room for one retry on another orchestrator after a failure, while
   // a player holding three segments of buffer never runs dry.
   deadlineSeconds: 6,
+  // A CPU orchestrator turns a 2 s segment into a 3-rung ladder in about 1 s: one that has not
+  // answered after 2.5 s is stuck or overloaded, and a second try still fits the deadline.
+  hedgeAfterSeconds: 2.5,
   reconnectGraceSeconds: 15,
   orchestrators: 2,
   maxAttempts: 3,
@@ -332,6 +340,7 @@ export class LiveStream {
         orchestrators: this.options.orchestrators,
         maxAttempts: this.options.maxAttempts,
         deadlineMs: this.options.deadlineSeconds * 1000,
+        hedgeAfterMs: this.options.hedgeAfterSeconds * 1000,
         requireOrchestratorsAtStart: false,
         // Deadlines bound the queue; this only keeps the reader from racing ahead of them.
         readAhead: Math.max(

@@ -311,18 +311,18 @@ describe("Dispatcher", () => {
         new Promise<SegmentOutcome>((resolve, reject) => {
           signal.addEventListener("abort", () => reject(signal.reason), { once: true });
           if (h.address === "HUNG") return;
-          // SLOW answers every other segment too late, the rest in time.
-          const delay = segment.index % 2 === 0 ? 150 : 5;
+          // SLOW misses the deadline on two segments while answering the others in time.
+          const delay = segment.index === 4 || segment.index === 8 ? 150 : 5;
           setTimeout(
             () => resolve({ renditions: [], ticketsSent: 1, expectedValue: 1n, signature: "0x" }),
             delay,
           );
         }),
     };
-    const suspension = new SuspensionList({ maxConsecutiveFailures: 2 });
+    const suspension = new SuspensionList({ maxConsecutiveFailures: 1 });
     const dispatcher = new Dispatcher({
       worker,
-      source: new FakeSource([handle("HUNG", 1), handle("SLOW", 1)]),
+      source: new FakeSource([handle("HUNG", 1), handle("SLOW", 4)]),
       suspension,
       sink: { async write() {} },
       log: silentLogger(),
@@ -331,5 +331,50 @@ describe("Dispatcher", () => {
     await run(dispatcher, 12);
     expect(suspension.isSuspended("HUNG")).toBe(true);
     expect(suspension.isSuspended("SLOW")).toBe(false);
+  });
+  it("hedges a slow try on a second orchestrator: the first good answer wins, nothing is lost", async () => {
+    const cancelled: string[] = [];
+    const worker: SegmentWorker = {
+      run: (h, segment, signal) =>
+        new Promise<SegmentOutcome>((resolve, reject) => {
+          let done = false;
+          signal.addEventListener(
+            "abort",
+            () => {
+              if (done) return;
+              cancelled.push(`${h.address}:${segment.index}`);
+              reject(signal.reason);
+            },
+            { once: true },
+          );
+          if (h.address === "FROZEN") return;
+          setTimeout(() => {
+            done = true;
+            resolve({ renditions: [], ticketsSent: 1, expectedValue: 1n, signature: "0x" });
+          }, 5);
+        }),
+    };
+    const written: number[] = [];
+    const lost: number[] = [];
+    const dispatcher = new Dispatcher({
+      worker,
+      source: new FakeSource([handle("FROZEN", 2), handle("OK", 2)]),
+      suspension: new SuspensionList(),
+      sink: {
+        async write(segment) {
+          written.push(segment.index);
+        },
+      },
+      log: silentLogger(),
+      options: { orchestrators: 2, deadlineMs: 2_000, hedgeAfterMs: 30 },
+      onSegmentFailed: (segment) => lost.push(segment.index),
+    });
+    const summary = await run(dispatcher, 6);
+    expect(lost).toEqual([]);
+    expect(written.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(summary.orchestrators).toEqual({ OK: 6 });
+    // The frozen node's tries were cancelled once the hedge answered.
+    expect(cancelled.filter((c) => !c.startsWith("FROZEN:"))).toEqual([]);
+    expect(cancelled.length).toBeGreaterThan(0);
   });
 });
