@@ -31,6 +31,26 @@ describe("status server", () => {
     expect((await fetch(`${server.url}/status`, { method: "POST" })).status).toBe(405);
   });
 
+  it("serves the dashboard at / as one self-contained page that reads /status", async () => {
+    server = await startStatusServer({
+      port: 0,
+      status: () => ({}),
+      healthy: () => true,
+      metrics: null,
+    });
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const html = await page.text();
+    expect(html).toContain('fetch("/status"');
+    // Nothing loaded from elsewhere: no script, style or font URL.
+    expect(html).not.toMatch(/(src|href)=["']?https?:/);
+    expect(html).not.toMatch(/url\(/);
+    const head = await fetch(`${server.url}/`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get("content-length"))).toBe(Buffer.byteLength(html));
+  });
+
   it("refuses a port in use with a coded error", async () => {
     server = await startStatusServer({
       port: 0,
