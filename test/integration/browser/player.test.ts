@@ -16,7 +16,11 @@ import {
 } from "../../helpers/browser.ts";
 import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
 
-const SEGMENTS = 12;
+/** Two publisher connections of 6 segments each: the second starts its timestamps over. */
+const SEGMENTS_PER_CONNECTION = 6;
+const SEGMENTS = 2 * SEGMENTS_PER_CONNECTION;
+/** The 360p rendition of this segment misses its deadline. */
+const SKIPPED = 3;
 const SEGMENT_SECONDS = 2;
 const KEY = "browser-test";
 
@@ -40,10 +44,11 @@ const renditions: LiveRenditionInfo[] = [
 ];
 
 /**
- * 720p30 test video cut into 2 s MPEG-TS segments, and the same at 360p: one ffmpeg run, so
- * both renditions share timestamps as a transcoded ladder does.
+ * One publisher connection's worth of 720p30 test video cut into 2 s MPEG-TS segments, and the
+ * same at 360p: one ffmpeg run, so both renditions share timestamps as a transcoded ladder
+ * does. Each run's timestamps start over, as a reconnecting publisher's do.
  */
-async function makeSegments(media: MediaWorkspace): Promise<void> {
+async function makeSegments(media: MediaWorkspace, connection: string): Promise<void> {
   const x264 = (prefix: string) => [
     "-c:v",
     "libx264",
@@ -65,9 +70,9 @@ async function makeSegments(media: MediaWorkspace): Promise<void> {
     String(SEGMENT_SECONDS),
     "-segment_format",
     "mpegts",
-    join(media.dir, `${prefix}%03d.ts`),
+    join(media.dir, `${connection}-${prefix}%03d.ts`),
   ];
-  const seconds = String(SEGMENTS * SEGMENT_SECONDS);
+  const seconds = String(SEGMENTS_PER_CONNECTION * SEGMENT_SECONDS);
   await promisify(execFile)(media.ffmpegPath, [
     "-hide_banner",
     "-loglevel",
@@ -102,17 +107,19 @@ async function makeSegments(media: MediaWorkspace): Promise<void> {
 /**
  * Feeds the segments in real time as a live broadcaster would: segment N's first frame is
  * "captured" at start + 2N s, it is complete 2 s later (the source is listed then), and its
- * transcoded rendition follows a moment after.
+ * transcoded rendition follows a moment after, except the one that is skipped. Halfway the
+ * publisher "reconnects".
  */
 async function feed(media: MediaWorkspace, live: LiveHls, signal: AbortSignal): Promise<void> {
   const start = Date.now();
   const sleepUntil = (at: number) =>
     new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
   for (let seq = 0; seq < SEGMENTS && !signal.aborted; seq++) {
-    const name = `${String(seq).padStart(3, "0")}.ts`;
+    const connection = seq < SEGMENTS_PER_CONNECTION ? "a" : "b";
+    const name = `${String(seq % SEGMENTS_PER_CONNECTION).padStart(3, "0")}.ts`;
     const [source, low] = await Promise.all([
-      readFile(join(media.dir, `source${name}`)),
-      readFile(join(media.dir, `360p${name}`)),
+      readFile(join(media.dir, `${connection}-source${name}`)),
+      readFile(join(media.dir, `${connection}-360p${name}`)),
     ]);
     const wallClockMs = start + seq * SEGMENT_SECONDS * 1000;
     await sleepUntil(wallClockMs + SEGMENT_SECONDS * 1000);
@@ -125,9 +132,13 @@ async function feed(media: MediaWorkspace, live: LiveHls, signal: AbortSignal): 
         durationSeconds: SEGMENT_SECONDS,
         wallClockMs,
       },
-      false,
+      seq === SEGMENTS_PER_CONNECTION,
     );
     await sleepUntil(wallClockMs + SEGMENT_SECONDS * 1000 + 400);
+    if (seq === SKIPPED) {
+      await live.skip(seq, "360p");
+      continue;
+    }
     await live.addRendition(seq, {
       profile: "360p",
       data: low,
@@ -151,7 +162,8 @@ describe("the player page in Chromium, on a live stream", () => {
 
   beforeAll(async () => {
     media = await createMediaWorkspace();
-    await makeSegments(media);
+    await makeSegments(media, "a");
+    await makeSegments(media, "b");
     server = await startLiveHttpServer({
       host: "127.0.0.1",
       port: 0,
@@ -170,7 +182,7 @@ describe("the player page in Chromium, on a live stream", () => {
     await media?.cleanup();
   });
 
-  it("plays near the live edge, shows the latency, lists and switches renditions, and sees the end", async () => {
+  it("plays near the live edge, shows the latency, lists and switches renditions, plays through a skip and a reconnect to the end", async () => {
     if (browser === undefined) throw new Error("no browser");
     // The viewer arrives before the publisher: the page waits for the stream.
     const page: Page = await browser.open(`${server.url}/watch/${KEY}`);
@@ -231,7 +243,14 @@ describe("the player page in Chromium, on a live stream", () => {
     expect(back.currentTime).toBeGreaterThan(advanced.currentTime);
 
     await feeding;
-    await waitForPlayer(page, (p) => p.ended, 30_000, "the end of the stream");
+    // Through the skipped segment and the reconnect (timestamps starting over) to the end.
+    const ended = await waitForPlayer(
+      page,
+      (p) => p.ended && p.state === "ended",
+      60_000,
+      "playback to reach the end of the stream",
+    );
+    expect(ended.currentTime).toBeGreaterThan(back.currentTime);
     expect(browser.pageErrors).toEqual([]);
   });
 });
