@@ -111,6 +111,11 @@ export class IngestConnection {
       );
     }, limits.connectSeconds * 1000);
     this.idleTimer = setTimeout(() => {
+      // Silence while we are the ones not reading (ffmpeg behind) is not the publisher's.
+      if (this.paused) {
+        this.idleTimer.refresh();
+        return;
+      }
       this.refuse(
         refusal("INGEST_IDLE", `nothing received for ${limits.idleSeconds} s`, {
           idleSeconds: limits.idleSeconds,
@@ -389,6 +394,7 @@ export class IngestConnection {
       this.socket.pause();
       stream.onDrain(() => {
         this.paused = false;
+        this.idleTimer.refresh();
         if (!this.socket.destroyed) this.socket.resume();
       });
     }

@@ -181,13 +181,16 @@ export function flvHeader(hasAudio: boolean): Buffer {
 
 /** One FLV tag: 11-byte header, the body, and the PreviousTagSize that follows it. */
 export function flvTag(type: number, timestampMs: number, body: Buffer): Buffer {
-  const tag = Buffer.alloc(11 + body.length + 4);
+  // Every byte is written below, so the buffer need not be zeroed first (one per frame).
+  const tag = Buffer.allocUnsafe(11 + body.length + 4);
   tag[0] = type;
   tag.writeUIntBE(body.length, 1, 3);
   // 24 bits of milliseconds, then the extension byte holding bits 24-31.
   const ts = timestampMs >>> 0;
   tag.writeUIntBE(ts & 0xffffff, 4, 3);
   tag[7] = (ts >>> 24) & 0xff;
+  // Stream id, always 0.
+  tag.writeUIntBE(0, 8, 3);
   body.copy(tag, 11);
   tag.writeUInt32BE(11 + body.length, 11 + body.length);
   return tag;

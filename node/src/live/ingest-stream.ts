@@ -75,12 +75,14 @@ export class IngestStream {
       close: (reason: string) => options.disconnect(reason),
       endReason: () => this.ended,
     };
+    // Writes racing ffmpeg's exit are dropped by write(); nothing to report here.
+    this.input.on("error", () => {});
     this.done = this.pump();
   }
 
   /** Writes FLV bytes; false when ffmpeg is behind (wait for `onDrain` before reading more). */
   write(bytes: Buffer): boolean {
-    if (this.input.writableEnded) return true;
+    if (this.input.writableEnded || this.input.destroyed) return true;
     return this.input.write(bytes);
   }
 
@@ -169,14 +171,17 @@ export class IngestStream {
       if (isMediaError(error, "TRANSCODE_ABORTED")) {
         this.endSegments();
       } else if (isMediaError(error, "INPUT_INVALID")) {
-        // ffmpeg could not read what the publisher sent: the publisher's fault, not ours.
-        options.log.warn({ err: error }, "live stream ended: ffmpeg rejected the publisher's data");
+        // ffmpeg exited on its own: almost always data it could not read (the publisher's
+        // doing); the stream ends like a dropped publisher, with the cause in the log.
+        options.log.warn({ err: error }, "live stream ended: its segmenter (ffmpeg) failed");
         this.endSegments();
       } else {
         options.log.error({ err: error }, "live segmenter failed");
         this.endSegments(error);
       }
     } finally {
+      // ffmpeg is gone; if the publisher is still sending, nothing can take its data any more.
+      if (!this.input.writableEnded) options.disconnect("the stream's segmenter stopped");
       this.input.destroy();
       options.log.info(
         { segments: this.segmentsOut, dropped: this.dropped },
@@ -187,6 +192,8 @@ export class IngestStream {
 
   /** endReason() is set before the consumer can see the end of the segments. */
   private endSegments(failure?: unknown): void {
+    // ffmpeg stopped before its input ended: the ingest, not the publisher, ended the stream.
+    if (!this.input.writableEnded) this.endedAs = "closed";
     this.ended = this.endedAs;
     if (failure === undefined) this.queue.end();
     else this.queue.fail(failure);
