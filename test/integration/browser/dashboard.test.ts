@@ -15,20 +15,31 @@ import {
   TOKEN,
 } from "../orchestrator/helpers.ts";
 
-const shownSchema = z.array(
-  z.object({ field: z.string(), kind: z.string(), raw: z.string().nullable(), text: z.string() }),
-);
-type Shown = z.infer<typeof shownSchema>[number];
+const shownSchema = z.object({
+  fields: z.array(
+    z.object({ field: z.string(), kind: z.string(), raw: z.string().nullable(), text: z.string() }),
+  ),
+  sessions: z.array(z.array(z.string())),
+  errors: z.array(z.array(z.string())),
+});
+type Shown = z.infer<typeof shownSchema>;
 
-/** Every value the dashboard shows: its /status path, format, raw value and text. */
-const READ_FIELDS = `[...document.querySelectorAll("[data-field]")].map((el) => ({
-  field: el.dataset.field, kind: el.dataset.kind, raw: el.dataset.raw ?? null, text: el.textContent,
-}))`;
-
-/** The table rows' cells, by table body id. */
-const readRows = (id: string) =>
-  `[...document.querySelectorAll("#${id} tr")].map((tr) => [...tr.cells].map((td) => td.textContent))`;
-const rowsSchema = z.array(z.array(z.string()));
+/**
+ * Everything the dashboard shows, read in one go (between two of its refreshes): each value's
+ * /status path, format, raw value and text, and the cells of the two tables.
+ */
+const READ_PAGE = `(() => {
+  const rows = (id) => [...document.querySelectorAll("#" + id + " tr")].map((tr) =>
+    [...tr.cells].map((td) => td.textContent));
+  return {
+    fields: [...document.querySelectorAll("[data-field]")].map((el) => ({
+      field: el.dataset.field, kind: el.dataset.kind, raw: el.dataset.raw ?? null,
+      text: el.textContent,
+    })),
+    sessions: rows("sessions"),
+    errors: rows("errors"),
+  };
+})()`;
 
 function lookup(document: unknown, field: string): unknown {
   let value = document;
@@ -58,10 +69,10 @@ function expectedText(kind: string, raw: string): string {
   }
 }
 
-/** The fields where the page and /status disagree (empty when the page shows /status). */
-function mismatches(shown: Shown[], status: unknown): string[] {
+/** Where the page and /status disagree (empty when the page shows /status). */
+function mismatches(shown: Shown, status: unknown): string[] {
   const problems: string[] = [];
-  for (const { field, kind, raw, text } of shown) {
+  for (const { field, kind, raw, text } of shown.fields) {
     const value = lookup(status, field);
     const want = value === undefined || value === null ? null : String(value);
     // A rate moves with every read; what a person sees (2 decimals) must still agree.
@@ -72,6 +83,22 @@ function mismatches(shown: Shown[], status: unknown): string[] {
     else if (raw !== null && text !== expectedText(kind, raw))
       problems.push(`${field}: shown "${text}", expected "${expectedText(kind, raw)}"`);
   }
+  // The tables list what /status lists, or say "none".
+  const none = [["none"]];
+  const live = z
+    .array(z.object({ streamId: z.string() }))
+    .parse(lookup(status, "liveSessions") ?? []);
+  const sessions = live.length === 0 ? none : live.map((s) => s.streamId);
+  const shownSessions = live.length === 0 ? shown.sessions : shown.sessions.map((r) => r[0]);
+  if (JSON.stringify(shownSessions) !== JSON.stringify(sessions))
+    problems.push(`live sessions: page ${JSON.stringify(shown.sessions)}`);
+  const recent = z
+    .array(z.object({ code: z.string() }))
+    .parse(lookup(status, "recentErrors") ?? []);
+  const codes = recent.length === 0 ? none : recent.map((e) => e.code);
+  const shownCodes = recent.length === 0 ? shown.errors : shown.errors.map((r) => r[1]);
+  if (JSON.stringify(shownCodes) !== JSON.stringify(codes))
+    problems.push(`recent errors: page ${JSON.stringify(shown.errors)}`);
   return problems;
 }
 
@@ -168,7 +195,7 @@ describe("the orchestrator dashboard in Chromium", () => {
     await t?.close();
   });
 
-  it("shows the numbers of /status, in tokens, and keeps them current", async () => {
+  it("shows the numbers and tables of /status, in tokens, and keeps them current", async () => {
     if (browser === undefined || orch === undefined) throw new Error("setup failed");
     const url = orch.ready.httpUrl;
     const page: Page = await browser.open(`${url}/`);
@@ -184,11 +211,10 @@ describe("the orchestrator dashboard in Chromium", () => {
 
     // The page refreshes every 2 s while the node keeps working (redemptions land, rates
     // decay): wait for a refresh that matches a /status read in between.
-    let status: unknown;
-    let shown: Shown[] = [];
+    let shown: Shown = { fields: [], sessions: [], errors: [] };
     let problems: string[] = ["not compared yet"];
     for (let attempt = 0; attempt < 20 && problems.length > 0; attempt++) {
-      status = await (await fetch(`${url}/status`)).json();
+      const status: unknown = await (await fetch(`${url}/status`)).json();
       const seen = await readPage(page, "window.segmintDashboard", counter);
       await waitInPage(
         page,
@@ -198,13 +224,13 @@ describe("the orchestrator dashboard in Chromium", () => {
         10_000,
         "a refresh",
       );
-      shown = await readPage(page, READ_FIELDS, shownSchema);
+      shown = await readPage(page, READ_PAGE, shownSchema);
       problems = mismatches(shown, status);
     }
     expect(problems).toEqual([]);
 
     // The fields the dashboard is for are all there, and the work shows up in them.
-    const value = (field: string) => shown.find((s) => s.field === field)?.raw;
+    const value = (field: string) => shown.fields.find((s) => s.field === field)?.raw;
     for (const field of [
       "state",
       "sessions",
@@ -228,22 +254,10 @@ describe("the orchestrator dashboard in Chromium", () => {
     expect(BigInt(value("tickets.expectedValueEarned") ?? "0")).toBeGreaterThan(0n);
     // Amounts in tokens with the unit (the stake has grown by the rewards minted since).
     expect(BigInt(value("stake") ?? "0")).toBeGreaterThanOrEqual(1_000n * TOKEN);
-    expect(shown.find((s) => s.field === "stake")?.text).toMatch(
+    expect(shown.fields.find((s) => s.field === "stake")?.text).toMatch(
       new RegExp(`^\\d+(\\.\\d+)? ${TOKEN_SYMBOL}$`),
     );
 
-    // The tables list what /status lists.
-    const sessions = await readPage(page, readRows("sessions"), rowsSchema);
-    const listed = z.array(z.object({ streamId: z.string(), sender: z.string() }));
-    const live = listed.parse(lookup(status, "liveSessions") ?? []);
-    if (live.length === 0) expect(sessions).toEqual([["none"]]);
-    else expect(sessions.map((row) => row[0])).toEqual(live.map((s) => s.streamId));
-    const errors = await readPage(page, readRows("errors"), rowsSchema);
-    const recent = z
-      .array(z.object({ code: z.string() }))
-      .parse(lookup(status, "recentErrors") ?? []);
-    if (recent.length === 0) expect(errors).toEqual([["none"]]);
-    else expect(errors.map((row) => row[1])).toEqual(recent.map((e) => e.code));
     expect(browser.pageErrors).toEqual([]);
   });
 });
