@@ -2,7 +2,8 @@
  * A real Chromium for browser tests: Debian's `chromium` driven by playwright-core (which
  * ships no browser of its own). Each launch gets a fresh profile folder, removed on close.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -41,6 +42,13 @@ export interface TestBrowser {
 }
 
 export async function launchBrowser(): Promise<TestBrowser> {
+  try {
+    await access(chromiumPath, constants.X_OK);
+  } catch {
+    throw new Error(
+      `no Chromium at ${chromiumPath}: install it (apt-get install chromium, as .ci/run does) or point SEGMINT_CHROMIUM at one`,
+    );
+  }
   const profile = await mkdtemp(join(tmpdir(), "segmint-chromium-"));
   let context: BrowserContext;
   try {
