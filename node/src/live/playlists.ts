@@ -36,6 +36,12 @@ export const liveHlsDefaults = {
    * durations); this bound only keeps memory flat when a rendition is never answered at all.
    */
   maxLagSegments: 30,
+  /**
+   * Segments per rendition the recording may fall behind the live playlists before calls wait
+   * for the disk. A live call never waits for its own write (a slow disk must not hold the next
+   * listing back); past this backlog it does, so held segment bytes stay bounded.
+   */
+  recordBacklogSegments: 4,
 } as const;
 
 export interface LiveHlsOptions {
@@ -74,6 +80,8 @@ export interface LiveStreamStats {
   ended: boolean;
   /** Recording writes that failed (the live playlists went on without them). */
   recordErrors: number;
+  /** Recording writes queued behind the live playlists. */
+  recordBacklog: number;
   /** Segment bytes held for serving (the windows plus grace), bytes: flat over a long stream. */
   bytesInMemory: number;
   /** Results waiting for an earlier segment of their rendition, and source marks kept for them. */
@@ -152,12 +160,17 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
   private ended = false;
   private recordErrors = 0;
   private recording: Promise<void> = Promise.resolve();
+  /** Recording steps queued and not yet done. */
+  private backlog = 0;
+  private readonly maxBacklog: number;
 
   constructor(private readonly options: LiveHlsOptions) {
     this.streamKey = options.streamKey;
     this.windowSize = options.windowSize ?? liveHlsDefaults.windowSize;
     this.keepSegments = this.windowSize + (options.graceSegments ?? liveHlsDefaults.graceSegments);
     this.maxLag = options.maxLagSegments ?? liveHlsDefaults.maxLagSegments;
+    this.maxBacklog =
+      liveHlsDefaults.recordBacklogSegments * Math.max(1, options.renditions.length);
     this.targetDuration = options.segmentSeconds ?? liveHlsDefaults.segmentSeconds;
     const problems: string[] = [];
     if (!Number.isInteger(this.windowSize) || this.windowSize < 1)
@@ -212,7 +225,7 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
     this.enforceMaxLag(seq);
     for (const track of this.tracks.values()) this.advance(track);
     this.forgetPassedMarks();
-    await this.recording;
+    await this.recordingRoom();
   }
 
   async addRendition(seq: number, rendition: VerifiedRendition): Promise<void> {
@@ -221,7 +234,7 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
     track.arrived.set(seq, { data: rendition.data, durationSeconds: rendition.durationSeconds });
     this.advance(track);
     this.forgetPassedMarks();
-    await this.recording;
+    await this.recordingRoom();
   }
 
   async skip(seq: number, profile: string): Promise<void> {
@@ -230,7 +243,7 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
     track.arrived.set(seq, "skipped");
     this.advance(track);
     this.forgetPassedMarks();
-    await this.recording;
+    await this.recordingRoom();
   }
 
   async end(): Promise<void> {
@@ -256,6 +269,11 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
     await this.recording;
   }
 
+  /** Resolves once every recording write queued so far is done (or has failed and been counted). */
+  recorded(): Promise<void> {
+    return this.recording;
+  }
+
   masterPlaylist(): string | null {
     const source = this.tracks.get(SOURCE_RENDITION) ?? this.tracks.values().next().value;
     if (source === undefined || source.listed === 0) return null;
@@ -277,6 +295,7 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
       lastWallClockMs: this.lastWallClockMs,
       ended: this.ended,
       recordErrors: this.recordErrors,
+      recordBacklog: this.backlog,
       bytesInMemory: [...this.tracks.values()].reduce(
         (sum, track) =>
           sum + [...track.bytes.values()].reduce((bytes, data) => bytes + data.byteLength, 0),
@@ -398,6 +417,7 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
   private record(step: (dir: string) => Promise<void>): void {
     const dir = this.options.recordDir;
     if (dir === null) return;
+    this.backlog += 1;
     this.recording = this.recording
       .then(() => step(dir))
       .catch((error: unknown) => {
@@ -406,7 +426,15 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
           { streamKey: this.streamKey, dir, err: errorMessage(error) },
           "recording the live stream failed; the live playlists go on without it",
         );
+      })
+      .finally(() => {
+        this.backlog -= 1;
       });
+  }
+
+  /** Waits for the disk only when the recording has fallen too far behind. */
+  private async recordingRoom(): Promise<void> {
+    if (this.backlog > this.maxBacklog) await this.recording;
   }
 
   private async recordSegment(

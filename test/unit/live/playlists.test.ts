@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { VerifiedRendition } from "../../../node/src/broadcaster/interface.ts";
 import { isSegmintError } from "../../../node/src/errors.ts";
 import type { LiveRenditionInfo, LiveSegment } from "../../../node/src/live/interface.ts";
-import { LiveHls, type LiveHlsOptions } from "../../../node/src/live/playlists.ts";
+import { LiveHls, type LiveHlsOptions, liveHlsDefaults } from "../../../node/src/live/playlists.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
@@ -86,8 +86,9 @@ function media(hls: LiveHls, name: string) {
 
 describe("LiveHls", () => {
   let dir: string;
-  const make = (options: Partial<LiveHlsOptions> = {}) =>
-    new LiveHls({
+  const made: LiveHls[] = [];
+  const make = (options: Partial<LiveHlsOptions> = {}) => {
+    const hls = new LiveHls({
       streamKey: "key1",
       renditions,
       windowSize: 3,
@@ -96,11 +97,16 @@ describe("LiveHls", () => {
       log: silentLogger(),
       ...options,
     });
+    made.push(hls);
+    return hls;
+  };
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "segmint-livehls-"));
   });
   afterEach(async () => {
+    // Live calls do not wait for their recording writes; let them land before cleaning up.
+    await Promise.all(made.splice(0).map((hls) => hls.recorded()));
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -299,6 +305,21 @@ describe("LiveHls", () => {
     // Nothing more is listed after the end.
     await hls.addSource(6, source(6), false);
     expect(hls.stats().segmentsIn).toBe(6);
+  });
+
+  it("lets the recording trail the live playlists by a bounded backlog, then catches up", async () => {
+    const hls = make();
+    let most = 0;
+    for (let seq = 0; seq < 40; seq++) {
+      await hls.addSource(seq, source(seq), false);
+      await hls.addRendition(seq, rendition(seq));
+      most = Math.max(most, hls.stats().recordBacklog);
+    }
+    // Two renditions, four segments each, plus the step that found it full.
+    expect(most).toBeLessThanOrEqual(2 * liveHlsDefaults.recordBacklogSegments + 1);
+    await hls.recorded();
+    expect(hls.stats().recordBacklog).toBe(0);
+    expect(await readdir(join(dir, "rec", "360p"))).toHaveLength(41);
   });
 
   it("skips a rendition that never answers once it is too far behind, so memory stays bounded", async () => {
