@@ -41,6 +41,9 @@ const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 /** Chunk streams a publisher uses: control, commands, audio, video, data; 16 is generous. */
 const MAX_CHUNK_STREAMS = 16;
 
+/** How long a refused publisher's connection stays half-open so it can read why. */
+const REFUSAL_LINGER_MS = 500;
+
 /** Configuration tags and metadata held before the first keyframe: a few KB in practice. */
 const MAX_PREROLL_BYTES = 1024 * 1024;
 
@@ -138,8 +141,15 @@ export class IngestConnection {
 
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (error) => this.log.debug({ err: error }, "ingest socket error"));
+    this.closed = new Promise((resolve) => {
+      this.markClosed = resolve;
+    });
     socket.on("close", () => this.onSocketClose());
   }
+
+  /** Settles once the socket is closed and the ingest has forgotten the connection. */
+  readonly closed: Promise<void>;
+  private markClosed: () => void = () => {};
 
   get streamKey(): string | undefined {
     return this.key;
@@ -153,15 +163,51 @@ export class IngestConnection {
     const key = this.key === undefined ? {} : { key: keyHint(this.key) };
     if (this.stream) this.log.warn({ ...key, ...fields }, "live stream ended by the ingest");
     else this.log.warn({ ...key, ...fields }, "publisher refused");
-    this.socket.destroy();
+    this.hangUp(reason.reason);
+  }
+
+  /**
+   * After a publish command the client is told why before the connection drops (ffmpeg prints
+   * "Server error: ..."; OBS logs it). Best effort.
+   */
+  private tellPublisher(reason: string): boolean {
+    if (this.request === undefined || this.socket.destroyed) return false;
+    try {
+      this.rtmp.sendStatusMessage(
+        this.rtmp.streamId,
+        "error",
+        "NetStream.Publish.Rejected",
+        reason,
+      );
+      return true;
+    } catch {
+      // Nothing more to say to a client whose connection is going anyway.
+      return false;
+    }
   }
 
   /** Shutdown or a consumer's close(): ends the connection without calling it a refusal. */
-  disconnect(reason: string): void {
+  disconnect(reason: string, options: { linger: boolean } = { linger: true }): void {
     if (this.state === "closed" || this.endedBy) return;
     this.endedBy = { close: reason };
     this.log.info({ reason }, "publisher disconnected by the broadcaster");
-    this.socket.destroy();
+    if (options.linger) {
+      this.hangUp(reason);
+    } else {
+      this.stream?.finish(this.endedAs());
+      this.socket.destroy();
+    }
+  }
+
+  /** Ends the stream now and the connection once the publisher has been told why. */
+  private hangUp(reason: string): void {
+    this.stream?.finish(this.endedAs());
+    if (this.tellPublisher(reason)) {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), REFUSAL_LINGER_MS).unref();
+    } else {
+      this.socket.destroy();
+    }
   }
 
   /**
@@ -181,7 +227,7 @@ export class IngestConnection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.state === "closed") return;
+    if (this.state === "closed" || this.endedBy) return;
     this.idleTimer.refresh();
     if (this.firstByte) {
       this.firstByte = false;
@@ -416,5 +462,6 @@ export class IngestConnection {
     this.stream?.finish(this.endedAs());
     if (this.stream && !this.endedBy) this.log.info("publisher disconnected");
     this.host.closed(this);
+    this.markClosed();
   }
 }

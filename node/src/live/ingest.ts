@@ -169,13 +169,17 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       stopped ??= (async () => {
         stopping = true;
         const closing = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const connection of connections) connection.disconnect("the ingest is stopping");
+        const open = [...connections];
+        for (const connection of open) {
+          connection.disconnect("the ingest is stopping", { linger: false });
+        }
         const pending = [...streams];
         const grace = setTimeout(() => {
           for (const stream of pending) stream.kill();
         }, STOP_GRACE_MS);
         await Promise.all(pending.map((stream) => stream.done));
         clearTimeout(grace);
+        await Promise.all(open.map((connection) => connection.closed));
         await closing;
         log.info("RTMP ingest stopped");
       })();
