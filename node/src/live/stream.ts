@@ -501,6 +501,8 @@ export class LiveStream {
         for (const seq of [...this.pending.keys()]) {
           const p = this.pending.get(seq);
           this.pending.delete(seq);
+          this.counts.lost += 1;
+          this.deps.metrics?.segmentsLost.inc({ stream: this.streamKey });
           for (const name of p?.profiles ?? [])
             await this.serially(() => playlists.skip(seq, name));
         }
