@@ -149,15 +149,19 @@ async function start() {
     return;
   }
   hls = new Hls(CONFIG);
+  typicalSegment = null;
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
     fillPicker();
     setState("loading", "loading…");
     video.play().catch(() => setState("blocked", "press play to start"));
   });
   hls.on(Hls.Events.LEVEL_LOADED, (_event, data) => {
-    if (data.details && data.details.live === false && !player.ended) {
+    if (!data.details) return;
+    if (data.details.live === false) {
       player.ended = true;
+      return;
     }
+    followSegmentLength(data.details.fragments);
   });
   hls.on(Hls.Events.ERROR, (_event, data) => {
     noteError(data);
@@ -197,22 +201,38 @@ function show(id, text) {
 }
 
 /**
- * Keeps the buffer between half a segment and two segments without stalling: a skipped segment
- * (a rendition that missed its deadline) or a late one eats into the buffer, so the page plays
- * 10% slower until a segment's worth is back; after a stall it has more buffered than it needs,
- * so it plays 10% faster until back near the live point. 10% either way is hard to hear
- * (browsers keep the pitch) and hard to see.
+ * The stream's usual segment length: the median of the listed ones. hls.js measures its
+ * distance from the live edge in target durations, and the target duration never shrinks
+ * after one long segment (a late keyframe); the usual length keeps the distance where it was.
+ */
+let typicalSegment = null;
+function followSegmentLength(fragments) {
+  const durations = fragments.map((f) => f.duration).sort((a, b) => a - b);
+  if (durations.length < 3) return;
+  const typical = durations[Math.floor(durations.length / 2)];
+  if (typicalSegment !== null && Math.abs(typical - typicalSegment) < 0.25) return;
+  typicalSegment = typical;
+  hls.targetLatency = CONFIG.liveSyncDurationCount * typical;
+}
+
+/**
+ * Keeps the buffer between half a segment and under three: a skipped segment (a rendition that
+ * missed its deadline), a late one or a long one eats into the buffer, so the page plays 10%
+ * slower until a segment's worth is back; after a stall it holds more than it needs, so it
+ * plays 10% faster until back to two. At the usual distance from the edge the buffer swings
+ * between about one and two and a half segments, touching neither bound. 10% either way is
+ * hard to hear (browsers keep the pitch) and hard to see.
  */
 const SLOW = 0.9;
 const FAST = 1.1;
 function steerPlaybackRate(buffer) {
   if (hls === null || player.ended || video.paused || video.readyState < 3) return;
   const level = hls.levels[hls.currentLevel];
-  const segment = (level && level.details && level.details.targetduration) || 2;
+  const segment = typicalSegment || (level && level.details && level.details.targetduration) || 2;
   let rate = video.playbackRate;
   if (buffer < 0.5 * segment) rate = SLOW;
-  else if (buffer > 2.25 * segment) rate = FAST;
-  else if ((rate === SLOW && buffer >= segment) || (rate === FAST && buffer <= 1.5 * segment)) rate = 1;
+  else if (buffer > 2.75 * segment) rate = FAST;
+  else if ((rate === SLOW && buffer >= segment) || (rate === FAST && buffer <= 2 * segment)) rate = 1;
   else if (rate !== SLOW && rate !== FAST) rate = 1;
   if (video.playbackRate !== rate) video.playbackRate = rate;
   player.playbackRate = rate;
