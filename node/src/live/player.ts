@@ -12,8 +12,10 @@ import { escapeHtml } from "../http.ts";
 /**
  * hls.js settings, chosen for latency first without stalling:
  * - liveSyncDurationCount 2: start two target durations (4 s with 2 s segments) behind the
- *   newest listed segment. One is too tight: the next segment is listed only once it is whole
- *   and transcoded, so the buffer would run dry at every segment boundary.
+ *   newest listed segment, then hold two usual segment lengths (followSegmentLength below).
+ *   One is too tight: the next segment is listed only once it is whole and transcoded, so the
+ *   buffer would run dry at every segment boundary. Measured in Chromium with 2 s segments
+ *   listed 1.2-2 s after they close: 5-7 s behind the wall clock.
  * - lowLatencyMode off: our playlists have no LL-HLS parts, and in that mode hls.js resets the
  *   playback rate to 1 whenever the buffer is short, which is exactly when the page slows down
  *   (see steerPlaybackRate below), so the page steers the rate itself.
