@@ -16,10 +16,12 @@ import { loadLadder } from "../media/profiles.ts";
 import { DepositKeeper, depositChain, type FundingState } from "./funding.ts";
 import { startLiveHttpServer } from "./http-server.ts";
 import { type Ingest, startIngest } from "./ingest.ts";
+import { keyHint } from "./ingest-policy.ts";
 import type { PublishDecision, PublishedStream } from "./interface.ts";
 import { createLiveMetrics, type LiveMetrics } from "./metrics.ts";
 import { type DaemonConfig, type DaemonConfigInput, daemonConfigSchema } from "./options.ts";
 import { LiveHls } from "./playlists.ts";
+import { decidePublish, toPublishDecision } from "./publish-policy.ts";
 import { defaultLiveStreamOptions, LiveStream, type LiveStreamStats } from "./stream.ts";
 
 export interface DaemonDeps {
@@ -155,25 +157,24 @@ export async function startBroadcasterDaemon(
     await keeper.start();
     cleanups.push(() => keeper.stop());
 
-    const refuse = (streamKey: string, reason: string): PublishDecision => {
-      refusals[reason.split(":")[0] ?? reason] =
-        (refusals[reason.split(":")[0] ?? reason] ?? 0) + 1;
-      metrics.refusals.inc({ reason: reason.split(":")[0] ?? reason });
-      log.warn({ stream: streamKey, reason }, "publisher refused");
-      return { accept: false, reason };
-    };
-
     const authorize = (streamKey: string): PublishDecision => {
-      if (!cfg.allowAnyKey && !keys.has(streamKey)) return refuse(streamKey, "unknown stream key");
-      const existing = streams.get(streamKey);
-      if (existing?.awaitingReconnect) return { accept: true };
-      if (existing?.open) return refuse(streamKey, "a publisher is already live on this key");
-      if (openStreams() >= cfg.maxStreams) {
-        return refuse(streamKey, `stream limit reached: ${cfg.maxStreams} streams are live`);
+      const verdict = decidePublish(streamKey, {
+        keys,
+        allowAnyKey: cfg.allowAnyKey,
+        maxStreams: cfg.maxStreams,
+        stream: (key) => streams.get(key),
+        openStreams,
+        funds: () => keeper.canStartStream(),
+      });
+      if (!verdict.accept) {
+        refusals[verdict.code] = (refusals[verdict.code] ?? 0) + 1;
+        metrics.refusals.inc({ reason: verdict.code });
+        log.warn(
+          { key: keyHint(streamKey), code: verdict.code, reason: verdict.reason },
+          "publisher refused",
+        );
       }
-      const funds = keeper.canStartStream();
-      if (!funds.ok) return refuse(streamKey, `cannot pay for another stream: ${funds.reason}`);
-      return { accept: true };
+      return toPublishDecision(verdict);
     };
 
     const onPublish = (published: PublishedStream) => {
@@ -222,7 +223,7 @@ export async function startBroadcasterDaemon(
       streams.set(key, stream);
       metrics.streams.inc();
       stream.attach(published);
-      log.info({ stream: key, recording: recordDir }, "live stream started");
+      log.info({ key: keyHint(key), recording: recordDir }, "live stream started");
     };
 
     const rtmp = splitHostPort(cfg.rtmp);

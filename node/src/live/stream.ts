@@ -19,6 +19,7 @@ import type { Logger } from "../log/index.ts";
 import { codecsString } from "../media/hls.ts";
 import type { Profile } from "../media/interface.ts";
 import { outputFps, outputSize } from "../media/profiles.ts";
+import { keyHint } from "./ingest-policy.ts";
 import type {
   LivePlaylists,
   LiveRenditionInfo,
@@ -160,7 +161,7 @@ export class LiveStream {
   private writes: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: LiveStreamDeps) {
-    this.log = deps.log.child({ stream: deps.streamKey });
+    this.log = deps.log.child({ key: keyHint(deps.streamKey) });
     this.options = deps.options;
     this.ladder = [...deps.profiles].sort((a, b) => b.width * b.height - a.width * a.height);
     this.ledger = deps.session.newLedger(deps.options.maxSpend);
