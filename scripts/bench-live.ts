@@ -72,7 +72,14 @@ function watchAvailability(
         const text = await read(name).catch(() => null);
         if (text === null) continue;
         const now = Date.now();
-        for (const s of parseMediaPlaylist(text).segments) {
+        let segments: ReturnType<typeof parseMediaPlaylist>["segments"];
+        try {
+          segments = parseMediaPlaylist(text).segments;
+        } catch {
+          // A playlist caught half-written (ffmpeg rewrites its file in place): read it again.
+          continue;
+        }
+        for (const s of segments) {
           if (s.programDateTimeMs === null) continue;
           let seen = listed.get(s.programDateTimeMs);
           if (seen === undefined) {
