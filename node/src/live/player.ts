@@ -19,8 +19,11 @@ import { escapeHtml } from "../http.ts";
  * - lowLatencyMode off: our playlists have no LL-HLS parts, and in that mode hls.js resets the
  *   playback rate to 1 whenever the buffer is short, which is exactly when the page slows down
  *   (see steerPlaybackRate below), so the page steers the rate itself.
- * - liveMaxLatencyDurationCount 5: beyond five target durations behind (after a stall), jump
+ * - liveMaxLatencyDurationCount 4: beyond four target durations behind (after a stall), jump
  *   to the live point instead of catching up slowly.
+ * - liveMaxUnchangedPlaylistRefresh 6: a rendition whose playlist has not moved in six reloads
+ *   (about three segment durations: its orchestrators keep missing the deadline, and skipped
+ *   segments are simply left out) is given up for another, instead of waiting on it.
  * - maxBufferLength / backBufferLength: a live player never has more than the window ahead;
  *   keeping little behind holds memory flat over hours.
  * - Retries: playlists and segments are retried for longer than hls.js's default, since a live
@@ -28,8 +31,9 @@ import { escapeHtml } from "../http.ts";
  */
 export const playerHlsConfig = {
   liveSyncDurationCount: 2,
-  liveMaxLatencyDurationCount: 5,
+  liveMaxLatencyDurationCount: 4,
   liveDurationInfinity: true,
+  liveMaxUnchangedPlaylistRefresh: 6,
   maxBufferLength: 12,
   backBufferLength: 10,
   enableWorker: true,
