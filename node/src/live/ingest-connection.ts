@@ -14,6 +14,7 @@ import {
   readVideoTag,
   type StreamMetadata,
 } from "./ingest-flv.ts";
+import type { IngestMetrics } from "./ingest-metrics.ts";
 import {
   BitrateMeter,
   checkAudioCodec,
@@ -51,6 +52,7 @@ const MAX_PREROLL_BYTES = 1024 * 1024;
 export interface ConnectionHost {
   limits: IngestLimits;
   log: Logger;
+  metrics: IngestMetrics | null;
   /** Reserves `key` for this connection, or says why not (authorize, busy, too many). */
   admit(connection: IngestConnection, key: string): IngestRefusal | null;
   /** The first keyframe arrived and every check passed: start the stream's segmenter. */
@@ -159,6 +161,7 @@ export class IngestConnection {
   refuse(reason: IngestRefusal): void {
     if (this.state === "closed" || this.endedBy || this.unpublished) return;
     this.endedBy = { refusal: reason };
+    this.host.metrics?.refused(reason.code);
     const fields = { code: reason.code, reason: reason.reason, ...(reason.details ?? {}) };
     const key = this.key === undefined ? {} : { key: keyHint(this.key) };
     if (this.stream) this.log.warn({ ...key, ...fields }, "live stream ended by the ingest");
@@ -228,6 +231,7 @@ export class IngestConnection {
 
   private onData(chunk: Buffer): void {
     if (this.state === "closed" || this.endedBy) return;
+    this.host.metrics?.bytesReceived(chunk.length);
     this.idleTimer.refresh();
     if (this.firstByte) {
       this.firstByte = false;

@@ -2,6 +2,7 @@ import { PassThrough } from "node:stream";
 import type { Logger } from "../log/index.ts";
 import { isMediaError } from "../media/errors.ts";
 import { segmentInput } from "../media/segmenter.ts";
+import type { IngestMetrics } from "./ingest-metrics.ts";
 import { DropOldestQueue } from "./ingest-queue.ts";
 import type {
   LiveSegment,
@@ -28,6 +29,7 @@ export interface IngestStreamOptions {
   tmpRoot?: string | undefined;
   /** Drops the publisher's connection (PublishedStream.close). */
   disconnect(reason: string): void;
+  metrics?: IngestMetrics | null;
 }
 
 /**
@@ -63,6 +65,7 @@ export class IngestStream {
     const log = options.log;
     this.queue = new DropOldestQueue<LiveSegment>(options.maxQueuedSegments, (segment, queued) => {
       this.dropped++;
+      options.metrics?.segmentDropped();
       log.warn(
         { index: segment.index, queued, dropped: this.dropped },
         "live segment dropped: the consumer is too far behind",
@@ -154,6 +157,9 @@ export class IngestStream {
         // The source is reported with the first piece, as the seam promises.
         this.sourceInfo ??= options.source;
         this.segmentsOut++;
+        options.metrics?.segmentCut(
+          (Date.now() - segment.wallClockMs) / 1000 - segment.durationSeconds,
+        );
         options.log.debug(
           {
             index: segment.index,

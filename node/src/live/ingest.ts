@@ -3,6 +3,7 @@ import type { Logger } from "../log/index.ts";
 import { silentLogger } from "../log/index.ts";
 import { type ConnectionHost, IngestConnection } from "./ingest-connection.ts";
 import { IngestError, type IngestRefusal, refusal } from "./ingest-errors.ts";
+import type { IngestMetrics } from "./ingest-metrics.ts";
 import { defaultIngestLimits, type IngestLimits, keyHint, limitProblems } from "./ingest-policy.ts";
 import { IngestStream } from "./ingest-stream.ts";
 import type { IngestHandlers, LiveSourceInfo } from "./interface.ts";
@@ -28,6 +29,8 @@ export interface IngestOptions {
   log?: Logger;
   /** Where each stream's ffmpeg working directory is made (default the OS temp dir). */
   tmpRoot?: string;
+  /** From createIngestMetrics(registry); null or absent: not measured. */
+  metrics?: IngestMetrics | null;
 }
 
 export interface Ingest {
@@ -61,6 +64,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const log = (options.log ?? silentLogger()).child({ component: "ingest" });
   const host = options.host ?? "127.0.0.1";
   const { handlers } = options;
+  const metrics = options.metrics ?? null;
 
   /** Admitted connections by stream key. */
   const byKey = new Map<string, IngestConnection>();
@@ -72,8 +76,18 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const connectionHost: ConnectionHost = {
     limits,
     log,
+    metrics,
     admit(connection, key): IngestRefusal | null {
       if (stopping) return refusal("INGEST_TOO_MANY_STREAMS", "the ingest is shutting down");
+      // The key first: a stranger learns nothing about which keys are live or how full we are.
+      let decision: ReturnType<IngestHandlers["authorize"]>;
+      try {
+        decision = handlers.authorize(key);
+      } catch (error) {
+        log.error({ err: error, key: keyHint(key) }, "stream key check failed");
+        decision = { accept: false, reason: "the broadcaster could not check the key" };
+      }
+      if (!decision.accept) return refusal("INGEST_KEY_REFUSED", decision.reason);
       if (byKey.has(key)) {
         return refusal(
           "INGEST_KEY_BUSY",
@@ -87,14 +101,6 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
           { max: limits.maxStreams },
         );
       }
-      let decision: ReturnType<IngestHandlers["authorize"]>;
-      try {
-        decision = handlers.authorize(key);
-      } catch (error) {
-        log.error({ err: error, key: keyHint(key) }, "stream key check failed");
-        decision = { accept: false, reason: "the broadcaster could not check the key" };
-      }
-      if (!decision.accept) return refusal("INGEST_KEY_REFUSED", decision.reason);
       byKey.set(key, connection);
       return null;
     },
@@ -109,9 +115,14 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         log: connection.log,
         tmpRoot: options.tmpRoot,
         disconnect: (reason) => connection.disconnect(reason),
+        metrics,
       });
       streams.add(stream);
-      void stream.done.then(() => streams.delete(stream));
+      metrics?.streamsChanged(streams.size);
+      void stream.done.then(() => {
+        streams.delete(stream);
+        metrics?.streamsChanged(streams.size);
+      });
       try {
         handlers.onPublish(stream.published);
       } catch (error) {
@@ -132,6 +143,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       socket.destroy();
       return;
     }
+    metrics?.connectionOpened();
     const connection = new IngestConnection(nextId++, socket, connectionHost);
     connections.add(connection);
   });
@@ -189,4 +201,5 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 }
 
 export { IngestError, type IngestErrorCode, type IngestRefusalCode } from "./ingest-errors.ts";
+export { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.ts";
 export { defaultIngestLimits, type IngestLimits } from "./ingest-policy.ts";

@@ -4,8 +4,14 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Ingest, type IngestOptions, startIngest } from "../../../node/src/live/ingest.ts";
+import {
+  createIngestMetrics,
+  type Ingest,
+  type IngestOptions,
+  startIngest,
+} from "../../../node/src/live/ingest.ts";
 import { keyHint } from "../../../node/src/live/ingest-policy.ts";
 import type { LiveSegment, PublishedStream } from "../../../node/src/live/interface.ts";
 import { probeMedia, runBinary } from "../../../node/src/media/index.ts";
@@ -43,10 +49,12 @@ interface LogLine {
   [field: string]: unknown;
 }
 
-/** An ingest whose log lines are kept for the test to read. */
-async function ingestWithLog(
-  options: Omit<IngestOptions, "ffmpegPath" | "log">,
-): Promise<{ ingest: Ingest; logs: LogLine[] }> {
+/** An ingest whose log lines and metrics are kept for the test to read. */
+async function ingestWithLog(options: Omit<IngestOptions, "ffmpegPath" | "log">): Promise<{
+  ingest: Ingest;
+  logs: LogLine[];
+  metric: (name: string, code?: string) => Promise<number>;
+}> {
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -56,14 +64,23 @@ async function ingestWithLog(
       done();
     },
   });
+  const registry = new Registry();
   const ingest = await startIngest({
     ...options,
     ffmpegPath: ws.ffmpegPath,
     log: pino(sink),
     tmpRoot,
+    metrics: createIngestMetrics(registry),
   });
   ingests.push(ingest);
-  return { ingest, logs };
+  /** A metric's value, summed over its labels unless `code` picks one. */
+  const metric = async (name: string, code?: string) => {
+    const found = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+    return (found?.values ?? [])
+      .filter((value) => code === undefined || value.labels.code === code)
+      .reduce((sum, value) => sum + value.value, 0);
+  };
+  return { ingest, logs, metric };
 }
 
 interface PushSpec {
@@ -154,7 +171,7 @@ function sendRaw(port: number, bytes: Buffer): Promise<void> {
 describe("RTMP ingest", () => {
   it("cuts two live publishers (with and without audio) into keyframe pieces as they arrive", async () => {
     const streams = new Map<string, PublishedStream>();
-    const { ingest, logs } = await ingestWithLog({
+    const { ingest, logs, metric } = await ingestWithLog({
       segmentSeconds: 2,
       handlers: {
         authorize: (key) =>
@@ -226,11 +243,15 @@ describe("RTMP ingest", () => {
     expect(silentStream.source()?.audioCodec).toBeNull();
     expect(ingest.activeStreams()).toEqual([]);
     expect(codes(logs)).toEqual([]);
+    expect(await metric("segmint_ingest_segments_total")).toBe(6);
+    expect(await metric("segmint_ingest_live_streams")).toBe(0);
+    expect(await metric("segmint_ingest_refusals_total")).toBe(0);
+    expect(await metric("segmint_ingest_received_bytes_total")).toBeGreaterThan(0);
   });
 
   it("refuses bad publishers one by one while another stream keeps running", async () => {
     const streams = new Map<string, PublishedStream>();
-    const { ingest, logs } = await ingestWithLog({
+    const { ingest, logs, metric } = await ingestWithLog({
       segmentSeconds: 2,
       limits: { maxStreams: 2, idleSeconds: 2, connectSeconds: 5 },
       handlers: {
@@ -269,7 +290,7 @@ describe("RTMP ingest", () => {
     ]);
     await until(() => codes(logs).length >= 6, 10_000, "six refusals logged");
     const refusals = codes(logs);
-    expect(refusals).toEqual(
+    expect(refusals, JSON.stringify(logs.filter((line) => line.code !== undefined))).toEqual(
       expect.arrayContaining([
         "INGEST_KEY_REFUSED",
         "INGEST_KEY_BUSY",
@@ -283,6 +304,8 @@ describe("RTMP ingest", () => {
     const noise = ["INGEST_PROTOCOL_ERROR", "INGEST_NOT_PUBLISHING", "INGEST_IDLE"];
     expect(refusals.filter((code) => noise.includes(code)).length).toBe(2);
     expect([...streams.keys()]).toEqual(["witness"]);
+    // Refused connections release their slot once they are gone.
+    await until(() => ingest.activeStreams().length === 1, 10_000, "refused slots released");
 
     // A stalled publisher (its encoder frozen) is ended after the idle limit; the stream's
     // pieces end cleanly. While it is live, a third stream is one too many.
@@ -316,6 +339,13 @@ describe("RTMP ingest", () => {
     expect(Math.abs(total - 14)).toBeLessThan(0.2);
     expect(witnessStream.endReason()).toBe("unpublished");
     expect(ingest.activeStreams()).toEqual([]);
+    // Every refusal logged is counted under its code.
+    for (const code of new Set(codes(logs))) {
+      expect(await metric("segmint_ingest_refusals_total", code)).toBe(
+        codes(logs).filter((logged) => logged === code).length,
+      );
+    }
+    expect(await metric("segmint_ingest_refusals_total")).toBe(codes(logs).length);
   });
 
   it("refuses streams over the picture and bitrate limits, and stop() ends the rest", async () => {
