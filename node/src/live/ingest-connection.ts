@@ -42,7 +42,7 @@ const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 /** Chunk streams a publisher uses: control, commands, audio, video, data; 16 is generous. */
 const MAX_CHUNK_STREAMS = 16;
 
-/** How long a refused publisher's connection stays half-open so it can read why. */
+/** How long a finished connection stays half-open: the publisher reads why, or closes first. */
 const REFUSAL_LINGER_MS = 500;
 
 /** Configuration tags and metadata held before the first keyframe: a few KB in practice. */
@@ -455,7 +455,10 @@ export class IngestConnection {
     if (this.state === "closed") return;
     this.unpublished = true;
     this.log.info("publisher unpublished");
+    this.stream?.finish(this.endedAs());
+    // The publisher closes its side next; one that does not is cut off shortly after.
     this.socket.end();
+    setTimeout(() => this.socket.destroy(), REFUSAL_LINGER_MS).unref();
   }
 
   private onSocketClose(): void {
