@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { pushRtmp } from "../node/src/devnet/live.ts";
 import { devnetSettings, startMarket } from "../node/src/devnet/market.ts";
 import { stopProcess } from "../node/src/devnet/processes.ts";
-import { startBroadcasterDaemon } from "../node/src/live/index.ts";
+import { playbackId, startBroadcasterDaemon } from "../node/src/live/index.ts";
 import { silentLogger } from "../node/src/log/index.ts";
 import { generateTestMedia, locateBinaries } from "../node/src/media/index.ts";
 import { launchBrowser, readPlayer } from "../test/helpers/browser.ts";
@@ -140,7 +140,7 @@ try {
     streamKeys: [KEY],
     segmentSeconds: SEGMENT_SECONDS,
   });
-  const base = `${daemon.httpUrl}/live/${KEY}`;
+  const base = `${daemon.httpUrl}/live/${playbackId(KEY)}`;
   publisher = pushRtmp(ffmpeg.path, clip, `${daemon.rtmpUrl}/${KEY}`, { loop: true });
   const started = Date.now();
   say(`pushing for ${seconds} s`);
@@ -163,7 +163,7 @@ try {
 
   const latencies: number[] = [];
   const browser = withPlayer ? await launchBrowser() : undefined;
-  const page = await browser?.open(`${daemon.httpUrl}/watch/${KEY}`);
+  const page = await browser?.open(`${daemon.httpUrl}/watch/${playbackId(KEY)}`);
   let rssAtWarmup: number | undefined;
   let rssPeak = 0;
   while (Date.now() - started < seconds * 1000) {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { type DaemonStreamReport, startBroadcasterDaemon } from "../live/index.ts";
+import { type DaemonStreamReport, playbackId, startBroadcasterDaemon } from "../live/index.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { generateTestMedia, locateBinaries } from "../media/index.ts";
 import { type DevnetOrchestratorReport, devnetSettings, startMarket } from "./market.ts";
@@ -132,13 +132,13 @@ export async function runLiveDevnet(
       },
       { log: log.child({ role: "broadcaster" }) },
     );
-    const key = encodeURIComponent(options.streamKey);
-    const ingestUrl = `${daemon.rtmpUrl}/${key}`;
+    const ingestUrl = `${daemon.rtmpUrl}/${encodeURIComponent(options.streamKey)}`;
+    const id = playbackId(options.streamKey);
     onReady({
       event: "live",
       rtmpUrl: ingestUrl,
-      hlsUrl: `${daemon.httpUrl}/live/${key}/index.m3u8`,
-      playerUrl: `${daemon.httpUrl}/watch/${key}`,
+      hlsUrl: `${daemon.httpUrl}/live/${id}/index.m3u8`,
+      playerUrl: `${daemon.httpUrl}/watch/${id}`,
       statusUrl: `${daemon.httpUrl}/status`,
       dashboards: market.orchestrators.map((o) => `${o.httpUrl}/`),
       chainUrl: market.chainUrl,

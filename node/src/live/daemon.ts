@@ -21,7 +21,7 @@ import type { PublishDecision, PublishedStream } from "./interface.ts";
 import { createLiveMetrics, type LiveMetrics } from "./metrics.ts";
 import { type DaemonConfig, type DaemonConfigInput, daemonConfigSchema } from "./options.ts";
 import { LiveHls } from "./playlists.ts";
-import { decidePublish, toPublishDecision } from "./publish-policy.ts";
+import { decidePublish, playbackId, toPublishDecision } from "./publish-policy.ts";
 import { defaultLiveStreamOptions, LiveStream, type LiveStreamStats } from "./stream.ts";
 
 export interface DaemonDeps {
@@ -31,8 +31,12 @@ export interface DaemonDeps {
   strategy?: SelectionStrategy;
 }
 
-/** One stream as /status and the summary show it. */
+/**
+ * One stream as /status and the summary show it. `streamKey` is only a hint of the key (the
+ * page may be public); `playbackId` names the stream in its URLs.
+ */
 export interface DaemonStreamReport extends LiveStreamStats {
+  playbackId: string;
   hlsUrl: string;
   playerUrl: string;
   /** The VOD recording's master playlist. */
@@ -192,14 +196,14 @@ export async function startBroadcasterDaemon(
         session,
         createPlaylists: (renditions) => {
           const hls = new LiveHls({
-            streamKey: key,
+            streamKey: playbackId(key),
             renditions,
             windowSize: cfg.windowSegments,
             segmentSeconds: cfg.segmentSeconds,
             recordDir,
             log,
           });
-          views.set(key, hls);
+          views.set(playbackId(key), hls);
           return hls;
         },
         ffmpegPath: ffmpeg.path,
@@ -223,7 +227,10 @@ export async function startBroadcasterDaemon(
       streams.set(key, stream);
       metrics.streams.inc();
       stream.attach(published);
-      log.info({ key: keyHint(key), recording: recordDir }, "live stream started");
+      log.info(
+        { key: keyHint(key), playbackId: playbackId(key), recording: recordDir },
+        "live stream started",
+      );
     };
 
     const rtmp = splitHostPort(cfg.rtmp);
@@ -246,11 +253,13 @@ export async function startBroadcasterDaemon(
     let httpUrl = "";
     let stopping = false;
     const report = (stream: LiveStream): DaemonStreamReport => {
-      const key = encodeURIComponent(stream.streamKey);
+      const id = playbackId(stream.streamKey);
       return {
         ...stream.stats(),
-        hlsUrl: `${httpUrl}/live/${key}/index.m3u8`,
-        playerUrl: `${httpUrl}/watch/${key}`,
+        streamKey: keyHint(stream.streamKey),
+        playbackId: id,
+        hlsUrl: `${httpUrl}/live/${id}/index.m3u8`,
+        playerUrl: `${httpUrl}/watch/${id}`,
         recording: recordings.get(stream.streamKey) ?? "",
       };
     };

@@ -11,4 +11,5 @@ export {
 export { DepositKeeper, type FundingState } from "./funding.ts";
 export type * from "./interface.ts";
 export * from "./options.ts";
+export { playbackId } from "./publish-policy.ts";
 export { defaultLiveStreamOptions, LiveStream, type LiveStreamStats } from "./stream.ts";

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { StartDecision } from "./funding.ts";
 import type { PublishDecision } from "./interface.ts";
 
@@ -50,4 +51,16 @@ export function decidePublish(key: string, policy: PublishPolicy): PublishVerdic
 /** The ingest's form of a verdict. */
 export function toPublishDecision(verdict: PublishVerdict): PublishDecision {
   return verdict.accept ? { accept: true } : { accept: false, reason: verdict.reason };
+}
+
+/**
+ * The public name of a stream in its playback URLs (/live/ID/..., /watch/ID). It is derived from
+ * the stream key but does not reveal it: a viewer who knows a stream's URL cannot publish to it
+ * (nor take it over while its publisher reconnects). 16 base64url characters: 96 bits.
+ */
+export function playbackId(streamKey: string): string {
+  return createHash("sha256")
+    .update(`segmint-playback/${streamKey}`)
+    .digest("base64url")
+    .slice(0, 16);
 }

@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pushRtmp } from "../../../node/src/devnet/live.ts";
 import { devnetSettings, type Market, startMarket } from "../../../node/src/devnet/market.ts";
 import { stopProcess } from "../../../node/src/devnet/processes.ts";
-import { type BroadcasterDaemon, startBroadcasterDaemon } from "../../../node/src/live/index.ts";
+import {
+  type BroadcasterDaemon,
+  playbackId,
+  startBroadcasterDaemon,
+} from "../../../node/src/live/index.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { measureRendition } from "../../../node/src/media/probe.ts";
 import { outputSize, presetProfile } from "../../../node/src/media/profiles.ts";
@@ -77,7 +81,7 @@ describe("segmint broadcaster: RTMP in, live HLS out through the paid network", 
 
   it("keeps every playlist moving through a killed and a frozen orchestrator, ends it, records it, and the payments add up", async () => {
     const fundsBefore = await market.broadcasterFunds();
-    const base = `${daemon.httpUrl}/live/${KEY}`;
+    const base = `${daemon.httpUrl}/live/${playbackId(KEY)}`;
     publisher = pushRtmp(ws.ffmpegPath, clip, `${daemon.rtmpUrl}/${KEY}`, { loop: false });
 
     // The master lists the source and every profile.

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { decidePublish, type PublishPolicy } from "../../../node/src/live/publish-policy.ts";
+import {
+  decidePublish,
+  type PublishPolicy,
+  playbackId,
+} from "../../../node/src/live/publish-policy.ts";
 
 function policy(overrides: Partial<PublishPolicy> = {}): PublishPolicy {
   return {
@@ -48,5 +52,15 @@ describe("decidePublish", () => {
   it("treats an ended stream on the key as none", () => {
     const ended = policy({ stream: () => ({ open: false, awaitingReconnect: false }) });
     expect(decidePublish("studio", ended).accept).toBe(true);
+  });
+});
+
+describe("playbackId", () => {
+  it("names a stream without revealing its key, the same every time", () => {
+    const id = playbackId("studio-a-secret");
+    expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(id).toBe(playbackId("studio-a-secret"));
+    expect(id).not.toContain("studio");
+    expect(playbackId("studio-b-secret")).not.toBe(id);
   });
 });
