@@ -19,8 +19,12 @@ import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.t
 /** Two publisher connections of 6 segments each: the second starts its timestamps over. */
 const SEGMENTS_PER_CONNECTION = 6;
 const SEGMENTS = 2 * SEGMENTS_PER_CONNECTION;
-/** The 360p rendition of this segment misses its deadline. */
-const SKIPPED = 3;
+interface FeedPlan {
+  /** Whether the 360p rendition of this segment misses its deadline. */
+  skip360p(seq: number): boolean;
+  /** Whether the publisher reconnects before this segment. */
+  reconnect(seq: number): boolean;
+}
 const SEGMENT_SECONDS = 2;
 const KEY = "browser-test";
 
@@ -110,7 +114,12 @@ async function makeSegments(media: MediaWorkspace, connection: string): Promise<
  * transcoded rendition follows a moment after, except the one that is skipped. Halfway the
  * publisher "reconnects".
  */
-async function feed(media: MediaWorkspace, live: LiveHls, signal: AbortSignal): Promise<void> {
+async function feed(
+  media: MediaWorkspace,
+  live: LiveHls,
+  plan: FeedPlan,
+  signal: AbortSignal,
+): Promise<void> {
   const start = Date.now();
   const sleepUntil = (at: number) =>
     new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
@@ -132,10 +141,10 @@ async function feed(media: MediaWorkspace, live: LiveHls, signal: AbortSignal): 
         durationSeconds: SEGMENT_SECONDS,
         wallClockMs,
       },
-      seq === SEGMENTS_PER_CONNECTION,
+      plan.reconnect(seq),
     );
     await sleepUntil(wallClockMs + SEGMENT_SECONDS * 1000 + 400);
-    if (seq === SKIPPED) {
+    if (plan.skip360p(seq)) {
       await live.skip(seq, "360p");
       continue;
     }
@@ -159,6 +168,17 @@ describe("the player page in Chromium, on a live stream", () => {
   let browser: TestBrowser | undefined;
   const streams = new Map<string, LiveStreamView>();
   const stop = new AbortController();
+  const newStream = (streamKey: string) => {
+    const live = new LiveHls({
+      streamKey,
+      renditions,
+      segmentSeconds: SEGMENT_SECONDS,
+      recordDir: null,
+      log: silentLogger(),
+    });
+    streams.set(streamKey, live);
+    return live;
+  };
 
   beforeAll(async () => {
     media = await createMediaWorkspace();
@@ -189,15 +209,13 @@ describe("the player page in Chromium, on a live stream", () => {
     const waiting = await readPlayer(page);
     expect(waiting.state).toBe("waiting");
 
-    const live = new LiveHls({
-      streamKey: KEY,
-      renditions,
-      segmentSeconds: SEGMENT_SECONDS,
-      recordDir: null,
-      log: silentLogger(),
-    });
-    streams.set(KEY, live);
-    const feeding = feed(media, live, stop.signal);
+    const live = newStream(KEY);
+    const feeding = feed(
+      media,
+      live,
+      { skip360p: (seq) => seq === 3, reconnect: (seq) => seq === SEGMENTS_PER_CONNECTION },
+      stop.signal,
+    );
 
     const started = await waitForPlayer(
       page,
@@ -251,6 +269,50 @@ describe("the player page in Chromium, on a live stream", () => {
       "playback to reach the end of the stream",
     );
     expect(ended.currentTime).toBeGreaterThan(back.currentTime);
+    expect(browser.pageErrors).toEqual([]);
+  });
+
+  it("leaves a rendition that stops advancing for one that does, and keeps playing", async () => {
+    if (browser === undefined) throw new Error("no browser");
+    const page: Page = await browser.open(`${server.url}/watch/dead-rendition`);
+    const live = newStream("dead-rendition");
+    // From segment 4 on, 360p never comes again: every one misses its deadline.
+    const feeding = feed(
+      media,
+      live,
+      { skip360p: (seq) => seq >= 4, reconnect: () => false },
+      stop.signal,
+    );
+    const started = await waitForPlayer(
+      page,
+      (p) => p.state === "playing" && p.levels.length === 2,
+      60_000,
+      "playback to start",
+    );
+    const low = String(started.levels.findIndex((l) => l.name === "360p"));
+    await page.selectOption("#level", low);
+    const onLow = await waitForPlayer(
+      page,
+      (p) => p.resolution === "640x360",
+      30_000,
+      "the 360p rendition on screen",
+    );
+    // The player gives 360p up and goes on with the source.
+    const recovered = await waitForPlayer(
+      page,
+      (p) => p.resolution === "1280x720" && p.state === "playing",
+      60_000,
+      "the source rendition after 360p stopped",
+    );
+    await waitForPlayer(
+      page,
+      (p) => p.currentTime > recovered.currentTime + 2,
+      30_000,
+      "playback to go on",
+    );
+    expect(recovered.currentTime).toBeGreaterThan(onLow.currentTime);
+    stop.abort();
+    await feeding;
     expect(browser.pageErrors).toEqual([]);
   });
 });
