@@ -15,7 +15,9 @@ export type BroadcasterErrorCode =
   /** The chain could not be reached or does not hold the deployment. */
   | "CHAIN_UNREACHABLE"
   /** The live daemon's settings cannot work together (no stream key, any key off a dev chain). */
-  | "LIVE_SETTINGS_INVALID";
+  | "LIVE_SETTINGS_INVALID"
+  /** Live HLS was set up with a rendition list or window that cannot work (a wiring fault). */
+  | "LIVE_HLS_OPTIONS_INVALID";
 
 export class BroadcasterError extends SubsystemError<BroadcasterErrorCode> {
   override name = "BroadcasterError";

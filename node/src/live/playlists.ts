@@ -1,7 +1,8 @@
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { BroadcasterError } from "../broadcaster/errors.ts";
 import type { VerifiedRendition } from "../broadcaster/interface.ts";
-import { errorMessage, SegmintError } from "../errors.ts";
+import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import {
   type HlsRendition,
@@ -184,7 +185,7 @@ export class LiveHls implements LivePlaylists, LiveStreamView {
       this.tracks.set(info.name, new RenditionTrack(info, this.windowSize, this.targetDuration));
     }
     if (problems.length > 0) {
-      throw new SegmintError(
+      throw new BroadcasterError(
         "LIVE_HLS_OPTIONS_INVALID",
         `live HLS for stream ${options.streamKey}: ${problems.join("; ")}`,
         { streamKey: options.streamKey, problems },
