@@ -42,6 +42,15 @@ export const defaultIngestLimits: IngestLimits = {
   maxQueuedSegments: 30,
 };
 
+/** The defaults with every limit the caller set; a setting left undefined keeps its default. */
+export function resolveLimits(overrides: Partial<IngestLimits> = {}): IngestLimits {
+  const limits: IngestLimits = { ...defaultIngestLimits };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value !== undefined && name in limits) Object.assign(limits, { [name]: value });
+  }
+  return limits;
+}
+
 /** YouTube's 1080p60 ceiling is 12 Mbit/s and its 2160p60 ceiling 51 Mbit/s; some headroom. */
 const DEFAULT_MAX_BITS_1080P = 20_000_000;
 const DEFAULT_MAX_BITS_4K = 60_000_000;

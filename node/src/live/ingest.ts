@@ -4,7 +4,7 @@ import { silentLogger } from "../log/index.ts";
 import { type ConnectionHost, IngestConnection } from "./ingest-connection.ts";
 import { IngestError, type IngestRefusal, refusal } from "./ingest-errors.ts";
 import type { IngestMetrics } from "./ingest-metrics.ts";
-import { defaultIngestLimits, type IngestLimits, keyHint, limitProblems } from "./ingest-policy.ts";
+import { type IngestLimits, keyHint, limitProblems, resolveLimits } from "./ingest-policy.ts";
 import { IngestStream } from "./ingest-stream.ts";
 import type { IngestHandlers, LiveSourceInfo } from "./interface.ts";
 
@@ -47,7 +47,7 @@ export interface Ingest {
 const STOP_GRACE_MS = 3_000;
 
 export async function startIngest(options: IngestOptions): Promise<Ingest> {
-  const limits: IngestLimits = { ...defaultIngestLimits, ...options.limits };
+  const limits = resolveLimits(options.limits);
   const segmentSeconds = options.segmentSeconds ?? 2;
   const problems = limitProblems(limits);
   if (!(segmentSeconds > 0) || !Number.isFinite(segmentSeconds)) {
@@ -202,4 +202,4 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 
 export { IngestError, type IngestErrorCode, type IngestRefusalCode } from "./ingest-errors.ts";
 export { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.ts";
-export { defaultIngestLimits, type IngestLimits } from "./ingest-policy.ts";
+export { defaultIngestLimits, type IngestLimits, resolveLimits } from "./ingest-policy.ts";

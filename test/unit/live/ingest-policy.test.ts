@@ -13,6 +13,7 @@ import {
   keyHint,
   limitProblems,
   parseStreamPath,
+  resolveLimits,
 } from "../../../node/src/live/ingest-policy.ts";
 
 const limits = (overrides: Partial<IngestLimits> = {}): IngestLimits => ({
@@ -125,6 +126,17 @@ describe("BitrateMeter", () => {
     expect(effectiveMaxBitsPerSecond(limits())).toBe(20_000_000);
     expect(effectiveMaxBitsPerSecond(limits({ allow4k: true }))).toBe(60_000_000);
     expect(effectiveMaxBitsPerSecond(limits({ maxVideoBitsPerSecond: 5_000_000 }))).toBe(5_000_000);
+  });
+});
+
+describe("resolveLimits", () => {
+  it("keeps the default for a setting left undefined (an absent flag)", () => {
+    expect(resolveLimits({ maxStreams: undefined, maxVideoBitsPerSecond: undefined })).toEqual(
+      defaultIngestLimits,
+    );
+    const resolved = resolveLimits({ allow4k: true, maxStreams: 3 });
+    expect(resolved).toEqual({ ...defaultIngestLimits, allow4k: true, maxStreams: 3 });
+    expect(limitProblems(resolved)).toEqual([]);
   });
 });
 
