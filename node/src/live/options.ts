@@ -30,7 +30,11 @@ const hostPort = (what: string) =>
   z
     .string()
     .regex(/^[^\s:/]+:\d{1,5}$/, `expected HOST:PORT such as 127.0.0.1:1935 (${what})`)
-    .refine((v) => Number(v.split(":")[1]) <= 65_535, `port out of range (${what})`);
+    .refine((v) => {
+      const port = Number(v.split(":")[1]);
+      // Only a well-formed HOST:PORT gets here with a number; the regex reports the rest.
+      return !Number.isFinite(port) || port <= 65_535;
+    }, `port out of range (${what})`);
 
 export const daemonConfigSchema = z.strictObject({
   ...broadcasterSessionFields,
