@@ -22,6 +22,9 @@ import type { SuspensionList } from "./suspension.ts";
  * - `unusable`: it asks for more than our caps allow: dropped from the session, attempt counted.
  * - `fatal`: nothing else can succeed (spend cap reached, run aborted): the run stops.
  */
+/** Failed segments listed in the summary; a file broadcast with more has failed anyway. */
+const MAX_FAILURES_KEPT = 1_000;
+
 /** After a search for orchestrators found none, segments fail at once for this long. */
 const EMPTY_SEARCH_BACKOFF_MS = 5_000;
 
@@ -518,6 +521,8 @@ export class Dispatcher {
     job.cancel.abort(new Error("segment given up"));
     const failure = { segment: job.segment.index, attempts: job.attempts, lastError };
     this.summary.failed.push(failure);
+    // A live stream runs for hours: keep the newest failures (the count is in the metrics).
+    if (this.summary.failed.length > MAX_FAILURES_KEPT) this.summary.failed.shift();
     const i = this.queue.indexOf(job);
     if (i >= 0) this.queue.splice(i, 1);
     this.deps.onSegmentFailed?.(job.segment, failure);

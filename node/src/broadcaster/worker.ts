@@ -46,6 +46,12 @@ export interface NetworkSegmentWorkerDeps {
   log: Logger;
 }
 
+/**
+ * Source measurements kept for segments still being tried: far more than can be in flight (the
+ * dispatcher reads a few segments ahead of its orchestrators' slots).
+ */
+const SEGMENT_VIDEO_KEPT = 256;
+
 /** The worker's two measurements done with the local ffmpeg: the source segment and each rendition. */
 export function ffmpegSegmentChecks(
   ffmpegPath: string,
@@ -216,6 +222,11 @@ export class NetworkSegmentWorker implements SegmentWorker {
       known = this.deps.probeSegment(segment.data);
       this.segmentVideo.set(segment.index, known);
       known.catch(() => this.segmentVideo.delete(segment.index));
+      // A segment given up (a live deadline) is never deleted on success: keep the newest only.
+      if (this.segmentVideo.size > SEGMENT_VIDEO_KEPT) {
+        const oldest = this.segmentVideo.keys().next().value;
+        if (oldest !== undefined) this.segmentVideo.delete(oldest);
+      }
     }
     return known;
   }
