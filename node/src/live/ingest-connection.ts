@@ -56,7 +56,7 @@ export interface ConnectionHost {
   /** Reserves `key` for this connection, or says why not (authorize, busy, too many). */
   admit(connection: IngestConnection, key: string): IngestRefusal | null;
   /** The first keyframe arrived and every check passed: start the stream's segmenter. */
-  open(connection: IngestConnection, key: string, source: LiveSourceInfo): IngestStream;
+  open(connection: IngestConnection, key: string, source: () => LiveSourceInfo): IngestStream;
   /** The socket is gone; `stream` (if any) has been told to finish. */
   closed(connection: IngestConnection): void;
 }
@@ -413,7 +413,11 @@ export class IngestConnection {
     };
     this.clearConnectTimer();
     this.state = "live";
-    const stream = this.host.open(this, key, source);
+    // Without a declared rate, the one measured from the first frames (known within a second,
+    // before the first piece is cut).
+    const stream = this.host.open(this, key, () =>
+      source.fps > 0 ? source : { ...source, fps: this.frameRate.estimate() ?? 0 },
+    );
     this.stream = stream;
     this.log.info({ key: keyHint(key), ...source }, "live stream started");
     this.send(flvHeader(hasAudio));

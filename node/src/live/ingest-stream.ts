@@ -23,7 +23,9 @@ export interface IngestStreamOptions {
   ffmpegPath: string;
   segmentSeconds: number;
   maxQueuedSegments: number;
-  source: LiveSourceInfo;
+  /** What the publisher sends, read when the first piece is cut (the frame rate may only be
+   * measured by then). */
+  source: () => LiveSourceInfo;
   log: Logger;
   /** Where ffmpeg's working directory is made. */
   tmpRoot?: string | undefined;
@@ -155,7 +157,7 @@ export class IngestStream {
           wallClockMs: this.wallClockFor(piece.startSeconds),
         };
         // The source is reported with the first piece, as the seam promises.
-        this.sourceInfo ??= options.source;
+        this.sourceInfo ??= options.source();
         this.segmentsOut++;
         options.metrics?.segmentCut(
           (Date.now() - segment.wallClockMs) / 1000 - segment.durationSeconds,

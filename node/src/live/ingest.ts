@@ -104,7 +104,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       byKey.set(key, connection);
       return null;
     },
-    open(connection, key, source: LiveSourceInfo): IngestStream {
+    open(connection, key, source: () => LiveSourceInfo): IngestStream {
       const stream = new IngestStream({
         streamKey: key,
         connectionId: connection.id,

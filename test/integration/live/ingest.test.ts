@@ -184,7 +184,22 @@ describe("RTMP ingest", () => {
     expect(ingest.url).toBe(`rtmp://127.0.0.1:${ingest.port}`);
     const pushedAt = Date.now();
     const main = push({ url: `${ingest.url}/live/main`, seconds: 6 });
-    const silent = push({ url: `${ingest.url}/live/silent`, seconds: 6, audio: false });
+    // No audio and no onMetaData at all: size, rate and codecs come from the stream itself.
+    const silent = push({
+      url: `${ingest.url}/live/silent`,
+      seconds: 6,
+      audio: false,
+      videoArgs: [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "60",
+        "-flvflags",
+        "no_metadata",
+      ],
+    });
     await until(() => streams.size === 2, 20_000, "both publishers");
     expect(ingest.activeStreams().sort()).toEqual(["main", "silent"]);
     const mainStream = streams.get("main");
@@ -240,7 +255,13 @@ describe("RTMP ingest", () => {
       fps: 30,
       audioCodec: "aac",
     });
-    expect(silentStream.source()?.audioCodec).toBeNull();
+    expect(silentStream.source()).toEqual({
+      videoCodec: "h264",
+      width: 1280,
+      height: 720,
+      fps: 30,
+      audioCodec: null,
+    });
     expect(ingest.activeStreams()).toEqual([]);
     expect(codes(logs)).toEqual([]);
     expect(await metric("segmint_ingest_segments_total")).toBe(6);
