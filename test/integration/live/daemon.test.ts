@@ -210,6 +210,51 @@ describe("segmint broadcaster: RTMP in, live HLS out through the paid network", 
     expect(BigInt(stats?.spend ?? "0")).toBeGreaterThan(0n);
     expect(payments.paid).toBe(payments.spent);
   });
+
+  it("continues the same stream, with a discontinuity, when a dropped publisher comes back within the grace", async () => {
+    const base = `${daemon.httpUrl}/live/${playbackId(KEY)}`;
+    const url = `${daemon.rtmpUrl}/${KEY}`;
+    const source = async () => readPlaylist(`${base}/source/index.m3u8`);
+    const first = pushRtmp(ws.ffmpegPath, clip, url, { loop: false });
+    publisher = first;
+    await waitFor("three source segments", async () => {
+      const view = await source();
+      return view !== null && view.segments.length >= 3 && !view.ended ? view : undefined;
+    });
+    // A dropped connection: no unpublish, the socket just goes.
+    first.kill("SIGKILL");
+    await waitFor("the stream to wait for its publisher", () =>
+      daemon.status().streams[0]?.state === "reconnecting" ? true : undefined,
+    );
+    const waiting = await source();
+    expect(waiting?.ended).toBe(false);
+    const second = pushRtmp(ws.ffmpegPath, clip, url, { loop: false });
+    publisher = second;
+    const after = await waitFor(
+      "segments of the second connection",
+      async () => {
+        const view = await source();
+        return view?.segments.some((s) => s.discontinuity) ? view : undefined;
+      },
+      60_000,
+    );
+    expect(after.ended).toBe(false);
+    second.kill("SIGTERM");
+    const ended = await waitFor("ENDLIST after the clean stop", async () => {
+      const view = await source();
+      return view?.ended ? view : undefined;
+    });
+    expect(ended.ended).toBe(true);
+    const stats = daemon.status().streams[0];
+    expect(stats?.connections).toBe(2);
+    expect(stats?.state).toBe("ended");
+    // One recording for the whole stream, both connections in it, the second after a discontinuity.
+    const recorded = parseMediaPlaylist(
+      await readFile(join(dirname(stats?.recording ?? ""), "source", "index.m3u8"), "utf8"),
+    );
+    expect(recorded.segments).toHaveLength(stats?.segments.in ?? -1);
+    expect(recorded.segments.filter((x) => x.discontinuity)).toHaveLength(1);
+  });
 });
 
 /** Waits for the live orchestrators to redeem, then compares paid with the deposit's fall. */
