@@ -88,6 +88,7 @@ export class IngestConnection {
   private readonly bitrate = new BitrateMeter();
   private readonly frameRate = new FrameRateEstimator();
   private paused = false;
+  private lastDataAt = Date.now();
   private unpublished = false;
   /** Why the ingest ended this connection (a refusal, or the broadcaster's close); undefined: the publisher did. */
   private endedBy: { refusal: IngestRefusal } | { close: string } | undefined;
@@ -202,6 +203,26 @@ export class IngestConnection {
     }
   }
 
+  /** Milliseconds since the publisher last sent anything (0 while we are not reading). */
+  silentForMs(): number {
+    return this.paused ? 0 : Date.now() - this.lastDataAt;
+  }
+
+  /**
+   * A new connection on the same key replaces this silent one (the publisher reconnected before
+   * the idle limit noticed its old connection was dead): the stream ends as "dropped", as if the
+   * old connection had closed, so the broadcaster can carry on with the new one.
+   */
+  supersede(): void {
+    if (this.state === "closed" || this.endedBy) return;
+    this.log.info(
+      { silentMs: this.silentForMs() },
+      "publisher replaced by a new connection on the same key",
+    );
+    this.stream?.finish("dropped");
+    this.socket.destroy();
+  }
+
   /** Ends the stream now and the connection once the publisher has been told why. */
   private hangUp(reason: string): void {
     this.stream?.finish(this.endedAs());
@@ -232,6 +253,7 @@ export class IngestConnection {
   private onData(chunk: Buffer): void {
     if (this.state === "closed" || this.endedBy) return;
     this.host.metrics?.bytesReceived(chunk.length);
+    this.lastDataAt = Date.now();
     this.idleTimer.refresh();
     if (this.firstByte) {
       this.firstByte = false;

@@ -13,7 +13,7 @@ export type IngestRefusalCode =
   | "INGEST_BAD_KEY"
   /** The broadcaster does not know the key (or will not take it now: its reason is logged). */
   | "INGEST_KEY_REFUSED"
-  /** Another publisher is already live on the key. */
+  /** Another publisher is live on the key (one silent for 3 s is replaced instead: a reconnect). */
   | "INGEST_KEY_BUSY"
   | "INGEST_TOO_MANY_STREAMS"
   /** A play request, or no publish command within the connect limit. */

@@ -43,6 +43,14 @@ export interface Ingest {
   stop(): Promise<void>;
 }
 
+/**
+ * A connection on a key whose current publisher has sent nothing for this long takes the key
+ * over: OBS and ffmpeg send a frame every 17-42 ms, so 3 s of silence is a dead connection
+ * (reconnecting publishers would otherwise wait out the idle limit), while a second publisher on
+ * a live key is still refused.
+ */
+const TAKEOVER_SILENCE_MS = 3_000;
+
 /** How long stop() lets each ffmpeg close its last piece before killing it. */
 const STOP_GRACE_MS = 3_000;
 
@@ -88,11 +96,17 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         decision = { accept: false, reason: "the broadcaster could not check the key" };
       }
       if (!decision.accept) return refusal("INGEST_KEY_REFUSED", decision.reason);
-      if (byKey.has(key)) {
-        return refusal(
-          "INGEST_KEY_BUSY",
-          "another publisher is live on this stream key; stop it first or use another key",
-        );
+      const current = byKey.get(key);
+      if (current !== undefined) {
+        if (current.silentForMs() < TAKEOVER_SILENCE_MS) {
+          return refusal(
+            "INGEST_KEY_BUSY",
+            "another publisher is live on this stream key; stop it first or use another key",
+          );
+        }
+        // The publisher is reconnecting and its old connection is dead but not yet noticed.
+        current.supersede();
+        byKey.delete(key);
       }
       if (byKey.size >= limits.maxStreams) {
         return refusal(

@@ -369,22 +369,34 @@ describe("RTMP ingest", () => {
     expect(await metric("segmint_ingest_refusals_total")).toBe(codes(logs).length);
   });
 
-  it("refuses streams over the picture and bitrate limits, and stop() ends the rest", async () => {
+  it("refuses streams over the picture and bitrate limits, lets a reconnect replace a dead connection, and stop() ends the rest", async () => {
     const streams = new Map<string, PublishedStream>();
+    const published: PublishedStream[] = [];
     const { ingest, logs } = await ingestWithLog({
       segmentSeconds: 2,
       limits: { maxWidth: 640, maxHeight: 360, maxVideoBitsPerSecond: 400_000 },
       handlers: {
         authorize: () => ({ accept: true }),
-        onPublish: (stream) => streams.set(stream.streamKey, stream),
+        onPublish: (stream) => {
+          streams.set(stream.streamKey, stream);
+          published.push(stream);
+        },
       },
     });
     const small = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "60"];
+    const gentle = [...small, "-b:v", "100k", "-maxrate", "120k", "-bufsize", "240k"];
     const calm = push({
       url: `${ingest.url}/live/calm`,
       seconds: 30,
       size: "320x240",
-      videoArgs: [...small, "-b:v", "100k", "-maxrate", "120k", "-bufsize", "240k"],
+      videoArgs: gentle,
+    });
+    // A publisher whose connection dies silently (frozen), then reconnects on the same key.
+    const frozen = push({
+      url: `${ingest.url}/live/phoenix`,
+      seconds: 30,
+      size: "320x240",
+      videoArgs: gentle,
     });
     const big = push({ url: `${ingest.url}/live/big`, seconds: 30, size: "1280x720" });
     const greedy = push({
@@ -402,6 +414,33 @@ describe("RTMP ingest", () => {
     expect(streams.get("greedy")?.endReason()).toBe("closed");
     expect(streams.has("big")).toBe(false);
 
+    await until(() => streams.has("phoenix"), 20_000, "the first phoenix connection");
+    const firstPhoenix = streams.get("phoenix");
+    if (!firstPhoenix) throw new Error("phoenix missing");
+    const firstRead = collect(firstPhoenix, () => frozen);
+    await until(() => firstRead.received.length >= 1, 20_000, "the first phoenix piece");
+    frozen.kill("SIGSTOP");
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    const reborn = push({
+      url: `${ingest.url}/live/phoenix`,
+      seconds: 30,
+      size: "320x240",
+      videoArgs: gentle,
+    });
+    await until(() => streams.get("phoenix") !== firstPhoenix, 20_000, "the reconnect");
+    await firstRead.done;
+    // Ended as a drop (the publisher may be back), well before the 10 s idle limit.
+    expect(firstPhoenix.endReason()).toBe("dropped");
+    frozen.kill("SIGKILL");
+    frozen.kill("SIGCONT");
+    await exited(frozen);
+    const secondPhoenix = streams.get("phoenix");
+    if (!secondPhoenix) throw new Error("second phoenix missing");
+    const secondRead = collect(secondPhoenix, () => reborn);
+    await until(() => secondRead.received.length >= 1, 20_000, "the reconnect's first piece");
+    expect(codes(logs)).not.toContain("INGEST_KEY_BUSY");
+    expect(codes(logs)).not.toContain("INGEST_IDLE");
+
     const calmStream = streams.get("calm");
     if (!calmStream) throw new Error("calm stream missing");
     const calmRead = collect(calmStream, () => calm);
@@ -409,7 +448,15 @@ describe("RTMP ingest", () => {
     expect(calm.exitCode).toBeNull();
     await ingest.stop();
     await calmRead.done;
+    await secondRead.done;
     expect(calmStream.endReason()).toBe("closed");
+    expect(secondPhoenix.endReason()).toBe("closed");
+    expect(published.map((stream) => stream.streamKey).sort()).toEqual([
+      "calm",
+      "greedy",
+      "phoenix",
+      "phoenix",
+    ]);
     expect(ingest.activeStreams()).toEqual([]);
     expect(await exited(calm)).not.toBe(0);
   });
