@@ -93,6 +93,11 @@ export async function* segmentInput(
       "segment",
       "-segment_time",
       String(target),
+      // A keyframe a hair before the boundary (2 s GOPs from a publisher's clock, rounded to
+      // FLV's milliseconds) still starts the next piece; without it the cut slips a whole GOP
+      // and a 4 s piece raises every live playlist's target duration for good.
+      "-segment_time_delta",
+      "0.1",
       "-segment_format",
       "mpegts",
       "-segment_list",
