@@ -19,7 +19,6 @@ import type {
 
 export interface IngestStreamOptions {
   streamKey: string;
-  connectionId: number;
   ffmpegPath: string;
   segmentSeconds: number;
   maxQueuedSegments: number;
@@ -51,7 +50,11 @@ export class IngestStream {
   readonly published: PublishedStream;
   /** Settles when ffmpeg has exited and every piece is queued (never rejects). */
   readonly done: Promise<void>;
-  private readonly input = new PassThrough({ highWaterMark: INPUT_HIGH_WATER });
+  // The readable side only hands bytes on to ffmpeg's stdin, so it holds little of its own.
+  private readonly input = new PassThrough({
+    writableHighWaterMark: INPUT_HIGH_WATER,
+    readableHighWaterMark: 64 * 1024,
+  });
   private readonly queue: DropOldestQueue<LiveSegment>;
   private readonly abort = new AbortController();
   private readonly keyframes: Array<{ ms: number; wallMs: number }> = [];

@@ -121,7 +121,6 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     open(connection, key, source: () => LiveSourceInfo): IngestStream {
       const stream = new IngestStream({
         streamKey: key,
-        connectionId: connection.id,
         ffmpegPath: options.ffmpegPath,
         segmentSeconds,
         maxQueuedSegments: limits.maxQueuedSegments,
