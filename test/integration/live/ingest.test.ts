@@ -460,4 +460,34 @@ describe("RTMP ingest", () => {
     expect(ingest.activeStreams()).toEqual([]);
     expect(await exited(calm)).not.toBe(0);
   });
+
+  it("ends only its own stream, as closed, when a stream's segmenter dies", async () => {
+    const streams = new Map<string, PublishedStream>();
+    const { ingest, logs } = await ingestWithLog({
+      segmentSeconds: 2,
+      handlers: {
+        authorize: () => ({ accept: true }),
+        onPublish: (stream) => streams.set(stream.streamKey, stream),
+      },
+    });
+    const publisher = push({ url: `${ingest.url}/live/doomed`, seconds: 30, size: "320x240" });
+    await until(() => streams.has("doomed"), 20_000, "the stream");
+    const stream = streams.get("doomed");
+    if (!stream) throw new Error("stream missing");
+    const read = collect(stream, () => publisher);
+    await until(() => read.received.length >= 1, 20_000, "the first piece");
+    // The one ffmpeg child that is not a publisher is the stream's segmenter.
+    const publishers = new Set([...pushers].map((child) => child.pid));
+    const segmenters = ffmpegChildren()
+      .map((line) => Number.parseInt(line, 10))
+      .filter((pid) => !publishers.has(pid));
+    expect(segmenters).toHaveLength(1);
+    process.kill(segmenters[0] ?? 0, "SIGKILL");
+    await read.done;
+    expect(stream.endReason()).toBe("closed");
+    // The publisher is dropped: nothing could take its data any more.
+    expect(await exited(publisher)).not.toBe(0);
+    await until(() => ingest.activeStreams().length === 0, 10_000, "the key released");
+    expect(codes(logs)).toEqual([]);
+  });
 });
