@@ -833,11 +833,10 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         returns (uint256 cut)
     {
         uint256 totalStake = o.totalStake;
-        if (_poolStake(o) == 0) {
-            cut = minted;
-        } else {
-            cut = (minted * (round >= o.paramsRound ? o.nextRewardCut : o.rewardCut)) / _PPM;
-        }
+        uint256 rewardCut = round >= o.paramsRound ? o.nextRewardCut : o.rewardCut;
+        // Without earning shares (only a waiting cut was bonded since the round began) the whole
+        // mint is the cut, so no stake is left without shares.
+        cut = _poolStake(o) == 0 ? minted : (minted * rewardCut) / _PPM;
         // The delegators' part raises the stake of every earning share alike; the cut waits in
         // cutStake until the orchestrator's own record is settled.
         o.cutStake = (o.cutStake + cut).toUint96();

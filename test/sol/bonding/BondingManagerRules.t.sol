@@ -168,6 +168,9 @@ contract BondingManagerRulesTest is Test {
         vm.prank(orch);
         s.bonding.reward();
         assertEq(s.bonding.getOrchestrator(orch).lastRewardRound, round, "last reward round");
+        assertTrue(s.bonding.isActiveInRound(orch, round), "active in the current round");
+        assertTrue(s.bonding.isActiveInRound(orch, round + 5), "active in later rounds until it leaves");
+        assertFalse(s.bonding.isActiveInRound(orch, round - 1), "active before its activation");
     }
 
     /// @dev Entry when a seat frees up, eviction of the smallest member, exit at zero stake
