@@ -7,7 +7,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IBondingManager} from "../interfaces/IBondingManager.sol";
 import {IMinter} from "../interfaces/IMinter.sol";
 import {IRoundsManager} from "../interfaces/IRoundsManager.sol";
@@ -41,7 +41,7 @@ import {ActiveSet} from "./ActiveSet.sol";
  * Reward cut and fee share changes take effect from the round after the change. The active
  * set lives in {ActiveSet}.
  */
-contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyGuardTransient {
+contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
