@@ -10,6 +10,11 @@ interface IBondingManager {
     /// @notice Whether `orchestrator` is active in the current round, and how many are.
     function activeStatus(address orchestrator) external view returns (bool active, uint256 activeCount);
 
+    /// @notice Whether `orchestrator` is active in `round`, as its latest activation records it:
+    /// exact for rounds from its latest activation on (the current round, the next one, and any
+    /// earlier round it stayed active through); false for rounds before that activation.
+    function isActiveInRound(address orchestrator, uint256 round) external view returns (bool);
+
     /// @notice Whether `account` has registered as an orchestrator.
     function isRegisteredOrchestrator(address account) external view returns (bool);
 }

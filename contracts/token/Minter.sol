@@ -18,22 +18,24 @@ import {IToken} from "../interfaces/IToken.sol";
 contract Minter is IMinter, Ownable2Step {
     using SafeCast for uint256;
 
+    /// @dev One slot, so reward() reads one: the round minting now, the inflation in force and
+    /// what was minted of it; a new value set by the owner waits in `_nextInflation` until the
+    /// next round starts minting.
     struct RoundMint {
         uint32 round;
         bool started;
-        uint104 mintable;
+        bool changePending;
+        uint104 inflation;
         uint104 minted;
     }
 
     IToken private immutable _token;
     address private immutable _bondingManager;
-    uint256 private _inflationPerRound;
     RoundMint private _roundMint;
+    uint104 private _nextInflation;
 
     /// @notice The per-round inflation changed; it applies from the next round on.
     event InflationPerRoundUpdated(uint256 inflationPerRound);
-    /// @notice `amount` of `round`'s inflation was minted to the BondingManager.
-    event RewardMinted(uint256 indexed round, uint256 amount);
 
     /// @notice `caller` is not the BondingManager.
     error MinterUnauthorizedCaller(address caller);
@@ -48,10 +50,16 @@ contract Minter is IMinter, Ownable2Step {
         if (address(token_) == address(0) || bondingManager_ == address(0)) revert MinterInvalidAddress();
         _token = token_;
         _bondingManager = bondingManager_;
-        _setInflationPerRound(inflationPerRound_);
         // A nonzero (but not started) slot: the first reward() then pays for rewriting a used
         // slot instead of filling an empty one (about 17k gas less).
-        _roundMint = RoundMint({round: type(uint32).max, started: false, mintable: 0, minted: 0});
+        _roundMint = RoundMint({
+            round: type(uint32).max,
+            started: false,
+            changePending: false,
+            inflation: inflationPerRound_.toUint104(),
+            minted: 0
+        });
+        emit InflationPerRoundUpdated(inflationPerRound_);
     }
 
     /// @notice The token this contract mints.
@@ -64,16 +72,18 @@ contract Minter is IMinter, Ownable2Step {
         return _bondingManager;
     }
 
-    /// @notice Tokens (wei) minted per round, shared among active orchestrators by stake.
-    function inflationPerRound() external view returns (uint256) {
-        return _inflationPerRound;
+    /// @notice Tokens (wei) minted per round from the next round that starts minting, shared
+    /// among active orchestrators by stake.
+    function inflationPerRound() public view returns (uint256) {
+        RoundMint memory rm = _roundMint;
+        return rm.changePending ? _nextInflation : rm.inflation;
     }
 
     /// @notice What is left to mint in `round` (the full inflation when the round has not started minting).
     function mintableInRound(uint256 round) external view returns (uint256) {
         RoundMint memory rm = _roundMint;
-        if (!rm.started || rm.round != round) return _inflationPerRound;
-        return rm.mintable - rm.minted;
+        if (!rm.started || rm.round != round) return inflationPerRound();
+        return rm.inflation - rm.minted;
     }
 
     /**
@@ -83,7 +93,9 @@ contract Minter is IMinter, Ownable2Step {
      * - `amount` fits in 104 bits.
      */
     function setInflationPerRound(uint256 amount) external onlyOwner {
-        _setInflationPerRound(amount);
+        _nextInflation = amount.toUint104();
+        _roundMint.changePending = true;
+        emit InflationPerRoundUpdated(amount);
     }
 
     /**
@@ -97,22 +109,17 @@ contract Minter is IMinter, Ownable2Step {
         if (denominator == 0) revert MinterInvalidFraction(numerator, denominator);
         RoundMint memory rm = _roundMint;
         if (!rm.started || rm.round != round) {
-            rm = RoundMint({round: round.toUint32(), started: true, mintable: uint104(_inflationPerRound), minted: 0});
+            // The round's amount is fixed here, at its first mint.
+            uint104 inflation = rm.changePending ? _nextInflation : rm.inflation;
+            rm = RoundMint({round: round.toUint32(), started: true, changePending: false, inflation: inflation, minted: 0});
         }
-        minted = (uint256(rm.mintable) * numerator) / denominator;
-        uint256 left = rm.mintable - rm.minted;
+        minted = (uint256(rm.inflation) * numerator) / denominator;
+        uint256 left = rm.inflation - rm.minted;
         if (minted > left) minted = left;
-        // `minted <= left = mintable - minted_so_far`, so the sum stays <= mintable, a uint104.
+        // `minted <= left = inflation - minted_so_far`, so the sum stays <= inflation, a uint104.
         rm.minted += uint104(minted);
         _roundMint = rm;
-        if (minted > 0) {
-            emit RewardMinted(round, minted);
-            _token.mint(_bondingManager, minted);
-        }
-    }
-
-    function _setInflationPerRound(uint256 amount) private {
-        _inflationPerRound = amount.toUint104();
-        emit InflationPerRoundUpdated(amount);
+        // No event of its own: the BondingManager's Rewarded and the token's mint Transfer say it.
+        if (minted > 0) _token.mint(_bondingManager, minted);
     }
 }

@@ -4,7 +4,7 @@ import { defaultDeployParams } from "../../node/src/chain/deploy.ts";
 /**
  * The Segmint deployment for Hardhat Ignition users; the same contracts, wiring and parameters
  * as `segmint deploy` (node/src/chain/deploy.ts). Parameters (module "Segmint"):
- * roundLength, unbondingPeriod, unlockPeriod, maxActiveSetSize, inflationPerRound (wei),
+ * roundLength, unbondingPeriod, unlockPeriod, maxActiveSetSize, minSelfStake (wei), inflationPerRound (wei),
  * ticketValidityRounds, initialSupply (wei). Account 0 deploys and owns everything.
  *
  *   npx hardhat ignition deploy ignition/modules/Segmint.ts --network localhost \
@@ -16,6 +16,7 @@ export default buildModule("Segmint", (m) => {
   const unbondingPeriod = m.getParameter("unbondingPeriod", defaultDeployParams.unbondingPeriod);
   const unlockPeriod = m.getParameter("unlockPeriod", defaultDeployParams.unlockPeriod);
   const maxActiveSetSize = m.getParameter("maxActiveSetSize", defaultDeployParams.maxActiveSetSize);
+  const minSelfStake = m.getParameter("minSelfStake", defaultDeployParams.minSelfStake);
   const inflationPerRound = m.getParameter(
     "inflationPerRound",
     defaultDeployParams.inflationPerRound,
@@ -34,6 +35,7 @@ export default buildModule("Segmint", (m) => {
     roundsManager,
     unbondingPeriod,
     maxActiveSetSize,
+    minSelfStake,
   ]);
   const minter = m.contract("Minter", [deployer, token, bondingManager, inflationPerRound]);
   const ticketBroker = m.contract("TicketBroker", [

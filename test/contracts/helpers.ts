@@ -28,6 +28,7 @@ export const TEST_PARAMS: DeployParams = {
   unbondingPeriod: 2,
   unlockPeriod: 2,
   maxActiveSetSize: 3,
+  minSelfStake: 1n * TOKEN,
   inflationPerRound: 1_000n * TOKEN,
   ticketValidityRounds: 2,
   initialSupply: 10_000_000n * TOKEN,

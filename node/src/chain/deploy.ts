@@ -30,6 +30,8 @@ export interface DeployParams {
   unlockPeriod: number;
   /** Orchestrators in the active set (1..100). */
   maxActiveSetSize: number;
+  /** Tokens (wei) an orchestrator must have bonded to itself to hold a seat in the active set. */
+  minSelfStake: bigint;
   /** Tokens (wei) minted per round and shared among active orchestrators by stake. */
   inflationPerRound: bigint;
   /** Rounds after its creation round during which a ticket can be redeemed. */
@@ -48,6 +50,8 @@ const TOKEN = 10n ** 18n;
  *   expires a round before the sender can withdraw, so redeeming it never races the withdrawal
  *   (checkDeployParams requires unlockPeriod >= ticketValidityRounds).
  * - maxActiveSetSize 100: the contract's bound, as in Livepeer.
+ * - minSelfStake 100 SGM: a seat needs real, locked stake of the orchestrator's own, so
+ *   throwaway orchestrators cannot take seats (and with them shares of senders' reserves).
  * - inflationPerRound 10,000 SGM and initialSupply 10,000,000 SGM: about 36% yearly inflation at
  *   first, falling as supply grows; governance is expected to lower it.
  */
@@ -56,6 +60,7 @@ export const defaultDeployParams: DeployParams = {
   unbondingPeriod: 7,
   unlockPeriod: 3,
   maxActiveSetSize: 100,
+  minSelfStake: 100n * TOKEN,
   inflationPerRound: 10_000n * TOKEN,
   ticketValidityRounds: 2,
   initialSupply: 10_000_000n * TOKEN,
@@ -70,6 +75,7 @@ const LIMITS = {
   ticketValidityRounds: [1, 2 ** 32 - 1],
 } as const;
 const MAX_INFLATION = (1n << 104n) - 1n;
+const MAX_MIN_SELF_STAKE = (1n << 96n) - 1n;
 
 export interface DeployOptions {
   log?: Logger;
@@ -95,6 +101,16 @@ export function checkDeployParams(params: DeployParams): { path: string; message
     problems.push({
       path: "inflationPerRound",
       message: "must be a bigint from 0 to 2^104-1 (token wei)",
+    });
+  }
+  if (
+    typeof params.minSelfStake !== "bigint" ||
+    params.minSelfStake < 1n ||
+    params.minSelfStake > MAX_MIN_SELF_STAKE
+  ) {
+    problems.push({
+      path: "minSelfStake",
+      message: "must be a bigint from 1 to 2^96-1 (token wei)",
     });
   }
   if (
@@ -200,6 +216,7 @@ export async function deploySegmint(
     rounds,
     params.unbondingPeriod,
     params.maxActiveSetSize,
+    params.minSelfStake,
   ]);
   const minter = await deploy("Minter", [deployer, token, bonding, params.inflationPerRound]);
   const broker = await deploy("TicketBroker", [
@@ -221,6 +238,7 @@ export async function deploySegmint(
     params: {
       ...params,
       inflationPerRound: params.inflationPerRound.toString(),
+      minSelfStake: params.minSelfStake.toString(),
       initialSupply: params.initialSupply.toString(),
     },
     contracts: addresses,
@@ -326,6 +344,7 @@ function paramsForLog(params: DeployParams): Record<string, string | number> {
   return {
     ...params,
     inflationPerRound: params.inflationPerRound.toString(),
+    minSelfStake: params.minSelfStake.toString(),
     initialSupply: params.initialSupply.toString(),
   };
 }

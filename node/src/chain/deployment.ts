@@ -25,6 +25,8 @@ export const deploymentParamsSchema = z.strictObject({
   unbondingPeriod: positiveInt,
   unlockPeriod: positiveInt,
   maxActiveSetSize: positiveInt,
+  // Absent in deployments made before the minimum self-stake existed.
+  minSelfStake: tokenAmount.optional(),
   inflationPerRound: tokenAmount,
   ticketValidityRounds: positiveInt,
   initialSupply: tokenAmount,

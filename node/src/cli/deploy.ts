@@ -18,6 +18,7 @@ const paramsSchema = z
     unbondingPeriod: positiveInt,
     unlockPeriod: positiveInt,
     maxActiveSetSize: positiveInt,
+    minSelfStake: z.coerce.bigint().positive(),
     inflationPerRound: z.coerce.bigint().nonnegative(),
     ticketValidityRounds: positiveInt,
     initialSupply: z.coerce.bigint().nonnegative(),
@@ -49,6 +50,7 @@ interface DeployFlags {
   unbondingPeriod?: number;
   unlockPeriod?: number;
   activeSetSize?: number;
+  minSelfStake?: bigint;
   inflation?: bigint;
   ticketValidity?: number;
   initialSupply?: bigint;
@@ -93,6 +95,11 @@ export function registerDeploy(program: Command): void {
       parseIntegerOption(1, 100),
     )
     .option(
+      "--min-self-stake <wei>",
+      "token wei an orchestrator must bond to itself to hold a seat in the active set",
+      parseBigIntOption,
+    )
+    .option(
       "--inflation <wei>",
       "tokens minted per round for rewards, in token wei",
       parseBigIntOption,
@@ -132,6 +139,7 @@ export function registerDeploy(program: Command): void {
           unbondingPeriod: flags.unbondingPeriod,
           unlockPeriod: flags.unlockPeriod,
           maxActiveSetSize: flags.activeSetSize,
+          minSelfStake: flags.minSelfStake,
           inflationPerRound: flags.inflation,
           ticketValidityRounds: flags.ticketValidity,
           initialSupply: flags.initialSupply,

@@ -30,6 +30,8 @@ export const devnetSettings = {
     // Below the unlock period: no ticket is still redeemable once its sender may withdraw.
     ticketValidityRounds: 2,
     inflationPerRound: 100n * TOKEN,
+    // A seat needs this much of an orchestrator's own stake; well under orchestratorStake.
+    minSelfStake: 100n * TOKEN,
   } satisfies DeployParams,
   // 0.5 gwei-token per pixel: the 720p+480p+360p ladder costs ~0.05 token per 2 s segment.
   pricePerPixel: 500_000_000n,

@@ -1,3 +1,4 @@
+import type { Log } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   account,
@@ -48,7 +49,6 @@ describe("BondingManager: active set", () => {
     expect(await read(f.bonding, "nextRoundTotalActiveStake")).toBe(600n * TOKEN);
 
     await advanceRounds(f);
-    const round = await currentRound(f);
     expect([await active(f, o1), await active(f, o2), await active(f, o3)]).toEqual([
       true,
       true,
@@ -58,14 +58,17 @@ describe("BondingManager: active set", () => {
     expect(await read(f.bonding, "totalActiveStake")).toBe(600n * TOKEN);
     expect(await read(f.bonding, "activeStatus", o1.address)).toEqual([true, 3n]);
 
-    // A bigger newcomer evicts the smallest member, from next round on.
-    await send(f.bonding, o4, "setOrchestratorParams", 0n, 0n);
-    const receipt = await send(f.bonding, o4, "bond", 400n * TOKEN, o4.address);
-    const events = receipt.logs
-      .map((l) => f.bonding.interface.parseLog(l))
-      .filter((e) => e?.name.startsWith("Orchestrator") === true)
-      .map((e) => [e?.name, ...(e?.args.toArray() ?? [])]);
-    expect(events).toEqual([
+    // A bigger newcomer cannot evict anyone with stake bonded this round.
+    await registerOrchestrator(f, o4, 400n * TOKEN);
+    await registerOrchestrator(f, o5, 200n * TOKEN);
+    expect(await nextSet(f)).toEqual([o1.address, o2.address, o3.address]);
+
+    // From the next round its stake counts: its next touch evicts the smallest member, from the
+    // round after on.
+    await advanceRounds(f);
+    const round = await currentRound(f);
+    const receipt = await send(f.bonding, o4, "setOrchestratorParams", 0n, 0n);
+    expect(seatEvents(f, receipt)).toEqual([
       ["OrchestratorDeactivated", o1.address, round + 1n],
       ["OrchestratorActivated", o4.address, round + 1n],
     ]);
@@ -76,7 +79,7 @@ describe("BondingManager: active set", () => {
     expect(await read(f.bonding, "nextRoundTotalActiveStake")).toBe(900n * TOKEN);
 
     // Not more than the smallest member: stays out.
-    await registerOrchestrator(f, o5, 200n * TOKEN);
+    await send(f.bonding, o5, "setOrchestratorParams", 0n, 0n);
     expect(await nextSet(f)).toEqual([o4.address, o2.address, o3.address]);
     const o5info = await read<{ inNextActiveSet: boolean }>(
       f.bonding,
@@ -111,8 +114,9 @@ describe("BondingManager: active set", () => {
     await registerOrchestrator(f, o1, 100n * TOKEN);
     await registerOrchestrator(f, o2, 200n * TOKEN);
     await registerOrchestrator(f, o3, 300n * TOKEN);
-    await advanceRounds(f);
     await registerOrchestrator(f, o4, 400n * TOKEN);
+    await advanceRounds(f);
+    await send(f.bonding, o4, "setOrchestratorParams", 0n, 0n);
     expect(await nextSet(f)).toEqual([o4.address, o2.address, o3.address]);
     // o1 had 100 of the round's 600 active stake: a sixth of the inflation, which lifts it past o2.
     await send(f.bonding, o1, "reward");
@@ -150,15 +154,25 @@ describe("BondingManager: active set", () => {
     expect(await read(f.bonding, "activeOrchestratorCount")).toBe(3n);
   });
 
-  it("keeps an orchestrator active when it is evicted and re-enters in the same round", async () => {
+  it("keeps an orchestrator active, announcing no new entry, when it is evicted and re-enters in the same round", async () => {
     const f = await loadSystem(conn);
     const [o1, o2, o3, o4] = [account(f, 0), account(f, 1), account(f, 2), account(f, 3)];
     await registerOrchestrator(f, o1, 100n * TOKEN);
     await registerOrchestrator(f, o2, 200n * TOKEN);
     await registerOrchestrator(f, o3, 300n * TOKEN);
-    await advanceRounds(f);
     await registerOrchestrator(f, o4, 400n * TOKEN);
+    await advanceRounds(f);
+    const round = await currentRound(f);
+    await send(f.bonding, o4, "setOrchestratorParams", 0n, 0n);
+    // Stake bonded now counts from the next round: it does not bring o1 back.
     await send(f.bonding, o1, "bond", 500n * TOKEN, o1.address);
+    expect(await nextSet(f)).toEqual([o4.address, o2.address, o3.address]);
+    // Its reward, on stake it had since the round began, does.
+    const receipt = await send(f.bonding, o1, "reward");
+    expect(seatEvents(f, receipt)).toEqual([
+      ["OrchestratorDeactivated", o2.address, round + 1n],
+      ["OrchestratorDeactivationCancelled", o1.address, round + 1n],
+    ]);
     expect(await nextSet(f)).toEqual([o4.address, o1.address, o3.address]);
     expect([await active(f, o1), await active(f, o2)]).toEqual([true, true]);
     await advanceRounds(f);
@@ -167,7 +181,6 @@ describe("BondingManager: active set", () => {
       false,
       true,
     ]);
-    expect(await read(f.bonding, "totalActiveStake")).toBe(1_300n * TOKEN);
   });
 
   it("lets an outsider in through setOrchestratorParams once a member has shrunk", async () => {
@@ -179,7 +192,25 @@ describe("BondingManager: active set", () => {
     await registerOrchestrator(f, o4, 90n * TOKEN);
     expect(await nextSet(f)).not.toContain(o4.address);
     await send(f.bonding, o2, "unbond", 150n * TOKEN);
+    // o4's 90 were bonded this round: they count from the next.
+    await send(f.bonding, o4, "setOrchestratorParams", 0n, 0n);
+    expect(await nextSet(f)).not.toContain(o4.address);
+    await advanceRounds(f);
     await send(f.bonding, o4, "setOrchestratorParams", 0n, 0n);
     expect(await nextSet(f)).toEqual([o1.address, o4.address, o3.address]);
   });
 });
+
+const SEAT_EVENTS = new Set([
+  "OrchestratorActivated",
+  "OrchestratorDeactivated",
+  "OrchestratorDeactivationCancelled",
+]);
+
+/** The active-set events of a receipt, as [name, ...args]. */
+function seatEvents(f: Fixture, receipt: { logs: readonly Log[] }): unknown[][] {
+  return receipt.logs
+    .map((l) => f.bonding.interface.parseLog(l))
+    .filter((e) => e !== null && SEAT_EVENTS.has(e.name))
+    .map((e) => [e?.name, ...(e?.args.toArray() ?? [])]);
+}

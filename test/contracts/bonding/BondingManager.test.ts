@@ -34,8 +34,10 @@ describe("BondingManager: registration", () => {
     const f = await loadSystem(conn);
     const orch = account(f, 0);
     const receipt = await send(f.bonding, orch, "setOrchestratorParams", 100_000n, 250_000n);
+    const round = await currentRound(f);
+    // On registration the values are in force at once.
     expect(eventsOf(f, receipt).map((e) => [e.name, ...e.args])).toEqual([
-      ["OrchestratorUpdated", orch.address, 100_000n, 250_000n],
+      ["OrchestratorUpdated", orch.address, 100_000n, 250_000n, round],
     ]);
     expect(await read(f.bonding, "isRegisteredOrchestrator", orch.address)).toBe(true);
     const info = await read<{
@@ -48,13 +50,26 @@ describe("BondingManager: registration", () => {
     expect(info.lastRewardRound).toBe((1n << 256n) - 1n);
     const delegator = await read<{ delegate: string }>(f.bonding, "delegatorInfo", orch.address);
     expect(delegator.delegate).toBe(orch.address);
-    // Updating keeps the registration and changes the values.
-    await send(f.bonding, orch, "setOrchestratorParams", PPM, 0n);
-    const updated = await read<{ rewardCut: bigint; feeShare: bigint }>(
-      f.bonding,
-      "getOrchestrator",
-      orch.address,
-    );
+    // Updating keeps the registration and changes the values from the next round on.
+    const update = await send(f.bonding, orch, "setOrchestratorParams", PPM, 0n);
+    expect(eventsOf(f, update).map((e) => [e.name, ...e.args])).toEqual([
+      ["OrchestratorUpdated", orch.address, PPM, 0n, round + 1n],
+    ]);
+    type Params = {
+      rewardCut: bigint;
+      feeShare: bigint;
+      nextRewardCut: bigint;
+      nextFeeShare: bigint;
+    };
+    const pending = await read<Params>(f.bonding, "getOrchestrator", orch.address);
+    expect([
+      pending.rewardCut,
+      pending.feeShare,
+      pending.nextRewardCut,
+      pending.nextFeeShare,
+    ]).toEqual([100_000n, 250_000n, PPM, 0n]);
+    await advanceRounds(f);
+    const updated = await read<Params>(f.bonding, "getOrchestrator", orch.address);
     expect([updated.rewardCut, updated.feeShare]).toEqual([PPM, 0n]);
   });
 
@@ -126,11 +141,16 @@ describe("BondingManager: bonding", () => {
       "delegatorInfo",
       alice.address,
     );
-    expect([info.delegate, info.shares, info.stake]).toEqual([
-      orch.address,
-      500n * TOKEN,
-      500n * TOKEN,
-    ]);
+    // Stake bonded this round holds no shares yet: it earns from the next round.
+    expect([info.delegate, info.shares, info.stake]).toEqual([orch.address, 0n, 500n * TOKEN]);
+    await advanceRounds(f);
+    await send(f.bonding, alice, "claimEarnings");
+    const later = await read<{ shares: bigint; stake: bigint }>(
+      f.bonding,
+      "delegatorInfo",
+      alice.address,
+    );
+    expect([later.shares, later.stake]).toEqual([500n * TOKEN, 500n * TOKEN]);
   });
 
   it("moves a delegator's whole stake to a new orchestrator", async () => {
@@ -432,30 +452,37 @@ describe("BondingManager: parameters and wiring", () => {
     const owner = f.deployer.address;
     const { Token, RoundsManager } = f.deployment.contracts;
     await expectRevert(
-      factory.deploy(owner, ZeroAddress, RoundsManager, 1n, 1n),
+      factory.deploy(owner, ZeroAddress, RoundsManager, 1n, 1n, 1n),
       factory,
       "BondingManagerInvalidAddress",
       [],
     );
     await expectRevert(
-      factory.deploy(owner, Token, ZeroAddress, 1n, 1n),
+      factory.deploy(owner, Token, ZeroAddress, 1n, 1n, 1n),
       factory,
       "BondingManagerInvalidAddress",
       [],
     );
     await expectRevert(
-      factory.deploy(owner, Token, RoundsManager, 0n, 1n),
+      factory.deploy(owner, Token, RoundsManager, 0n, 1n, 1n),
       factory,
       "BondingManagerInvalidUnbondingPeriod",
       [0n],
     );
     await expectRevert(
-      factory.deploy(owner, Token, RoundsManager, 1n, 0n),
+      factory.deploy(owner, Token, RoundsManager, 1n, 0n, 1n),
       factory,
       "BondingManagerInvalidActiveSetSize",
       [0n, 0n],
     );
-    const unwired = await factory.deploy(owner, Token, RoundsManager, 1n, 1n);
+    await expectRevert(
+      factory.deploy(owner, Token, RoundsManager, 1n, 1n, 0n),
+      factory,
+      "BondingManagerInvalidMinSelfStake",
+      [0n],
+    );
+    const unwired = await factory.deploy(owner, Token, RoundsManager, 1n, 1n, TOKEN);
+    expect(await read(unwired, "minSelfStake")).toBe(TOKEN);
     await unwired.waitForDeployment();
     await expectRevert(
       fn(unwired, "setWiring", f.deployer)(ZeroAddress, owner),

@@ -139,19 +139,35 @@ describe("BondingManager: reward", () => {
     expect(await read(f.bonding, "pendingStake", orch.address)).toBe(0n);
   });
 
-  it("lets an orchestrator without a self-bond unbond its reward cut", async () => {
+  it("gives no seat to an orchestrator below the minimum self-stake, whatever is delegated", async () => {
     const f = await loadSystem(conn);
     const [orch, alice] = [account(f, 0), account(f, 1)];
-    await registerOrchestrator(f, orch, 0n, 500_000n, 0n);
+    await registerOrchestrator(f, orch, TEST_PARAMS.minSelfStake - 1n, 0n, 500_000n);
     await send(f.bonding, alice, "bond", 1_000n * TOKEN, orch.address);
     await advanceRounds(f);
+    expect(await read(f.bonding, "isActiveOrchestrator", orch.address)).toBe(false);
+    await expectRevert(
+      fn(f.bonding, "reward", orch)(),
+      f.bonding,
+      "BondingManagerOrchestratorNotActive",
+      [orch.address, await currentRound(f)],
+    );
+    // Topping the self-stake up to the minimum takes a free seat from the next round.
+    await send(f.bonding, orch, "bond", 1n, orch.address);
+    const info = await read<{ eligible: boolean; inNextActiveSet: boolean }>(
+      f.bonding,
+      "getOrchestrator",
+      orch.address,
+    );
+    expect([info.eligible, info.inNextActiveSet]).toEqual([true, true]);
+    await advanceRounds(f);
     await send(f.bonding, orch, "reward");
-    const cut = await read<bigint>(f.bonding, "pendingStake", orch.address);
-    // Half of the sole orchestrator's inflation, less share-conversion rounding.
-    expect(INFLATION / 2n - cut).toBeLessThanOrEqual(1n);
-    await send(f.bonding, orch, "unbond", cut);
-    const unlockAt = (await currentRound(f)) + BigInt(TEST_PARAMS.unbondingPeriod);
-    expect(await read(f.bonding, "unbondingLock", orch.address, 0n)).toEqual([cut, unlockAt]);
+    // Unbonding below the minimum gives the seat up from the next round.
+    const selfStake = await read<bigint>(f.bonding, "pendingStake", orch.address);
+    await send(f.bonding, orch, "unbond", selfStake - TEST_PARAMS.minSelfStake + 1n);
+    expect(await read(f.bonding, "isActiveOrchestrator", orch.address)).toBe(true);
+    await advanceRounds(f);
+    expect(await read(f.bonding, "isActiveOrchestrator", orch.address)).toBe(false);
   });
 
   it("splits inflation between active orchestrators by their stake at the round's start", async () => {
@@ -208,6 +224,9 @@ describe("BondingManager: fees", () => {
     const f = await loadSystem(conn);
     const { orch, alice, bob, broadcaster } = await pool(f);
     await send(f.broker, broadcaster, "fundDeposit", 100n * TOKEN);
+    // Stake earns fees from the round after it was bonded.
+    await advanceRounds(f);
+    await send(f.rounds, broadcaster, "initializeRound");
     await redeem(f, broadcaster, orch.address, 10n * TOKEN, 1n);
     // 5 to delegators by shares (1/4, 1/4, 1/2), 5 to the orchestrator's cut.
     expect(await read(f.bonding, "pendingFees", alice.address)).toBe((5n * TOKEN) / 4n);

@@ -151,23 +151,40 @@ contract BondingFuzzTest is Test {
         assertLe(gasA, gasB + 25_000, "reward() grew with the number of delegators");
     }
 
-    /// @dev An orchestrator that never self-bonded still earns its reward cut; pendingStake
-    /// reports it, so unbond() must accept it. (This suite found unbond checking the shares
-    /// before settling the waiting cut; fixed in BondingManager by settling first.)
-    function testOrchestratorCanUnbondRewardCutWithoutSelfBond() public {
+    /// @dev An orchestrator's reward cut counts in pendingStake at once, so unbond() must accept
+    /// all of it: in the reward's own round (the cut still waits outside the shares) and later
+    /// (the cut became shares). (This suite found unbond checking the shares before settling the
+    /// waiting cut; fixed in BondingManager by settling first.)
+    function testOrchestratorCanUnbondItsWholeStakeWithRewardCut() public {
         address orchestratorC = address(0x0CC);
-        vm.prank(orchestratorC);
-        s.bonding.setOrchestratorParams(500_000, 500_000);
+        Fixture.fund(s, orchestratorC, 2 * Fixture.MIN_SELF_STAKE);
+        Fixture.register(s, orchestratorC, 500_000, 500_000, Fixture.MIN_SELF_STAKE);
         vm.prank(delegator);
         s.bonding.bond(10_000 * Fixture.TOKEN, orchestratorC);
         Fixture.nextRound(s);
         vm.prank(orchestratorC);
         s.bonding.reward();
-        uint256 cut = s.bonding.pendingStake(orchestratorC);
-        assertGe(cut, 1, "no reward cut");
+        uint256 stake = s.bonding.pendingStake(orchestratorC);
+        assertGe(stake, Fixture.MIN_SELF_STAKE + 1, "no reward cut");
         vm.prank(orchestratorC);
-        s.bonding.unbond(cut);
+        s.bonding.unbond(stake);
         (uint256 locked,) = s.bonding.unbondingLock(orchestratorC, 0);
-        assertEq(locked, cut, "the reward cut was not unbonded");
+        assertEq(locked, stake, "the reward cut was not unbonded");
+        assertEq(s.bonding.pendingStake(orchestratorC), 0, "stake left behind");
+
+        // Again with the cut turned into shares first (a settle in a later round).
+        vm.prank(orchestratorC);
+        s.bonding.bond(Fixture.MIN_SELF_STAKE, orchestratorC);
+        Fixture.nextRound(s);
+        vm.prank(orchestratorC);
+        s.bonding.reward();
+        Fixture.nextRound(s);
+        vm.prank(orchestratorC);
+        s.bonding.claimEarnings();
+        assertEq(s.bonding.getOrchestrator(orchestratorC).cutStake, 0, "cut not turned into shares");
+        stake = s.bonding.pendingStake(orchestratorC);
+        vm.prank(orchestratorC);
+        s.bonding.unbond(stake);
+        assertEq(s.bonding.pendingStake(orchestratorC), 0, "stake left behind after the cut became shares");
     }
 }

@@ -28,10 +28,15 @@ contract BondingManagerRulesTest is Test {
 
     function testConstructorAndWiring() public {
         vm.expectRevert(BondingManager.BondingManagerInvalidAddress.selector);
-        new BondingManager(address(this), IERC20(address(0)), s.rounds, 1, 1);
+        new BondingManager(address(this), IERC20(address(0)), s.rounds, 1, 1, 1);
         vm.expectRevert(BondingManager.BondingManagerInvalidAddress.selector);
-        new BondingManager(address(this), s.token, IRoundsManager(address(0)), 1, 1);
-        BondingManager fresh = new BondingManager(address(this), s.token, s.rounds, 1, 1);
+        new BondingManager(address(this), s.token, IRoundsManager(address(0)), 1, 1, 1);
+        vm.expectRevert(abi.encodeWithSelector(BondingManager.BondingManagerInvalidMinSelfStake.selector, 0));
+        new BondingManager(address(this), s.token, s.rounds, 1, 1, 0);
+        vm.expectRevert(abi.encodeWithSelector(BondingManager.BondingManagerInvalidMinSelfStake.selector, uint256(1) << 96));
+        new BondingManager(address(this), s.token, s.rounds, 1, 1, uint256(1) << 96);
+        BondingManager fresh = new BondingManager(address(this), s.token, s.rounds, 1, 1, 5);
+        assertEq(fresh.minSelfStake(), 5, "minSelfStake()");
         assertEq(fresh.minter(), address(0), "minter before wiring");
         vm.expectRevert(BondingManager.BondingManagerNotWired.selector);
         fresh.reward();
@@ -163,6 +168,9 @@ contract BondingManagerRulesTest is Test {
         vm.prank(orch);
         s.bonding.reward();
         assertEq(s.bonding.getOrchestrator(orch).lastRewardRound, round, "last reward round");
+        assertTrue(s.bonding.isActiveInRound(orch, round), "active in the current round");
+        assertTrue(s.bonding.isActiveInRound(orch, round + 5), "active in later rounds until it leaves");
+        assertFalse(s.bonding.isActiveInRound(orch, round - 1), "active before its activation");
     }
 
     /// @dev Entry when a seat frees up, eviction of the smallest member, exit at zero stake
@@ -177,9 +185,14 @@ contract BondingManagerRulesTest is Test {
         vm.expectRevert(abi.encodeWithSignature("BondingManagerInvalidActiveSetSize(uint256,uint256)", 1, 2));
         s.bonding.setMaxActiveSetSize(1);
 
-        // third grows past orch: orch is evicted from next round.
+        // third grows past orch; stake bonded this round counts from the next, so orch is evicted
+        // (from the round after) only when third next touches its record in a later round.
         vm.prank(third);
         s.bonding.bond(1_000 * Fixture.TOKEN, third);
+        assertFalse(s.bonding.getOrchestrator(third).inNextActiveSet, "entered on stake bonded this round");
+        Fixture.nextRound(s);
+        vm.prank(third);
+        s.bonding.setOrchestratorParams(0, 0);
         assertTrue(s.bonding.getOrchestrator(third).inNextActiveSet, "third not in");
         assertFalse(s.bonding.getOrchestrator(orch).inNextActiveSet, "orch not evicted");
 

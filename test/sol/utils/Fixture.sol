@@ -34,6 +34,7 @@ library Fixture {
     uint256 internal constant UNBONDING_PERIOD = 2;
     uint256 internal constant UNLOCK_PERIOD = 2;
     uint256 internal constant MAX_ACTIVE_SET_SIZE = 3;
+    uint256 internal constant MIN_SELF_STAKE = 1 * TOKEN;
     uint256 internal constant INFLATION_PER_ROUND = 1_000 * TOKEN;
     uint256 internal constant TICKET_VALIDITY_ROUNDS = 2;
     uint256 internal constant INITIAL_SUPPLY = 10_000_000 * TOKEN;
@@ -44,7 +45,7 @@ library Fixture {
         address owner = address(this);
         s.token = new Token(owner, INITIAL_SUPPLY);
         s.rounds = new RoundsManager(owner, ROUND_LENGTH);
-        s.bonding = new BondingManager(owner, s.token, s.rounds, UNBONDING_PERIOD, MAX_ACTIVE_SET_SIZE);
+        s.bonding = new BondingManager(owner, s.token, s.rounds, UNBONDING_PERIOD, MAX_ACTIVE_SET_SIZE, MIN_SELF_STAKE);
         s.minter = new Minter(owner, IToken(address(s.token)), address(s.bonding), INFLATION_PER_ROUND);
         s.broker = new TicketBroker(
             owner, s.token, s.rounds, IBondingManager(address(s.bonding)), UNLOCK_PERIOD, TICKET_VALIDITY_ROUNDS
