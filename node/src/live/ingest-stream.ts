@@ -2,6 +2,7 @@ import { PassThrough } from "node:stream";
 import type { Logger } from "../log/index.ts";
 import { isMediaError } from "../media/errors.ts";
 import { segmentInput } from "../media/segmenter.ts";
+import { KeyframeClock } from "./ingest-clock.ts";
 import type { IngestMetrics } from "./ingest-metrics.ts";
 import { DropOldestQueue } from "./ingest-queue.ts";
 import type {
@@ -43,9 +44,6 @@ const INPUT_HIGH_WATER = 4 * 1024 * 1024;
 /** How much of the stream ffmpeg reads before it starts cutting: the first configuration tags and frames. */
 const PROBE_MICROSECONDS = 500_000;
 
-/** Keyframe arrivals kept for matching segments to wall clock: minutes of 1 s GOPs. */
-const MAX_KEYFRAMES = 512;
-
 export class IngestStream {
   readonly published: PublishedStream;
   /** Settles when ffmpeg has exited and every piece is queued (never rejects). */
@@ -57,9 +55,7 @@ export class IngestStream {
   });
   private readonly queue: DropOldestQueue<LiveSegment>;
   private readonly abort = new AbortController();
-  private readonly keyframes: Array<{ ms: number; wallMs: number }> = [];
-  /** Stream-time ms minus segment-list ms, fixed by the first segment (which starts on the first keyframe). */
-  private offsetMs: number | undefined;
+  private readonly clock = new KeyframeClock();
   private sourceInfo: LiveSourceInfo | null = null;
   private ended: PublishEndReason | null = null;
   private endedAs: PublishEndReason = "dropped";
@@ -100,8 +96,7 @@ export class IngestStream {
 
   /** Records when a keyframe (a possible segment start) arrived. */
   keyframe(timestampMs: number, wallMs: number): void {
-    this.keyframes.push({ ms: timestampMs, wallMs });
-    if (this.keyframes.length > MAX_KEYFRAMES) this.keyframes.shift();
+    this.clock.keyframe(timestampMs, wallMs);
   }
 
   /**
@@ -157,7 +152,7 @@ export class IngestStream {
           data: piece.data,
           startSeconds: piece.startSeconds,
           durationSeconds: piece.durationSeconds,
-          wallClockMs: this.wallClockFor(piece.startSeconds),
+          wallClockMs: this.clock.pieceStarted(piece.startSeconds) ?? Date.now(),
         };
         // The source is reported with the first piece, as the seam promises.
         this.sourceInfo ??= options.source();
@@ -183,7 +178,8 @@ export class IngestStream {
         this.endSegments();
       } else if (isMediaError(error, "INPUT_INVALID")) {
         // ffmpeg exited on its own: almost always data it could not read (the publisher's
-        // doing); the stream ends like a dropped publisher, with the cause in the log.
+        // doing), else a killed process. Not worth failing the consumer over: the segments end
+        // (endReason "closed") with the cause in the log.
         options.log.warn({ err: error }, "live stream ended: its segmenter (ffmpeg) failed");
         this.endSegments();
       } else {
@@ -208,32 +204,5 @@ export class IngestStream {
     this.ended = this.endedAs;
     if (failure === undefined) this.queue.end();
     else this.queue.fail(failure);
-  }
-
-  /**
-   * The arrival time of the keyframe a piece starts on. The segment list counts from ffmpeg's
-   * own zero; the first piece starts on the first keyframe written, which fixes the offset, and
-   * every later piece starts on the keyframe nearest its start (GOPs are hundreds of ms apart).
-   */
-  private wallClockFor(startSeconds: number): number {
-    const startMs = startSeconds * 1000;
-    if (this.offsetMs === undefined) {
-      const first = this.keyframes[0];
-      if (first === undefined) return Date.now();
-      this.offsetMs = first.ms - startMs;
-    }
-    const target = startMs + this.offsetMs;
-    let best = 0;
-    for (let i = 1; i < this.keyframes.length; i++) {
-      const candidate = this.keyframes[i];
-      const current = this.keyframes[best];
-      if (!candidate || !current) break;
-      if (Math.abs(candidate.ms - target) < Math.abs(current.ms - target)) best = i;
-      else if (candidate.ms > target) break;
-    }
-    const match = this.keyframes[best];
-    // Earlier keyframes can never start a later piece.
-    this.keyframes.splice(0, best);
-    return match?.wallMs ?? Date.now();
   }
 }
