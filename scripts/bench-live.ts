@@ -57,13 +57,14 @@ const round = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 
 
 /**
  * Polls playlists (read by `read`) every 100 ms; for each segment (by its program date-time)
- * records when it was first listed in each rendition. Returns availability samples (seconds)
- * of the segments listed in every rendition.
+ * records when it was first listed in each rendition. A segment's availability is the time it
+ * was listed in the last of the renditions that carry it (seconds from its first frame); with
+ * `complete`, only segments listed in every rendition are counted.
  */
 function watchAvailability(
   renditions: string[],
   read: (name: string) => Promise<string | null>,
-): { stop(): Promise<number[]> } {
+): { stop(): Promise<{ samples: number[]; complete: number; seen: number }> } {
   const listed = new Map<number, Map<string, number>>();
   let running = true;
   const loop = (async () => {
@@ -97,12 +98,15 @@ function watchAvailability(
       running = false;
       await loop;
       const samples: number[] = [];
-      // PDTs of the different renditions of one segment are the same ingest clock.
+      let complete = 0;
+      // PDTs of the different renditions of one segment are the same ingest clock. A segment
+      // only the source carries (every transcoded rendition skipped it) is not available.
       for (const [pdt, seen] of listed) {
-        if (seen.size < renditions.length) continue;
+        if (seen.size === renditions.length) complete += 1;
+        if (renditions.length > 1 && seen.size < 2) continue;
         samples.push((Math.max(...seen.values()) - pdt) / 1000);
       }
-      return samples;
+      return { samples, complete, seen: listed.size };
     },
   };
 }
@@ -122,6 +126,7 @@ await generateTestMedia(ffmpeg.path, clip, {
 say("starting the devnet (chain, contracts, 2 orchestrators)");
 const market = await startMarket({ orchestrators: 2, chainPort: 0, log: silentLogger() });
 let publisher: ChildProcess | undefined;
+let packager: ChildProcess | undefined;
 let result: Record<string, unknown>;
 try {
   const daemon = await startBroadcasterDaemon({
@@ -180,7 +185,7 @@ try {
   }
   const rssAtEnd = process.memoryUsage().rss;
   await browser?.close();
-  const samples = await availability.stop();
+  const { samples, complete, seen } = await availability.stop();
   await stopProcess(publisher, 5_000);
   publisher = undefined;
   const final = await daemon.stop();
@@ -192,7 +197,7 @@ try {
   const baselineDir = join(work, "baseline");
   await rm(baselineDir, { recursive: true, force: true });
   await mkdir(baselineDir, { recursive: true });
-  const packager = spawn(
+  packager = spawn(
     ffmpeg.path,
     [
       "-hide_banner",
@@ -221,7 +226,7 @@ try {
     readFile(join(baselineDir, "index.m3u8"), "utf8").catch(() => null),
   );
   await sleep(baselineSeconds * 1000);
-  const baselineSamples = await baseline.stop();
+  const { samples: baselineSamples } = await baseline.stop();
   await stopProcess(packager, 5_000);
 
   const p95 = percentile(samples, 0.95);
@@ -231,6 +236,9 @@ try {
     segmentSeconds: SEGMENT_SECONDS,
     renditions,
     segments: stream?.segments.in ?? 0,
+    /** Segments listed in every rendition (the rest were shed or lost in some). */
+    segmentsInEveryRendition: complete,
+    segmentsListed: seen,
     availabilityP50Seconds: round(percentile(samples, 0.5)),
     availabilityP95Seconds: round(p95),
     playerLatencyP50Seconds: round(percentile(latencies, 0.5)),
@@ -250,6 +258,7 @@ try {
   };
 } finally {
   if (publisher !== undefined) await stopProcess(publisher, 5_000);
+  if (packager !== undefined && packager.exitCode === null) await stopProcess(packager, 5_000);
   await market.stop();
   await rm(work, { recursive: true, force: true });
 }

@@ -16,6 +16,7 @@ import { loadLadder } from "../media/profiles.ts";
 import { DepositKeeper, depositChain, type FundingState } from "./funding.ts";
 import { startLiveHttpServer } from "./http-server.ts";
 import { type Ingest, startIngest } from "./ingest.ts";
+import { createIngestMetrics } from "./ingest-metrics.ts";
 import { keyHint } from "./ingest-policy.ts";
 import type { PublishDecision, PublishedStream } from "./interface.ts";
 import { createLiveMetrics, type LiveMetrics } from "./metrics.ts";
@@ -245,6 +246,7 @@ export async function startBroadcasterDaemon(
         allow4k: cfg.allow4k,
         maxVideoBitsPerSecond: cfg.maxBitrateBps,
       },
+      metrics: createIngestMetrics(registry),
       log,
     });
     // Streams end before the ingest's ffmpeg processes are gone; see stop() for the order.
