@@ -28,6 +28,7 @@ import type {
   PublishedStream,
 } from "./interface.ts";
 import type { LiveMetrics } from "./metrics.ts";
+import { playbackId } from "./publish-policy.ts";
 
 export interface LiveStreamOptions {
   /** Target segment length, seconds (the ingest cuts at the first keyframe after it). */
@@ -160,7 +161,11 @@ export class LiveStream {
   /** Playlist writes run in arrival order per stream. */
   private writes: Promise<void> = Promise.resolve();
 
+  /** The stream in metric labels: its playback id, never the key (/metrics may be public). */
+  private readonly label: string;
+
   constructor(private readonly deps: LiveStreamDeps) {
+    this.label = playbackId(deps.streamKey);
     this.log = deps.log.child({ key: keyHint(deps.streamKey) });
     this.options = deps.options;
     this.ladder = [...deps.profiles].sort((a, b) => b.width * b.height - a.width * a.height);
@@ -263,7 +268,7 @@ export class LiveStream {
   ): Promise<void> {
     const seq = this.nextSeq++;
     this.counts.in += 1;
-    this.deps.metrics?.segmentsIn.inc({ stream: this.streamKey });
+    this.deps.metrics?.segmentsIn.inc({ stream: this.label });
     const playlists = this.playlistsFor(segment);
     await this.serially(() => playlists.addSource(seq, segment, discontinuity));
     this.adjustLadder();
@@ -377,11 +382,11 @@ export class LiveStream {
     this.ticketsSent += outcome.ticketsSent;
     this.spend += outcome.expectedValue;
     this.deps.metrics?.spendTokens.inc(
-      { stream: this.streamKey },
+      { stream: this.label },
       Number(outcome.expectedValue) / 1e18,
     );
     this.counts.out += 1;
-    this.deps.metrics?.segmentsOut.inc({ stream: this.streamKey });
+    this.deps.metrics?.segmentsOut.inc({ stream: this.label });
     this.settle(segment.index, true);
   }
 
@@ -389,7 +394,7 @@ export class LiveStream {
     const playlists = this.playlists;
     const names = segment.profiles ?? this.ladder.map((p) => p.name);
     this.counts.lost += 1;
-    this.deps.metrics?.segmentsLost.inc({ stream: this.streamKey });
+    this.deps.metrics?.segmentsLost.inc({ stream: this.label });
     this.log.warn(
       { segment: segment.index, lastError: failure.lastError, attempts: failure.attempts },
       "segment skipped in the transcoded renditions",
@@ -412,11 +417,11 @@ export class LiveStream {
     const availability = (Date.now() - pending.wallClockMs) / 1000;
     this.availability.push(availability);
     if (this.availability.length > AVAILABILITY_SAMPLES) this.availability.shift();
-    this.deps.metrics?.availabilitySeconds.observe({ stream: this.streamKey }, availability);
+    this.deps.metrics?.availabilitySeconds.observe({ stream: this.label }, availability);
     const processing = (performance.now() - pending.closedAt) / 1000;
     if (processing > this.options.segmentSeconds) {
       this.counts.late += 1;
-      this.deps.metrics?.segmentsLate.inc({ stream: this.streamKey });
+      this.deps.metrics?.segmentsLate.inc({ stream: this.label });
       this.lateStreak += 1;
       this.onTimeStreak = 0;
     } else {
@@ -438,7 +443,7 @@ export class LiveStream {
       this.shedCount += 1;
       this.lateStreak = 0;
       this.onTimeStreak = 0;
-      this.deps.metrics?.renditionsShed.set({ stream: this.streamKey }, this.shedCount);
+      this.deps.metrics?.renditionsShed.set({ stream: this.label }, this.shedCount);
       this.log.warn(
         { shed: this.ladder[this.shedCount - 1]?.name, backlog },
         "the network is behind real time: shedding the top rendition",
@@ -450,7 +455,7 @@ export class LiveStream {
     ) {
       this.shedCount -= 1;
       this.onTimeStreak = 0;
-      this.deps.metrics?.renditionsShed.set({ stream: this.streamKey }, this.shedCount);
+      this.deps.metrics?.renditionsShed.set({ stream: this.label }, this.shedCount);
       this.log.info(
         { restored: this.ladder[this.shedCount]?.name },
         "the network keeps up again: rendition restored",
@@ -503,7 +508,7 @@ export class LiveStream {
           const p = this.pending.get(seq);
           this.pending.delete(seq);
           this.counts.lost += 1;
-          this.deps.metrics?.segmentsLost.inc({ stream: this.streamKey });
+          this.deps.metrics?.segmentsLost.inc({ stream: this.label });
           for (const name of p?.profiles ?? [])
             await this.serially(() => playlists.skip(seq, name));
         }

@@ -196,6 +196,13 @@ describe("segmint broadcaster: RTMP in, live HLS out through the paid network", 
       }
     }
 
+    // Every live subsystem reports on the daemon's /metrics.
+    const metrics = await fetchText(`${daemon.httpUrl}/metrics`);
+    expect(metrics.text).toContain(`segmint_live_segments_in_total{stream="${playbackId(KEY)}"}`);
+    expect(metrics.text).not.toContain(KEY);
+    expect(metrics.text).toMatch(/^segmint_live_availability_seconds_count/m);
+    expect(metrics.text).toMatch(/^segmint_ingest_/m);
+
     // Money: the frozen node wakes up and redeems what it won; paid equals what the deposit lost.
     for (const o of market.orchestrators) o.child.kill("SIGCONT");
     const alive = market.orchestrators.filter(
