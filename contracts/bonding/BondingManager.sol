@@ -454,6 +454,13 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         active = _isActive(_orchestrators[orchestrator], round);
     }
 
+    // ---- For the TicketBroker: a ticket pays only a recipient active in its creation round.
+
+    /// @inheritdoc IBondingManager
+    function isActiveInRound(address orchestrator, uint256 round) external view returns (bool) {
+        return _isActive(_orchestrators[orchestrator], round);
+    }
+
     /// @notice All stake bonded to `orchestrator` now (its own and its delegators').
     function orchestratorTotalStake(address orchestrator) external view returns (uint256) {
         return _orchestrators[orchestrator].totalStake;

@@ -10,6 +10,10 @@ interface IBondingManager {
     /// @notice Whether `orchestrator` is active in the current round, and how many are.
     function activeStatus(address orchestrator) external view returns (bool active, uint256 activeCount);
 
+    /// @notice Whether `orchestrator` is in `round`'s active set. Answers from its latest stay in
+    /// the set: a round before an exit and re-entry reads as inactive.
+    function isActiveInRound(address orchestrator, uint256 round) external view returns (bool);
+
     /// @notice Whether `account` has registered as an orchestrator.
     function isRegisteredOrchestrator(address account) external view returns (bool);
 }

@@ -46,7 +46,7 @@ const TOKEN = 10n ** 18n;
  * - unbondingPeriod 7: a week before unbonded stake is liquid, long enough to react to misbehaviour.
  * - ticketValidityRounds 2 and unlockPeriod 3: every ticket accepted before a sender's unlock
  *   expires a round before the sender can withdraw, so redeeming it never races the withdrawal
- *   (checkDeployParams requires unlockPeriod >= ticketValidityRounds).
+ *   (checkDeployParams and the TicketBroker require unlockPeriod > ticketValidityRounds).
  * - maxActiveSetSize 100: the contract's bound, as in Livepeer.
  * - inflationPerRound 10,000 SGM and initialSupply 10,000,000 SGM: about 36% yearly inflation at
  *   first, falling as supply grows; governance is expected to lower it.
@@ -110,11 +110,11 @@ export function checkDeployParams(params: DeployParams): { path: string; message
   if (
     Number.isInteger(params.unlockPeriod) &&
     Number.isInteger(params.ticketValidityRounds) &&
-    params.unlockPeriod < params.ticketValidityRounds
+    params.unlockPeriod <= params.ticketValidityRounds
   ) {
     problems.push({
       path: "unlockPeriod",
-      message: `must be at least ticketValidityRounds (${params.ticketValidityRounds}), or a sender could withdraw while its tickets are still redeemable`,
+      message: `must be more than ticketValidityRounds (${params.ticketValidityRounds}), or a sender could withdraw while its tickets are still redeemable (the TicketBroker refuses it too)`,
     });
   }
   return problems;

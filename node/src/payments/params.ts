@@ -112,19 +112,6 @@ export class TicketParamsIssuer {
       funds.reserveShare,
       this.journal.pendingFaceValue(lowerSender),
     );
-    if (roundState.round > roundState.creationRound + roundState.validityRounds) {
-      throw new PaymentsError(
-        "ROUND_NOT_INITIALIZED",
-        "no recent round is initialized on chain, so tickets would have no valid creation round",
-        {
-          currentRound: roundState.round.toString(),
-          lastInitialized: roundState.creationRound.toString(),
-        },
-        {
-          hint: "initialize the round (RoundsManager.initializeRound; the reward service does it)",
-        },
-      );
-    }
     const faceValue = float < this.options.faceValue ? float : this.options.faceValue;
     if (faceValue < this.options.minFaceValue || faceValue === 0n) {
       throw new PaymentsError(

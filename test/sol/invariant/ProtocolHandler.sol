@@ -246,9 +246,13 @@ contract ProtocolHandler is HandlerBase {
         bytes memory sig = Fixture.sign(s, _senderKeys[si], t);
         TicketBroker.SenderInfo memory before = s.broker.getSenderInfo(sender);
         TicketBroker.RedemptionStatus status;
+        bool seated = s.bonding.isActiveInRound(recipient, t.creationRound);
         try s.broker.redeemWinningTicket(t, sig, rand) returns (TicketBroker.RedemptionStatus result) {
             status = result;
+            _check(seated, "a recipient without a seat in the creation round was paid");
         } catch (bytes memory reason) {
+            bool refused = bytes4(reason) == TicketBroker.TicketBrokerRecipientNotActive.selector;
+            if (!seated && refused) return;
             _fail("redeemWinningTicket reverted on a valid winning ticket", reason);
             return;
         }
@@ -284,11 +288,20 @@ contract ProtocolHandler is HandlerBase {
         TicketBroker.SenderInfo memory before = s.broker.getSenderInfo(senders[si]);
         TicketBroker.RedemptionStatus[] memory statuses = s.broker.batchRedeemWinningTickets(tickets, sigs, rands);
         TicketBroker.SenderInfo memory afterInfo = s.broker.getSenderInfo(senders[si]);
-        _check(statuses[n - 1] == TicketBroker.RedemptionStatus.TicketUsed, "a repeat in a batch was not rejected");
+        bool firstSeated = s.bonding.isActiveInRound(tickets[0].recipient, tickets[0].creationRound);
+        _check(
+            statuses[n - 1]
+                == (firstSeated ? TicketBroker.RedemptionStatus.TicketUsed : TicketBroker.RedemptionStatus.RecipientNotActive),
+            "a repeat in a batch was not rejected"
+        );
         uint256 paid = (before.deposit - afterInfo.deposit) + (before.reserve - afterInfo.reserve);
         _check(paid <= faceValue * (n - 1), "a batch paid more than its distinct tickets");
         ghostPaidToRecipients += paid;
         for (uint256 i = 0; i + 1 < n; ++i) {
+            if (!s.bonding.isActiveInRound(tickets[i].recipient, tickets[i].creationRound)) {
+                _check(statuses[i] == TicketBroker.RedemptionStatus.RecipientNotActive, "an unseated recipient was paid");
+                continue;
+            }
             _check(statuses[i] <= TicketBroker.RedemptionStatus.Unpaid, "a valid ticket in a batch was rejected");
             _redeemed.push(Redeemed({ticket: tickets[i], sig: sigs[i], recipientRand: rands[i]}));
             ++ghostTicketsPaid;

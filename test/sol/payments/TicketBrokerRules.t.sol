@@ -41,6 +41,12 @@ contract TicketBrokerRulesTest is Test {
         assertEq(s.broker.unlockPeriod(), 5, "unlock period");
         s.broker.setTicketValidityRounds(4);
         assertEq(s.broker.ticketValidityRounds(), 4, "validity");
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidUnlockPeriod.selector, 1 << 32));
+        s.broker.setUnlockPeriod(1 << 32);
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidTicketValidity.selector, 1 << 32));
+        s.broker.setTicketValidityRounds(1 << 32);
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerValidityNotBelowUnlockPeriod.selector, 3, 3));
+        new TicketBroker(address(this), s.token, s.rounds, IBondingManager(address(s.bonding)), 3, 3);
         vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidUnlockPeriod.selector, 0));
         s.broker.setUnlockPeriod(0);
         vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidTicketValidity.selector, 0));
@@ -137,11 +143,13 @@ contract TicketBrokerRulesTest is Test {
         vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidSignature.selector, sender));
         s.broker.redeemWinningTicket(t, hex"1234", 11);
 
-        // Something payable to an unregistered recipient: rejected, ticket not used.
+        // A recipient without a seat in the creation round: rejected, ticket not used.
         bad = _copy(t);
         bad.recipient = stranger;
         bytes memory strangerSig = Fixture.sign(s, _KEY, bad);
-        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerRecipientNotOrchestrator.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(TicketBroker.TicketBrokerRecipientNotActive.selector, stranger, bad.creationRound)
+        );
         s.broker.redeemWinningTicket(bad, strangerSig, 11);
         assertFalse(s.broker.isTicketUsed(s.broker.getTicketHash(bad)), "rejected ticket marked used");
     }
