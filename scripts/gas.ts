@@ -274,9 +274,12 @@ for (const key of Object.keys(STATE)) {
   ordered[key] = value;
 }
 const TARGETS: Record<string, number> = {
-  redeemWinningTicket: 100_000,
-  bond: 150_000,
-  reward: 150_000,
+  redeemWinningTicket: 85_000,
+  redeemWinningTicketFromReserve: 140_000,
+  batchRedeemWinningTickets10PerTicket: 40_000,
+  bond: 110_000,
+  reward: 115_000,
+  rewardWith50Delegators: 115_000,
 };
 if (values.json) {
   process.stdout.write(`${JSON.stringify(ordered)}\n`);
