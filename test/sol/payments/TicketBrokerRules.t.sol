@@ -233,6 +233,30 @@ contract TicketBrokerRulesTest is Test {
         assertEq(s.broker.getSenderInfo(sender).reserve, 0, "reserve left");
     }
 
+    /// @dev A recipient seated in the ticket's creation round but evicted by the redemption
+    /// round is still paid from the deposit, but takes nothing from the reserve: only the
+    /// current round's active orchestrators share it.
+    function testEvictedRecipientPaidFromDepositOnly() public {
+        address[3] memory others = [address(0x0C2), address(0x0C3), address(0x0C4)];
+        for (uint256 i = 0; i < 2; ++i) {
+            Fixture.fund(s, others[i], 10_000 * Fixture.TOKEN);
+            Fixture.register(s, others[i], 0, 0, (2_000 + 1_000 * i) * Fixture.TOKEN);
+        }
+        Fixture.nextRound(s);
+        vm.prank(sender);
+        s.broker.fundDepositAndReserve(1 * Fixture.TOKEN, 30 * Fixture.TOKEN);
+        ITicketBroker.Ticket memory t = Fixture.ticket(s, sender, orch, 5 * Fixture.TOKEN, type(uint256).max, 1, 9);
+        bytes memory sig = Fixture.sign(s, _KEY, t);
+        // A bigger orchestrator takes the smallest member's seat from the next round.
+        Fixture.fund(s, others[2], 10_000 * Fixture.TOKEN);
+        Fixture.register(s, others[2], 0, 0, 5_000 * Fixture.TOKEN);
+        Fixture.nextRound(s);
+        assertFalse(s.bonding.isActiveOrchestrator(orch), "still active");
+        assertTrue(s.broker.redeemWinningTicket(t, sig, 9) == TicketBroker.RedemptionStatus.PaidPartially, "status");
+        assertEq(s.bonding.pendingFees(orch), 1 * Fixture.TOKEN, "paid other than the deposit");
+        assertEq(s.broker.getSenderInfo(sender).reserve, 30 * Fixture.TOKEN, "reserve touched");
+    }
+
     function _copy(ITicketBroker.Ticket memory t) private pure returns (ITicketBroker.Ticket memory) {
         return abi.decode(abi.encode(t), (ITicketBroker.Ticket));
     }
