@@ -23,6 +23,11 @@ export interface SenderFunds {
   info: SenderInfo;
   /** This orchestrator's share of the sender's reserve still claimable this round. */
   reserveShare: bigint;
+  /**
+   * Whether this orchestrator holds a seat in the active set this round: TicketBroker pays a
+   * ticket only to a recipient seated in the ticket's creation round.
+   */
+  active: boolean;
   round: bigint;
 }
 
@@ -103,7 +108,12 @@ export class ChainStateCache {
         this.chain.claimedReserve(key, this.self, round),
         this.chain.activeStatus(this.self),
       ]);
-      return { info, reserveShare: reserveShare(info, claimed, status), round };
+      return {
+        info,
+        reserveShare: reserveShare(info, claimed, status),
+        active: status.active,
+        round,
+      };
     })();
     this.senders.delete(key);
     this.senders.set(key, { value, at: this.now() });

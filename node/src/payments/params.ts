@@ -99,6 +99,16 @@ export class TicketParamsIssuer {
       this.cache.roundState(),
       this.cache.senderFunds(lowerSender),
     ]);
+    if (!funds.active) {
+      throw new PaymentsError(
+        "ORCHESTRATOR_NOT_ACTIVE",
+        "this orchestrator has no seat in the active set this round, so tickets could not pay it",
+        { recipient: this.recipient, round: roundState.round.toString() },
+        {
+          hint: "bond enough stake for a seat; params are issued again from the first active round",
+        },
+      );
+    }
     if (funds.info.withdrawRound !== 0n) {
       throw new PaymentsError(
         "SENDER_UNLOCKING",

@@ -302,6 +302,20 @@ describe("TicketValidator", () => {
     });
   });
 
+  it("issues no params while this orchestrator has no seat (ORCHESTRATOR_NOT_ACTIVE)", async () => {
+    const e = start();
+    e.chain.active = 0n;
+    await expect(e.issuer.issue(e.sender.address)).rejects.toMatchObject({
+      code: "ORCHESTRATOR_NOT_ACTIVE",
+    });
+    // Seated again (a new round reads the chain afresh): params are issued.
+    e.chain.active = 2n;
+    e.cache.invalidateRound();
+    await expect(e.issuer.issue(e.sender.address)).resolves.toMatchObject({
+      recipient: e.recipient,
+    });
+  });
+
   it("refuses a sender that is unlocking (SENDER_UNLOCKING)", async () => {
     const e = start();
     const payment = await oneTicket(e);
