@@ -209,7 +209,8 @@ function testsPass(files: readonly string[]): boolean {
 }
 
 type Outcome = "killed" | "survived" | "stale";
-const rows: { id: string; bug: string; outcome: Outcome; invariants: string }[] = [];
+const rows: { id: string; bug: string; outcome: Outcome; targeted: string; invariants: string }[] =
+  [];
 try {
   process.stdout.write("baseline (unmutated) ... ");
   if (!testsPass([])) throw new Error("the unmutated Solidity tests fail in the scratch copy");
@@ -219,17 +220,22 @@ try {
     const original = readFileSync(file, "utf8");
     const count = original.split(m.find).length - 1;
     if (count !== 1) {
-      rows.push({ id: m.id, bug: m.bug, outcome: "stale", invariants: "-" });
+      rows.push({ id: m.id, bug: m.bug, outcome: "stale", targeted: "-", invariants: "-" });
       process.stdout.write(`${m.id}: stale (${count} matches in ${m.file})\n`);
       continue;
     }
     writeFileSync(file, original.replace(m.find, m.replace));
     try {
-      const outcome: Outcome = testsPass(m.tests ?? []) ? "survived" : "killed";
+      const targeted = testsPass(m.tests ?? []) ? "survived" : "killed";
       let invariants = "-";
       if (m.invariants) invariants = testsPass(INVARIANT_TESTS) ? "survived" : "killed";
-      rows.push({ id: m.id, bug: m.bug, outcome, invariants });
-      process.stdout.write(`${m.id}: ${outcome} (invariants alone: ${invariants})\n`);
+      // Killed when any Solidity test catches it: its own tests or the invariant suite.
+      const outcome: Outcome =
+        targeted === "killed" || invariants === "killed" ? "killed" : "survived";
+      rows.push({ id: m.id, bug: m.bug, outcome, targeted, invariants });
+      process.stdout.write(
+        `${m.id}: ${outcome} (its tests: ${targeted}; invariants alone: ${invariants})\n`,
+      );
     } finally {
       writeFileSync(file, original);
     }
@@ -246,7 +252,10 @@ process.stdout.write(
     `invariant suite alone: ${invariantKilled}/${invariantRows.length}\n`,
 );
 for (const r of rows) {
-  process.stdout.write(`  ${r.outcome.padEnd(8)} ${r.invariants.padEnd(8)} ${r.id}: ${r.bug}\n`);
+  process.stdout.write(
+    `  ${r.outcome.padEnd(8)} own:${r.targeted.padEnd(8)} inv:${r.invariants.padEnd(8)} ${r.id}: ${r.bug}\n`,
+  );
 }
 const allKilled = rows.every((r) => r.outcome === "killed" && r.invariants !== "survived");
+process.stdout.write("(own: the mutant's own test files; inv: the invariant suite alone)\n");
 process.exitCode = allKilled ? 0 : 1;

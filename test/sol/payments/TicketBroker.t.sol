@@ -132,10 +132,13 @@ contract TicketBrokerFuzzTest is Test {
         s.broker.fundReserve(reserve);
         uint256 allocation = reserve / _ORCHESTRATORS;
         uint256 nonce;
+        uint256 claimedInRound;
         for (uint256 i = 0; i < _ORCHESTRATORS; ++i) {
             uint256 received;
+            uint256 asked;
             for (uint256 k = 0; k < faceValues.length; ++k) {
                 uint256 face = bound(uint256(keccak256(abi.encode(faceValues[k], i))), 1, reserve);
+                asked += face;
                 (ITicketBroker.Ticket memory t, bytes memory sig) =
                     _signed(orchestrators[i], face, type(uint256).max, ++nonce, nonce);
                 uint256 before = s.bonding.pendingFees(orchestrators[i]);
@@ -143,7 +146,12 @@ contract TicketBrokerFuzzTest is Test {
                 received += s.bonding.pendingFees(orchestrators[i]) - before;
             }
             assertLe(received, allocation, "an orchestrator took more than its reserve allocation");
+            // Early claimers do not shrink later claimers' allocations: each gets all it asked
+            // for up to the same allocation.
+            assertEq(received, asked < allocation ? asked : allocation, "allocation not honoured");
             assertEq(s.broker.claimedReserve(sender, orchestrators[i]), received, "claimedReserve view");
+            claimedInRound += received;
+            assertEq(s.broker.getSenderInfo(sender).reserveClaimedInCurrentRound, claimedInRound, "claimed this round");
         }
         assertGe(s.broker.getSenderInfo(sender).reserve, reserve - _ORCHESTRATORS * allocation, "reserve overdrawn");
 
