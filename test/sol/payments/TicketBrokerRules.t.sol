@@ -90,9 +90,22 @@ contract TicketBrokerRulesTest is Test {
         s.broker.unlock();
         vm.stopPrank();
 
-        for (uint256 i = 0; i < Fixture.UNLOCK_PERIOD; ++i) {
+        uint256 unlockRound = s.rounds.currentRound();
+        for (uint256 i = 0; i + 1 < Fixture.UNLOCK_PERIOD; ++i) {
             Fixture.nextRound(s);
         }
+        // The last round before the withdraw round is still too early.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                TicketBroker.TicketBrokerUnlockPeriodNotOver.selector,
+                sender,
+                unlockRound + Fixture.UNLOCK_PERIOD,
+                unlockRound + Fixture.UNLOCK_PERIOD - 1
+            )
+        );
+        vm.prank(sender);
+        s.broker.withdraw();
+        Fixture.nextRound(s);
         uint256 before = s.token.balanceOf(sender);
         vm.prank(sender);
         s.broker.withdraw();
