@@ -1,5 +1,5 @@
 /**
- * `npm run test:mutants [-- --only ID]`
+ * `npm run test:mutants [-- --only ID[,ID...]]`
  *
  * Mutation check for the contracts: applies each hand-written mutant below (a plausible one-line
  * bug) on its own to a scratch copy of the repository's contracts and Solidity tests, runs the
@@ -145,11 +145,11 @@ export const MUTANTS: readonly Mutant[] = [
     invariants: true,
   },
   {
-    id: "reserve-before-deposit-empty",
+    id: "reserve-asked-full-face",
     file: BROKER,
-    find: "if (fromDeposit < faceValue && s.reserve != 0) {",
-    replace: "if (s.reserve != 0) {",
-    bug: "the reserve pays even when the deposit covered the ticket",
+    find: "fromReserve = _claimReserve(sender, recipient, round, s.reserve, faceValue - fromDeposit);",
+    replace: "fromReserve = _claimReserve(sender, recipient, round, s.reserve, faceValue);",
+    bug: "the reserve is asked for the whole face value after the deposit paid part (overpays)",
     tests: PAYMENT_TESTS,
     invariants: true,
   },
@@ -181,7 +181,8 @@ export const MUTANTS: readonly Mutant[] = [
 
 const { values } = parseArgs({ options: { only: { type: "string" } } });
 const root = path.resolve(import.meta.dirname, "..");
-const selected = values.only === undefined ? MUTANTS : MUTANTS.filter((m) => m.id === values.only);
+const only = values.only?.split(",");
+const selected = only === undefined ? MUTANTS : MUTANTS.filter((m) => only.includes(m.id));
 if (selected.length === 0) throw new Error(`no mutant with id ${values.only}`);
 
 // A scratch copy: the repository is never touched, whatever happens to this process.
