@@ -124,6 +124,24 @@ contract PaymentsHandler is CheckedHandler {
         ghostWithdrawnBy[sender] += info.deposit + info.reserve;
     }
 
+    /// @dev Moves to the last round before an unlocking sender's withdraw round (where an
+    /// off-by-one would let it out early) and tries to withdraw there: it must be refused.
+    function withdrawInLastLockedRound(uint256 who) external {
+        address sender = senders[who % SENDERS];
+        TicketBroker.SenderInfo memory info = s.broker.getSenderInfo(sender);
+        if (info.withdrawRound == 0 || info.deposit + info.reserve == 0) return;
+        if (s.rounds.currentRound() + 1 >= info.withdrawRound) return;
+        while (s.rounds.currentRound() + 1 < info.withdrawRound) {
+            _nextRound();
+        }
+        _expectRevert(
+            sender,
+            address(s.broker),
+            abi.encodeCall(TicketBroker.withdraw, ()),
+            TicketBroker.TicketBrokerUnlockPeriodNotOver.selector
+        );
+    }
+
     // ------------------------------------------------------------ tickets
 
     /// @dev A fresh winning ticket, created in the current round or up to the validity before
