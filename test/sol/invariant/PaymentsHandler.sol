@@ -147,9 +147,20 @@ contract PaymentsHandler is CheckedHandler {
     /// @dev A fresh winning ticket, created in the current round or up to the validity before
     /// it, to any orchestrator: it pays only a recipient seated in its creation round.
     function redeemTicket(uint256 from, uint256 to, uint256 faceValue, uint256 rand, uint256 age) external {
+        _redeemFresh(from % SENDERS, orchestrators[to % orchestrators.length], bound(faceValue, 1, 50_000 * Fixture.TOKEN), rand, age);
+    }
+
+    /// @dev A winning ticket just above what the deposit holds: the deposit pays all it has and
+    /// the reserve (up to the allocation) the rest, never more than the face value.
+    function redeemSpanningDeposit(uint256 from, uint256 to, uint256 extra, uint256 rand) external {
         uint256 si = from % SENDERS;
-        address recipient = orchestrators[to % orchestrators.length];
-        faceValue = bound(faceValue, 1, 50_000 * Fixture.TOKEN);
+        TicketBroker.SenderInfo memory info = s.broker.getSenderInfo(senders[si]);
+        if (info.deposit == 0 || info.reserve == 0) return;
+        uint256 faceValue = info.deposit + bound(extra, 1, info.reserve);
+        _redeemFresh(si, orchestrators[to % orchestrators.length], faceValue, rand, 0);
+    }
+
+    function _redeemFresh(uint256 si, address recipient, uint256 faceValue, uint256 rand, uint256 age) private {
         (ITicketBroker.Ticket memory t, bytes memory sig) = _signed(si, recipient, faceValue, type(uint256).max, rand, age);
         bytes memory call = abi.encodeCall(TicketBroker.redeemWinningTicket, (t, sig, rand));
         if (!s.bonding.isActiveInRound(recipient, t.creationRound)) {
