@@ -197,6 +197,13 @@ for (const entry of [
   cpSync(path.join(root, entry), path.join(scratch, entry), { recursive: true });
 }
 symlinkSync(path.join(root, "node_modules"), path.join(scratch, "node_modules"));
+// Interrupted (Ctrl-C reaches the test run too, which then ends): leave no scratch copy behind.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    rmSync(scratch, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 
 /** Runs the given Solidity test files (all when empty) in the scratch copy; true when they pass. */
 function testsPass(files: readonly string[]): boolean {
