@@ -26,10 +26,19 @@ export default defineConfig({
   },
   test: {
     solidity: {
-      // A fixed seed makes CI reproducible; change it (or remove it for a random one) to explore
-      // other inputs locally.
-      fuzz: { runs: 256, seed: "0x5e6d1a7" },
-      invariant: { runs: 64, depth: 32 },
+      profiles: {
+        // CI: a fixed seed makes every run reproducible. Handlers never let a call revert
+        // unnoticed (they record violations), so failOnRevert only guards the handlers themselves.
+        default: {
+          fuzz: { runs: 256, seed: "0x5e6d1a7" },
+          invariant: { runs: 64, depth: 32, failOnRevert: true },
+        },
+        // `npm run test:sol:deep`: a random seed and 10x the runs, for longer campaigns.
+        deep: {
+          fuzz: { runs: 2_560 },
+          invariant: { runs: 640, depth: 32, failOnRevert: true },
+        },
+      },
     },
   },
   networks: {

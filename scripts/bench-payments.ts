@@ -69,9 +69,6 @@ class StaticChain implements PaymentsChainView {
   async currentRound() {
     return 100n;
   }
-  async lastInitializedRound() {
-    return 100n;
-  }
   async blockHashForRound() {
     return this.blockHash;
   }

@@ -17,9 +17,16 @@ import {ITicketBroker} from "../interfaces/ITicketBroker.sol";
  * @notice Probabilistic micropayments in the Segmint token. A sender funds a deposit (pays
  * winning tickets) and a reserve (backs them when the deposit runs out). Tickets are EIP-712
  * typed data (domain "Segmint", version "1", chain id, this contract), so a signature is bound
- * to one chain and one deployment. A winning ticket pays its face value from the deposit, then
- * from the reserve, where each orchestrator active in the current round may claim at most
- * `reserve / activeOrchestratorCount` per sender per round; any shortfall is emitted.
+ * to one chain and one deployment. A winning ticket pays only a recipient that was in the active
+ * set in the ticket's creation round: its face value comes from the deposit, then from the
+ * reserve, where each orchestrator active in the current round may claim at most
+ * `reserve at its first claim of the round / activeOrchestratorCount` per sender per round; any
+ * shortfall is emitted. A sender's funds leave this contract only as such payments or through
+ * unlock() and withdraw() after the unlock period.
+ *
+ * Rounds need no keeper: a ticket may name any creation round up to the current one (senders
+ * use the current round, computed from the block number) and either that round's stored block
+ * hash or zero when it was never initialized.
  *
  * Fee custody: paid fees stay in this contract and are credited to the recipient's pool in the
  * BondingManager, which pays them out through `transferFees`. Not moving tokens on every
@@ -46,13 +53,30 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
         TicketUsed,
         InvalidSignature,
         NotWinning,
-        RecipientNotOrchestrator
+        RecipientNotActive
     }
 
     /// @dev Deposit and reserve share a slot: redemption reads both with one SLOAD.
     struct Sender {
         uint128 deposit;
         uint128 reserve;
+    }
+
+    /// @dev A sender's rounds. `seen` is set at the first funding so that later writes to this
+    /// slot (unlock, the first reserve claim of a round) rewrite it instead of filling a fresh
+    /// slot (about 17k gas less each).
+    struct SenderRounds {
+        uint64 withdrawRound; // zero when no unlock is in progress
+        uint64 claimRound; // the round `claimedInRound` counts
+        uint120 claimedInRound;
+        bool seen;
+    }
+
+    /// @dev Reserve `claimed` by one recipient from one sender in `round` (older rounds are
+    /// overwritten: only the current round's claims matter).
+    struct ReserveClaim {
+        uint64 round;
+        uint128 claimed;
     }
 
     /// @notice A sender's funds and unlock state.
@@ -71,11 +95,9 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     uint64 private _unlockPeriod;
     uint64 private _ticketValidityRounds;
     mapping(address sender => Sender) private _senders;
-    mapping(address sender => uint256) private _withdrawRounds;
+    mapping(address sender => SenderRounds) private _senderRounds;
     mapping(bytes32 ticketHash => bool) private _usedTickets;
-    mapping(address sender => mapping(uint256 round => uint256)) private _reserveClaimedInRound;
-    mapping(address sender => mapping(uint256 round => mapping(address recipient => uint256))) private
-        _reserveClaimedBy;
+    mapping(address sender => mapping(address recipient => ReserveClaim)) private _reserveClaims;
 
     /// @notice The unlock period changed.
     event UnlockPeriodUpdated(uint256 unlockPeriod);
@@ -115,10 +137,13 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     error TicketBrokerUnauthorizedCaller(address caller);
     /// @notice An amount of zero was given where a positive amount is required.
     error TicketBrokerZeroAmount();
-    /// @notice The unlock period must be between 1 and 2^32 rounds.
+    /// @notice The unlock period must be between 1 and 2^32 - 1 rounds.
     error TicketBrokerInvalidUnlockPeriod(uint256 unlockPeriod);
-    /// @notice The ticket validity must be between 1 and 2^32 rounds.
+    /// @notice The ticket validity must be between 1 and 2^32 - 1 rounds.
     error TicketBrokerInvalidTicketValidity(uint256 ticketValidityRounds);
+    /// @notice The ticket validity must stay below the unlock period, or a ticket could still be
+    /// redeemable once its sender may withdraw.
+    error TicketBrokerValidityNotBelowUnlockPeriod(uint256 ticketValidityRounds, uint256 unlockPeriod);
     /// @notice `sender` has neither deposit nor reserve.
     error TicketBrokerEmptyDepositAndReserve(address sender);
     /// @notice `sender` is already unlocking, until `withdrawRound`.
@@ -131,7 +156,8 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     error TicketBrokerInvalidRecipient(address recipient);
     /// @notice The revealed recipientRand does not hash to `recipientRandHash`.
     error TicketBrokerInvalidRecipientRand(bytes32 recipientRandHash, uint256 recipientRand);
-    /// @notice `creationRound` is not initialized or its block hash is not `given` (stored: `expected`).
+    /// @notice `creationRound` is after the current round, or `given` is neither zero nor the
+    /// round's stored block hash `expected`.
     error TicketBrokerInvalidCreationRound(uint256 creationRound, bytes32 expected, bytes32 given);
     /// @notice A ticket created in `creationRound` is no longer valid in `currentRound`.
     error TicketBrokerTicketExpired(uint256 creationRound, uint256 currentRound);
@@ -141,14 +167,15 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     error TicketBrokerInvalidSignature(address sender);
     /// @notice Ticket `ticketHash` does not win.
     error TicketBrokerTicketNotWinning(bytes32 ticketHash);
-    /// @notice `recipient` is not a registered orchestrator, so it cannot be paid.
-    error TicketBrokerRecipientNotOrchestrator(address recipient);
+    /// @notice `recipient` was not in the active set in `creationRound`, so the ticket cannot pay it.
+    error TicketBrokerRecipientNotActive(address recipient, uint256 creationRound);
     /// @notice The batch arrays differ in length.
     error TicketBrokerBatchLengthMismatch(uint256 tickets, uint256 signatures, uint256 recipientRands);
 
     /**
      * @param unlockPeriod_ Rounds between unlock() and the earliest withdraw().
-     * @param ticketValidityRounds_ Rounds after its creation round in which a ticket can be redeemed.
+     * @param ticketValidityRounds_ Rounds after its creation round in which a ticket can be
+     * redeemed; below `unlockPeriod_`.
      */
     constructor(
         address initialOwner,
@@ -174,7 +201,7 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     /**
      * @notice Sets the unlock period in rounds; applies to unlocks started afterwards.
      * Requirements:
-     * - the caller is the owner; `period` is between 1 and 2^32.
+     * - the caller is the owner; `period` is below 2^32 and above the ticket validity.
      */
     function setUnlockPeriod(uint256 period) external onlyOwner {
         _setUnlockPeriod(period);
@@ -183,7 +210,7 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     /**
      * @notice Sets how many rounds after its creation round a ticket stays redeemable.
      * Requirements:
-     * - the caller is the owner; `rounds` is between 1 and 2^32.
+     * - the caller is the owner; `rounds` is at least 1 and below the unlock period.
      */
     function setTicketValidityRounds(uint256 rounds) external onlyOwner {
         _setTicketValidityRounds(rounds);
@@ -227,10 +254,11 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     function unlock() external {
         Sender memory s = _senders[msg.sender];
         if (s.deposit == 0 && s.reserve == 0) revert TicketBrokerEmptyDepositAndReserve(msg.sender);
-        uint256 current = _withdrawRounds[msg.sender];
+        SenderRounds storage rounds = _senderRounds[msg.sender];
+        uint256 current = rounds.withdrawRound;
         if (current != 0) revert TicketBrokerAlreadyUnlocking(msg.sender, current);
         uint256 withdrawRound = _roundsManager.currentRound() + _unlockPeriod;
-        _withdrawRounds[msg.sender] = withdrawRound;
+        rounds.withdrawRound = withdrawRound.toUint64();
         emit UnlockStarted(msg.sender, withdrawRound);
     }
 
@@ -240,8 +268,9 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
      * - an unlock is in progress.
      */
     function cancelUnlock() external {
-        if (_withdrawRounds[msg.sender] == 0) revert TicketBrokerNotUnlocking(msg.sender);
-        delete _withdrawRounds[msg.sender];
+        SenderRounds storage rounds = _senderRounds[msg.sender];
+        if (rounds.withdrawRound == 0) revert TicketBrokerNotUnlocking(msg.sender);
+        rounds.withdrawRound = 0;
         emit UnlockCancelled(msg.sender);
     }
 
@@ -254,12 +283,13 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     function withdraw() external {
         Sender memory s = _senders[msg.sender];
         if (s.deposit == 0 && s.reserve == 0) revert TicketBrokerEmptyDepositAndReserve(msg.sender);
-        uint256 withdrawRound = _withdrawRounds[msg.sender];
+        SenderRounds storage rounds = _senderRounds[msg.sender];
+        uint256 withdrawRound = rounds.withdrawRound;
         if (withdrawRound == 0) revert TicketBrokerNotUnlocking(msg.sender);
         uint256 round = _roundsManager.currentRound();
         if (round < withdrawRound) revert TicketBrokerUnlockPeriodNotOver(msg.sender, withdrawRound, round);
         delete _senders[msg.sender];
-        delete _withdrawRounds[msg.sender];
+        rounds.withdrawRound = 0;
         emit Withdrawn(msg.sender, s.deposit, s.reserve);
         _token.safeTransfer(msg.sender, uint256(s.deposit) + s.reserve);
     }
@@ -274,9 +304,10 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
      * @param recipientRand The recipient's secret whose keccak256 is `recipientRandHash`.
      * @return status Paid, PaidPartially or Unpaid.
      * Requirements:
-     * - the recipient is not zero and is a registered orchestrator (when anything is payable);
+     * - the recipient is not zero, and was in the active set in `creationRound`;
      * - `recipientRand` matches `recipientRandHash`;
-     * - `creationRoundBlockHash` is the stored block hash of `creationRound`;
+     * - `creationRound` is at most the current round, and `creationRoundBlockHash` is zero or
+     *   the round's stored block hash;
      * - the current round is at most `creationRound + ticketValidityRounds`;
      * - the ticket was not redeemed before;
      * - `sig` is the sender's valid signature, and the ticket wins.
@@ -354,27 +385,31 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     /// @notice `sender`'s deposit, reserve, unlock state and reserve claimed this round.
     function getSenderInfo(address sender) external view returns (SenderInfo memory info) {
         Sender memory s = _senders[sender];
+        SenderRounds memory rounds = _senderRounds[sender];
+        bool claimedThisRound = rounds.claimRound == _roundsManager.currentRound();
         info = SenderInfo({
             deposit: s.deposit,
             reserve: s.reserve,
-            withdrawRound: _withdrawRounds[sender],
-            reserveClaimedInCurrentRound: _reserveClaimedInRound[sender][_roundsManager.currentRound()]
+            withdrawRound: rounds.withdrawRound,
+            reserveClaimedInCurrentRound: claimedThisRound ? rounds.claimedInRound : 0
         });
     }
 
     /// @notice Reserve of `sender` paid to `recipient` in the current round.
     function claimedReserve(address sender, address recipient) external view returns (uint256) {
-        return _reserveClaimedBy[sender][_roundsManager.currentRound()][recipient];
+        return claimedReserveInRound(sender, recipient, _roundsManager.currentRound());
     }
 
-    /// @notice Reserve of `sender` paid to `recipient` in `round`.
-    function claimedReserveInRound(address sender, address recipient, uint256 round) external view returns (uint256) {
-        return _reserveClaimedBy[sender][round][recipient];
+    /// @notice Reserve of `sender` paid to `recipient` in `round`. Only the round of the
+    /// recipient's latest claim is kept (allocations are per round): earlier rounds read zero.
+    function claimedReserveInRound(address sender, address recipient, uint256 round) public view returns (uint256) {
+        ReserveClaim memory claim = _reserveClaims[sender][recipient];
+        return claim.round == round ? claim.claimed : 0;
     }
 
     /// @notice Whether `sender` has an unlock in progress.
     function isUnlockInProgress(address sender) external view returns (bool) {
-        return _withdrawRounds[sender] != 0;
+        return _senderRounds[sender].withdrawRound != 0;
     }
 
     /// @notice Whether the ticket with EIP-712 digest `ticketHash` was redeemed.
@@ -393,6 +428,8 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
         uint256 total = depositAmount + reserveAmount;
         if (total == 0) revert TicketBrokerZeroAmount();
         Sender storage s = _senders[msg.sender];
+        SenderRounds storage rounds = _senderRounds[msg.sender];
+        if (!rounds.seen) rounds.seen = true;
         if (depositAmount != 0) {
             uint256 deposit = s.deposit + depositAmount;
             s.deposit = deposit.toUint128();
@@ -416,12 +453,14 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
         if (keccak256(abi.encode(recipientRand)) != ticket.recipientRandHash) {
             return (RedemptionStatus.InvalidRecipientRand, ticketHash);
         }
-        (uint256 round, bytes32 blockHash) = _roundsManager.currentRoundAndBlockHash(ticket.creationRound);
-        if (blockHash == bytes32(0) || blockHash != ticket.creationRoundBlockHash) {
+        uint256 creationRound = ticket.creationRound;
+        (uint256 round, bytes32 blockHash) = _roundsManager.currentRoundAndBlockHash(creationRound);
+        bytes32 givenHash = ticket.creationRoundBlockHash;
+        if (creationRound > round || (givenHash != bytes32(0) && givenHash != blockHash)) {
             return (RedemptionStatus.InvalidCreationRound, ticketHash);
         }
-        // creationRound was initialized, so it is <= the current round: no overflow.
-        if (round > ticket.creationRound + _ticketValidityRounds) return (RedemptionStatus.TicketExpired, ticketHash);
+        // creationRound <= round (checked above), so the sum cannot overflow.
+        if (round > creationRound + _ticketValidityRounds) return (RedemptionStatus.TicketExpired, ticketHash);
         if (_usedTickets[ticketHash]) return (RedemptionStatus.TicketUsed, ticketHash);
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(ticketHash, sig);
         if (err != ECDSA.RecoverError.NoError || signer != ticket.sender) {
@@ -436,27 +475,23 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     function _pay(Ticket calldata ticket, bytes32 ticketHash, uint256 round) private returns (RedemptionStatus) {
         address sender = ticket.sender;
         address recipient = ticket.recipient;
+        // The BondingManager is a fixed, trusted contract (no proxies). A recipient without a
+        // seat in the creation round is refused before anything changes, as a batch needs.
+        if (!_bondingManager.isActiveInRound(recipient, ticket.creationRound)) return RedemptionStatus.RecipientNotActive;
         uint256 faceValue = ticket.faceValue;
         Sender memory s = _senders[sender];
         uint256 fromDeposit = faceValue < s.deposit ? faceValue : s.deposit;
         uint256 fromReserve;
         if (fromDeposit < faceValue && s.reserve != 0) {
-            fromReserve = _reserveClaimable(sender, recipient, round, s.reserve, faceValue - fromDeposit);
+            fromReserve = _claimReserve(sender, recipient, round, s.reserve, faceValue - fromDeposit);
         }
         uint256 paid = fromDeposit + fromReserve;
-        // The BondingManager is a fixed, trusted contract (no proxies); asking it first lets an
-        // unregistered recipient leave every state untouched, as a batch needs.
-        if (paid != 0 && !_bondingManager.updateOrchestratorWithFees(recipient, paid)) {
-            return RedemptionStatus.RecipientNotOrchestrator;
-        }
         _usedTickets[ticketHash] = true;
         if (paid != 0) {
             // fromDeposit <= deposit and fromReserve <= reserve, so neither underflows.
             _senders[sender] = Sender({deposit: uint128(s.deposit - fromDeposit), reserve: uint128(s.reserve - fromReserve)});
-        }
-        if (fromReserve != 0) {
-            _reserveClaimedInRound[sender][round] += fromReserve;
-            _reserveClaimedBy[sender][round][recipient] += fromReserve;
+            // An active orchestrator is registered, so the credit always lands.
+            _bondingManager.updateOrchestratorWithFees(recipient, paid);
         }
         emit WinningTicketRedeemed(ticketHash, sender, recipient, faceValue, fromDeposit, fromReserve);
         if (paid == faceValue) return RedemptionStatus.Paid;
@@ -464,22 +499,32 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
         return paid == 0 ? RedemptionStatus.Unpaid : RedemptionStatus.PaidPartially;
     }
 
-    /// @dev What `recipient` may still take from `sender`'s reserve this round, capped at `needed`.
-    function _reserveClaimable(address sender, address recipient, uint256 round, uint256 reserve, uint256 needed)
+    /// @dev Takes what `recipient` may still claim from `sender`'s reserve this round, capped at
+    /// `needed`, and records the claim.
+    function _claimReserve(address sender, address recipient, uint256 round, uint256 reserve, uint256 needed)
         private
-        view
         returns (uint256 claimable)
     {
         (bool active, uint256 activeCount) = _bondingManager.activeStatus(recipient);
         if (!active || activeCount == 0) return 0;
+        SenderRounds memory rounds = _senderRounds[sender];
+        uint256 claimedInRound = rounds.claimRound == round ? rounds.claimedInRound : 0;
+        ReserveClaim memory claim = _reserveClaims[sender][recipient];
+        uint256 claimed = claim.round == round ? claim.claimed : 0;
         // Each active orchestrator's allocation is its share of the reserve as it stood before
         // this round's claims, so early claimers cannot shrink later claimers' shares.
-        uint256 allocation = (reserve + _reserveClaimedInRound[sender][round]) / activeCount;
-        uint256 claimed = _reserveClaimedBy[sender][round][recipient];
+        uint256 allocation = (reserve + claimedInRound) / activeCount;
         if (claimed >= allocation) return 0;
         claimable = allocation - claimed;
         if (claimable > reserve) claimable = reserve;
         if (claimable > needed) claimable = needed;
+        _senderRounds[sender] = SenderRounds({
+            withdrawRound: rounds.withdrawRound,
+            claimRound: round.toUint64(),
+            claimedInRound: (claimedInRound + claimable).toUint120(),
+            seen: true
+        });
+        _reserveClaims[sender][recipient] = ReserveClaim({round: uint64(round), claimed: uint128(claimed + claimable)});
     }
 
     function _revertFor(RedemptionStatus status, Ticket calldata ticket, bytes32 ticketHash, uint256 recipientRand)
@@ -498,17 +543,21 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
         if (status == RedemptionStatus.TicketUsed) revert TicketBrokerTicketUsed(ticketHash);
         if (status == RedemptionStatus.InvalidSignature) revert TicketBrokerInvalidSignature(ticket.sender);
         if (status == RedemptionStatus.NotWinning) revert TicketBrokerTicketNotWinning(ticketHash);
-        revert TicketBrokerRecipientNotOrchestrator(ticket.recipient);
+        revert TicketBrokerRecipientNotActive(ticket.recipient, ticket.creationRound);
     }
 
     function _setUnlockPeriod(uint256 period) private {
         if (period == 0 || period > type(uint32).max) revert TicketBrokerInvalidUnlockPeriod(period);
+        uint256 validity = _ticketValidityRounds;
+        if (validity >= period) revert TicketBrokerValidityNotBelowUnlockPeriod(validity, period);
         _unlockPeriod = uint64(period);
         emit UnlockPeriodUpdated(period);
     }
 
     function _setTicketValidityRounds(uint256 rounds) private {
         if (rounds == 0 || rounds > type(uint32).max) revert TicketBrokerInvalidTicketValidity(rounds);
+        uint256 period = _unlockPeriod;
+        if (rounds >= period) revert TicketBrokerValidityNotBelowUnlockPeriod(rounds, period);
         _ticketValidityRounds = uint64(rounds);
         emit TicketValidityRoundsUpdated(rounds);
     }

@@ -10,7 +10,7 @@ import {IRoundsManager} from "../interfaces/IRoundsManager.sol";
  * @title RoundsManager
  * @notice Rounds of `roundLength` blocks. Initialization is lazy: the first call that needs a
  * round's block hash (reward(), or anyone calling initializeRound()) stores it; no keeper is
- * needed. Round numbers are `block.number / roundLength` until the owner changes the length.
+ * needed, and tickets do not depend on it (they may name a round nobody initialized). Round numbers are `block.number / roundLength` until the owner changes the length.
  * A new length applies from the start of the next round, so the current round keeps its number,
  * start and end, and round numbers never jump or go back.
  */
@@ -80,7 +80,8 @@ contract RoundsManager is IRoundsManager, Ownable2Step {
         return c.lastInitializedRound == _roundAt(c);
     }
 
-    /// @notice The most recent initialized round: tickets use it as their creation round.
+    /// @notice The most recent initialized round. (Tickets need none: they name the current
+    /// round, with its stored block hash or zero.)
     function lastInitializedRound() external view returns (uint256) {
         return _clock.lastInitializedRound;
     }

@@ -26,7 +26,7 @@ export const MAX_UINT256 = (1n << 256n) - 1n;
 export const TEST_PARAMS: DeployParams = {
   roundLength: 20,
   unbondingPeriod: 2,
-  unlockPeriod: 2,
+  unlockPeriod: 3,
   maxActiveSetSize: 3,
   minSelfStake: 1n * TOKEN,
   inflationPerRound: 1_000n * TOKEN,
@@ -227,7 +227,10 @@ export const TICKET_TYPES = ticketTypedDataTypes();
 
 export const randHash = (recipientRand: bigint): string => hashRecipientRand(recipientRand);
 
-/** A ticket from `sender` to `recipient` for the last initialized round, signed with EIP-712. */
+/**
+ * A ticket from `sender` to `recipient` for the current round (with its stored block hash, zero
+ * while it is not initialized, as the node's senders write them), signed with EIP-712.
+ */
 export async function makeTicket(
   f: Fixture,
   sender: HardhatEthersSigner,
@@ -236,8 +239,7 @@ export async function makeTicket(
 ): Promise<{ ticket: TicketFields; sig: string; recipientRand: bigint; hash: string }> {
   const { recipientRand: rand, ...fields } = overrides;
   const recipientRand = rand ?? 42n;
-  const creationRound =
-    fields.creationRound ?? (await read<bigint>(f.rounds, "lastInitializedRound"));
+  const creationRound = fields.creationRound ?? (await read<bigint>(f.rounds, "currentRound"));
   const ticket: TicketFields = {
     recipient,
     sender: sender.address,

@@ -108,12 +108,6 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     return read("the current round", () => this.contracts.roundsManager.currentRound());
   }
 
-  lastInitializedRound(): Promise<bigint> {
-    return read("the last initialized round", () =>
-      this.contracts.roundsManager.lastInitializedRound(),
-    );
-  }
-
   blockHashForRound(round: bigint): Promise<string> {
     return read("a round's block hash", () =>
       this.contracts.roundsManager.blockHashForRound(round),

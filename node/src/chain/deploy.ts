@@ -48,7 +48,7 @@ const TOKEN = 10n ** 18n;
  * - unbondingPeriod 7: a week before unbonded stake is liquid, long enough to react to misbehaviour.
  * - ticketValidityRounds 2 and unlockPeriod 3: every ticket accepted before a sender's unlock
  *   expires a round before the sender can withdraw, so redeeming it never races the withdrawal
- *   (checkDeployParams requires unlockPeriod >= ticketValidityRounds).
+ *   (checkDeployParams and the TicketBroker require unlockPeriod > ticketValidityRounds).
  * - maxActiveSetSize 100: the contract's bound, as in Livepeer.
  * - minSelfStake 100 SGM: a seat needs real, locked stake of the orchestrator's own, so
  *   throwaway orchestrators cannot take seats (and with them shares of senders' reserves).
@@ -126,11 +126,11 @@ export function checkDeployParams(params: DeployParams): { path: string; message
   if (
     Number.isInteger(params.unlockPeriod) &&
     Number.isInteger(params.ticketValidityRounds) &&
-    params.unlockPeriod < params.ticketValidityRounds
+    params.unlockPeriod <= params.ticketValidityRounds
   ) {
     problems.push({
       path: "unlockPeriod",
-      message: `must be at least ticketValidityRounds (${params.ticketValidityRounds}), or a sender could withdraw while its tickets are still redeemable`,
+      message: `must be more than ticketValidityRounds (${params.ticketValidityRounds}), or a sender could withdraw while its tickets are still redeemable (the TicketBroker refuses it too)`,
     });
   }
   return problems;

@@ -6,6 +6,7 @@ import { segmintClients } from "../chain/contracts.ts";
 import { readDeployment } from "../chain/deployment.ts";
 import { loadWallet } from "../chain/keys.ts";
 import { instrumentProvider } from "../chain/metrics.ts";
+import { errorMessage } from "../errors.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import {
   type Capabilities,
@@ -14,7 +15,12 @@ import {
   SegmentTranscoder,
 } from "../media/index.ts";
 import { createOrchestratorMetrics, type OrchestratorMetrics } from "../metrics/index.ts";
-import { defaultP2pOptions, OrchestratorNetwork, type P2pOptions } from "../p2p/index.ts";
+import {
+  defaultP2pOptions,
+  loadOrCreatePeerKey,
+  OrchestratorNetwork,
+  type P2pOptions,
+} from "../p2p/index.ts";
 import {
   Balances,
   ChainStateCache,
@@ -25,6 +31,7 @@ import {
   TicketValidator,
   ticketParamsToWire,
 } from "../payments/index.ts";
+import { PollLoop } from "../poll-loop.ts";
 import { openDatabase, TicketJournal } from "../store/index.ts";
 import { NodeActivity } from "./activity.ts";
 import { checkDeployment, connectProvider, queuedRedeemChain, TxSender } from "./chain.ts";
@@ -293,7 +300,24 @@ export async function startOrchestrator(
     });
     const peerId = network.node.peerId.toString();
     const multiaddrs = network.node.getMultiaddrs().map((a) => a.toString());
-    await registration.ensureServiceInfo(peerId, publishable(multiaddrs, peerId));
+    // The host loaded (or created) this key already; the registry entry carries its proof.
+    const peerKey = await loadOrCreatePeerKey(config.dataDir);
+    const registryAddrs = publishable(multiaddrs, peerId);
+    if ((await registration.ensureServiceInfo(peerKey, registryAddrs)) === "not-active") {
+      // Only seated orchestrators may publish: retry each poll until the seat arrives.
+      let published = false;
+      const publisher = new PollLoop(
+        async () => {
+          if (published) return;
+          published =
+            (await registration.ensureServiceInfo(peerKey, registryAddrs)) !== "not-active";
+        },
+        config.pollIntervalMs,
+        (error) => log.warn({ err: errorMessage(error) }, "publishing service info failed"),
+      );
+      publisher.start({ delayFirst: true });
+      closers.push({ name: "registry", close: () => publisher.stop() });
+    }
     checkpoint();
 
     const redeemer = new Redeemer({

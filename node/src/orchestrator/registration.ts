@@ -1,5 +1,9 @@
+import type { PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { getBytes } from "ethers";
 import type { SegmintClients } from "../chain/contracts.ts";
 import type { Logger } from "../log/index.ts";
+import { signPeerIdClaim, verifyPeerIdClaim } from "../p2p/peer-claim.ts";
 import { preflight, type TxSender } from "./chain.ts";
 import { OrchestratorError } from "./errors.ts";
 
@@ -9,6 +13,12 @@ export const DEFAULT_FEE_SHARE_PPM = 500_000; // passes half the fees to delegat
 
 /** The registry takes at most 8 multiaddrs (OrchestratorRegistry.MAX_MULTIADDRS). */
 const MAX_REGISTRY_MULTIADDRS = 8;
+
+/**
+ * What ensureServiceInfo did: published the entry, found it already there (with a valid
+ * peer-key proof), or waits because only orchestrators in the active set may publish.
+ */
+export type ServiceInfoOutcome = "published" | "unchanged" | "not-active";
 
 export interface RegistrationDeps {
   address: string;
@@ -73,21 +83,45 @@ export class Registration {
     return missing;
   }
 
-  /** Publishes the peer id and multiaddrs in the registry when they differ from what is there. */
-  async ensureServiceInfo(peerId: string, multiaddrs: readonly string[]): Promise<boolean> {
+  /**
+   * Publishes the peer key's peer id and the multiaddrs in the registry, with the key's proof
+   * of the claim, when they differ from what is there (or the stored proof does not verify).
+   * Only an orchestrator in the current active set may publish: until it is, this sends
+   * nothing and answers "not-active", and the caller tries again later.
+   */
+  async ensureServiceInfo(
+    peerKey: PrivateKey,
+    multiaddrs: readonly string[],
+  ): Promise<ServiceInfoOutcome> {
     const { clients, address, tx, log } = this.deps;
+    const peerId = peerIdFromPrivateKey(peerKey).toString();
     const addrs = multiaddrs.slice(0, MAX_REGISTRY_MULTIADDRS);
-    const current = await clients.registry.serviceInfo(address);
+    const registry = clients.registry;
+    const [current, digestHex, status] = await Promise.all([
+      registry.serviceInfo(address),
+      registry.peerIdClaimDigest(address),
+      clients.bondingManager.activeStatus(address),
+    ]);
+    const digest = getBytes(digestHex);
     const same =
       current.peerId === peerId &&
       current.multiaddrs.length === addrs.length &&
-      current.multiaddrs.every((a, i) => a === addrs[i]);
-    if (same) return false;
-    const registry = clients.registry;
-    await preflight("setServiceInfo", () => registry.setServiceInfo.staticCall(peerId, addrs, ""));
-    await tx.sendAndWait("setServiceInfo", () => registry.setServiceInfo(peerId, addrs, ""));
+      current.multiaddrs.every((a, i) => a === addrs[i]) &&
+      (await verifyPeerIdClaim(peerId, digest, getBytes(current.peerIdSignature)));
+    if (same) return "unchanged";
+    if (!status.active) {
+      log.info({ peerId }, "not in the active set yet: service info is published once it is");
+      return "not-active";
+    }
+    const signature = await signPeerIdClaim(peerKey, digest);
+    await preflight("setServiceInfo", () =>
+      registry.setServiceInfo.staticCall(peerId, addrs, "", signature),
+    );
+    await tx.sendAndWait("setServiceInfo", () =>
+      registry.setServiceInfo(peerId, addrs, "", signature),
+    );
     log.info({ peerId, multiaddrs: addrs }, "service info published");
-    return true;
+    return "published";
   }
 }
 

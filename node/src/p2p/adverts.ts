@@ -116,7 +116,7 @@ export type AdvertVerdict =
   | { accepted: false; reason: AdvertRejection };
 
 export interface AdvertBookInit {
-  registry: Pick<RegistryReader, "ownerOfPeerId" | "isActive">;
+  registry: Pick<RegistryReader, "provenPeerId" | "isActive">;
   options?: AdvertOptions;
   metrics?: P2pMetrics | null;
   /** The media layer's capability schema; an advert whose document fails it is MALFORMED. */
@@ -239,19 +239,18 @@ export class AdvertBook {
       return { accepted: false, reason: "STALE" };
     }
 
-    let owner: string | null;
+    let proven: string | null;
     let active: boolean;
     try {
-      [owner, active] = await Promise.all([
-        this.init.registry.ownerOfPeerId(advert.peerId),
+      [proven, active] = await Promise.all([
+        this.init.registry.provenPeerId(signer),
         this.init.registry.isActive(signer),
       ]);
     } catch (error) {
       this.init.log.warn({ err: error }, "registry lookup failed; advert not checked");
       return { accepted: false, reason: "REGISTRY_UNAVAILABLE" };
     }
-    if (owner === null || !sameAddress(owner, signer))
-      return { accepted: false, reason: "NOT_PEER_OWNER" };
+    if (proven !== advert.peerId) return { accepted: false, reason: "NOT_PEER_OWNER" };
     if (!active) return { accepted: false, reason: "INACTIVE" };
 
     return { accepted: true, advert };

@@ -32,6 +32,7 @@ export {
   type OrchestratorNetworkInit,
 } from "./network.ts";
 export * from "./options.ts";
+export { peerIdClaimDigest, signPeerIdClaim, verifyPeerIdClaim } from "./peer-claim.ts";
 export { loadOrCreatePeerKey, peerIdOfDataDir } from "./peer-key.ts";
 export { ChainRegistryReader } from "./registry-reader.ts";
 export { canonicalJson, type EthSigner, recoverSigner, signPayload } from "./signing.ts";

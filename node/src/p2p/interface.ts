@@ -73,8 +73,11 @@ export interface RegisteredOrchestrator {
 export interface RegistryReader {
   /** Active, staked orchestrators with their service info. */
   listOrchestrators(): Promise<RegisteredOrchestrator[]>;
-  /** The address that registered `peerId`, or null if nobody did. */
-  ownerOfPeerId(peerId: string): Promise<string | null>;
+  /**
+   * The peer id `address` published, when the entry's peer-key proof verifies; null when it
+   * published none or cannot prove it (someone else's peer id, a bad or missing signature).
+   */
+  provenPeerId(address: string): Promise<string | null>;
   /** Whether `address` is an active (staked, in the active set) orchestrator now. */
   isActive(address: string): Promise<boolean>;
 }

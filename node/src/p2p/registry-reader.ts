@@ -1,35 +1,49 @@
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
-import { Contract, type ContractRunner, getAddress, ZeroAddress } from "ethers";
+import { Contract, type ContractRunner, getAddress, getBytes } from "ethers";
 import type { Logger } from "../log/index.ts";
 import type { RegisteredOrchestrator, RegistryReader } from "./interface.ts";
+import { peerIdClaimDigest, verifyPeerIdClaim } from "./peer-claim.ts";
 
 /**
  * RegistryReader over the deployed contracts (contracts/registry/OrchestratorRegistry.sol for
  * peer ids and addresses, the BondingManager for who is active). Only the calls used here are
  * in the ABIs below, so this file does not depend on build artifacts.
+ *
+ * The registry does not own peer ids (anyone seated may name any peer id); an entry's peer id
+ * is trusted only when the entry's peer-key proof verifies (peer-claim.ts), so a squatter's
+ * copy of someone's peer id is ignored and never blocks the real owner.
  */
 
 export const REGISTRY_READ_ABI = [
   "function listed(uint256 offset, uint256 limit) view returns (address[] page)",
-  "function serviceInfo(address orchestrator) view returns (tuple(string peerId, string[] multiaddrs, string metadata, uint256 updatedAtBlock))",
-  "function ownerOfPeerId(string peerId) view returns (address)",
+  "function serviceInfo(address orchestrator) view returns (tuple(string peerId, string[] multiaddrs, string metadata, bytes peerIdSignature, uint256 updatedAtBlock))",
 ] as const;
 
 export const BONDING_ACTIVE_ABI = [
   "function activeStatus(address orchestrator) view returns (bool active, uint256 activeCount)",
 ] as const;
 
+/** An entry as the registry returns it. */
+export interface ServiceInfoEntry {
+  peerId: string;
+  multiaddrs: readonly string[];
+  /** Hex string, as ethers returns `bytes`. */
+  peerIdSignature: string;
+}
+
 /** The registry calls we make; an ethers Contract built with REGISTRY_READ_ABI provides them. */
 export interface RegistryContract {
   listed(offset: bigint, limit: bigint): Promise<readonly string[]>;
-  serviceInfo(orchestrator: string): Promise<{ peerId: string; multiaddrs: readonly string[] }>;
-  ownerOfPeerId(peerId: string): Promise<string>;
+  serviceInfo(orchestrator: string): Promise<ServiceInfoEntry>;
 }
 
 export interface BondingContract {
   activeStatus(orchestrator: string): Promise<readonly [boolean, bigint] | { 0: boolean }>;
 }
+
+/** The digest an orchestrator's peer key signs (OrchestratorRegistry.peerIdClaimDigest). */
+export type ClaimDigest = (orchestrator: string) => Promise<Uint8Array>;
 
 /**
  * Page size for `listed(offset, limit)`: each entry costs one serviceInfo and one activeStatus
@@ -41,6 +55,7 @@ export class ChainRegistryReader implements RegistryReader {
   constructor(
     private readonly registry: RegistryContract,
     private readonly bonding: BondingContract,
+    private readonly claimDigest: ClaimDigest,
     private readonly log: Logger,
   ) {}
 
@@ -52,16 +67,24 @@ export class ChainRegistryReader implements RegistryReader {
   ): ChainRegistryReader {
     const registry = new Contract(addresses.orchestratorRegistry, REGISTRY_READ_ABI, runner);
     const bonding = new Contract(addresses.bondingManager, BONDING_ACTIVE_ABI, runner);
+    // The chain id never changes under a running node: read it once, on first use.
+    let chainId: Promise<bigint> | null = null;
+    const claimDigest: ClaimDigest = async (orchestrator) => {
+      const provider = runner.provider;
+      if (!provider) throw new Error("the registry reader's runner has no provider");
+      chainId ??= provider.getNetwork().then((n) => n.chainId);
+      return peerIdClaimDigest(orchestrator, await chainId, addresses.orchestratorRegistry);
+    };
     return new ChainRegistryReader(
       {
         listed: (offset, limit) => registry.getFunction("listed").staticCall(offset, limit),
         serviceInfo: (orchestrator) => registry.getFunction("serviceInfo").staticCall(orchestrator),
-        ownerOfPeerId: (peerId) => registry.getFunction("ownerOfPeerId").staticCall(peerId),
       },
       {
         activeStatus: (orchestrator) =>
           bonding.getFunction("activeStatus").staticCall(orchestrator),
       },
+      claimDigest,
       log,
     );
   }
@@ -76,7 +99,7 @@ export class ChainRegistryReader implements RegistryReader {
     }
   }
 
-  /** A listed orchestrator if it is active and its peer id parses; null otherwise. */
+  /** A listed orchestrator if it is active and its peer id is proven; null otherwise. */
   private async entry(address: string): Promise<RegisteredOrchestrator | null> {
     const [info, active] = await Promise.all([
       this.registry.serviceInfo(address),
@@ -92,6 +115,13 @@ export class ChainRegistryReader implements RegistryReader {
       );
       return null;
     }
+    if (!(await this.proves(address, info))) {
+      this.log.warn(
+        { address, peerId: info.peerId },
+        "registry entry's peer id is not proven by its key; skipped",
+      );
+      return null;
+    }
     const multiaddrs = info.multiaddrs.filter((text) => {
       try {
         multiaddr(text);
@@ -104,13 +134,24 @@ export class ChainRegistryReader implements RegistryReader {
     return { address: getAddress(address), peerId: info.peerId, multiaddrs };
   }
 
-  async ownerOfPeerId(peerId: string): Promise<string | null> {
-    const owner = await this.registry.ownerOfPeerId(peerId);
-    return owner === ZeroAddress ? null : getAddress(owner);
+  async provenPeerId(address: string): Promise<string | null> {
+    const info = await this.registry.serviceInfo(address);
+    if (info.peerId === "") return null;
+    return (await this.proves(address, info)) ? info.peerId : null;
   }
 
   async isActive(address: string): Promise<boolean> {
     const status = await this.bonding.activeStatus(address);
     return status[0];
+  }
+
+  private async proves(address: string, info: ServiceInfoEntry): Promise<boolean> {
+    let signature: Uint8Array;
+    try {
+      signature = getBytes(info.peerIdSignature);
+    } catch {
+      return false;
+    }
+    return verifyPeerIdClaim(info.peerId, await this.claimDigest(address), signature);
   }
 }

@@ -4,20 +4,30 @@ export interface RoundState {
   /** The current round. */
   round: bigint;
   /**
-   * The newest initialized round (usually `round`) and its block hash: what fresh tickets
-   * name as their creation round, since an uninitialized round has no hash to check.
+   * What fresh tickets name as their creation round: the current round, which the chain
+   * computes from the block number (no keeper needs to initialize it).
    */
   creationRound: bigint;
+  /**
+   * The creation round's stored block hash, or the zero hash while nobody has initialized it;
+   * TicketBroker accepts either, so tickets stay valid whether or not a keeper runs.
+   */
   blockHash: string;
   validityRounds: bigint;
 }
 
-const ZERO_HASH = `0x${"00".repeat(32)}`;
+/** The block hash of a round nobody initialized; tickets may name it instead of the real one. */
+export const ZERO_HASH = `0x${"00".repeat(32)}`;
 
 export interface SenderFunds {
   info: SenderInfo;
   /** This orchestrator's share of the sender's reserve still claimable this round. */
   reserveShare: bigint;
+  /**
+   * Whether this orchestrator holds a seat in the active set this round: TicketBroker pays a
+   * ticket only to a recipient seated in the ticket's creation round.
+   */
+  active: boolean;
   round: bigint;
 }
 
@@ -53,14 +63,12 @@ export class ChainStateCache {
     const entry = this.roundEntry;
     if (entry && this.now() - entry.at < this.ttlMs) return entry.value;
     const value = (async () => {
-      const [round, initialized, validityRounds] = await Promise.all([
+      const [round, validityRounds] = await Promise.all([
         this.chain.currentRound(),
-        this.chain.lastInitializedRound(),
         this.chain.ticketValidityRounds(),
       ]);
-      const creationRound = initialized < round ? initialized : round;
-      const blockHash = await this.blockHashForRound(creationRound);
-      return { round, creationRound, blockHash, validityRounds };
+      const blockHash = await this.blockHashForRound(round);
+      return { round, creationRound: round, blockHash, validityRounds };
     })();
     this.roundEntry = { value, at: this.now() };
     value.catch(() => {
@@ -100,7 +108,12 @@ export class ChainStateCache {
         this.chain.claimedReserve(key, this.self, round),
         this.chain.activeStatus(this.self),
       ]);
-      return { info, reserveShare: reserveShare(info, claimed, status), round };
+      return {
+        info,
+        reserveShare: reserveShare(info, claimed, status),
+        active: status.active,
+        round,
+      };
     })();
     this.senders.delete(key);
     this.senders.set(key, { value, at: this.now() });

@@ -26,7 +26,8 @@ export type PaymentsErrorCode =
   | "FACE_VALUE_TOO_HIGH"
   | "SENDER_UNLOCKING"
   | "SENDER_FUNDS_TOO_LOW"
-  | "ROUND_NOT_INITIALIZED"
+  // Orchestrator side: no seat in the active set, so no ticket could pay it.
+  | "ORCHESTRATOR_NOT_ACTIVE"
   // Broadcaster side: ticket params outside the operator's caps.
   | "BAD_TICKET_PARAMS"
   | "PRICE_TOO_HIGH"

@@ -93,9 +93,7 @@ export interface SenderInfo {
 /** The chain reads the orchestrator's validator needs; BrokerClient implements it. */
 export interface PaymentsChainView {
   currentRound(): Promise<bigint>;
-  /** Rounds initialize lazily on chain; only an initialized round has a block hash. */
-  lastInitializedRound(): Promise<bigint>;
-  /** Zero hash when `round` was never initialized. */
+  /** Zero hash when `round` was never initialized (tickets may then name the zero hash). */
   blockHashForRound(round: bigint): Promise<string>;
   ticketValidityRounds(): Promise<bigint>;
   senderInfo(sender: string): Promise<SenderInfo>;

@@ -99,6 +99,16 @@ export class TicketParamsIssuer {
       this.cache.roundState(),
       this.cache.senderFunds(lowerSender),
     ]);
+    if (!funds.active) {
+      throw new PaymentsError(
+        "ORCHESTRATOR_NOT_ACTIVE",
+        "this orchestrator has no seat in the active set this round, so tickets could not pay it",
+        { recipient: this.recipient, round: roundState.round.toString() },
+        {
+          hint: "bond enough stake for a seat; params are issued again from the first active round",
+        },
+      );
+    }
     if (funds.info.withdrawRound !== 0n) {
       throw new PaymentsError(
         "SENDER_UNLOCKING",
@@ -112,19 +122,6 @@ export class TicketParamsIssuer {
       funds.reserveShare,
       this.journal.pendingFaceValue(lowerSender),
     );
-    if (roundState.round > roundState.creationRound + roundState.validityRounds) {
-      throw new PaymentsError(
-        "ROUND_NOT_INITIALIZED",
-        "no recent round is initialized on chain, so tickets would have no valid creation round",
-        {
-          currentRound: roundState.round.toString(),
-          lastInitialized: roundState.creationRound.toString(),
-        },
-        {
-          hint: "initialize the round (RoundsManager.initializeRound; the reward service does it)",
-        },
-      );
-    }
     const faceValue = float < this.options.faceValue ? float : this.options.faceValue;
     if (faceValue < this.options.minFaceValue || faceValue === 0n) {
       throw new PaymentsError(

@@ -9,7 +9,7 @@ import {
 } from "../chain/ticket.ts";
 import { silentLogger } from "../log/index.ts";
 import type { Balances } from "./balances.ts";
-import type { ChainStateCache } from "./chain-cache.ts";
+import { type ChainStateCache, ZERO_HASH } from "./chain-cache.ts";
 import { badTicket, PaymentsError } from "./errors.ts";
 import type { TicketPayment, WinningTicket, WinningTicketJournal } from "./interface.ts";
 import { NonceTracker } from "./nonces.ts";
@@ -118,8 +118,14 @@ export class TicketValidator {
         validityRounds: round.validityRounds.toString(),
       });
     }
-    const blockHash = await this.deps.cache.blockHashForRound(ticket.creationRound);
-    if (blockHash !== ticket.creationRoundBlockHash.toLowerCase()) {
+    // The zero hash is what a ticket names for a round nobody initialized; TicketBroker accepts
+    // it in any round, so only a non-zero hash is compared with the chain's.
+    const givenHash = ticket.creationRoundBlockHash.toLowerCase();
+    const blockHash =
+      givenHash === ZERO_HASH
+        ? ZERO_HASH
+        : await this.deps.cache.blockHashForRound(ticket.creationRound);
+    if (blockHash !== givenHash) {
       throw badTicket(
         "STALE_BLOCK_HASH",
         "the creation round's block hash does not match the chain",

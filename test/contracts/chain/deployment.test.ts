@@ -175,5 +175,12 @@ describe("deploy parameters", () => {
       ticketValidityRounds: 2,
     });
     expect(race.map((p) => p.path)).toEqual(["unlockPeriod"]);
+    // Equal is refused too: a ticket would still be valid in the withdraw round.
+    const equal = checkDeployParams({
+      ...defaultDeployParams,
+      unlockPeriod: 2,
+      ticketValidityRounds: 2,
+    });
+    expect(equal.map((p) => p.path)).toEqual(["unlockPeriod"]);
   });
 });

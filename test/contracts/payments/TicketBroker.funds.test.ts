@@ -166,11 +166,24 @@ describe("TicketBroker: parameters", () => {
     expect(events(f, await send(f.broker, f.deployer, "setUnlockPeriod", 5n))).toEqual([
       ["UnlockPeriodUpdated", 5n],
     ]);
-    expect(events(f, await send(f.broker, f.deployer, "setTicketValidityRounds", 6n))).toEqual([
-      ["TicketValidityRoundsUpdated", 6n],
+    expect(events(f, await send(f.broker, f.deployer, "setTicketValidityRounds", 4n))).toEqual([
+      ["TicketValidityRoundsUpdated", 4n],
     ]);
     expect(await read(f.broker, "unlockPeriod")).toBe(5n);
-    expect(await read(f.broker, "ticketValidityRounds")).toBe(6n);
+    expect(await read(f.broker, "ticketValidityRounds")).toBe(4n);
+    // The validity stays below the unlock period, whichever setter would break it.
+    await expectRevert(
+      fn(f.broker, "setTicketValidityRounds", f.deployer)(5n),
+      f.broker,
+      "TicketBrokerValidityNotBelowUnlockPeriod",
+      [5n, 5n],
+    );
+    await expectRevert(
+      fn(f.broker, "setUnlockPeriod", f.deployer)(4n),
+      f.broker,
+      "TicketBrokerValidityNotBelowUnlockPeriod",
+      [4n, 4n],
+    );
     for (const bad of [0n, 1n << 32n]) {
       await expectRevert(
         fn(f.broker, "setUnlockPeriod", f.deployer)(bad),

@@ -43,7 +43,7 @@ const Status = {
   TicketUsed: 7n,
   InvalidSignature: 8n,
   NotWinning: 9n,
-  RecipientNotOrchestrator: 10n,
+  RecipientNotActive: 10n,
 } as const;
 
 function events(f: Fixture, receipt: ReceiptLogs) {
@@ -188,8 +188,9 @@ describe("TicketBroker: redeemWinningTicket", () => {
 
     const stranger = account(f, 5);
     const toStranger = await makeTicket(f, sender, stranger.address);
-    await expectRevert(redeem(toStranger), f.broker, "TicketBrokerRecipientNotOrchestrator", [
+    await expectRevert(redeem(toStranger), f.broker, "TicketBrokerRecipientNotActive", [
       stranger.address,
+      toStranger.ticket.creationRound,
     ]);
 
     // Nothing above changed any state.
@@ -318,28 +319,26 @@ describe("TicketBroker: redeemWinningTicket", () => {
     expect(await read(f.bonding, "pendingFees", o2.address)).toBe(5n * TOKEN);
   });
 
-  it("pays nothing from the reserve to an orchestrator outside the active set", async () => {
+  it("refuses a registered orchestrator that had no seat in the creation round", async () => {
     const f = await loadSystem(conn);
     const [orch, sender] = [account(f, 0), account(f, 3)];
     await registerOrchestrator(f, orch, 1_000n * TOKEN);
-    await send(f.broker, sender, "fundReserve", 10n * TOKEN);
-    // Registered this round: active only from the next.
+    await send(f.broker, sender, "fundDepositAndReserve", 5n * TOKEN, 10n * TOKEN);
+    // Registered this round: active only from the next, so a ticket of this round cannot pay it.
     const t = await makeTicket(f, sender, orch.address, { faceValue: 2n * TOKEN });
-    const receipt = await send(
+    await expectRevert(
+      fn(f.broker, "redeemWinningTicket", sender)(t.ticket, t.sig, t.recipientRand),
       f.broker,
-      sender,
-      "redeemWinningTicket",
-      t.ticket,
-      t.sig,
-      t.recipientRand,
+      "TicketBrokerRecipientNotActive",
+      [orch.address, t.ticket.creationRound],
     );
-    expect(events(f, receipt)).toEqual([
-      ["WinningTicketRedeemed", t.hash, sender.address, orch.address, 2n * TOKEN, 0n, 0n],
-      ["TicketPaidPartially", t.hash, sender.address, orch.address, 2n * TOKEN],
-    ]);
-    expect(
-      (await read<{ reserve: bigint }>(f.broker, "getSenderInfo", sender.address)).reserve,
-    ).toBe(10n * TOKEN);
+    const info = await read<{ deposit: bigint; reserve: bigint }>(
+      f.broker,
+      "getSenderInfo",
+      sender.address,
+    );
+    expect([info.deposit, info.reserve]).toEqual([5n * TOKEN, 10n * TOKEN]);
+    expect(await read(f.broker, "isTicketUsed", t.hash)).toBe(false);
   });
 });
 
@@ -403,7 +402,7 @@ describe("TicketBroker: batchRedeemWinningTickets", () => {
     expect(randHash(7n)).toBe(good2.ticket.recipientRandHash);
   });
 
-  it("reports an unregistered recipient without spending the deposit", async () => {
+  it("reports a recipient without a seat without spending the deposit", async () => {
     const f = await loadSystem(conn);
     const { sender } = await setup(f);
     const stranger = account(f, 5);
@@ -413,7 +412,7 @@ describe("TicketBroker: batchRedeemWinningTickets", () => {
       [t.sig],
       [t.recipientRand],
     );
-    expect([...statuses]).toEqual([Status.RecipientNotOrchestrator]);
+    expect([...statuses]).toEqual([Status.RecipientNotActive]);
   });
 
   it("rejects arrays of different lengths", async () => {

@@ -1,7 +1,16 @@
-import { ZeroAddress } from "ethers";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { getBytes, hexlify, ZeroAddress } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  peerIdClaimDigest,
+  signPeerIdClaim,
+  verifyPeerIdClaim,
+} from "../../../node/src/p2p/peer-claim.ts";
+import {
   account,
+  advanceRounds,
   type Connection,
   connect,
   expectRevert,
@@ -13,6 +22,7 @@ import {
   read,
   registerOrchestrator,
   send,
+  TOKEN,
 } from "../helpers.ts";
 
 let conn: Connection;
@@ -20,14 +30,14 @@ beforeAll(async () => {
   conn = await connect();
 });
 
-const PEER_A = "12D3KooWGzh8m1Z6X5Vd4nHjR7xN1r4GkYkJm3q2xXb1VtL5eQ7A";
-const PEER_B = "12D3KooWQnwEGNqcM2nAcPtRR9rAX8Hrg4k9kJLCHoqTdC1hn6bS";
 const ADDRS = ["/ip4/127.0.0.1/tcp/4001", "/ip6/::1/tcp/4001"];
+const SIG = `0x${"51".repeat(64)}`;
 
 interface ServiceInfo {
   peerId: string;
   multiaddrs: string[];
   metadata: string;
+  peerIdSignature: string;
   updatedAtBlock: bigint;
 }
 
@@ -44,50 +54,97 @@ async function info(f: Fixture, who: string): Promise<ServiceInfo> {
     peerId: r.peerId,
     multiaddrs: [...r.multiaddrs],
     metadata: r.metadata,
+    peerIdSignature: r.peerIdSignature,
     updatedAtBlock: r.updatedAtBlock,
   };
+}
+
+/** Registers and bonds `signers`, then moves to the round in which they hold seats. */
+async function seat(f: Fixture, ...signers: ReturnType<typeof account>[]): Promise<void> {
+  for (const s of signers) await registerOrchestrator(f, s, 1_000n * TOKEN);
+  await advanceRounds(f, 1);
+}
+
+async function newPeer(): Promise<{ key: PrivateKey; peerId: string }> {
+  const key = await generateKeyPair("Ed25519");
+  return { key, peerId: peerIdFromPrivateKey(key).toString() };
 }
 
 describe("OrchestratorRegistry", () => {
   it("publishes, replaces and lists an orchestrator's service information", async () => {
     const f = await loadSystem(conn);
     const orch = account(f, 0);
-    await registerOrchestrator(f, orch, 0n);
-    const receipt = await send(f.registry, orch, "setServiceInfo", PEER_A, ADDRS, '{"price":1}');
+    await seat(f, orch);
+    const a = await newPeer();
+    const digest = await read<string>(f.registry, "peerIdClaimDigest", orch.address);
+    const sig = hexlify(await signPeerIdClaim(a.key, getBytes(digest)));
+    const receipt = await send(
+      f.registry,
+      orch,
+      "setServiceInfo",
+      a.peerId,
+      ADDRS,
+      '{"price":1}',
+      sig,
+    );
     expect(events(f, receipt)).toEqual([
-      ["ServiceInfoUpdated", orch.address, PEER_A, ADDRS, '{"price":1}'],
+      ["ServiceInfoUpdated", orch.address, a.peerId, ADDRS, '{"price":1}', sig],
     ]);
     expect(await info(f, orch.address)).toEqual({
-      peerId: PEER_A,
+      peerId: a.peerId,
       multiaddrs: ADDRS,
       metadata: '{"price":1}',
+      peerIdSignature: sig,
       updatedAtBlock: BigInt(receipt.blockNumber),
     });
-    expect(await read(f.registry, "ownerOfPeerId", PEER_A)).toBe(orch.address);
     expect(await read(f.registry, "listedCount")).toBe(1n);
     expect(await read(f.registry, "listedAt", 0n)).toBe(orch.address);
 
-    // A new peer id releases the old one; fewer multiaddrs shrink the list.
-    await send(f.registry, orch, "setServiceInfo", PEER_B, [ADDRS[0]], "");
+    // Another peer id and fewer multiaddrs replace the entry.
+    const b = await newPeer();
+    await send(f.registry, orch, "setServiceInfo", b.peerId, [ADDRS[0]], "", SIG);
     expect(await info(f, orch.address)).toMatchObject({
-      peerId: PEER_B,
+      peerId: b.peerId,
       multiaddrs: [ADDRS[0]],
       metadata: "",
+      peerIdSignature: SIG,
     });
-    expect(await read(f.registry, "ownerOfPeerId", PEER_A)).toBe(ZeroAddress);
-    expect(await read(f.registry, "ownerOfPeerId", PEER_B)).toBe(orch.address);
     expect(await read(f.registry, "listedCount")).toBe(1n);
-    // The same peer id again is fine.
-    await send(f.registry, orch, "setServiceInfo", PEER_B, ADDRS, "x");
+    await send(f.registry, orch, "setServiceInfo", b.peerId, ADDRS, "x", SIG);
     expect((await info(f, orch.address)).multiaddrs).toEqual(ADDRS);
+  });
+
+  it("computes the peer-id claim digest exactly as the node does", async () => {
+    const f = await loadSystem(conn);
+    const [a, b] = [account(f, 0), account(f, 1)];
+    const { chainId } = await conn.ethers.provider.getNetwork();
+    const registry = f.deployment.contracts.OrchestratorRegistry;
+    for (const who of [a, b]) {
+      expect(await read(f.registry, "peerIdClaimDigest", who.address)).toBe(
+        hexlify(peerIdClaimDigest(who.address, chainId, registry)),
+      );
+    }
+    // A proof for one address, chain or registry proves nothing for another.
+    const peer = await newPeer();
+    const proof = await signPeerIdClaim(peer.key, peerIdClaimDigest(a.address, chainId, registry));
+    expect(
+      await verifyPeerIdClaim(peer.peerId, peerIdClaimDigest(a.address, chainId, registry), proof),
+    ).toBe(true);
+    for (const digest of [
+      peerIdClaimDigest(b.address, chainId, registry),
+      peerIdClaimDigest(a.address, chainId + 1n, registry),
+      peerIdClaimDigest(a.address, chainId, f.deployment.contracts.TicketBroker),
+    ]) {
+      expect(await verifyPeerIdClaim(peer.peerId, digest, proof)).toBe(false);
+    }
   });
 
   it("pages through listed orchestrators and removes entries", async () => {
     const f = await loadSystem(conn);
     const [a, b, c] = [account(f, 0), account(f, 1), account(f, 2)];
+    await seat(f, a, b, c);
     for (const [i, o] of [a, b, c].entries()) {
-      await registerOrchestrator(f, o, 0n);
-      await send(f.registry, o, "setServiceInfo", `peer-${i}`, ADDRS, "");
+      await send(f.registry, o, "setServiceInfo", `peer-${i}`, ADDRS, "", SIG);
     }
     expect([...(await read<string[]>(f.registry, "listed", 0n, 2n))]).toEqual([
       a.address,
@@ -107,8 +164,7 @@ describe("OrchestratorRegistry", () => {
       c.address,
       b.address,
     ]);
-    expect(await read(f.registry, "ownerOfPeerId", "peer-0")).toBe(ZeroAddress);
-    expect((await info(f, a.address)).peerId).toBe("");
+    expect(await info(f, a.address)).toMatchObject({ peerId: "", peerIdSignature: "0x" });
     await send(f.registry, c, "clearServiceInfo");
     expect([...(await read<string[]>(f.registry, "listed", 0n, 10n))]).toEqual([b.address]);
     await expectRevert(
@@ -123,43 +179,57 @@ describe("OrchestratorRegistry", () => {
       "OrchestratorRegistryIndexOutOfBounds",
       [1n, 1n],
     );
-    // The released peer id can be taken by someone else.
-    await send(f.registry, a, "setServiceInfo", "peer-2", ADDRS, "");
-    expect(await read(f.registry, "ownerOfPeerId", "peer-2")).toBe(a.address);
+    // A cleared orchestrator may publish again; it is listed at the end.
+    await send(f.registry, a, "setServiceInfo", "peer-0", ADDRS, "", SIG);
+    expect([...(await read<string[]>(f.registry, "listed", 0n, 10n))]).toEqual([
+      b.address,
+      a.address,
+    ]);
   });
 
-  it("accepts only registered orchestrators, each for itself, with a peer id nobody else holds", async () => {
+  it("accepts only orchestrators in the active set, and lets nobody block a peer id", async () => {
     const f = await loadSystem(conn);
-    const [a, b, stranger] = [account(f, 0), account(f, 1), account(f, 2)];
+    const [a, b, stranger, waiting] = [account(f, 0), account(f, 1), account(f, 2), account(f, 3)];
     await expectRevert(
-      fn(f.registry, "setServiceInfo", stranger)(PEER_A, ADDRS, ""),
+      fn(f.registry, "setServiceInfo", stranger)("p", ADDRS, "", SIG),
       f.registry,
-      "OrchestratorRegistryNotOrchestrator",
+      "OrchestratorRegistryNotActive",
       [stranger.address],
     );
-    await registerOrchestrator(f, a, 0n);
-    await registerOrchestrator(f, b, 0n);
-    await send(f.registry, a, "setServiceInfo", PEER_A, ADDRS, "");
+    await seat(f, a, b);
+    // Registered and bonded this round: seated only from the next, so not yet.
+    await registerOrchestrator(f, waiting, 1_000n * TOKEN);
     await expectRevert(
-      fn(f.registry, "setServiceInfo", b)(PEER_A, ADDRS, ""),
+      fn(f.registry, "setServiceInfo", waiting)("p", ADDRS, "", SIG),
       f.registry,
-      "OrchestratorRegistryPeerIdTaken",
-      [PEER_A, a.address],
+      "OrchestratorRegistryNotActive",
+      [waiting.address],
     );
+    // A squatter publishing a's peer id first does not stop a from publishing it with its proof.
+    const peer = await newPeer();
+    await send(f.registry, b, "setServiceInfo", peer.peerId, ADDRS, "", SIG);
+    const digest = getBytes(await read<string>(f.registry, "peerIdClaimDigest", a.address));
+    const proof = hexlify(await signPeerIdClaim(peer.key, digest));
+    await send(f.registry, a, "setServiceInfo", peer.peerId, ADDRS, "", proof);
+    expect((await info(f, a.address)).peerId).toBe(peer.peerId);
+    expect((await info(f, b.address)).peerId).toBe(peer.peerId);
   });
 
   it("caps every length", async () => {
     const f = await loadSystem(conn);
     const orch = account(f, 0);
-    await registerOrchestrator(f, orch, 0n);
-    const set = fn(f.registry, "setServiceInfo", orch);
+    await seat(f, orch);
+    const PEER_A = (await newPeer()).peerId;
+    const setWith = fn(f.registry, "setServiceInfo", orch);
+    const set = (peerId: string, addrs: readonly (string | undefined)[], metadata: string) =>
+      setWith(peerId, addrs, metadata, SIG);
     const R = f.registry;
     await expectRevert(set("", ADDRS, ""), R, "OrchestratorRegistryInvalidPeerId", [0n, 128n]);
     await expectRevert(set("p".repeat(129), ADDRS, ""), R, "OrchestratorRegistryInvalidPeerId", [
       129n,
       128n,
     ]);
-    await send(f.registry, orch, "setServiceInfo", "p".repeat(128), ADDRS, "");
+    await send(f.registry, orch, "setServiceInfo", "p".repeat(128), ADDRS, "", SIG);
     await expectRevert(set(PEER_A, [], ""), R, "OrchestratorRegistryInvalidMultiaddrCount", [
       0n,
       8n,
@@ -194,11 +264,25 @@ describe("OrchestratorRegistry", () => {
       PEER_A,
       Array(8).fill("m".repeat(256)),
       "x".repeat(1024),
+      `0x${"ab".repeat(128)}`,
+    );
+    await expectRevert(
+      setWith(PEER_A, ADDRS, "", "0x"),
+      R,
+      "OrchestratorRegistryInvalidPeerIdSignature",
+      [0n, 128n],
+    );
+    await expectRevert(
+      setWith(PEER_A, ADDRS, "", `0x${"ab".repeat(129)}`),
+      R,
+      "OrchestratorRegistryInvalidPeerIdSignature",
+      [129n, 128n],
     );
     expect(await read(f.registry, "MAX_PEER_ID_LENGTH")).toBe(128n);
     expect(await read(f.registry, "MAX_MULTIADDRS")).toBe(8n);
     expect(await read(f.registry, "MAX_MULTIADDR_LENGTH")).toBe(256n);
     expect(await read(f.registry, "MAX_METADATA_LENGTH")).toBe(1024n);
+    expect(await read(f.registry, "MAX_PEER_ID_SIGNATURE_LENGTH")).toBe(128n);
   });
 
   it("checks its BondingManager address", async () => {

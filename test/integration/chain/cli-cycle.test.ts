@@ -61,7 +61,7 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
       "--unbonding-period",
       "2",
       "--unlock-period",
-      "2",
+      "3",
     ]);
     expect(deployed.stderr).not.toContain("error");
     expect(deployed.code).toBe(0);
@@ -184,7 +184,7 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
     await expect(cs.ticketBroker.withdraw.staticCall()).rejects.toMatchObject({
       revert: { name: "TicketBrokerUnlockPeriodNotOver" },
     });
-    await mineRounds(2);
+    await mineRounds(3);
     const sBefore = await balance(sender.address);
     await send(cs.ticketBroker.withdraw());
     expect(await balance(sender.address)).toBe(sBefore + 250n * TOKEN);

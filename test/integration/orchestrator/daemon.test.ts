@@ -58,17 +58,14 @@ describe("segmint orchestrator (a real process on a real chain)", () => {
     expect(ready.multiaddrs.length).toBeGreaterThan(0);
     expect(ready.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
-    // On chain: registered with the asked terms, stake bonded, service info = the real peer id.
+    // On chain: registered with the asked terms, stake bonded; no service info before the seat.
     const bm = t.as(0).bondingManager;
     const info = await bm.getOrchestrator(me.address);
     expect(info.registered).toBe(true);
     expect(info.rewardCut).toBe(50_000n);
     expect(info.feeShare).toBe(400_000n);
     expect(await bm.pendingStake(me.address)).toBe(1_000n * TOKEN);
-    const service = await t.as(0).registry.serviceInfo(me.address);
-    expect(service.peerId).toBe(ready.peerId);
-    const port = /\/tcp\/(\d+)/.exec(ready.multiaddrs[0] ?? "")?.[1];
-    expect(service.multiaddrs.some((a) => a.includes(`/tcp/${port}`))).toBe(true);
+    expect((await t.as(0).registry.serviceInfo(me.address)).peerId).toBe("");
 
     const health = await fetch(`${ready.httpUrl}/healthz`);
     expect(health.status).toBe(200);
@@ -103,6 +100,19 @@ describe("segmint orchestrator (a real process on a real chain)", () => {
       "reward() in the first active round",
     );
     expect(BigInt(rewarded.stake)).toBeGreaterThan(1_000n * TOKEN);
+    // Seated now: the daemon publishes its real peer id and addresses, with the key's proof.
+    const service = await eventually(
+      async () => {
+        const entry = await t.as(0).registry.serviceInfo(me.address);
+        return entry.peerId === "" ? undefined : entry;
+      },
+      30_000,
+      "service info in the registry",
+    );
+    expect(service.peerId).toBe(ready.peerId);
+    const port = /\/tcp\/(\d+)/.exec(ready.multiaddrs[0] ?? "")?.[1];
+    expect(service.multiaddrs.some((a) => a.includes(`/tcp/${port}`))).toBe(true);
+    expect(service.peerIdSignature).toMatch(/^0x[0-9a-f]{128}$/);
     expect((await bm.getOrchestrator(me.address)).lastRewardRound).toBe(
       await t.as(0).roundsManager.currentRound(),
     );

@@ -136,7 +136,7 @@ describe("segmint stake / orchestrator-params / deposit / status on a real chain
     expect((await broker.getSenderInfo(sender.address)).withdrawRound).toBe(0n);
 
     expect((await cli(["deposit", "unlock"], t.key(3))).code).toBe(0);
-    await t.mineRounds(2);
+    await t.mineRounds(3); // the unlock period
     const withdraw = await cli(["deposit", "withdraw", "--json"], t.key(3));
     expect(withdraw.code).toBe(0);
     expect(await token.balanceOf(sender.address)).toBe(100n * TOKEN);

@@ -53,7 +53,7 @@ export async function startTestChain(): Promise<TestChain> {
     ...defaultDeployParams,
     roundLength: ROUND_LENGTH,
     unbondingPeriod: 2,
-    unlockPeriod: 2,
+    unlockPeriod: 3,
     ticketValidityRounds: 2,
   });
   const deploymentFile = path.join(dir, "deployment.json");

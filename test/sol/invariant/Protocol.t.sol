@@ -5,21 +5,19 @@ import {BondingManager} from "../../../contracts/bonding/BondingManager.sol";
 import {TicketBroker} from "../../../contracts/payments/TicketBroker.sol";
 import {Fixture, Segmint} from "../utils/Fixture.sol";
 import {Test} from "../utils/Test.sol";
+import {PaymentsHandler} from "./PaymentsHandler.sol";
 import {ProtocolHandler} from "./ProtocolHandler.sol";
 
-/// @dev Seeds that make the handler pick a given delegator (its accounts are orchestrators
-/// 0-3, then delegators 4-7).
-library ProtocolHandlerIndex {
-    function delegator(uint256 i) internal pure returns (uint256) {
-        return 4 + i;
-    }
-}
-
-/// @title Protocol-wide invariants under random sequences of bonding, rewards, fees, tickets
-/// and round changes (ProtocolHandler drives the calls).
+/// @title Protocol-wide invariants under random sequences of every state-changing call:
+/// bonding, moves, unbonding, rebonding, rewards, fees, the round clock, the owners' parameters
+/// and the active-set size (ProtocolHandler); funding, unlocking, withdrawing, winning, losing
+/// and replayed tickets, batches, the broker's parameters and the registry (PaymentsHandler).
 contract ProtocolInvariantTest is Test {
+    uint256 internal constant SENDER_FUNDS = 1_000_000 * Fixture.TOKEN;
+
     Segmint internal s;
     ProtocolHandler internal handler;
+    PaymentsHandler internal payments;
 
     function setUp() public {
         s = Fixture.deploy();
@@ -30,63 +28,96 @@ contract ProtocolInvariantTest is Test {
             delegators[i] = address(uint160(0x0D0000 + i));
         }
         handler = new ProtocolHandler(s, orchestrators, delegators);
+        payments = new PaymentsHandler(s, orchestrators);
         // Unequal self-bonds so the 3-seat active set starts full with one orchestrator waiting.
         for (uint256 i = 0; i < 4; ++i) {
             Fixture.fund(s, orchestrators[i], 200_000 * Fixture.TOKEN);
             Fixture.register(s, orchestrators[i], 100_000 * (i + 1), 500_000 + 100_000 * i, (10_000 + i) * Fixture.TOKEN);
             Fixture.fund(s, delegators[i], 100_000 * Fixture.TOKEN);
         }
-        for (uint256 i = 0; i < handler.SENDERS(); ++i) {
-            Fixture.fund(s, handler.senders(i), 1_000_000 * Fixture.TOKEN);
+        for (uint256 i = 0; i < payments.SENDERS(); ++i) {
+            Fixture.fund(s, payments.senders(i), SENDER_FUNDS);
         }
-        // The handler takes the owner's role for the parameters it changes mid-run.
+        // The handlers take the owner's role for the parameters they change mid-run.
         s.minter.transferOwnership(address(handler));
         s.bonding.transferOwnership(address(handler));
+        s.rounds.transferOwnership(address(handler));
+        s.broker.transferOwnership(address(payments));
         vm.startPrank(address(handler));
         s.minter.acceptOwnership();
         s.bonding.acceptOwnership();
+        s.rounds.acceptOwnership();
         vm.stopPrank();
+        vm.prank(address(payments));
+        s.broker.acceptOwnership();
         Fixture.nextRound(s);
         targetContract(address(handler));
+        targetContract(address(payments));
     }
 
-    /// @dev The handler's actions really act (so the invariants are not checked against an
-    /// idle protocol): a fixed sequence bonds, rewards, pays tickets, replays them, unbonds,
-    /// withdraws, and every invariant still holds afterwards.
+    /// @dev The handlers' actions really act (so the invariants are not checked against an
+    /// idle protocol): a fixed sequence bonds, rewards, pays, refuses losing, unseated and
+    /// replayed tickets, takes reserve, unbonds, withdraws, changes parameters, and every
+    /// invariant still holds afterwards.
     function testHandlerActionsChangeState() public {
         handler.bond(0, 1, 5_000 * Fixture.TOKEN);
         handler.bond(1, 1, 7_000 * Fixture.TOKEN);
-        handler.fundDepositAndReserve(0, 100_000 * Fixture.TOKEN, 50_000 * Fixture.TOKEN);
+        payments.fundDepositAndReserve(0, 100_000 * Fixture.TOKEN, 50_000 * Fixture.TOKEN);
+        payments.fundReserve(1, 30_000 * Fixture.TOKEN);
         handler.advanceRounds(1);
         handler.reward(1);
         handler.reward(2);
-        handler.redeemTicket(0, 1, 1_000 * Fixture.TOKEN, 42);
-        handler.redeemTicket(0, 2, 250_000 * Fixture.TOKEN, 43); // bounded to 50k: still from the deposit
-        handler.replayTicket(0, false);
-        handler.replayTicket(1, true);
+        payments.redeemTicket(0, 1, 1_000 * Fixture.TOKEN, 42, 0);
+        payments.redeemTicket(0, 2, 250_000 * Fixture.TOKEN, 43, 1); // bounded to 50k: still from the deposit
+        payments.redeemTicket(0, 0, 1_000 * Fixture.TOKEN, 44, 0); // orchestrator 0 has no seat
+        payments.redeemTicket(1, 3, 40_000 * Fixture.TOKEN, 45, 0); // reserve only: capped at 30k / 3
+        payments.redeemTicket(1, 3, 40_000 * Fixture.TOKEN, 46, 0); // nothing left of its allocation
+        payments.redeemLosingTicket(0, 1, 1_000 * Fixture.TOKEN, 47);
+        payments.redeemBatch(0, 1, 1_000 * Fixture.TOKEN, 5); // 4 tickets: 2 winning, 1 losing, 1 repeat
+        payments.replayTicket(0, false);
+        payments.replayTicket(1, true);
+        payments.publishServiceInfo(1, 2);
+        payments.publishServiceInfo(0, 1); // no seat: refused
+        payments.clearServiceInfo(1);
         handler.claimEarnings(ProtocolHandlerIndex.delegator(0));
-        handler.withdrawFees(ProtocolHandlerIndex.delegator(1), type(uint256).max);
+        handler.withdrawFees(ProtocolHandlerIndex.delegator(1), type(uint256).max - 1);
         handler.withdrawFees(1, 1); // orchestrator 1 (its fee cut)
         handler.unbond(ProtocolHandlerIndex.delegator(1), 3_000 * Fixture.TOKEN);
-        handler.advanceRounds(3);
-        handler.withdrawStake(ProtocolHandlerIndex.delegator(1), 0);
-        handler.unlock(0);
-        handler.advanceRounds(2);
-        handler.withdraw(0);
+        handler.rebond(ProtocolHandlerIndex.delegator(1), 0);
+        handler.unbond(ProtocolHandlerIndex.delegator(1), 2_000 * Fixture.TOKEN);
+        handler.setMaxActiveSetSize(4);
+        handler.setInflation(500 * Fixture.TOKEN);
+        handler.setRoundLength(30);
+        payments.setTicketValidityRounds(3); // not below the unlock period (3): refused
+        payments.unlock(0);
+        payments.withdraw(0); // too early: refused
+        payments.cancelUnlock(0);
+        payments.unlock(0);
+        handler.advanceRounds(2); // bound(2, 1, 3): three rounds, the unlock period
+        handler.withdrawStake(ProtocolHandlerIndex.delegator(1), 1);
+        payments.withdraw(0);
 
         assertEq(handler.violations(), 0, handler.violation());
+        assertEq(payments.violations(), 0, payments.violation());
         assertGe(handler.ghostMinted(), 1, "no reward was minted");
-        assertEq(handler.ghostTicketsPaid(), 2, "tickets not redeemed");
-        assertGe(handler.ghostPaidToRecipients(), 1_000 * Fixture.TOKEN, "tickets paid nothing");
-        assertEq(handler.ghostReplaysRejected(), 2, "replays not rejected");
+        assertEq(payments.ghostTicketsPaid(), 6, "tickets not redeemed");
+        assertGe(payments.ghostPaidFromReserve(), 10_000 * Fixture.TOKEN, "no reserve paid");
+        assertEq(payments.ghostUnseatedRejected(), 1, "unseated recipient not refused");
+        assertEq(payments.ghostLosingRejected(), 1, "losing ticket not refused");
+        assertEq(payments.ghostReplaysRejected(), 2, "replays not rejected");
         assertGe(handler.ghostFeesWithdrawn(), 1, "no fees withdrawn");
-        assertGe(handler.ghostWithdrawnBySenders(), 1, "sender could not withdraw");
+        assertGe(payments.ghostWithdrawnBySenders(), 1, "sender could not withdraw");
+        assertGe(handler.ghostParamChanges(), 3, "parameters not changed");
+        assertGe(payments.ghostExpectedReverts(), 5, "expected reverts not exercised");
         invariantSupplyIsInitialPlusMinted();
         invariantBalancesAccountForSupply();
         invariantBondingManagerHoldsStakeAndLocks();
         invariantDelegatorStakesSumToTotal();
         invariantTicketBrokerSolvent();
         invariantNoTicketRedeemedTwice();
+        invariantReserveAllocationPerRound();
+        invariantSendersRecoverFundsOnlyByWithdraw();
+        invariantValidityBelowUnlockPeriod();
     }
 
     /// @dev No token appears except through the Minter: supply = initial + what the Minter
@@ -98,12 +129,15 @@ contract ProtocolInvariantTest is Test {
 
     /// @dev No token is lost: the known holders account for the whole supply.
     function invariantBalancesAccountForSupply() public view {
-        address[] memory actors = handler.actors();
+        address[] memory actors = handler.bondingActors();
         uint256 sum = s.token.balanceOf(address(this)) + s.token.balanceOf(address(handler))
-            + s.token.balanceOf(address(s.bonding)) + s.token.balanceOf(address(s.broker))
-            + s.token.balanceOf(address(s.minter));
+            + s.token.balanceOf(address(payments)) + s.token.balanceOf(address(s.bonding))
+            + s.token.balanceOf(address(s.broker)) + s.token.balanceOf(address(s.minter));
         for (uint256 i = 0; i < actors.length; ++i) {
             sum += s.token.balanceOf(actors[i]);
+        }
+        for (uint256 i = 0; i < payments.SENDERS(); ++i) {
+            sum += s.token.balanceOf(payments.senders(i));
         }
         assertEq(sum, s.token.totalSupply(), "balances do not add up to the supply");
     }
@@ -111,7 +145,7 @@ contract ProtocolInvariantTest is Test {
     /// @dev The BondingManager holds exactly the bonded stake plus the unbonding locks, and
     /// the active-set total is the sum of its members' stakes.
     function invariantBondingManagerHoldsStakeAndLocks() public view {
-        address[] memory actors = handler.actors();
+        address[] memory actors = handler.bondingActors();
         uint256 bonded;
         for (uint256 i = 0; i < handler.ORCHESTRATORS(); ++i) {
             bonded += s.bonding.orchestratorTotalStake(handler.orchestrators(i));
@@ -139,7 +173,7 @@ contract ProtocolInvariantTest is Test {
     /// (its own self-bond and waiting reward cut included) add up to its total stake, less at
     /// most one wei of rounding per delegator.
     function invariantDelegatorStakesSumToTotal() public view {
-        address[] memory actors = handler.actors();
+        address[] memory actors = handler.bondingActors();
         for (uint256 o = 0; o < handler.ORCHESTRATORS(); ++o) {
             address orchestrator = handler.orchestrators(o);
             uint256 sum;
@@ -161,19 +195,19 @@ contract ProtocolInvariantTest is Test {
     /// the fees owed to delegators never exceed the fees held.
     function invariantTicketBrokerSolvent() public view {
         uint256 funds;
-        for (uint256 i = 0; i < handler.SENDERS(); ++i) {
-            TicketBroker.SenderInfo memory info = s.broker.getSenderInfo(handler.senders(i));
+        for (uint256 i = 0; i < payments.SENDERS(); ++i) {
+            TicketBroker.SenderInfo memory info = s.broker.getSenderInfo(payments.senders(i));
             funds += info.deposit + info.reserve;
         }
         assertEq(
             funds,
-            handler.ghostFunded() - handler.ghostPaidToRecipients() - handler.ghostWithdrawnBySenders(),
+            payments.ghostFunded() - payments.ghostPaidToRecipients() - payments.ghostWithdrawnBySenders(),
             "deposits + reserves != funded - paid - withdrawn"
         );
-        uint256 feesHeld = handler.ghostPaidToRecipients() - handler.ghostFeesWithdrawn();
+        uint256 feesHeld = payments.ghostPaidToRecipients() - handler.ghostFeesWithdrawn();
         assertEq(s.token.balanceOf(address(s.broker)), funds + feesHeld, "TicketBroker balance != funds + fees held");
 
-        address[] memory actors = handler.actors();
+        address[] memory actors = handler.bondingActors();
         uint256 owed;
         for (uint256 i = 0; i < actors.length; ++i) {
             owed += s.bonding.pendingFees(actors[i]);
@@ -185,11 +219,59 @@ contract ProtocolInvariantTest is Test {
 
     /// @dev No ticket pays twice, alone or in a batch.
     function invariantNoTicketRedeemedTwice() public view {
-        assertEq(handler.ghostReplaysAccepted(), 0, "a redeemed ticket was accepted again");
+        assertEq(payments.ghostReplaysAccepted(), 0, "a redeemed ticket was accepted again");
     }
 
-    /// @dev Every per-call expectation in the handler held, and no valid call reverted.
-    function invariantHandlerSawNoViolation() public view {
+    /// @dev Reserve allocation: in the current round no orchestrator has taken more of any
+    /// sender's reserve than (the reserve before the round's claims) / active orchestrators,
+    /// counted from the handler's own ghosts; and no earlier round broke it either.
+    function invariantReserveAllocationPerRound() public view {
+        assertEq(payments.ghostReserveOverdrawn(), 0, "a recipient took more than its reserve allocation");
+        uint256 round = s.rounds.currentRound();
+        uint256 activeCount = s.bonding.activeOrchestratorCount();
+        for (uint256 i = 0; i < payments.SENDERS(); ++i) {
+            address sender = payments.senders(i);
+            uint256 taken = payments.ghostReserveTakenInRound(sender, round);
+            assertEq(s.broker.getSenderInfo(sender).reserveClaimedInCurrentRound, taken, "claimed this round != ghost");
+            uint256 base = s.broker.getSenderInfo(sender).reserve + taken;
+            for (uint256 o = 0; o < handler.ORCHESTRATORS(); ++o) {
+                address orchestrator = handler.orchestrators(o);
+                uint256 took = payments.ghostReserveTaken(sender, round, orchestrator);
+                assertEq(s.broker.claimedReserve(sender, orchestrator), took, "claimedReserve != ghost");
+                if (took != 0) assertLe(took, base / activeCount, "reserve allocation exceeded");
+            }
+        }
+    }
+
+    /// @dev A sender's tokens come back only through withdraw() after its unlock period: its
+    /// balance is what it started with, less what it funded, plus what withdraw() returned.
+    function invariantSendersRecoverFundsOnlyByWithdraw() public view {
+        for (uint256 i = 0; i < payments.SENDERS(); ++i) {
+            address sender = payments.senders(i);
+            assertEq(
+                s.token.balanceOf(sender),
+                SENDER_FUNDS - payments.ghostFundedBy(sender) + payments.ghostWithdrawnBy(sender),
+                "a sender's balance moved other than by funding and withdraw"
+            );
+        }
+    }
+
+    /// @dev Whatever the owner does, no ticket outlives its sender's unlock period.
+    function invariantValidityBelowUnlockPeriod() public view {
+        assertLe(s.broker.ticketValidityRounds() + 1, s.broker.unlockPeriod(), "validity not below the unlock period");
+    }
+
+    /// @dev Every per-call expectation in the handlers held, and no valid call reverted.
+    function invariantHandlersSawNoViolation() public view {
         assertEq(handler.violations(), 0, handler.violation());
+        assertEq(payments.violations(), 0, payments.violation());
+    }
+}
+
+/// @dev Seeds that make the handler pick a given delegator (its accounts are orchestrators
+/// 0-3, then delegators 4-7).
+library ProtocolHandlerIndex {
+    function delegator(uint256 i) internal pure returns (uint256) {
+        return 4 + i;
     }
 }

@@ -1,54 +1,29 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {ActiveSet} from "../../../contracts/bonding/ActiveSet.sol";
 import {BondingManager} from "../../../contracts/bonding/BondingManager.sol";
-import {ITicketBroker} from "../../../contracts/interfaces/ITicketBroker.sol";
-import {TicketBroker} from "../../../contracts/payments/TicketBroker.sol";
+import {RoundsManager} from "../../../contracts/rounds/RoundsManager.sol";
+import {Minter} from "../../../contracts/token/Minter.sol";
 import {Fixture, Segmint} from "../utils/Fixture.sol";
-import {HandlerBase} from "../utils/Test.sol";
+import {CheckedHandler} from "./CheckedHandler.sol";
 
-/// @title Drives every state-changing entry point of the protocol with bounded random inputs
-/// and keeps "ghost" totals that the invariants compare against the contracts' own accounting.
-/// @dev Each action picks its actor from fixed sets and only makes calls that should succeed
-/// (or, for replays, calls that must fail). The invariant runner ignores a reverting handler
-/// call unless failOnRevert is configured, so the handler never relies on reverts: it makes
-/// its calls through `_act`, and records an unexpected revert or a failed per-call check in
-/// `violation`, which an invariant then asserts is empty.
-contract ProtocolHandler is HandlerBase {
+/// @title Drives bonding, rewards, fees, the round clock and the owner's parameters with
+/// bounded random inputs, every call through CheckedHandler's checked paths, and keeps the
+/// ghost totals the invariants compare with the contracts' own accounting. The sender side
+/// (funds, tickets, registry) is PaymentsHandler's.
+contract ProtocolHandler is CheckedHandler {
     uint256 public constant ORCHESTRATORS = 4;
     uint256 public constant DELEGATORS = 4;
-    uint256 public constant SENDERS = 2;
-    uint256 private constant _SENDER_KEY_BASE = 0xA11CE;
 
-    Segmint internal s;
     address[] public orchestrators;
     address[] public delegators;
-    uint256[] internal _senderKeys;
-    address[] public senders;
 
-    // Ghost totals.
     uint256 public ghostMinted;
     uint256 public ghostRewardCalls;
-    uint256 public ghostFunded;
-    uint256 public ghostPaidToRecipients;
-    uint256 public ghostWithdrawnBySenders;
     uint256 public ghostFeesWithdrawn;
     uint256 public ghostSettlements;
-    uint256 public ghostTicketsPaid;
-    uint256 public ghostReplaysAccepted;
-    uint256 public ghostReplaysRejected;
-    uint256 private _nonce;
-    /// @notice The first broken per-call expectation (empty while none).
-    string public violation;
-    uint256 public violations;
-
-    struct Redeemed {
-        ITicketBroker.Ticket ticket;
-        bytes sig;
-        uint256 recipientRand;
-    }
-
-    Redeemed[] internal _redeemed;
+    uint256 public ghostParamChanges;
     mapping(uint256 round => uint256) internal _mintedInRound;
     /// @dev Each round's inflation as the Minter reported it before the round's first mint.
     mapping(uint256 round => uint256) internal _roundInflation;
@@ -58,26 +33,13 @@ contract ProtocolHandler is HandlerBase {
         s = segmint;
         orchestrators = orchestrators_;
         delegators = delegators_;
-        for (uint256 i = 0; i < SENDERS; ++i) {
-            uint256 key = _SENDER_KEY_BASE + i;
-            _senderKeys.push(key);
-            senders.push(vm.addr(key));
-        }
     }
 
-    // ------------------------------------------------------------ views for the invariants
-
-    /// @dev Every account that may hold tokens besides the contracts and the deployer.
-    function actors() external view returns (address[] memory all) {
-        all = new address[](ORCHESTRATORS + DELEGATORS + SENDERS);
-        uint256 k;
-        for (uint256 i = 0; i < ORCHESTRATORS; ++i) all[k++] = orchestrators[i];
-        for (uint256 i = 0; i < DELEGATORS; ++i) all[k++] = delegators[i];
-        for (uint256 i = 0; i < SENDERS; ++i) all[k++] = senders[i];
-    }
-
-    function redeemedCount() external view returns (uint256) {
-        return _redeemed.length;
+    /// @dev Every bonding account (orchestrators, then delegators).
+    function bondingActors() external view returns (address[] memory all) {
+        all = new address[](ORCHESTRATORS + DELEGATORS);
+        for (uint256 i = 0; i < ORCHESTRATORS; ++i) all[i] = orchestrators[i];
+        for (uint256 i = 0; i < DELEGATORS; ++i) all[ORCHESTRATORS + i] = delegators[i];
     }
 
     // ------------------------------------------------------------ bonding
@@ -88,8 +50,22 @@ contract ProtocolHandler is HandlerBase {
         uint256 balance = s.token.balanceOf(delegator);
         if (balance == 0) return;
         amount = bound(amount, 1, balance);
-        if (!_act(delegator, address(s.bonding), abi.encodeCall(BondingManager.bond, (amount, orchestrator)))) return;
-        ++ghostSettlements;
+        bytes memory call = abi.encodeCall(BondingManager.bond, (amount, orchestrator));
+        if (_act(delegator, address(s.bonding), call, BondingManager.BondingManagerAmountTooSmall.selector)) {
+            ++ghostSettlements;
+        }
+    }
+
+    /// @dev Moves a delegator's whole stake to another orchestrator (bond of 0).
+    function move(uint256 who, uint256 to) external {
+        address delegator = delegators[who % DELEGATORS];
+        address orchestrator = orchestrators[to % ORCHESTRATORS];
+        BondingManager.DelegatorInfo memory info = s.bonding.delegatorInfo(delegator);
+        if (info.shares == 0 || info.delegate == orchestrator) return;
+        bytes memory call = abi.encodeCall(BondingManager.bond, (0, orchestrator));
+        if (_act(delegator, address(s.bonding), call, BondingManager.BondingManagerAmountTooSmall.selector)) {
+            ++ghostSettlements;
+        }
     }
 
     function selfBond(uint256 who, uint256 amount) external {
@@ -97,42 +73,79 @@ contract ProtocolHandler is HandlerBase {
         uint256 balance = s.token.balanceOf(orchestrator);
         if (balance == 0) return;
         amount = bound(amount, 1, balance);
-        if (!_act(orchestrator, address(s.bonding), abi.encodeCall(BondingManager.bond, (amount, orchestrator)))) return;
-        ++ghostSettlements;
+        bytes memory call = abi.encodeCall(BondingManager.bond, (amount, orchestrator));
+        if (_act(orchestrator, address(s.bonding), call, BondingManager.BondingManagerAmountTooSmall.selector)) {
+            ++ghostSettlements;
+        }
     }
 
     function unbond(uint256 who, uint256 amount) external {
         address account = _bondedAccount(who);
         BondingManager.DelegatorInfo memory info = s.bonding.delegatorInfo(account);
-        if (info.shares == 0 || info.stake == 0) return;
+        if (info.shares == 0 || info.stake == 0) {
+            if (info.delegate != address(0)) {
+                _expectRevert(
+                    account,
+                    address(s.bonding),
+                    abi.encodeCall(BondingManager.unbond, (1)),
+                    info.shares == 0
+                        ? BondingManager.BondingManagerNotBonded.selector
+                        : BondingManager.BondingManagerInsufficientStake.selector
+                );
+            }
+            return;
+        }
         amount = bound(amount, 1, info.stake);
-        if (!_act(account, address(s.bonding), abi.encodeCall(BondingManager.unbond, (amount)))) return;
-        ++ghostSettlements;
+        if (_act(account, address(s.bonding), abi.encodeCall(BondingManager.unbond, (amount)))) ++ghostSettlements;
     }
 
     function rebond(uint256 who, uint256 lockSeed) external {
         address account = _bondedAccount(who);
-        (bool found, uint256 lockId,) = _findLock(account, lockSeed, false);
+        (bool found, uint256 lockId) = _findLock(account, lockSeed, false);
         if (!found) return;
-        if (!_act(account, address(s.bonding), abi.encodeCall(BondingManager.rebond, (lockId)))) return;
-        ++ghostSettlements;
+        bytes memory call = abi.encodeCall(BondingManager.rebond, (lockId));
+        if (_act(account, address(s.bonding), call, BondingManager.BondingManagerAmountTooSmall.selector)) {
+            ++ghostSettlements;
+        }
     }
 
     function withdrawStake(uint256 who, uint256 lockSeed) external {
         address account = _bondedAccount(who);
-        (bool found, uint256 lockId,) = _findLock(account, lockSeed, true);
-        if (!found) return;
+        (bool found, uint256 lockId) = _findLock(account, lockSeed, true);
+        if (!found) {
+            // A lock not yet withdrawable must be refused.
+            (bool pending, uint256 pendingId) = _findLock(account, lockSeed, false);
+            if (!pending) return;
+            _expectRevert(
+                account,
+                address(s.bonding),
+                abi.encodeCall(BondingManager.withdrawStake, (pendingId)),
+                BondingManager.BondingManagerUnbondingLockNotWithdrawable.selector
+            );
+            return;
+        }
+        (uint256 amount,) = s.bonding.unbondingLock(account, lockId);
+        uint256 before = s.token.balanceOf(account);
         if (!_act(account, address(s.bonding), abi.encodeCall(BondingManager.withdrawStake, (lockId)))) return;
+        _check(s.token.balanceOf(account) - before == amount, "withdrawStake paid other than the lock");
     }
 
     function reward(uint256 who) external {
         address orchestrator = orchestrators[who % ORCHESTRATORS];
         uint256 round = s.rounds.currentRound();
         BondingManager.OrchestratorInfo memory info = s.bonding.getOrchestrator(orchestrator);
-        if (!info.active || info.lastRewardRound == round) return;
+        bytes memory call = abi.encodeCall(BondingManager.reward, ());
+        if (!info.active) {
+            _expectRevert(orchestrator, address(s.bonding), call, BondingManager.BondingManagerOrchestratorNotActive.selector);
+            return;
+        }
+        if (info.lastRewardRound == round) {
+            _expectRevert(orchestrator, address(s.bonding), call, BondingManager.BondingManagerRewardAlreadyCalled.selector);
+            return;
+        }
         uint256 mintableBefore = s.minter.mintableInRound(round);
         uint256 supplyBefore = s.token.totalSupply();
-        if (!_act(orchestrator, address(s.bonding), abi.encodeCall(BondingManager.reward, ()))) return;
+        if (!_act(orchestrator, address(s.bonding), call)) return;
         // The Minter's own bookkeeping, not the token's supply, is what the ghost follows.
         uint256 minted = mintableBefore - s.minter.mintableInRound(round);
         if (_mintedInRound[round] == 0 && _roundInflation[round] == 0) _roundInflation[round] = mintableBefore;
@@ -144,34 +157,19 @@ contract ProtocolHandler is HandlerBase {
         ++ghostRewardCalls;
     }
 
-    // ------------------------------------------------------------ owner (the handler owns
-    // the Minter and the BondingManager in the invariant suite)
-
-    function setInflation(uint256 amount) external {
-        amount = bound(amount, 0, 5_000 * Fixture.TOKEN);
-        s.minter.setInflationPerRound(amount);
-        if (amount > ghostMaxInflation) ghostMaxInflation = amount;
-    }
-
-    function setMaxActiveSetSize(uint256 size) external {
-        uint256 members = s.bonding.nextActiveSet().length;
-        size = bound(size, members == 0 ? 1 : members, 5);
-        if (!_act(address(this), address(s.bonding), abi.encodeCall(BondingManager.setMaxActiveSetSize, (size)))) return;
-    }
-
-    function setUnbondingPeriod(uint256 period) external {
-        period = bound(period, 1, 4);
-        s.bonding.setUnbondingPeriod(period);
-    }
-
     /// @dev Orchestrators change their cuts mid-way; earnings so far must be unaffected.
     function updateParams(uint256 who, uint256 rewardCut, uint256 feeShare) external {
         address orchestrator = orchestrators[who % ORCHESTRATORS];
-        rewardCut = bound(rewardCut, 0, Fixture.PPM);
+        rewardCut = bound(rewardCut, 0, Fixture.PPM + 1);
         feeShare = bound(feeShare, 0, Fixture.PPM);
+        bytes memory call = abi.encodeCall(BondingManager.setOrchestratorParams, (rewardCut, feeShare));
+        if (rewardCut > Fixture.PPM) {
+            _expectRevert(orchestrator, address(s.bonding), call, BondingManager.BondingManagerInvalidFraction.selector);
+            return;
+        }
         uint256 stake = s.bonding.pendingStake(orchestrator);
         uint256 fees = s.bonding.pendingFees(orchestrator);
-        if (!_act(orchestrator, address(s.bonding), abi.encodeCall(BondingManager.setOrchestratorParams, (rewardCut, feeShare)))) return;
+        if (!_act(orchestrator, address(s.bonding), call)) return;
         _check(s.bonding.pendingStake(orchestrator) == stake, "setOrchestratorParams changed the stake");
         _check(s.bonding.pendingFees(orchestrator) == fees, "setOrchestratorParams changed the fees");
     }
@@ -189,186 +187,79 @@ contract ProtocolHandler is HandlerBase {
         address account = _bondedAccount(who);
         uint256 fees = s.bonding.pendingFees(account);
         if (fees == 0) return;
-        amount = bound(amount, 1, fees);
+        amount = bound(amount, 1, fees + 1);
+        bytes memory call = abi.encodeCall(BondingManager.withdrawFees, (account, amount));
+        if (amount > fees) {
+            _expectRevert(account, address(s.bonding), call, BondingManager.BondingManagerInsufficientFees.selector);
+            return;
+        }
         uint256 before = s.token.balanceOf(account);
-        if (!_act(account, address(s.bonding), abi.encodeCall(BondingManager.withdrawFees, (account, amount)))) return;
+        if (!_act(account, address(s.bonding), call)) return;
         _check(s.token.balanceOf(account) - before == amount, "withdrawFees paid a different amount");
         ghostFeesWithdrawn += amount;
         ++ghostSettlements;
     }
 
-    // ------------------------------------------------------------ senders
+    // ------------------------------------------------------------ owner (the handler owns the
+    // Minter, the BondingManager and the RoundsManager in the invariant suite)
 
-    function fundDepositAndReserve(uint256 who, uint256 deposit, uint256 reserve) external {
-        address sender = senders[who % SENDERS];
-        uint256 balance = s.token.balanceOf(sender);
-        if (balance < 2) return;
-        deposit = bound(deposit, 0, balance / 2);
-        reserve = bound(reserve, 0, balance - deposit);
-        if (deposit + reserve == 0) return;
-        if (!_act(sender, address(s.broker), abi.encodeCall(TicketBroker.fundDepositAndReserve, (deposit, reserve)))) return;
-        ghostFunded += deposit + reserve;
+    function setInflation(uint256 amount) external {
+        amount = bound(amount, 0, 5_000 * Fixture.TOKEN);
+        if (!_act(address(this), address(s.minter), abi.encodeCall(Minter.setInflationPerRound, (amount)))) return;
+        if (amount > ghostMaxInflation) ghostMaxInflation = amount;
+        ++ghostParamChanges;
     }
 
-    function unlock(uint256 who) external {
-        address sender = senders[who % SENDERS];
-        TicketBroker.SenderInfo memory info = s.broker.getSenderInfo(sender);
-        if (info.withdrawRound != 0 || info.deposit + info.reserve == 0) return;
-        if (!_act(sender, address(s.broker), abi.encodeCall(TicketBroker.unlock, ()))) return;
-    }
-
-    function cancelUnlock(uint256 who) external {
-        address sender = senders[who % SENDERS];
-        if (!s.broker.isUnlockInProgress(sender)) return;
-        if (!_act(sender, address(s.broker), abi.encodeCall(TicketBroker.cancelUnlock, ()))) return;
-    }
-
-    function withdraw(uint256 who) external {
-        address sender = senders[who % SENDERS];
-        TicketBroker.SenderInfo memory info = s.broker.getSenderInfo(sender);
-        if (info.withdrawRound == 0 || s.rounds.currentRound() < info.withdrawRound) return;
-        if (info.deposit + info.reserve == 0) return;
-        uint256 before = s.token.balanceOf(sender);
-        if (!_act(sender, address(s.broker), abi.encodeCall(TicketBroker.withdraw, ()))) return;
-        _check(s.token.balanceOf(sender) - before == info.deposit + info.reserve, "withdraw paid other than deposit+reserve");
-        ghostWithdrawnBySenders += info.deposit + info.reserve;
-    }
-
-    /// @dev Redeems a fresh winning ticket; whatever it pays must leave the sender's funds.
-    function redeemTicket(uint256 from, uint256 to, uint256 faceValue, uint256 rand) external {
-        uint256 si = from % SENDERS;
-        address sender = senders[si];
-        address recipient = orchestrators[to % ORCHESTRATORS];
-        faceValue = bound(faceValue, 1, 50_000 * Fixture.TOKEN);
-        s.rounds.initializeRound();
-        ITicketBroker.Ticket memory t =
-            Fixture.ticket(s, sender, recipient, faceValue, type(uint256).max, ++_nonce, rand);
-        bytes memory sig = Fixture.sign(s, _senderKeys[si], t);
-        TicketBroker.SenderInfo memory before = s.broker.getSenderInfo(sender);
-        TicketBroker.RedemptionStatus status;
-        try s.broker.redeemWinningTicket(t, sig, rand) returns (TicketBroker.RedemptionStatus result) {
-            status = result;
-        } catch (bytes memory reason) {
-            _fail("redeemWinningTicket reverted on a valid winning ticket", reason);
+    /// @dev Active-set size changes, including below the current membership (refused).
+    function setMaxActiveSetSize(uint256 size) external {
+        uint256 members = s.bonding.nextActiveSet().length;
+        size = bound(size, 0, 5);
+        bytes memory call = abi.encodeCall(BondingManager.setMaxActiveSetSize, (size));
+        if (size == 0 || size < members) {
+            _expectRevert(address(this), address(s.bonding), call, ActiveSet.BondingManagerInvalidActiveSetSize.selector);
             return;
         }
-        TicketBroker.SenderInfo memory afterInfo = s.broker.getSenderInfo(sender);
-        uint256 paid = (before.deposit - afterInfo.deposit) + (before.reserve - afterInfo.reserve);
-        _check(paid <= faceValue, "a ticket paid more than its face value");
-        if (status == TicketBroker.RedemptionStatus.Paid) _check(paid == faceValue, "Paid but not in full");
-        if (status == TicketBroker.RedemptionStatus.Unpaid) _check(paid == 0, "Unpaid but paid");
-        _check(s.broker.isTicketUsed(s.broker.getTicketHash(t)), "a redeemed ticket is not marked used");
-        ghostPaidToRecipients += paid;
-        ++ghostTicketsPaid;
-        _redeemed.push(Redeemed({ticket: t, sig: sig, recipientRand: rand}));
+        if (_act(address(this), address(s.bonding), call)) ++ghostParamChanges;
     }
 
-    /// @dev A batch of fresh tickets with one of them repeated: the repeat must pay nothing.
-    function redeemBatch(uint256 from, uint256 to, uint256 faceValue, uint8 size) external {
-        uint256 si = from % SENDERS;
-        uint256 n = bound(size, 2, 5);
-        faceValue = bound(faceValue, 1, 20_000 * Fixture.TOKEN);
-        s.rounds.initializeRound();
-        ITicketBroker.Ticket[] memory tickets = new ITicketBroker.Ticket[](n);
-        bytes[] memory sigs = new bytes[](n);
-        uint256[] memory rands = new uint256[](n);
-        for (uint256 i = 0; i + 1 < n; ++i) {
-            address recipient = orchestrators[(to + i) % ORCHESTRATORS];
-            tickets[i] = Fixture.ticket(s, senders[si], recipient, faceValue, type(uint256).max, ++_nonce, i);
-            sigs[i] = Fixture.sign(s, _senderKeys[si], tickets[i]);
-            rands[i] = i;
-        }
-        tickets[n - 1] = tickets[0];
-        sigs[n - 1] = sigs[0];
-        rands[n - 1] = rands[0];
-        TicketBroker.SenderInfo memory before = s.broker.getSenderInfo(senders[si]);
-        TicketBroker.RedemptionStatus[] memory statuses = s.broker.batchRedeemWinningTickets(tickets, sigs, rands);
-        TicketBroker.SenderInfo memory afterInfo = s.broker.getSenderInfo(senders[si]);
-        _check(statuses[n - 1] == TicketBroker.RedemptionStatus.TicketUsed, "a repeat in a batch was not rejected");
-        uint256 paid = (before.deposit - afterInfo.deposit) + (before.reserve - afterInfo.reserve);
-        _check(paid <= faceValue * (n - 1), "a batch paid more than its distinct tickets");
-        ghostPaidToRecipients += paid;
-        for (uint256 i = 0; i + 1 < n; ++i) {
-            _check(statuses[i] <= TicketBroker.RedemptionStatus.Unpaid, "a valid ticket in a batch was rejected");
-            _redeemed.push(Redeemed({ticket: tickets[i], sig: sigs[i], recipientRand: rands[i]}));
-            ++ghostTicketsPaid;
-        }
+    function setUnbondingPeriod(uint256 period) external {
+        period = bound(period, 1, 4);
+        bytes memory call = abi.encodeCall(BondingManager.setUnbondingPeriod, (period));
+        if (_act(address(this), address(s.bonding), call)) ++ghostParamChanges;
     }
 
-    /// @dev Submits an already redeemed ticket again, alone or in a batch; it must never pay.
-    function replayTicket(uint256 index, bool inBatch) external {
-        if (_redeemed.length == 0) return;
-        Redeemed storage r = _redeemed[index % _redeemed.length];
-        ITicketBroker.Ticket memory t = r.ticket;
-        TicketBroker.SenderInfo memory before = s.broker.getSenderInfo(t.sender);
-        if (inBatch) {
-            ITicketBroker.Ticket[] memory tickets = new ITicketBroker.Ticket[](1);
-            bytes[] memory sigs = new bytes[](1);
-            uint256[] memory rands = new uint256[](1);
-            tickets[0] = t;
-            sigs[0] = r.sig;
-            rands[0] = r.recipientRand;
-            TicketBroker.RedemptionStatus[] memory statuses = s.broker.batchRedeemWinningTickets(tickets, sigs, rands);
-            // Expired tickets are rejected before the replay check; either way nothing is paid.
-            if (statuses[0] <= TicketBroker.RedemptionStatus.Unpaid) ++ghostReplaysAccepted;
-            else ++ghostReplaysRejected;
-        } else {
-            try s.broker.redeemWinningTicket(t, r.sig, r.recipientRand) {
-                ++ghostReplaysAccepted;
-            } catch {
-                ++ghostReplaysRejected;
-            }
-        }
-        TicketBroker.SenderInfo memory afterInfo = s.broker.getSenderInfo(t.sender);
-        if (afterInfo.deposit != before.deposit || afterInfo.reserve != before.reserve) ++ghostReplaysAccepted;
+    /// @dev A new round length applies from the next round; rounds never go back.
+    function setRoundLength(uint256 length) external {
+        length = bound(length, 5, 40);
+        uint256 round = s.rounds.currentRound();
+        uint256 start = s.rounds.currentRoundStartBlock();
+        if (!_act(address(this), address(s.rounds), abi.encodeCall(RoundsManager.setRoundLength, (length)))) return;
+        _check(s.rounds.currentRound() == round, "setRoundLength moved the current round");
+        _check(s.rounds.currentRoundStartBlock() == start, "setRoundLength moved the round's start");
+        ++ghostParamChanges;
     }
 
     // ------------------------------------------------------------ time
 
+    function initializeRound() external {
+        uint256 round = s.rounds.currentRound();
+        if (!_act(address(this), address(s.rounds), abi.encodeCall(RoundsManager.initializeRound, ()))) return;
+        _check(s.rounds.blockHashForRound(round) != bytes32(0), "an initialized round has no block hash");
+    }
+
     function advanceRounds(uint256 rounds) external {
         rounds = bound(rounds, 1, 3);
         for (uint256 i = 0; i < rounds; ++i) {
-            Fixture.nextRound(s);
+            _nextRound();
         }
     }
 
     function advanceBlocks(uint256 blocks) external {
-        blocks = bound(blocks, 1, Fixture.ROUND_LENGTH - 1);
+        blocks = bound(blocks, 1, 19);
         vm.roll(block.number + blocks);
     }
 
     // ------------------------------------------------------------ internals
-
-    /// @dev Calls `target` as `account`. A revert is a violation unless it is the one revert a
-    /// bounded input can legitimately hit: an amount worth less than one share of the pool.
-    function _act(address account, address target, bytes memory data) private returns (bool ok) {
-        vm.prank(account);
-        bytes memory reason;
-        (ok, reason) = target.call(data);
-        if (!ok && bytes4(reason) != BondingManager.BondingManagerAmountTooSmall.selector) {
-            _fail("unexpected revert", reason);
-        }
-    }
-
-    function _check(bool condition, string memory message) private {
-        if (!condition) _fail(message, "");
-    }
-
-    function _fail(string memory message, bytes memory reason) private {
-        if (violations == 0) violation = string.concat(message, " ", _hex(reason));
-        ++violations;
-    }
-
-    function _hex(bytes memory data) private pure returns (string memory) {
-        bytes memory digits = "0123456789abcdef";
-        uint256 n = data.length < 68 ? data.length : 68;
-        bytes memory out = new bytes(2 * n);
-        for (uint256 i = 0; i < n; ++i) {
-            out[2 * i] = digits[uint8(data[i]) >> 4];
-            out[2 * i + 1] = digits[uint8(data[i]) & 0x0f];
-        }
-        return string(out);
-    }
 
     /// @dev Delegators and orchestrators alike (seed picks one of the 8).
     function _bondedAccount(uint256 seed) private view returns (address) {
@@ -381,17 +272,17 @@ contract ProtocolHandler is HandlerBase {
     function _findLock(address account, uint256 lockSeed, bool withdrawable)
         private
         view
-        returns (bool found, uint256 lockId, uint256 amount)
+        returns (bool found, uint256 lockId)
     {
         uint256 count = s.bonding.delegatorInfo(account).nextUnbondingLockId;
-        if (count == 0) return (false, 0, 0);
+        if (count == 0) return (false, 0);
         uint256 round = s.rounds.currentRound();
         for (uint256 k = 0; k < count; ++k) {
             uint256 id = (lockSeed + k) % count;
             (uint256 lockAmount, uint256 withdrawRound) = s.bonding.unbondingLock(account, id);
             if (lockAmount == 0) continue;
             if (withdrawable && round < withdrawRound) continue;
-            return (true, id, lockAmount);
+            return (true, id);
         }
     }
 }

@@ -132,10 +132,13 @@ contract TicketBrokerFuzzTest is Test {
         s.broker.fundReserve(reserve);
         uint256 allocation = reserve / _ORCHESTRATORS;
         uint256 nonce;
+        uint256 claimedInRound;
         for (uint256 i = 0; i < _ORCHESTRATORS; ++i) {
             uint256 received;
+            uint256 asked;
             for (uint256 k = 0; k < faceValues.length; ++k) {
                 uint256 face = bound(uint256(keccak256(abi.encode(faceValues[k], i))), 1, reserve);
+                asked += face;
                 (ITicketBroker.Ticket memory t, bytes memory sig) =
                     _signed(orchestrators[i], face, type(uint256).max, ++nonce, nonce);
                 uint256 before = s.bonding.pendingFees(orchestrators[i]);
@@ -143,7 +146,12 @@ contract TicketBrokerFuzzTest is Test {
                 received += s.bonding.pendingFees(orchestrators[i]) - before;
             }
             assertLe(received, allocation, "an orchestrator took more than its reserve allocation");
+            // Early claimers do not shrink later claimers' allocations: each gets all it asked
+            // for up to the same allocation.
+            assertEq(received, asked < allocation ? asked : allocation, "allocation not honoured");
             assertEq(s.broker.claimedReserve(sender, orchestrators[i]), received, "claimedReserve view");
+            claimedInRound += received;
+            assertEq(s.broker.getSenderInfo(sender).reserveClaimedInCurrentRound, claimedInRound, "claimed this round");
         }
         assertGe(s.broker.getSenderInfo(sender).reserve, reserve - _ORCHESTRATORS * allocation, "reserve overdrawn");
 
@@ -225,24 +233,24 @@ contract TicketBrokerFuzzTest is Test {
         assertTrue(s.broker.redeemWinningTicket(t, sig, 99) == TicketBroker.RedemptionStatus.Paid, "not paid in full");
     }
 
-    /// @dev With ticketValidityRounds == unlockPeriod (the defaults), a ticket created in the
-    /// round the unlock started is still valid in the withdraw round, where the sender can
-    /// withdraw first: the ticket then redeems as Unpaid. Documents why orchestrators must
-    /// redeem before the withdraw round (docs/contracts.md, Unlocking).
-    function testTicketValidInWithdrawRoundCanGoUnpaid() public {
-        assertEq(s.broker.ticketValidityRounds(), s.broker.unlockPeriod(), "fixture no longer has equal periods");
+    /// @dev The validity is below the unlock period, so a ticket created in the round the
+    /// unlock started has expired by the withdraw round: the sender cannot withdraw while one of
+    /// its tickets is still redeemable.
+    function testNoTicketValidInWithdrawRound(uint256 faceValue) public {
+        faceValue = bound(faceValue, 1, 10 * Fixture.TOKEN);
         vm.prank(sender);
         s.broker.fundDeposit(10 * Fixture.TOKEN);
-        (ITicketBroker.Ticket memory t, bytes memory sig) = _signed(orchestrators[0], 1 * Fixture.TOKEN, type(uint256).max, 4, 44);
+        (ITicketBroker.Ticket memory t, bytes memory sig) = _signed(orchestrators[0], faceValue, type(uint256).max, 4, 44);
         vm.prank(sender);
         s.broker.unlock();
-        for (uint256 i = 0; i < Fixture.UNLOCK_PERIOD; ++i) {
+        uint256 withdrawRound = s.broker.getSenderInfo(sender).withdrawRound;
+        while (s.rounds.currentRound() < withdrawRound) {
             Fixture.nextRound(s);
         }
-        assertLe(s.rounds.currentRound(), t.creationRound + s.broker.ticketValidityRounds(), "ticket expired");
-        vm.prank(sender);
-        s.broker.withdraw();
-        assertTrue(s.broker.redeemWinningTicket(t, sig, 44) == TicketBroker.RedemptionStatus.Unpaid, "expected Unpaid");
+        vm.expectRevert(
+            abi.encodeWithSelector(TicketBroker.TicketBrokerTicketExpired.selector, t.creationRound, withdrawRound)
+        );
+        s.broker.redeemWinningTicket(t, sig, 44);
     }
 
     // ------------------------------------------------------------ helpers

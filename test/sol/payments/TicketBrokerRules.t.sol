@@ -41,6 +41,12 @@ contract TicketBrokerRulesTest is Test {
         assertEq(s.broker.unlockPeriod(), 5, "unlock period");
         s.broker.setTicketValidityRounds(4);
         assertEq(s.broker.ticketValidityRounds(), 4, "validity");
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidUnlockPeriod.selector, 1 << 32));
+        s.broker.setUnlockPeriod(1 << 32);
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidTicketValidity.selector, 1 << 32));
+        s.broker.setTicketValidityRounds(1 << 32);
+        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerValidityNotBelowUnlockPeriod.selector, 3, 3));
+        new TicketBroker(address(this), s.token, s.rounds, IBondingManager(address(s.bonding)), 3, 3);
         vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidUnlockPeriod.selector, 0));
         s.broker.setUnlockPeriod(0);
         vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidTicketValidity.selector, 0));
@@ -84,9 +90,22 @@ contract TicketBrokerRulesTest is Test {
         s.broker.unlock();
         vm.stopPrank();
 
-        for (uint256 i = 0; i < Fixture.UNLOCK_PERIOD; ++i) {
+        uint256 unlockRound = s.rounds.currentRound();
+        for (uint256 i = 0; i + 1 < Fixture.UNLOCK_PERIOD; ++i) {
             Fixture.nextRound(s);
         }
+        // The last round before the withdraw round is still too early.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                TicketBroker.TicketBrokerUnlockPeriodNotOver.selector,
+                sender,
+                unlockRound + Fixture.UNLOCK_PERIOD,
+                unlockRound + Fixture.UNLOCK_PERIOD - 1
+            )
+        );
+        vm.prank(sender);
+        s.broker.withdraw();
+        Fixture.nextRound(s);
         uint256 before = s.token.balanceOf(sender);
         vm.prank(sender);
         s.broker.withdraw();
@@ -137,11 +156,13 @@ contract TicketBrokerRulesTest is Test {
         vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerInvalidSignature.selector, sender));
         s.broker.redeemWinningTicket(t, hex"1234", 11);
 
-        // Something payable to an unregistered recipient: rejected, ticket not used.
+        // A recipient without a seat in the creation round: rejected, ticket not used.
         bad = _copy(t);
         bad.recipient = stranger;
         bytes memory strangerSig = Fixture.sign(s, _KEY, bad);
-        vm.expectRevert(abi.encodeWithSelector(TicketBroker.TicketBrokerRecipientNotOrchestrator.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(TicketBroker.TicketBrokerRecipientNotActive.selector, stranger, bad.creationRound)
+        );
         s.broker.redeemWinningTicket(bad, strangerSig, 11);
         assertFalse(s.broker.isTicketUsed(s.broker.getTicketHash(bad)), "rejected ticket marked used");
     }
@@ -223,6 +244,30 @@ contract TicketBrokerRulesTest is Test {
         s.broker.redeemWinningTicket(t2, Fixture.sign(s, _KEY, t2), 2);
         assertEq(s.bonding.pendingFees(orch2), 10 * Fixture.TOKEN, "paid beyond the reserve");
         assertEq(s.broker.getSenderInfo(sender).reserve, 0, "reserve left");
+    }
+
+    /// @dev A recipient seated in the ticket's creation round but evicted by the redemption
+    /// round is still paid from the deposit, but takes nothing from the reserve: only the
+    /// current round's active orchestrators share it.
+    function testEvictedRecipientPaidFromDepositOnly() public {
+        address[3] memory others = [address(0x0C2), address(0x0C3), address(0x0C4)];
+        for (uint256 i = 0; i < 2; ++i) {
+            Fixture.fund(s, others[i], 10_000 * Fixture.TOKEN);
+            Fixture.register(s, others[i], 0, 0, (2_000 + 1_000 * i) * Fixture.TOKEN);
+        }
+        Fixture.nextRound(s);
+        vm.prank(sender);
+        s.broker.fundDepositAndReserve(1 * Fixture.TOKEN, 30 * Fixture.TOKEN);
+        ITicketBroker.Ticket memory t = Fixture.ticket(s, sender, orch, 5 * Fixture.TOKEN, type(uint256).max, 1, 9);
+        bytes memory sig = Fixture.sign(s, _KEY, t);
+        // A bigger orchestrator takes the smallest member's seat from the next round.
+        Fixture.fund(s, others[2], 10_000 * Fixture.TOKEN);
+        Fixture.register(s, others[2], 0, 0, 5_000 * Fixture.TOKEN);
+        Fixture.nextRound(s);
+        assertFalse(s.bonding.isActiveOrchestrator(orch), "still active");
+        assertTrue(s.broker.redeemWinningTicket(t, sig, 9) == TicketBroker.RedemptionStatus.PaidPartially, "status");
+        assertEq(s.bonding.pendingFees(orch), 1 * Fixture.TOKEN, "paid other than the deposit");
+        assertEq(s.broker.getSenderInfo(sender).reserve, 30 * Fixture.TOKEN, "reserve touched");
     }
 
     function _copy(ITicketBroker.Ticket memory t) private pure returns (ITicketBroker.Ticket memory) {

@@ -32,7 +32,7 @@ library Fixture {
     uint256 internal constant TOKEN = 1e18;
     uint256 internal constant ROUND_LENGTH = 20;
     uint256 internal constant UNBONDING_PERIOD = 2;
-    uint256 internal constant UNLOCK_PERIOD = 2;
+    uint256 internal constant UNLOCK_PERIOD = 3;
     uint256 internal constant MAX_ACTIVE_SET_SIZE = 3;
     uint256 internal constant MIN_SELF_STAKE = 1 * TOKEN;
     uint256 internal constant INFLATION_PER_ROUND = 1_000 * TOKEN;
@@ -79,7 +79,8 @@ library Fixture {
         vm.stopPrank();
     }
 
-    /// @dev A ticket from `sender` to `recipient` created in the last initialized round.
+    /// @dev A ticket from `sender` to `recipient` created in the current round, naming its
+    /// stored block hash (zero while the round is not initialized), as the node's senders do.
     /// `winProb` of type(uint256).max wins unless keccak(sig, rand) is exactly 2^256-1.
     function ticket(
         Segmint memory s,
@@ -90,7 +91,7 @@ library Fixture {
         uint256 nonce,
         uint256 recipientRand
     ) internal view returns (ITicketBroker.Ticket memory t) {
-        uint256 round = s.rounds.lastInitializedRound();
+        uint256 round = s.rounds.currentRound();
         t = ITicketBroker.Ticket({
             recipient: recipient,
             sender: sender,

@@ -23,9 +23,6 @@ export class FakeChain implements PaymentsChainView {
   async currentRound() {
     return this.round;
   }
-  async lastInitializedRound() {
-    return this.round;
-  }
   async blockHashForRound(round: bigint) {
     return this.hashes.get(round) ?? `0x${"00".repeat(32)}`;
   }

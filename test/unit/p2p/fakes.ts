@@ -1,15 +1,15 @@
 import type { RegisteredOrchestrator, RegistryReader } from "../../../node/src/p2p/interface.ts";
 
-/** An in-memory OrchestratorRegistry: who owns which peer id, and who is active. */
+/** An in-memory OrchestratorRegistry: which peer id each address proved, and who is active. */
 export class FakeRegistry implements RegistryReader {
-  readonly owners = new Map<string, string>();
+  readonly peers = new Map<string, string>();
   readonly active = new Set<string>();
   readonly listed: RegisteredOrchestrator[] = [];
   failing = false;
   lookups = 0;
 
   register(address: string, peerId: string, active = true): void {
-    this.owners.set(peerId, address);
+    this.peers.set(address.toLowerCase(), peerId);
     if (active) this.active.add(address.toLowerCase());
   }
 
@@ -18,10 +18,10 @@ export class FakeRegistry implements RegistryReader {
     return this.listed;
   }
 
-  async ownerOfPeerId(peerId: string): Promise<string | null> {
+  async provenPeerId(address: string): Promise<string | null> {
     this.lookups += 1;
     if (this.failing) throw new Error("rpc down");
-    return this.owners.get(peerId) ?? null;
+    return this.peers.get(address.toLowerCase()) ?? null;
   }
 
   async isActive(address: string): Promise<boolean> {

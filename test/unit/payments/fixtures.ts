@@ -13,8 +13,6 @@ import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
 /** An in-memory chain for unit tests: every value the payments code reads, settable. */
 export class FakeChainView implements PaymentsChainView {
   round = 10n;
-  /** null: the current round is initialized. */
-  initialized: bigint | null = null;
   validityRounds = 2n;
   blockHashes = new Map<bigint, string>();
   senders = new Map<string, SenderInfo>();
@@ -33,9 +31,6 @@ export class FakeChainView implements PaymentsChainView {
   async blockHashForRound(round: bigint): Promise<string> {
     this.calls++;
     return this.blockHashes.get(round) ?? `0x${"00".repeat(32)}`;
-  }
-  async lastInitializedRound(): Promise<bigint> {
-    return this.initialized ?? this.round;
   }
   async ticketValidityRounds(): Promise<bigint> {
     return this.validityRounds;

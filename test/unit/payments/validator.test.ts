@@ -260,21 +260,26 @@ describe("TicketValidator", () => {
     );
   });
 
-  it("issues params on the last initialized round while the current one is not", async () => {
+  it("issues params on the current round with a zero block hash while nobody initialized it", async () => {
     const e = start();
-    e.chain.initialized = 9n;
+    // No keeper: the current round (10) has no stored block hash, the last one stored is 5.
+    for (let r = 6n; r <= 20n; r++) e.chain.blockHashes.delete(r);
     const params = await e.issuer.issue(e.sender.address);
-    expect(params.creationRound).toBe(9n);
-    expect(params.creationRoundBlockHash).toBe(e.chain.blockHashes.get(9n));
-    expect(params.expirationRound).toBe(11n);
-    const [payment] = e.sender.createTickets(params, 1n);
-    if (!payment) throw new Error("no ticket");
-    await expect(e.validator.receive(payment)).resolves.toBeDefined();
-    e.chain.initialized = 7n; // 7 + 2 < 10: nothing recent enough
+    expect(params.creationRound).toBe(10n);
+    expect(params.creationRoundBlockHash).toBe(`0x${"00".repeat(32)}`);
+    expect(params.expirationRound).toBe(12n);
+    const [early] = e.sender.createTickets(params, 1n);
+    if (!early) throw new Error("no ticket");
+    await expect(e.validator.receive(early)).resolves.toBeDefined();
+    // Someone initializes the round afterwards: tickets naming the zero hash stay valid.
+    e.chain.blockHashes.set(10n, toHex(randomBytes(32)));
     e.cache.invalidateRound();
-    await expect(e.issuer.issue(e.sender.address)).rejects.toMatchObject({
-      code: "ROUND_NOT_INITIALIZED",
-    });
+    const [late] = e.sender.createTickets(params, e.sender.balance(e.recipient) + 1n);
+    if (!late) throw new Error("no ticket");
+    await expect(e.validator.receive(late)).resolves.toBeDefined();
+    // Params issued from now on name the stored hash (checked against the chain's).
+    const fresh = await e.issuer.issue(e.sender.address);
+    expect(fresh.creationRoundBlockHash).toBe(e.chain.blockHashes.get(10n));
   });
 
   it("counts unredeemed winners against the max float", async () => {
@@ -294,6 +299,20 @@ describe("TicketValidator", () => {
     await expectRejected(e, second, "FACE_VALUE_TOO_HIGH");
     await expect(e.issuer.issue(e.sender.address)).rejects.toMatchObject({
       code: "SENDER_FUNDS_TOO_LOW",
+    });
+  });
+
+  it("issues no params while this orchestrator has no seat (ORCHESTRATOR_NOT_ACTIVE)", async () => {
+    const e = start();
+    e.chain.active = 0n;
+    await expect(e.issuer.issue(e.sender.address)).rejects.toMatchObject({
+      code: "ORCHESTRATOR_NOT_ACTIVE",
+    });
+    // Seated again (a new round reads the chain afresh): params are issued.
+    e.chain.active = 2n;
+    e.cache.invalidateRound();
+    await expect(e.issuer.issue(e.sender.address)).resolves.toMatchObject({
+      recipient: e.recipient,
     });
   });
 
