@@ -251,20 +251,29 @@ contract TicketBrokerRulesTest is Test {
     /// current round's active orchestrators share it.
     function testEvictedRecipientPaidFromDepositOnly() public {
         address[3] memory others = [address(0x0C2), address(0x0C3), address(0x0C4)];
-        for (uint256 i = 0; i < 2; ++i) {
+        for (uint256 i = 0; i < 3; ++i) {
             Fixture.fund(s, others[i], 10_000 * Fixture.TOKEN);
-            Fixture.register(s, others[i], 0, 0, (2_000 + 1_000 * i) * Fixture.TOKEN);
         }
+        Fixture.register(s, others[0], 0, 0, 2_000 * Fixture.TOKEN);
+        Fixture.register(s, others[1], 0, 0, 3_000 * Fixture.TOKEN);
+        // The set (orch and the two above) is full, and a newcomer's stake counts for a seat
+        // only from the round after it was bonded: others[2] waits outside for now.
+        Fixture.register(s, others[2], 0, 0, 5_000 * Fixture.TOKEN);
         Fixture.nextRound(s);
+        assertTrue(s.bonding.isActiveOrchestrator(orch), "not seated in the creation round");
+        assertFalse(s.bonding.isActiveOrchestrator(others[2]), "newcomer seated at once");
         vm.prank(sender);
         s.broker.fundDepositAndReserve(1 * Fixture.TOKEN, 30 * Fixture.TOKEN);
         ITicketBroker.Ticket memory t = Fixture.ticket(s, sender, orch, 5 * Fixture.TOKEN, type(uint256).max, 1, 9);
         bytes memory sig = Fixture.sign(s, _KEY, t);
-        // A bigger orchestrator takes the smallest member's seat from the next round.
-        Fixture.fund(s, others[2], 10_000 * Fixture.TOKEN);
-        Fixture.register(s, others[2], 0, 0, 5_000 * Fixture.TOKEN);
+        // Now settled, the bigger orchestrator's bid takes the smallest member's seat from the
+        // next round.
+        vm.prank(others[2]);
+        s.bonding.setOrchestratorParams(0, 0);
+        assertTrue(s.bonding.isActiveOrchestrator(orch), "evicted within the creation round");
         Fixture.nextRound(s);
         assertFalse(s.bonding.isActiveOrchestrator(orch), "still active");
+        assertTrue(s.bonding.isActiveInRound(orch, t.creationRound), "not seated in the creation round");
         assertTrue(s.broker.redeemWinningTicket(t, sig, 9) == TicketBroker.RedemptionStatus.PaidPartially, "status");
         assertEq(s.bonding.pendingFees(orch), 1 * Fixture.TOKEN, "paid other than the deposit");
         assertEq(s.broker.getSenderInfo(sender).reserve, 30 * Fixture.TOKEN, "reserve touched");
