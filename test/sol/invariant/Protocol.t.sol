@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {BondingManager} from "../../../contracts/bonding/BondingManager.sol";
 import {TicketBroker} from "../../../contracts/payments/TicketBroker.sol";
 import {Fixture, Segmint} from "../utils/Fixture.sol";
@@ -60,6 +61,11 @@ contract ProtocolInvariantTest is Test {
     /// replayed tickets, takes reserve, unbonds, withdraws, changes parameters, and every
     /// invariant still holds afterwards.
     function testHandlerActionsChangeState() public {
+        // Orchestrators 0-2 took the free seats at registration; orchestrator 3's stake counts
+        // for a seat from the round after it was bonded (now), and a seat is bid for on a stake
+        // or parameter change: unchanged parameters, but it evicts orchestrator 0 (the least
+        // settled stake) from the next round.
+        handler.updateParams(3, 400_000, 800_000);
         handler.bond(0, 1, 5_000 * Fixture.TOKEN);
         handler.bond(1, 1, 7_000 * Fixture.TOKEN);
         payments.fundDepositAndReserve(0, 100_000 * Fixture.TOKEN, 50_000 * Fixture.TOKEN);
@@ -170,8 +176,17 @@ contract ProtocolInvariantTest is Test {
     }
 
     /// @dev The sum of the bonds is the total bonded: per orchestrator, its delegators' stakes
-    /// (its own self-bond and waiting reward cut included) add up to its total stake, less at
-    /// most one wei of rounding per delegator.
+    /// (its own self-bond, waiting reward cut and this round's pending stake included) add up to
+    /// its total stake, less the rounding the share accounting allows:
+    /// - under one wei per shareholder, as a holder's stake is its shares' value rounded down;
+    /// - the value of the shares nobody owns. Stake bonded in a round turns into shares at the
+    ///   next round's first touch: the pool mints shares for its whole pending stake, rounded
+    ///   down once, and each delegator later gets its own part, rounded down, so every
+    ///   (delegator, round) conversion may leave under one share unowned, for good (even after
+    ///   all holders leave). The handler counts the stake additions into each pool, at least
+    ///   one per such conversion (the registration bonds in setUp convert at one share per wei,
+    ///   exactly). A share is worth poolStake / totalShares; the view's figures can only
+    ///   overstate that price (shares for stake not yet converted are missing), never understate it.
     function invariantDelegatorStakesSumToTotal() public view {
         address[] memory actors = handler.bondingActors();
         for (uint256 o = 0; o < handler.ORCHESTRATORS(); ++o) {
@@ -186,7 +201,13 @@ contract ProtocolInvariantTest is Test {
             }
             uint256 total = s.bonding.orchestratorTotalStake(orchestrator);
             assertLe(sum, total, "delegators' stakes exceed the orchestrator's total");
-            assertLe(total - sum, holders, "rounding dust above one wei per delegator");
+            BondingManager.OrchestratorInfo memory pool = s.bonding.getOrchestrator(orchestrator);
+            uint256 unowned;
+            if (pool.totalShares != 0) {
+                uint256 poolStake = pool.totalStake - pool.cutStake - pool.pendingStake;
+                unowned = Math.mulDiv(handler.ghostStakeAdditions(orchestrator), poolStake, pool.totalShares, Math.Rounding.Ceil);
+            }
+            assertLe(total - sum, holders + unowned, "rounding dust above one wei per holder and one share per conversion");
         }
     }
 

@@ -24,6 +24,10 @@ contract ProtocolHandler is CheckedHandler {
     uint256 public ghostFeesWithdrawn;
     uint256 public ghostSettlements;
     uint256 public ghostParamChanges;
+    /// @notice Successful bonds, moves and rebonds into each orchestrator's pool. Each adds to a
+    /// delegator's stake pending for the round, which the next round converts into shares, so
+    /// this bounds the number of (delegator, round) conversions into the pool.
+    mapping(address orchestrator => uint256) public ghostStakeAdditions;
     mapping(uint256 round => uint256) internal _mintedInRound;
     /// @dev Each round's inflation as the Minter reported it before the round's first mint.
     mapping(uint256 round => uint256) internal _roundInflation;
@@ -53,6 +57,7 @@ contract ProtocolHandler is CheckedHandler {
         bytes memory call = abi.encodeCall(BondingManager.bond, (amount, orchestrator));
         if (_act(delegator, address(s.bonding), call, BondingManager.BondingManagerAmountTooSmall.selector)) {
             ++ghostSettlements;
+            ++ghostStakeAdditions[orchestrator];
         }
     }
 
@@ -65,6 +70,7 @@ contract ProtocolHandler is CheckedHandler {
         bytes memory call = abi.encodeCall(BondingManager.bond, (0, orchestrator));
         if (_act(delegator, address(s.bonding), call, BondingManager.BondingManagerAmountTooSmall.selector)) {
             ++ghostSettlements;
+            ++ghostStakeAdditions[orchestrator];
         }
     }
 
@@ -76,27 +82,34 @@ contract ProtocolHandler is CheckedHandler {
         bytes memory call = abi.encodeCall(BondingManager.bond, (amount, orchestrator));
         if (_act(orchestrator, address(s.bonding), call, BondingManager.BondingManagerAmountTooSmall.selector)) {
             ++ghostSettlements;
+            ++ghostStakeAdditions[orchestrator];
         }
     }
 
+    /// @dev Unbonds up to one wei more than the stake (refused). Stake bonded this round has no
+    /// shares yet but can be unbonded all the same, so what counts is the stake, not the shares:
+    /// an account with a delegate and no stake left is refused as not bonded.
     function unbond(uint256 who, uint256 amount) external {
         address account = _bondedAccount(who);
         BondingManager.DelegatorInfo memory info = s.bonding.delegatorInfo(account);
-        if (info.shares == 0 || info.stake == 0) {
+        if (info.stake == 0) {
             if (info.delegate != address(0)) {
                 _expectRevert(
                     account,
                     address(s.bonding),
                     abi.encodeCall(BondingManager.unbond, (1)),
-                    info.shares == 0
-                        ? BondingManager.BondingManagerNotBonded.selector
-                        : BondingManager.BondingManagerInsufficientStake.selector
+                    BondingManager.BondingManagerNotBonded.selector
                 );
             }
             return;
         }
-        amount = bound(amount, 1, info.stake);
-        if (_act(account, address(s.bonding), abi.encodeCall(BondingManager.unbond, (amount)))) ++ghostSettlements;
+        amount = bound(amount, 1, info.stake + 1);
+        bytes memory call = abi.encodeCall(BondingManager.unbond, (amount));
+        if (amount > info.stake) {
+            _expectRevert(account, address(s.bonding), call, BondingManager.BondingManagerInsufficientStake.selector);
+            return;
+        }
+        if (_act(account, address(s.bonding), call)) ++ghostSettlements;
     }
 
     function rebond(uint256 who, uint256 lockSeed) external {
@@ -106,6 +119,7 @@ contract ProtocolHandler is CheckedHandler {
         bytes memory call = abi.encodeCall(BondingManager.rebond, (lockId));
         if (_act(account, address(s.bonding), call, BondingManager.BondingManagerAmountTooSmall.selector)) {
             ++ghostSettlements;
+            ++ghostStakeAdditions[s.bonding.delegatorInfo(account).delegate];
         }
     }
 
