@@ -270,6 +270,9 @@ describe("BondingManager: fees", () => {
     const other = account(f, 5);
     await registerOrchestrator(f, other, 1_000n * TOKEN);
     await send(f.broker, broadcaster, "fundDeposit", 100n * TOKEN);
+    // Tickets pay only an orchestrator seated in their creation round, and stake earns fees
+    // from the round after it was bonded.
+    await advanceRounds(f);
     await redeem(f, broadcaster, orch.address, 8n * TOKEN, 1n);
     expect(await read(f.bonding, "pendingFees", alice.address)).toBe(TOKEN);
     await send(f.bonding, alice, "bond", 0n, other.address);
@@ -290,8 +293,18 @@ describe("BondingManager: fees", () => {
   it("gives all fees to the orchestrator when its pool has no shares", async () => {
     const f = await loadSystem(conn);
     const [orch, broadcaster] = [account(f, 0), account(f, 3)];
-    await registerOrchestrator(f, orch, 0n);
+    await registerOrchestrator(f, orch, 1_000n * TOKEN);
     await send(f.broker, broadcaster, "fundDeposit", 100n * TOKEN);
+    // Seated from the next round; unbonding all its stake then empties the pool of shares but
+    // keeps the seat for the rest of that round, so its tickets still pay.
+    await advanceRounds(f);
+    await send(f.bonding, orch, "unbond", 1_000n * TOKEN);
+    const info = await read<{ totalShares: bigint; active: boolean }>(
+      f.bonding,
+      "getOrchestrator",
+      orch.address,
+    );
+    expect([info.totalShares, info.active]).toEqual([0n, true]);
     await redeem(f, broadcaster, orch.address, 4n * TOKEN, 1n);
     expect(await read(f.bonding, "pendingFees", orch.address)).toBe(4n * TOKEN);
   });
