@@ -215,6 +215,23 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       }
     }
 
+    // Seated orchestrators publish their registry entry (peer id, addresses, key proof) within a
+    // poll interval; broadcasters discover them there, so the market is ready once all have.
+    const published = Date.now() + devnetSettings.startTimeoutMs;
+    for (const o of orchestrators) {
+      while ((await reader.registry.serviceInfo(o.address)).peerId !== o.peerId) {
+        if (Date.now() > published) {
+          throw new SegmintError(
+            "DEVNET_ORCHESTRATOR_UNLISTED",
+            `orchestrator ${o.index} (${o.address}) did not publish its registry entry once seated`,
+            { address: o.address },
+            { hint: `see its log: ${o.logFile}` },
+          );
+        }
+        await sleep(250);
+      }
+    }
+
     const broadcasterFunds = async () => {
       const info = await reader.ticketBroker.getSenderInfo(broadcasterKey.address);
       return info.deposit + info.reserve;

@@ -252,9 +252,12 @@ describe("segmint broadcaster: RTMP in, live HLS out through the paid network", 
       return view?.ended ? view : undefined;
     });
     expect(ended.ended).toBe(true);
-    const stats = daemon.status().streams[0];
-    expect(stats?.connections).toBe(2);
-    expect(stats?.state).toBe("ended");
+    // ENDLIST is written just before the stream marks itself ended.
+    const stats = await waitFor("the stream to end", () => {
+      const s = daemon.status().streams[0];
+      return s?.state === "ended" ? s : undefined;
+    });
+    expect(stats.connections).toBe(2);
     // One recording for the whole stream, both connections in it, the second after a discontinuity.
     const recorded = parseMediaPlaylist(
       await readFile(join(dirname(stats?.recording ?? ""), "source", "index.m3u8"), "utf8"),
