@@ -3,7 +3,7 @@ import { defaultBroadcastOptions } from "../broadcaster/options.ts";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { toJson } from "../json.ts";
 import { createLogger } from "../log/index.ts";
-import { parseBigIntOption, parseIntegerOption } from "./options.ts";
+import { parseBigIntOption, parseIntegerOption, stopOnSignals } from "./options.ts";
 
 interface BroadcasterFlags {
   rpc?: string;
@@ -151,23 +151,12 @@ export function registerBroadcaster(program: Command): void {
         level: flags.logLevel ?? process.env.SEGMINT_LOG_LEVEL ?? "info",
         name: "broadcaster",
       });
-      const abort = new AbortController();
-      const stopRequested = new Promise<void>((resolve) => {
-        const onSignal = (signal: NodeJS.Signals) => {
-          log.info({ signal }, "shutting down");
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
-          abort.abort();
-          resolve();
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
-      });
+      const { signal, stopRequested } = stopOnSignals(log);
       let daemon: Awaited<ReturnType<typeof startBroadcasterDaemon>>;
       try {
-        daemon = await startBroadcasterDaemon(config, { log, signal: abort.signal });
+        daemon = await startBroadcasterDaemon(config, { log, signal });
       } catch (error) {
-        if (abort.signal.aborted) process.exit(0);
+        if (signal.aborted) process.exit(0);
         throw error;
       }
       process.stdout.write(

@@ -26,3 +26,26 @@ export function parseBigIntOption(value: string): bigint {
   }
   return BigInt(value.trim());
 }
+
+/**
+ * For daemons: the first SIGINT or SIGTERM aborts `signal` and resolves `stopRequested`, logged
+ * once. Installed before start-up, so a signal while starting unwinds what was started.
+ */
+export function stopOnSignals(log: { info(obj: object, msg: string): void }): {
+  signal: AbortSignal;
+  stopRequested: Promise<void>;
+} {
+  const abort = new AbortController();
+  const stopRequested = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, "shutting down");
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      abort.abort();
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  return { signal: abort.signal, stopRequested };
+}

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { createLogger } from "../log/index.ts";
 import type { OrchestratorNode } from "../orchestrator/index.ts";
+import { stopOnSignals } from "./options.ts";
 
 interface OrchestratorFlags {
   config?: string;
@@ -122,25 +123,13 @@ export function registerOrchestrator(program: Command): void {
         flags: fromFlags,
       });
       const log = createLogger({ level: config.logLevel, name: "orchestrator" });
-      // Handlers go in before start-up: a signal while starting unwinds what was started.
-      const abort = new AbortController();
-      const stopRequested = new Promise<void>((resolve) => {
-        const onSignal = (signal: NodeJS.Signals) => {
-          log.info({ signal }, "shutting down");
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
-          abort.abort();
-          resolve();
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
-      });
+      const { signal, stopRequested } = stopOnSignals(log);
       let node: OrchestratorNode;
       try {
-        node = await startOrchestrator(config, { log, signal: abort.signal });
+        node = await startOrchestrator(config, { log, signal });
       } catch (error) {
         // Stopped on request while starting: not a failure.
-        if (abort.signal.aborted) process.exit(0);
+        if (signal.aborted) process.exit(0);
         throw error;
       }
       process.stdout.write(`${readyLine(node)}\n`);
