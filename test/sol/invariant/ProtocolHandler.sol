@@ -291,8 +291,10 @@ contract ProtocolHandler is CheckedHandler {
         uint256 count = s.bonding.delegatorInfo(account).nextUnbondingLockId;
         if (count == 0) return (false, 0);
         uint256 round = s.rounds.currentRound();
+        // Reduced first: lockSeed is any uint256, and lockSeed + k could overflow.
+        uint256 start = lockSeed % count;
         for (uint256 k = 0; k < count; ++k) {
-            uint256 id = (lockSeed + k) % count;
+            uint256 id = (start + k) % count;
             (uint256 lockAmount, uint256 withdrawRound) = s.bonding.unbondingLock(account, id);
             if (lockAmount == 0) continue;
             if (withdrawable && round < withdrawRound) continue;
