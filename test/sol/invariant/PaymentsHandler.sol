@@ -35,6 +35,9 @@ contract PaymentsHandler is CheckedHandler {
     /// @dev Reserve each recipient took from each sender in each round, and all recipients'.
     mapping(address sender => mapping(uint256 round => mapping(address recipient => uint256))) public ghostReserveTaken;
     mapping(address sender => mapping(uint256 round => uint256)) public ghostReserveTakenInRound;
+    /// @notice Reserve each sender withdrew in each round (it leaves after that round's claims
+    /// were allocated, so it still counts in their base).
+    mapping(address sender => mapping(uint256 round => uint256)) public ghostReserveWithdrawnInRound;
     uint256 private _nonce;
 
     struct Redeemed {
@@ -122,6 +125,7 @@ contract PaymentsHandler is CheckedHandler {
         _check(s.token.balanceOf(sender) - before == info.deposit + info.reserve, "withdraw paid other than deposit+reserve");
         ghostWithdrawnBySenders += info.deposit + info.reserve;
         ghostWithdrawnBy[sender] += info.deposit + info.reserve;
+        ghostReserveWithdrawnInRound[sender][s.rounds.currentRound()] += info.reserve;
     }
 
     /// @dev Moves to the last round before an unlocking sender's withdraw round (where an

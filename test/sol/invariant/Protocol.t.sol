@@ -245,7 +245,8 @@ contract ProtocolInvariantTest is Test {
 
     /// @dev Reserve allocation: in the current round no orchestrator has taken more of any
     /// sender's reserve than (the reserve before the round's claims) / active orchestrators,
-    /// counted from the handler's own ghosts; and no earlier round broke it either.
+    /// counted from the handler's own ghosts (what is left, what was claimed and what the
+    /// sender withdrew since); and no earlier round broke it either.
     function invariantReserveAllocationPerRound() public view {
         assertEq(payments.ghostReserveOverdrawn(), 0, "a recipient took more than its reserve allocation");
         uint256 round = s.rounds.currentRound();
@@ -254,7 +255,7 @@ contract ProtocolInvariantTest is Test {
             address sender = payments.senders(i);
             uint256 taken = payments.ghostReserveTakenInRound(sender, round);
             assertEq(s.broker.getSenderInfo(sender).reserveClaimedInCurrentRound, taken, "claimed this round != ghost");
-            uint256 base = s.broker.getSenderInfo(sender).reserve + taken;
+            uint256 base = s.broker.getSenderInfo(sender).reserve + taken + payments.ghostReserveWithdrawnInRound(sender, round);
             for (uint256 o = 0; o < handler.ORCHESTRATORS(); ++o) {
                 address orchestrator = handler.orchestrators(o);
                 uint256 took = payments.ghostReserveTaken(sender, round, orchestrator);
