@@ -99,7 +99,14 @@ describe("crash safety of the orchestrator process", () => {
       },
       silentLogger(),
     );
-    const info = await requestInfo(host, addr, { sender: broadcaster.address });
+    // A seat comes with the round after the bond: only a seated orchestrator quotes.
+    await t.mineRounds(1);
+    const dialer = host;
+    const info = await eventually(
+      () => requestInfo(dialer, addr, { sender: broadcaster.address }).catch(() => undefined),
+      30_000,
+      "the orchestrator to quote once seated",
+    );
     const params = ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
     expect(params.faceValue).toBe(FACE_VALUE);
     const sender = new TicketSender(

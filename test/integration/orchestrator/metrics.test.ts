@@ -138,7 +138,14 @@ describe("orchestrator /metrics and /status", () => {
       silentLogger(),
     );
     const addr = multiaddr(orch.ready.multiaddrs[0] ?? "");
-    const info = await requestInfo(host, addr, { sender: broadcaster.address });
+    // A seat comes with the round after the bond: only a seated orchestrator quotes.
+    await t.mineRounds(1);
+    const dialer = host;
+    const info = await eventually(
+      () => requestInfo(dialer, addr, { sender: broadcaster.address }).catch(() => undefined),
+      30_000,
+      "the orchestrator to quote once seated",
+    );
     const params = ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
     const sender = new TicketSender(
       getBytes(t.key(4)),

@@ -30,6 +30,8 @@ describe("ChainRegistryReader on a real Hardhat chain", () => {
       await rounds.getAddress(),
       2n,
       10n,
+      // Minimum self-stake per seat: 1 token, well under each orchestrator's bond below.
+      10n ** 18n,
     ]);
     const registry = await ethers.deployContract("OrchestratorRegistry", [
       await bonding.getAddress(),
