@@ -48,7 +48,7 @@ export function classifyFailure(error: unknown): FailureKind {
 export interface DispatcherOptions {
   /** Orchestrators to work with at once. */
   orchestrators: number;
-  /** Tries per segment, each on another orchestrator when one is free (issue 5: 3). */
+  /** Tries per segment, each on another orchestrator when one is free (3 by default). */
   maxAttempts: number;
   /** CAPACITY_FULL answers a segment may get before they count as attempts. */
   maxBusyRetries: number;

@@ -4,7 +4,7 @@ import type { VideoCodec } from "./interface.ts";
 
 /**
  * HLS playlists written by us rather than by ffmpeg's hls muxer: the npm static ffmpeg 4.1
- * segfaults on `-f hls -var_stream_map` (TOOLCHAIN.md), and renditions arrive one segment at
+ * segfaults on `-f hls -var_stream_map` (seen on these machines), and renditions arrive one segment at
  * a time from the network, not from one local ffmpeg run.
  */
 export interface PlaylistSegment {

@@ -54,7 +54,7 @@ import { PaidTranscodeService, profileKeys } from "./transcode-service.ts";
 
 /**
  * How long a stop waits for segments in flight. A 2 s segment transcodes in about a second on
- * two cores (TOOLCHAIN.md); 30 s covers slow machines without hanging a shutdown on a stuck one.
+ * two cores (docs/performance.md); 30 s covers slow machines without hanging a shutdown on a stuck one.
  */
 const DRAIN_TIMEOUT_MS = 30_000;
 

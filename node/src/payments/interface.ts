@@ -1,6 +1,6 @@
 import type { Ticket } from "../chain/ticket.ts";
 
-/** What an orchestrator hands a broadcaster so it can write tickets to it (issue 4, /segmint/info). */
+/** What an orchestrator hands a broadcaster so it can write tickets to it (the /segmint/info answer). */
 export interface TicketParams {
   recipient: string;
   faceValue: bigint;

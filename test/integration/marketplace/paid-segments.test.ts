@@ -20,7 +20,7 @@ const ROUND_LENGTH = 10;
 const SEGMENTS = 20;
 
 /**
- * The marketplace in one piece (issue 4): a broadcaster that knows nothing but the chain finds
+ * The marketplace in one piece: a broadcaster that knows nothing but the chain finds
  * the orchestrator through the on-chain registry, buys 20 segments from it over libp2p through
  * the real transcoder, verifies every rendition, and pays with tickets; winning tickets are
  * redeemed on chain and the orchestrator's token balance rises by exactly their face value.
