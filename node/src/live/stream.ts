@@ -154,7 +154,6 @@ export class LiveStream {
   private readonly availability: number[] = [];
   private readonly counts = { in: 0, out: 0, lost: 0, late: 0 };
   private ticketsSent = 0;
-  private spend = 0n;
   private readonly byOrchestrator: Record<string, number> = {};
   private graceTimer: NodeJS.Timeout | undefined;
   private ended: Promise<void> | undefined;
@@ -380,7 +379,6 @@ export class LiveStream {
       await this.serially(() => playlists.addRendition(segment.index, rendition));
     }
     this.ticketsSent += outcome.ticketsSent;
-    this.spend += outcome.expectedValue;
     this.deps.metrics?.spendTokens.inc(
       { stream: this.label },
       Number(outcome.expectedValue) / 1e18,
