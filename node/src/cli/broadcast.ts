@@ -7,28 +7,17 @@ import {
 } from "../broadcaster/index.ts";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { createLogger } from "../log/index.ts";
-import { parseBigIntOption, parseIntegerOption } from "./options.ts";
+import {
+  type BroadcasterSessionFlags,
+  collect,
+  parseBigIntOption,
+  parseIntegerOption,
+  sessionSettings,
+} from "./options.ts";
 import { runMediaCommand } from "./progress.ts";
 
-interface BroadcastFlags {
+interface BroadcastFlags extends BroadcasterSessionFlags {
   out?: string;
-  rpc?: string;
-  deployment?: string;
-  key?: string;
-  keystore?: string;
-  passwordFile?: string;
-  profiles?: string;
-  maxPricePerPixel?: bigint;
-  maxTicketEv?: bigint;
-  maxSpend?: bigint;
-  deposit?: bigint;
-  reserve?: bigint;
-  orchestrators?: number;
-  bootstrap?: string[];
-  listen?: string[];
-  segment?: number;
-  dataDir?: string;
-  config?: string;
   json?: boolean;
 }
 
@@ -51,10 +40,6 @@ function formatSummary(s: BroadcastSummary): string {
     `  master   ${s.master}`,
   ];
   return `${lines.join("\n")}\n`;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 export function registerBroadcast(program: Command): void {
@@ -130,26 +115,7 @@ export function registerBroadcast(program: Command): void {
       const config = resolveConfig(broadcastConfigSchema, {
         file,
         env: process.env,
-        flags: {
-          input,
-          outDir: flags.out,
-          rpc: flags.rpc,
-          deployment: flags.deployment,
-          privateKey: flags.key,
-          keystore: flags.keystore,
-          passwordFile: flags.passwordFile,
-          profiles: flags.profiles,
-          maxPricePerPixel: flags.maxPricePerPixel,
-          maxTicketEV: flags.maxTicketEv,
-          maxSpend: flags.maxSpend,
-          deposit: flags.deposit,
-          reserve: flags.reserve,
-          orchestrators: flags.orchestrators,
-          bootstrap: flags.bootstrap,
-          listen: flags.listen,
-          segmentSeconds: flags.segment,
-          dataDir: flags.dataDir,
-        },
+        flags: { input, outDir: flags.out, ...sessionSettings(flags) },
       });
       const log = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
       await runMediaCommand(

@@ -3,14 +3,16 @@ import { defaultBroadcastOptions } from "../broadcaster/options.ts";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { toJson } from "../json.ts";
 import { createLogger } from "../log/index.ts";
-import { parseBigIntOption, parseIntegerOption, stopOnSignals } from "./options.ts";
+import {
+  type BroadcasterSessionFlags,
+  collect,
+  parseBigIntOption,
+  parseIntegerOption,
+  sessionSettings,
+  stopOnSignals,
+} from "./options.ts";
 
-interface BroadcasterFlags {
-  rpc?: string;
-  deployment?: string;
-  key?: string;
-  keystore?: string;
-  passwordFile?: string;
+interface BroadcasterFlags extends BroadcasterSessionFlags {
   rtmp?: string;
   http?: string;
   out?: string;
@@ -19,25 +21,9 @@ interface BroadcasterFlags {
   autoDeposit?: bigint;
   maxStreams?: number;
   allow4k?: boolean;
-  profiles?: string;
-  maxPricePerPixel?: bigint;
-  maxTicketEv?: bigint;
-  maxSpend?: bigint;
-  deposit?: bigint;
-  reserve?: bigint;
-  orchestrators?: number;
-  bootstrap?: string[];
-  listen?: string[];
-  segment?: number;
   deadline?: number;
   window?: number;
-  dataDir?: string;
-  config?: string;
   logLevel?: string;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 export function registerBroadcaster(program: Command): void {
@@ -119,11 +105,7 @@ export function registerBroadcaster(program: Command): void {
         file,
         env: process.env,
         flags: {
-          rpc: flags.rpc,
-          deployment: flags.deployment,
-          privateKey: flags.key,
-          keystore: flags.keystore,
-          passwordFile: flags.passwordFile,
+          ...sessionSettings(flags),
           rtmp: flags.rtmp,
           http: flags.http,
           outDir: flags.out,
@@ -132,19 +114,8 @@ export function registerBroadcaster(program: Command): void {
           autoDeposit: flags.autoDeposit,
           maxStreams: flags.maxStreams,
           allow4k: flags.allow4k,
-          profiles: flags.profiles,
-          maxPricePerPixel: flags.maxPricePerPixel,
-          maxTicketEV: flags.maxTicketEv,
-          maxSpend: flags.maxSpend,
-          deposit: flags.deposit,
-          reserve: flags.reserve,
-          orchestrators: flags.orchestrators,
-          bootstrap: flags.bootstrap,
-          listen: flags.listen,
-          segmentSeconds: flags.segment,
           deadlineSeconds: flags.deadline,
           windowSegments: flags.window,
-          dataDir: flags.dataDir,
         },
       });
       const log = createLogger({

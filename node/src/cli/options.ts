@@ -49,3 +49,51 @@ export function stopOnSignals(log: { info(obj: object, msg: string): void }): {
   });
   return { signal: abort.signal, stopRequested };
 }
+
+/** A repeatable option's values, in the order given. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The flags every broadcaster command takes (`segmint broadcast` and `segmint broadcaster`). */
+export interface BroadcasterSessionFlags {
+  rpc?: string;
+  deployment?: string;
+  key?: string;
+  keystore?: string;
+  passwordFile?: string;
+  profiles?: string;
+  maxPricePerPixel?: bigint;
+  maxTicketEv?: bigint;
+  maxSpend?: bigint;
+  deposit?: bigint;
+  reserve?: bigint;
+  orchestrators?: number;
+  bootstrap?: string[];
+  listen?: string[];
+  segment?: number;
+  dataDir?: string;
+  config?: string;
+}
+
+/** Those flags under their setting names (broadcasterSessionFields); unset ones stay undefined. */
+export function sessionSettings(flags: BroadcasterSessionFlags): Record<string, unknown> {
+  return {
+    rpc: flags.rpc,
+    deployment: flags.deployment,
+    privateKey: flags.key,
+    keystore: flags.keystore,
+    passwordFile: flags.passwordFile,
+    profiles: flags.profiles,
+    maxPricePerPixel: flags.maxPricePerPixel,
+    maxTicketEV: flags.maxTicketEv,
+    maxSpend: flags.maxSpend,
+    deposit: flags.deposit,
+    reserve: flags.reserve,
+    orchestrators: flags.orchestrators,
+    bootstrap: flags.bootstrap,
+    listen: flags.listen,
+    segmentSeconds: flags.segment,
+    dataDir: flags.dataDir,
+  };
+}
