@@ -3,7 +3,7 @@ import path from "node:path";
 import { type BroadcastSummary, runBroadcast } from "../broadcaster/index.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { generateTestMedia, locateBinaries } from "../media/index.ts";
-import { type DevnetOrchestratorReport, devnetSettings, startMarket } from "./market.ts";
+import { devnetSettings, type MarketPayments, startMarket } from "./market.ts";
 
 export {
   type DevnetOrchestratorReport,
@@ -27,7 +27,7 @@ export interface DevnetOptions {
   signal?: AbortSignal;
 }
 
-export interface DevnetSummary {
+export interface DevnetSummary extends MarketPayments {
   hlsDir: string;
   master: string;
   chainUrl: string;
@@ -37,13 +37,6 @@ export interface DevnetSummary {
   retries: number;
   ticketsSent: number;
   expectedValuePaid: string;
-  winningTickets: number;
-  redeemedTickets: number;
-  /** Token wei the TicketBroker paid out for redeemed tickets (deposit + reserve). */
-  paid: string;
-  /** How much the broadcaster's deposit and reserve fell on chain; equals `paid`. */
-  broadcasterFundsSpent: string;
-  orchestrators: DevnetOrchestratorReport[];
   wallSeconds: number;
   realtimeFactor: number;
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import { type DaemonStreamReport, playbackId, startBroadcasterDaemon } from "../live/index.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { generateTestMedia, locateBinaries } from "../media/index.ts";
-import { type DevnetOrchestratorReport, devnetSettings, startMarket } from "./market.ts";
+import { devnetSettings, type MarketPayments, startMarket } from "./market.ts";
 import { stopProcess } from "./processes.ts";
 
 const TOKEN = 10n ** 18n;
@@ -41,7 +41,7 @@ export interface LiveDevnetReady {
   deploymentFile: string;
 }
 
-export interface LiveDevnetSummary {
+export interface LiveDevnetSummary extends MarketPayments {
   streams: DaemonStreamReport[];
   segments: number;
   lost: number;
@@ -51,11 +51,6 @@ export interface LiveDevnetSummary {
   availabilityP95Seconds: number | null;
   ticketsSent: number;
   expectedValuePaid: string;
-  winningTickets: number;
-  redeemedTickets: number;
-  paid: string;
-  broadcasterFundsSpent: string;
-  orchestrators: DevnetOrchestratorReport[];
   wallSeconds: number;
 }
 
