@@ -9,9 +9,10 @@ import type {
   WinningTicket,
 } from "../payments/interface.ts";
 import { PollLoop } from "../poll-loop.ts";
+import { toHex } from "./bytes.ts";
 import { type SegmintClients, segmintClients } from "./contracts.ts";
 import type { Deployment } from "./deployment.ts";
-import { type TicketDomain, toHex } from "./ticket.ts";
+import type { TicketDomain } from "./ticket.ts";
 
 type BrokerContracts = Pick<
   SegmintClients,

@@ -5,8 +5,8 @@
  */
 import { JsonRpcProvider, Wallet } from "ethers";
 import { BrokerClient } from "../../../node/src/chain/broker-client.ts";
+import { fromHex } from "../../../node/src/chain/bytes.ts";
 import { parseDeployment } from "../../../node/src/chain/deployment.ts";
-import { fromHex } from "../../../node/src/chain/ticket.ts";
 import {
   Balances,
   ChainStateCache,

@@ -7,11 +7,12 @@ import { join } from "node:path";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient } from "../../../node/src/chain/broker-client.ts";
+import { fromHex, toHex } from "../../../node/src/chain/bytes.ts";
 import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import { type Deployment, serializeDeployment } from "../../../node/src/chain/deployment.ts";
 import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
-import { fromHex, MAX_WIN_PROB, toHex } from "../../../node/src/chain/ticket.ts";
+import { MAX_WIN_PROB } from "../../../node/src/chain/ticket.ts";
 import {
   Balances,
   ChainStateCache,
