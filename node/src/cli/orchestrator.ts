@@ -28,6 +28,7 @@ interface OrchestratorFlags {
   faceValue?: string;
   winProb?: string;
   maxGasPrice?: string;
+  tokenPriceEth?: string;
   redeemBatchSize?: string;
   pollInterval?: string;
   reward?: boolean;
@@ -77,6 +78,10 @@ export function registerOrchestrator(program: Command): void {
     .option("--face-value <wei>", "ticket face value (default: 100x its redemption gas cost)")
     .option("--win-prob <p>", "ticket win probability in (0, 1]; sets face value = EV / p")
     .option("--max-gas-price <wei>", "never redeem above this gas price (default 500 gwei)")
+    .option(
+      "--token-price-eth <eth>",
+      "what one token is worth in ETH (e.g. 0.0004), to weigh face values against gas (default 1)",
+    )
     .option("--redeem-batch-size <n>", "winning tickets per redemption transaction (default 10)")
     .option("--poll-interval <ms>", "how often rounds and redemptions are checked (default 2000)")
     .option("--no-reward", "do not call reward() each round")
@@ -111,6 +116,7 @@ export function registerOrchestrator(program: Command): void {
         faceValue: flags.faceValue,
         winProb: flags.winProb,
         maxGasPrice: flags.maxGasPrice,
+        tokenPriceEth: flags.tokenPriceEth,
         redeemBatchSize: flags.redeemBatchSize,
         pollIntervalMs: flags.pollInterval,
         // --no-reward defaults to true; only an explicit flag may override file and env.

@@ -4,6 +4,7 @@ import type { Wallet } from "ethers";
 import { BrokerClient } from "../chain/broker-client.ts";
 import { segmintClients } from "../chain/contracts.ts";
 import { readDeployment } from "../chain/deployment.ts";
+import { DEV_CHAIN_ID } from "../chain/devchain.ts";
 import { loadWallet } from "../chain/keys.ts";
 import { instrumentProvider } from "../chain/metrics.ts";
 import { errorMessage } from "../errors.ts";
@@ -31,6 +32,7 @@ import {
   TicketValidator,
   ticketParamsToWire,
 } from "../payments/index.ts";
+import { FixedTokenPrice, formatTokenPrice, PARITY } from "../payments/token-price.ts";
 import { PollLoop } from "../poll-loop.ts";
 import { openDatabase, TicketJournal } from "../store/index.ts";
 import { NodeActivity } from "./activity.ts";
@@ -217,12 +219,24 @@ export async function startOrchestrator(
     await rounds.tick();
     checkpoint();
 
-    const economics = ticketEconomics(config, await broker.gasPrice());
+    const tokenPrice = new FixedTokenPrice(config.tokenPriceEth ?? PARITY);
+    if (config.tokenPriceEth === undefined && chainId !== BigInt(DEV_CHAIN_ID)) {
+      log.warn(
+        { chainId: chainId.toString() },
+        "no token price set: tokens and ETH are counted 1:1 when face values are weighed against redemption gas; set --token-price-eth",
+      );
+    }
+    const economics = ticketEconomics(
+      config,
+      await broker.gasPrice(),
+      await tokenPrice.nativePerToken(),
+    );
     log.info(
       {
         faceValue: economics.faceValue.toString(),
         ticketEV: economics.ticketEV.toString(),
         pricePerPixel: config.pricePerPixel.toString(),
+        tokenPriceEth: formatTokenPrice(economics.tokenPrice),
       },
       "ticket economics",
     );
@@ -323,6 +337,7 @@ export async function startOrchestrator(
     const redeemer = new Redeemer({
       journal,
       chain: queuedRedeemChain(broker, tx),
+      tokenPrice,
       options: {
         ...defaultRedeemerOptions,
         batchSize: config.redeemBatchSize,

@@ -1,6 +1,7 @@
 import type { SegmintClients } from "../chain/contracts.ts";
 import { errorMessage } from "../errors.ts";
 import type { RedemptionStatus } from "../payments/interface.ts";
+import { formatTokenPrice, tokensToNative } from "../payments/token-price.ts";
 import type { JournalTotals } from "../store/index.ts";
 import type { LiveSession, NodeActivity, RecentError } from "./activity.ts";
 import type { Earnings } from "./earnings.ts";
@@ -134,6 +135,14 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
     ticket: {
       faceValue: s.economics.faceValue.toString(),
       expectedValue: s.economics.ticketEV.toString(),
+      /** Smallest face value that pays for its own redemption, token wei. */
+      minFaceValue: s.economics.minFaceValue.toString(),
+      /** One redemption's gas when the node started, native wei (ETH). */
+      redeemGasCost: s.economics.redeemGasCost.toString(),
+      /** The face value's worth in native wei at the token price. */
+      faceValueNative: tokensToNative(s.economics.faceValue, s.economics.tokenPrice).toString(),
+      /** ETH per token the node weighs tokens against gas with. */
+      tokenPriceEth: formatTokenPrice(s.economics.tokenPrice),
     },
     liveSessions: s.activity.liveSessions(),
     throughput: s.activity.throughput(),

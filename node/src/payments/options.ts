@@ -36,11 +36,6 @@ export interface RedeemerOptions {
   maxGasPrice: bigint;
   /** Gas a single redemption uses (estimate); with the price it gives the cost to beat. */
   gasPerTicket: bigint;
-  /**
-   * Token wei per native wei, as a fraction, to compare a face value (tokens) with the gas
-   * cost (native coin). Segmint pays fees in its token, unlike Livepeer's ETH.
-   */
-  tokenPerNativeWei: { numerator: bigint; denominator: bigint };
   /** Attempts before a ticket is recorded as failed. */
   maxAttempts: number;
   backoffBaseMs: number;
@@ -57,7 +52,6 @@ export const defaultRedeemerOptions: RedeemerOptions = {
   // A cold ticket redemption (signature check, two SSTOREs, token transfer through the
   // BondingManager fee pool) measured around 120k gas; round up so the check errs safe.
   gasPerTicket: 150_000n,
-  tokenPerNativeWei: { numerator: 1n, denominator: 1n },
   maxAttempts: 5,
   backoffBaseMs: 2_000,
   backoffMaxMs: 5 * 60_000,

@@ -4,11 +4,14 @@ import { silentLogger } from "../log/index.ts";
 import { PollLoop } from "../poll-loop.ts";
 import type { JournalEntry, RedeemChain, WinningTicketJournal } from "./interface.ts";
 import type { RedeemerOptions } from "./options.ts";
+import { FixedTokenPrice, nativeToTokens, PARITY, type TokenPriceSource } from "./token-price.ts";
 
 export interface RedeemerDeps {
   journal: WinningTicketJournal;
   chain: RedeemChain;
   options: RedeemerOptions;
+  /** The token's price in the native coin, to weigh face values against gas; default 1:1. */
+  tokenPrice?: TokenPriceSource;
   log?: Logger;
   now?: () => number;
   /** Called when an entry is settled on chain, so the sender's cached funds can be dropped. */
@@ -31,9 +34,11 @@ export class Redeemer {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly loop: PollLoop;
+  private readonly tokenPrice: TokenPriceSource;
 
   constructor(private readonly deps: RedeemerDeps) {
     this.log = deps.log ?? silentLogger();
+    this.tokenPrice = deps.tokenPrice ?? new FixedTokenPrice(PARITY);
     this.now = deps.now ?? Date.now;
     if (deps.options.batchSize < 1 || deps.options.maxAttempts < 1) {
       throw new RangeError("redeemer batchSize and maxAttempts must be at least 1");
@@ -80,7 +85,7 @@ export class Redeemer {
     if (due.length === 0) return;
 
     const gasPrice = await chain.gasPrice();
-    const { maxGasPrice, gasPerTicket, tokenPerNativeWei } = this.deps.options;
+    const { maxGasPrice, gasPerTicket } = this.deps.options;
     if (gasPrice > maxGasPrice) {
       this.log.info(
         { gasPrice: gasPrice.toString(), maxGasPrice: maxGasPrice.toString(), waiting: due.length },
@@ -88,8 +93,10 @@ export class Redeemer {
       );
       return;
     }
-    const gasCostInTokens =
-      (gasPrice * gasPerTicket * tokenPerNativeWei.numerator) / tokenPerNativeWei.denominator;
+    const gasCostInTokens = nativeToTokens(
+      gasPrice * gasPerTicket,
+      await this.tokenPrice.nativePerToken(),
+    );
     const worthIt: JournalEntry[] = [];
     for (const entry of due) {
       if (entry.ticket.faceValue <= gasCostInTokens) {

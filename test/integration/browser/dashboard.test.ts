@@ -56,6 +56,10 @@ function expectedText(kind: string, raw: string): string {
   switch (kind) {
     case "tokens":
       return `${formatTokens(BigInt(raw))} ${TOKEN_SYMBOL}`;
+    case "eth":
+      return `${formatTokens(BigInt(raw))} ETH`;
+    case "ethPerToken":
+      return `${raw} ETH per ${TOKEN_SYMBOL}`;
     case "wei":
       return `${raw} wei`;
     case "rate":

@@ -273,7 +273,13 @@ function sources(over: Partial<StatusSources> = {}) {
     earnings: { read: async () => earnings.value },
     capacity: 2,
     pricePerPixel: 3n,
-    economics: { faceValue: 1_000n, ticketEV: 10n, minFaceValue: 1n },
+    economics: {
+      faceValue: 1_000n,
+      ticketEV: 10n,
+      minFaceValue: 1n,
+      redeemGasCost: 1n,
+      tokenPrice: { numerator: 1n, denominator: 1n },
+    },
     rewardCalls: () => 4,
     ...over,
   };

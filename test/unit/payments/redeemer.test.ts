@@ -9,6 +9,7 @@ import {
   type RedeemReceipt,
   type WinningTicket,
 } from "../../../node/src/payments/index.ts";
+import { FixedTokenPrice, type TokenPriceSource } from "../../../node/src/payments/token-price.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
 
 /** A chain that mines on demand and can be told to fail. */
@@ -86,7 +87,11 @@ afterEach(() => {
   for (const db of dbs.splice(0)) db.close();
 });
 
-function setup(options: Partial<RedeemerOptions> = {}, path = ":memory:") {
+function setup(
+  options: Partial<RedeemerOptions> = {},
+  path = ":memory:",
+  tokenPrice?: TokenPriceSource,
+) {
   const db = openDatabase(path);
   dbs.push(db);
   let now = 1_000_000;
@@ -99,6 +104,7 @@ function setup(options: Partial<RedeemerOptions> = {}, path = ":memory:") {
     journal,
     chain,
     options: { ...defaultRedeemerOptions, gasPerTicket: 100n, ...options },
+    ...(tokenPrice ? { tokenPrice } : {}),
     now: clock.now,
     onSettled: (e) => settled.push(e.ticketHash),
     onRevealing: (entries) => revealing.push(...entries.map((e) => e.ticketHash)),
@@ -177,11 +183,13 @@ describe("Redeemer", () => {
   });
 
   it("records winners whose face value does not cover the gas as uneconomic", async () => {
-    const { journal, chain, redeemer } = setup({
-      gasPerTicket: 100n,
-      tokenPerNativeWei: { numerator: 2n, denominator: 1n },
-    });
-    chain.price = 10n; // gas cost = 10 * 100 * 2 = 2000 token wei
+    // One token is worth half a native wei: a gas cost of 1,000 native wei is 2,000 token wei.
+    const { journal, chain, redeemer } = setup(
+      { gasPerTicket: 100n },
+      ":memory:",
+      new FixedTokenPrice({ numerator: 1n, denominator: 2n }),
+    );
+    chain.price = 10n; // gas cost = 10 * 100 = 1000 native wei = 2000 token wei
     const cheap = win(2_000n);
     const ok = win(2_001n);
     journal.record(cheap);
@@ -190,6 +198,28 @@ describe("Redeemer", () => {
     expect(statuses(journal)[cheap.ticketHash]).toBe("uneconomic");
     expect(journal.listByStatus(["uneconomic"])[0]?.reason).toMatch(/2000/);
     expect(chain.sent.flatMap((t) => t.hashes)).toEqual([ok.ticketHash]);
+  });
+
+  it("weighs face values against gas at the price its source gives at each pass", async () => {
+    let price = { numerator: 1n, denominator: 1n };
+    const source: TokenPriceSource = {
+      origin: "test feed",
+      nativePerToken: async () => price,
+    };
+    const { journal, chain, redeemer } = setup({ gasPerTicket: 100n }, ":memory:", source);
+    chain.price = 10n; // 1,000 native wei of gas
+    const ticket = win(1_500n);
+    // The token halves in value: the same gas now costs 2,000 token wei, more than the win.
+    price = { numerator: 1n, denominator: 2n };
+    journal.record(ticket);
+    await redeemer.tick();
+    expect(statuses(journal)[ticket.ticketHash]).toBe("uneconomic");
+    const next = win(1_500n);
+    journal.record(next);
+    // The token recovers: 1,000 token wei of gas, the win is worth sending.
+    price = { numerator: 1n, denominator: 1n };
+    await redeemer.tick();
+    expect(chain.sent.flatMap((t) => t.hashes)).toEqual([next.ticketHash]);
   });
 
   it("marks winners that expired before redemption", async () => {
