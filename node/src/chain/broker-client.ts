@@ -178,7 +178,16 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
       const fromReserve: bigint = event.paidFromReserve;
       paid.set(String(event.ticketHash).toLowerCase(), fromDeposit + fromReserve);
     }
-    return { success: receipt.status === 1, gasUsed: receipt.gasUsed, paid };
+    return {
+      success: receipt.status === 1,
+      gasUsed: receipt.gasUsed,
+      blockNumber: BigInt(receipt.blockNumber),
+      paid,
+    };
+  }
+
+  async blockNumber(): Promise<bigint> {
+    return BigInt(await read("the block number", () => this.provider.getBlockNumber()));
   }
 
   // ---- writes

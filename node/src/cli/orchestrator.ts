@@ -29,6 +29,7 @@ interface OrchestratorFlags {
   winProb?: string;
   maxGasPrice?: string;
   tokenPriceEth?: string;
+  redeemConfirmations?: string;
   redeemBatchSize?: string;
   pollInterval?: string;
   reward?: boolean;
@@ -79,6 +80,10 @@ export function registerOrchestrator(program: Command): void {
     .option("--win-prob <p>", "ticket win probability in (0, 1]; sets face value = EV / p")
     .option("--max-gas-price <wei>", "never redeem above this gas price (default 500 gwei)")
     .option(
+      "--redeem-confirmations <n>",
+      "blocks a redemption needs before its tickets count as redeemed (default 1)",
+    )
+    .option(
       "--token-price-eth <eth>",
       "what one token is worth in ETH (e.g. 0.0004), to weigh face values against gas (default 1)",
     )
@@ -117,6 +122,7 @@ export function registerOrchestrator(program: Command): void {
         winProb: flags.winProb,
         maxGasPrice: flags.maxGasPrice,
         tokenPriceEth: flags.tokenPriceEth,
+        redeemConfirmations: flags.redeemConfirmations,
         redeemBatchSize: flags.redeemBatchSize,
         pollIntervalMs: flags.pollInterval,
         // --no-reward defaults to true; only an explicit flag may override file and env.

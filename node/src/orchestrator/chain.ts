@@ -125,6 +125,7 @@ export function queuedRedeemChain(broker: BrokerClient, tx: TxSender): RedeemCha
     gasPrice: () => broker.gasPrice(),
     isTicketUsed: (hash) => broker.isTicketUsed(hash),
     receipt: (hash) => broker.receipt(hash),
+    blockNumber: () => broker.blockNumber(),
     redeemWinningTicket: (win, gasPrice) =>
       tx.run("redeemWinningTicket", () => broker.redeemWinningTicket(win, gasPrice)),
     batchRedeemWinningTickets: (wins, gasPrice) =>

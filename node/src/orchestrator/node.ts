@@ -341,6 +341,7 @@ export async function startOrchestrator(
       options: {
         ...defaultRedeemerOptions,
         batchSize: config.redeemBatchSize,
+        confirmations: config.redeemConfirmations,
         maxGasPrice: config.maxGasPrice,
         pollIntervalMs: config.pollIntervalMs,
       },

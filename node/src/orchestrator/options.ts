@@ -89,6 +89,11 @@ export const orchestratorConfigSchema = z.strictObject({
     .optional(),
   /** Never redeem at a gas price above this, native wei. */
   maxGasPrice: positiveWei.default(500_000_000_000n),
+  /**
+   * Blocks a redemption needs (its own included) before its tickets count as redeemed; a
+   * reorganization before that sends them again.
+   */
+  redeemConfirmations: z.coerce.number().int().min(1).max(1_000).default(1),
   /** Winning tickets sent per redemption transaction. */
   redeemBatchSize: z.coerce.number().int().min(1).max(50).default(10),
   /** How often the round/reward service and the redeemer look at the chain. */

@@ -109,6 +109,8 @@ export interface PaymentsChainView {
 export interface RedeemReceipt {
   success: boolean;
   gasUsed: bigint;
+  /** The block the transaction was mined in. */
+  blockNumber: bigint;
   /**
    * Token wei actually paid per ticket hash (WinningTicketRedeemed: deposit + reserve parts),
    * when the client decodes the logs. Less than the face value means the sender ran short.
@@ -126,6 +128,8 @@ export interface RedeemChain {
   /** Sends the transaction and returns its hash without waiting for it to be mined. */
   redeemWinningTicket(win: WinningTicket, gasPrice: bigint): Promise<string>;
   batchRedeemWinningTickets(wins: readonly WinningTicket[], gasPrice: bigint): Promise<string>;
-  /** null while the transaction is not mined (or unknown to the node). */
+  /** null while the transaction is not mined (or unknown to the node, or reorganized away). */
   receipt(txHash: string): Promise<RedeemReceipt | null>;
+  /** The chain's latest block number, to count confirmations. */
+  blockNumber(): Promise<bigint>;
 }

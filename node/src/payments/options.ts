@@ -44,6 +44,11 @@ export interface RedeemerOptions {
   pollIntervalMs: number;
   /** A submitted transaction with no receipt after this long is checked and sent again. */
   submittedTimeoutMs: number;
+  /**
+   * Blocks a redemption must have (its own included) before its tickets count as redeemed. Until
+   * then a reorganization that drops it sends the tickets again; 1 trusts the first receipt.
+   */
+  confirmations: number;
 }
 
 export const defaultRedeemerOptions: RedeemerOptions = {
@@ -57,6 +62,7 @@ export const defaultRedeemerOptions: RedeemerOptions = {
   backoffMaxMs: 5 * 60_000,
   pollIntervalMs: 2_000,
   submittedTimeoutMs: 120_000,
+  confirmations: 1,
 };
 
 /** Broadcaster: the operator's limits on what it will pay. */

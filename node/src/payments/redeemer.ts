@@ -35,13 +35,16 @@ export class Redeemer {
   private readonly now: () => number;
   private readonly loop: PollLoop;
   private readonly tokenPrice: TokenPriceSource;
+  /** Block each submitted transaction was last seen mined in: a receipt that then vanishes was reorganized away. */
+  private readonly minedIn = new Map<string, bigint>();
 
   constructor(private readonly deps: RedeemerDeps) {
     this.log = deps.log ?? silentLogger();
     this.tokenPrice = deps.tokenPrice ?? new FixedTokenPrice(PARITY);
     this.now = deps.now ?? Date.now;
-    if (deps.options.batchSize < 1 || deps.options.maxAttempts < 1) {
-      throw new RangeError("redeemer batchSize and maxAttempts must be at least 1");
+    const { batchSize, maxAttempts, confirmations } = deps.options;
+    if (batchSize < 1 || maxAttempts < 1 || confirmations < 1) {
+      throw new RangeError("redeemer batchSize, maxAttempts and confirmations must be at least 1");
     }
     this.loop = new PollLoop(
       () => this.tick(),
@@ -139,9 +142,20 @@ export class Redeemer {
       const key = entry.txHash ?? "";
       byTx.set(key, [...(byTx.get(key) ?? []), entry]);
     }
+    if (byTx.size === 0) return;
+    const head = options.confirmations > 1 ? await chain.blockNumber() : null;
     for (const [txHash, entries] of byTx) {
       const receipt = txHash ? await chain.receipt(txHash) : null;
       if (!receipt) {
+        if (this.minedIn.delete(txHash)) {
+          // It was mined, and a reorganization took it out: send again unless the ticket was
+          // redeemed some other way in the new chain.
+          for (const entry of entries) {
+            if (await chain.isTicketUsed(entry.ticketHash)) continue;
+            this.failedAttempt(entry, "redemption removed by a chain reorganization");
+          }
+          continue;
+        }
         const stale = entries.filter((e) => this.now() - e.updatedAt >= options.submittedTimeoutMs);
         for (const entry of stale) {
           if (await chain.isTicketUsed(entry.ticketHash)) this.settled(entry, txHash, null);
@@ -149,6 +163,12 @@ export class Redeemer {
         }
         continue;
       }
+      if (head !== null && head - receipt.blockNumber + 1n < BigInt(options.confirmations)) {
+        // Mined but not yet deep enough to count: remember where, and look again next pass.
+        this.minedIn.set(txHash, receipt.blockNumber);
+        continue;
+      }
+      this.minedIn.delete(txHash);
       // A batch can succeed while some of its tickets were refused, so ask per ticket.
       for (const entry of entries) {
         if (await chain.isTicketUsed(entry.ticketHash)) {

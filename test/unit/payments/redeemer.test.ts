@@ -24,6 +24,7 @@ class FakeRedeemChain implements RedeemChain {
   /** Ticket hashes a batch will refuse even though the transaction succeeds. */
   refuse = new Set<string>();
   autoMine = true;
+  head = 100n;
 
   async currentRound() {
     return this.round;
@@ -46,11 +47,22 @@ class FakeRedeemChain implements RedeemChain {
   async receipt(txHash: string) {
     return this.receipts.get(txHash) ?? null;
   }
+  async blockNumber() {
+    return this.head;
+  }
   mine(txHash: string, success = true) {
     const tx = this.sent.find((t) => t.txHash === txHash);
     if (!tx) throw new Error("unknown tx");
     if (success) for (const h of tx.hashes) if (!this.refuse.has(h)) this.used.add(h);
-    this.receipts.set(txHash, { success, gasUsed: 100_000n });
+    this.head += 1n;
+    this.receipts.set(txHash, { success, gasUsed: 100_000n, blockNumber: this.head });
+  }
+  /** A reorganization drops the block holding `txHash`: its receipt and its effects are gone. */
+  reorg(txHash: string) {
+    const tx = this.sent.find((t) => t.txHash === txHash);
+    if (!tx) throw new Error("unknown tx");
+    for (const h of tx.hashes) this.used.delete(h);
+    this.receipts.delete(txHash);
   }
   private send(wins: readonly WinningTicket[], gasPrice: bigint): string {
     if (this.failSends > 0) {
@@ -161,6 +173,7 @@ describe("Redeemer", () => {
     chain.receipts.set(txHash, {
       success: true,
       gasUsed: 1n,
+      blockNumber: chain.head,
       paid: new Map([[w.ticketHash, 4_000n]]),
     });
     await redeemer.tick();
@@ -220,6 +233,43 @@ describe("Redeemer", () => {
     price = { numerator: 1n, denominator: 1n };
     await redeemer.tick();
     expect(chain.sent.flatMap((t) => t.hashes)).toEqual([next.ticketHash]);
+  });
+
+  it("counts a redemption only once it has the configured confirmations", async () => {
+    const { journal, chain, redeemer } = setup({ confirmations: 3 });
+    const w = win(10_000n);
+    journal.record(w);
+    await redeemer.tick(); // sent and mined in one block
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("submitted");
+    chain.head += 1n;
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("submitted");
+    chain.head += 1n; // its block and two on top
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("redeemed");
+    expect(chain.sent).toHaveLength(1);
+  });
+
+  it("sends a redemption again when a reorganization removes it, and pays it once", async () => {
+    const { journal, chain, redeemer, clock } = setup({ confirmations: 2 });
+    const w = win(10_000n);
+    journal.record(w);
+    await redeemer.tick();
+    await redeemer.tick(); // seen mined, one confirmation of two
+    const first = chain.sent[0]?.txHash ?? "";
+    chain.reorg(first);
+    await redeemer.tick();
+    const [back] = journal.listByStatus(["pending"]);
+    expect(back?.reason).toMatch(/reorganization/);
+    clock.advance(defaultRedeemerOptions.backoffBaseMs);
+    await redeemer.tick(); // sent again, mined
+    expect(chain.sent).toHaveLength(2);
+    chain.head += 1n;
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("redeemed");
+    expect(journal.listByStatus(["redeemed"])[0]?.txHash).toBe(chain.sent[1]?.txHash);
+    expect(journal.totals().counts.redeemed).toBe(1);
   });
 
   it("marks winners that expired before redemption", async () => {
