@@ -10,10 +10,6 @@ export type BroadcasterErrorCode =
   | "VERIFICATION_FAILED"
   /** The broadcast was stopped (signal) before it finished. */
   | "BROADCAST_ABORTED"
-  /** Funding the deposit/reserve failed (balance, allowance, chain). */
-  | "FUNDING_FAILED"
-  /** The chain could not be reached or does not hold the deployment. */
-  | "CHAIN_UNREACHABLE"
   /** The live daemon's settings cannot work together (no stream key, any key off a dev chain). */
   | "LIVE_SETTINGS_INVALID"
   /** Live HLS was set up with a rendition list or window that cannot work (a wiring fault). */

@@ -4,10 +4,11 @@ import { join } from "node:path";
 import type { PeerId } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import type { Multiaddr } from "@multiformats/multiaddr";
-import { getBytes, JsonRpcProvider, NonceManager, type Wallet } from "ethers";
-import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
-import { type Deployment, readDeployment } from "../chain/deployment.ts";
-import { loadWallet } from "../chain/keys.ts";
+import { getBytes, type JsonRpcProvider } from "ethers";
+import type { SegmintClients } from "../chain/contracts.ts";
+import type { Deployment } from "../chain/deployment.ts";
+import { fundDepositAndReserve } from "../chain/funding.ts";
+import { openSigningSession, type SigningSession } from "../chain/session.ts";
 import type { Logger } from "../log/index.ts";
 import { Discovery } from "../p2p/discovery.ts";
 import { requestInfo } from "../p2p/info.ts";
@@ -16,8 +17,6 @@ import { defaultP2pOptions } from "../p2p/options.ts";
 import { ChainRegistryReader } from "../p2p/registry-reader.ts";
 import { requestTranscode } from "../p2p/transcode-client.ts";
 import { TicketSender } from "../payments/sender.ts";
-import { BroadcasterError } from "./errors.ts";
-import { fundDepositAndReserve } from "./funding.ts";
 import type { OrchestratorHandle } from "./interface.ts";
 import type { BroadcasterSessionConfig } from "./options.ts";
 import { PaymentLedger } from "./payment.ts";
@@ -38,6 +37,8 @@ export interface BroadcasterSession {
   readonly deployment: Deployment;
   readonly provider: JsonRpcProvider;
   readonly clients: SegmintClients;
+  /** The chain session the broadcaster signs in (its deposit, its transactions). */
+  readonly chain: SigningSession;
   readonly network: BroadcasterNetwork;
   readonly source: NetworkOrchestratorSource;
   readonly transport: OrchestratorTransport;
@@ -55,50 +56,6 @@ export interface BroadcasterSessionDeps {
 }
 
 type Cleanup = () => Promise<void> | void;
-
-/** Connects to the chain and checks the deployment is there: one coded error per fault. */
-async function connectChain(
-  cfg: BroadcasterSessionConfig,
-  deployment: Deployment,
-): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
-  const provider = new JsonRpcProvider(cfg.rpc, undefined, {
-    staticNetwork: true,
-    pollingInterval: 250,
-  });
-  try {
-    let chainId: bigint;
-    try {
-      chainId = (await provider.getNetwork()).chainId;
-    } catch (cause) {
-      throw new BroadcasterError(
-        "CHAIN_UNREACHABLE",
-        `no JSON-RPC chain answers at ${cfg.rpc}`,
-        { rpc: cfg.rpc },
-        { hint: "check --rpc (a local chain starts with `segmint chain`)", cause },
-      );
-    }
-    if (chainId !== BigInt(deployment.chainId)) {
-      throw new BroadcasterError(
-        "CHAIN_UNREACHABLE",
-        `the chain at ${cfg.rpc} has id ${chainId}, the deployment is for ${deployment.chainId}`,
-        { rpc: cfg.rpc, chainId: chainId.toString(), deploymentChainId: deployment.chainId },
-        { hint: "pass the deployment file written for this chain" },
-      );
-    }
-    if ((await provider.getCode(deployment.contracts.TicketBroker)) === "0x") {
-      throw new BroadcasterError(
-        "CHAIN_UNREACHABLE",
-        "the deployment's TicketBroker has no code on this chain",
-        { ticketBroker: deployment.contracts.TicketBroker },
-        { hint: "the chain was restarted or the deployment file is stale: deploy again" },
-      );
-    }
-    return { provider, chainId };
-  } catch (error) {
-    provider.destroy();
-    throw error;
-  }
-}
 
 /**
  * Opens a broadcaster session: chain, key, optional deposit/reserve funding, libp2p network
@@ -120,23 +77,24 @@ export async function openBroadcasterSession(
     }
   };
   try {
-    const deployment = await readDeployment(cfg.deployment);
-    const { provider, chainId } = await connectChain(cfg, deployment);
-    cleanups.push(() => provider.destroy());
-
-    const wallet: Wallet = await loadWallet({
-      privateKey: cfg.privateKey,
-      keystoreFile: cfg.keystore,
-      passwordFile: cfg.passwordFile,
-      password: cfg.keystorePassword,
+    const chain = await openSigningSession({
+      rpc: cfg.rpc,
+      deployment: cfg.deployment,
+      key: {
+        privateKey: cfg.privateKey,
+        keystoreFile: cfg.keystore,
+        passwordFile: cfg.passwordFile,
+        password: cfg.keystorePassword,
+      },
+      log,
     });
-    const clients = segmintClients(deployment, new NonceManager(wallet.connect(provider)));
-    if (cfg.deposit !== undefined || cfg.reserve !== undefined) {
-      await fundDepositAndReserve(
-        clients,
-        wallet.address,
-        { deposit: cfg.deposit ?? 0n, reserve: cfg.reserve ?? 0n },
-        log,
+    cleanups.push(() => chain.close());
+    const { wallet, provider, chainId, deployment, clients } = chain;
+    const added = { deposit: cfg.deposit ?? 0n, reserve: cfg.reserve ?? 0n };
+    if ((await fundDepositAndReserve(chain, added)) !== null) {
+      log.info(
+        { deposit: added.deposit.toString(), reserve: added.reserve.toString() },
+        "deposit and reserve funded",
       );
     }
 
@@ -197,6 +155,7 @@ export async function openBroadcasterSession(
       deployment,
       provider,
       clients,
+      chain,
       network,
       source,
       transport,

@@ -5,10 +5,10 @@ import { type DeployParams, defaultDeployParams, deploySegmint } from "../chain/
 import { writeDeployment } from "../chain/deployment.ts";
 import { DEV_CHAIN_ID, devAccounts } from "../chain/devchain.ts";
 import { loadWallet } from "../chain/keys.ts";
+import { connectChain } from "../chain/session.ts";
 import { readConfigFile } from "../config/load.ts";
 import { SegmintError } from "../errors.ts";
 import { toJson } from "../json.ts";
-import { connectProvider } from "../orchestrator/chain.ts";
 import { parseBigIntOption, parseIntegerOption } from "./options.ts";
 
 const positiveInt = z.coerce.number().int().positive();
@@ -128,7 +128,8 @@ export function registerDeploy(program: Command): void {
           { problems },
         );
       }
-      const { provider, chainId } = await connectProvider(flags.rpc);
+      const connection = await connectChain(flags.rpc);
+      const { provider, chainId } = connection;
       const isDevChain = chainId === BigInt(DEV_CHAIN_ID);
       const params: DeployParams = {
         ...defaultDeployParams,
@@ -179,7 +180,7 @@ export function registerDeploy(program: Command): void {
           process.stdout.write(`${lines.join("\n")}\n`);
         }
       } finally {
-        provider.destroy();
+        connection.close();
       }
     });
 }

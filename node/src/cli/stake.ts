@@ -1,16 +1,13 @@
 import type { Command } from "commander";
 import type { BondingManager } from "../chain/contracts.ts";
+import { approveIfNeeded, requireTokens } from "../chain/funding.ts";
+import { formatTokens, parseAmount } from "../config/amounts.ts";
 import { SegmintError } from "../errors.ts";
-import { approveIfNeeded } from "../orchestrator/registration.ts";
 import {
   addChainFlags,
   addressFlag,
   type ChainFlags,
-  checkAndSend,
-  formatTokens,
-  parseAmount,
   report,
-  requireTokens,
   withSigningSession,
 } from "./chain-flags.ts";
 
@@ -59,7 +56,7 @@ function addLockCommand(
     await withSigningSession(flags, async (s) => {
       const [amount] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
       const method = spec.method(s.clients.bondingManager);
-      const tx = await checkAndSend(s, spec.label, method, lockId);
+      const tx = await s.tx.checkAndSend(spec.label, method, lockId);
       const result = { tx, delegator: s.address, lockId, amount };
       report(flags, { action: spec.command, ...result }, spec.text(result));
     });
@@ -72,7 +69,7 @@ export function registerStake(program: Command): void {
     .summary("bond, unbond, rebond and withdraw stake (orchestrators and delegators)")
     .description(
       "Manage stake in the BondingManager. Amounts are token wei or tokens with a unit\n" +
-        '("1000tokens"). Each command checks the call with eth_call first, so a call the\n' +
+        '("1000 SGM", "1000tokens"). Each command checks the call with eth_call first, so a call the\n' +
         "contract would refuse costs no gas and prints why.",
     );
 
@@ -107,12 +104,12 @@ export function registerStake(program: Command): void {
       }
       const bm = s.clients.bondingManager;
       await approveIfNeeded(s, await bm.getAddress(), amount);
-      const tx = await checkAndSend(s, "bond", bm.bond, amount, to);
+      const tx = await s.tx.checkAndSend("bond", bm.bond, amount, to);
       const now = await s.reader.bondingManager.pendingStake(s.address);
       report(
         flags,
         { action: "bond", tx, delegator: s.address, orchestrator: to, amount, stake: now },
-        `Bonded ${formatTokens(amount)} tokens from ${s.address} to ${to}; stake now ${formatTokens(now)} (tx ${tx})`,
+        `Bonded ${formatTokens(amount)} from ${s.address} to ${to}; stake now ${formatTokens(now)} (tx ${tx})`,
       );
     });
   });
@@ -130,12 +127,12 @@ export function registerStake(program: Command): void {
     await withSigningSession(flags, async (s) => {
       const bm = s.clients.bondingManager;
       const lockId = (await s.reader.bondingManager.delegatorInfo(s.address)).nextUnbondingLockId;
-      const tx = await checkAndSend(s, "unbond", bm.unbond, amount);
+      const tx = await s.tx.checkAndSend("unbond", bm.unbond, amount);
       const [, withdrawRound] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
       report(
         flags,
         { action: "unbond", tx, delegator: s.address, amount, lockId, withdrawRound },
-        `Unbonded ${formatTokens(amount)} tokens into lock ${lockId}, withdrawable from round ${withdrawRound} (tx ${tx})`,
+        `Unbonded ${formatTokens(amount)} into lock ${lockId}, withdrawable from round ${withdrawRound} (tx ${tx})`,
       );
     });
   });
@@ -146,7 +143,7 @@ export function registerStake(program: Command): void {
     label: "rebond",
     method: (bm) => bm.rebond,
     text: ({ lockId, amount, tx }) =>
-      `Rebonded lock ${lockId} (${formatTokens(amount)} tokens) (tx ${tx})`,
+      `Rebonded lock ${lockId} (${formatTokens(amount)}) (tx ${tx})`,
   });
 
   addLockCommand(stake, {
@@ -155,7 +152,7 @@ export function registerStake(program: Command): void {
     label: "withdrawStake",
     method: (bm) => bm.withdrawStake,
     text: ({ lockId, amount, delegator, tx }) =>
-      `Withdrew ${formatTokens(amount)} tokens from lock ${lockId} to ${delegator} (tx ${tx})`,
+      `Withdrew ${formatTokens(amount)} from lock ${lockId} to ${delegator} (tx ${tx})`,
   });
 
   addChainFlags(
@@ -176,11 +173,11 @@ export function registerStake(program: Command): void {
       if (amount === 0n) {
         throw new SegmintError("NOTHING_TO_WITHDRAW", `${s.address} has no fees to withdraw`, {});
       }
-      const tx = await checkAndSend(s, "withdrawFees", bm.withdrawFees, to, amount);
+      const tx = await s.tx.checkAndSend("withdrawFees", bm.withdrawFees, to, amount);
       report(
         flags,
         { action: "withdraw-fees", tx, delegator: s.address, to, amount },
-        `Withdrew ${formatTokens(amount)} tokens of fees to ${to} (tx ${tx})`,
+        `Withdrew ${formatTokens(amount)} of fees to ${to} (tx ${tx})`,
       );
     });
   });

@@ -1,13 +1,8 @@
 import type { Command } from "commander";
 import { getAddress, isAddress } from "ethers";
+import { formatTokens } from "../config/amounts.ts";
 import { SegmintError } from "../errors.ts";
-import {
-  addChainFlags,
-  type ChainFlags,
-  formatTokens,
-  openChain,
-  printJson,
-} from "./chain-flags.ts";
+import { addChainFlags, type ChainFlags, openChain, printJson } from "./chain-flags.ts";
 
 interface StatusFlags extends ChainFlags {
   json?: boolean;

@@ -1,11 +1,19 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, NonceManager, toBeHex, Wallet } from "ethers";
-import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
+import { toBeHex, Wallet } from "ethers";
+import type { SegmintClients } from "../chain/contracts.ts";
 import { type DeployParams, defaultDeployParams, deploySegmint } from "../chain/deploy.ts";
 import { writeDeployment } from "../chain/deployment.ts";
 import { type DevChain, startDevChain } from "../chain/devchain.ts";
+import {
+  type ChainConnection,
+  connectChain,
+  type SigningSession,
+  signWith,
+  withDeployment,
+} from "../chain/session.ts";
+import { TxSender } from "../chain/tx.ts";
 import { SegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { REDEMPTION_STATUSES, type RedemptionStatus } from "../payments/interface.ts";
@@ -122,10 +130,10 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
   const stateDir = await mkdtemp(path.join(tmpdir(), "segmint-devnet-"));
   const orchestrators: ReadyOrchestrator[] = [];
   let chain: DevChain | undefined;
-  let provider: JsonRpcProvider | undefined;
+  let connection: ChainConnection | undefined;
   const stop = async () => {
     await Promise.all(orchestrators.map((o) => stopProcess(o.child)));
-    provider?.destroy();
+    connection?.close();
     await chain?.close();
     await rm(stateDir, { recursive: true, force: true });
   };
@@ -138,27 +146,34 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     });
     log.info({ url: chain.url }, "chain started");
     const chainUrl = chain.url;
-    provider = new JsonRpcProvider(chainUrl, undefined, {
-      staticNetwork: true,
-      pollingInterval: 250,
-    });
+    connection = await connectChain(chainUrl);
+    const provider = connection.provider;
     const [deployerKey, ...rest] = chain.accounts;
     const orchestratorKeys = rest.slice(0, n);
     const broadcasterKey = rest[n];
     if (deployerKey === undefined || broadcasterKey === undefined) throw new Error("dev accounts");
-    const deployer = new NonceManager(new Wallet(deployerKey.privateKey, provider));
-    const deployment = await deploySegmint(deployer, devnetSettings.deploy, { log });
+    const deployerWallet = new Wallet(deployerKey.privateKey);
+    const deployment = await deploySegmint(
+      new TxSender(deployerWallet, provider, log).signer,
+      devnetSettings.deploy,
+      { log },
+    );
     const deploymentFile = path.join(stateDir, "deployment.json");
     await writeDeployment(deploymentFile, deployment);
     log.info({ contracts: deployment.contracts }, "contracts deployed");
 
-    const clients = segmintClients(deployment, deployer);
-    for (const key of orchestratorKeys) {
-      await (await clients.token.transfer(key.address, devnetSettings.orchestratorFunds)).wait();
+    // The deployment is on the chain just connected: the session needs no second check.
+    const deployer: SigningSession = signWith(
+      withDeployment(connection, deployment),
+      deployerWallet,
+      log,
+    );
+    for (const [to, amount] of [
+      ...orchestratorKeys.map((k) => [k.address, devnetSettings.orchestratorFunds] as const),
+      [broadcasterKey.address, devnetSettings.broadcasterFunds] as const,
+    ]) {
+      await deployer.tx.checkAndSend("transfer", deployer.clients.token.transfer, to, amount);
     }
-    await (
-      await clients.token.transfer(broadcasterKey.address, devnetSettings.broadcasterFunds)
-    ).wait();
 
     // Orchestrators start one after another: each runs its capability test transcodes, and on
     // a small machine doing them all at once only makes every one slower.
@@ -203,7 +218,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
 
     // Bonds count from the next round: move the chain there instead of waiting ~10 s.
     await provider.send("hardhat_mine", [toBeHex(devnetSettings.deploy.roundLength)]);
-    const reader = segmintClients(deployment, provider);
+    const reader = deployer.reader;
     for (const o of orchestrators) {
       if (!(await reader.bondingManager.isActiveOrchestrator(o.address))) {
         throw new SegmintError(

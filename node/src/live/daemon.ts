@@ -148,7 +148,7 @@ export async function startBroadcasterDaemon(
     const openStreams = () => [...streams.values()].filter((s) => s.open).length;
 
     const keeper = new DepositKeeper(
-      depositChain(session.clients, session.address, log),
+      depositChain(session.chain, log),
       {
         address: session.address,
         maxAutoDeposit: cfg.autoDeposit,

@@ -1,15 +1,13 @@
 import { SubsystemError } from "../errors.ts";
 
-/** Codes of the orchestrator daemon and the staking/funds commands. Tests match these. */
+/**
+ * Codes of the orchestrator daemon. Tests match these. Chain faults (unreachable, wrong chain,
+ * reverts, funds) carry the chain session's codes (chain/errors.ts).
+ */
 export type OrchestratorErrorCode =
-  | "CHAIN_UNREACHABLE"
-  | "CHAIN_ID_MISMATCH"
-  | "DEPLOYMENT_NO_CODE"
   | "TICKET_PARAMS_INVALID"
   | "FACE_VALUE_BELOW_GAS"
   | "NOT_ORCHESTRATOR"
-  | "INSUFFICIENT_TOKENS"
-  | "TX_REVERTED"
   | "NODE_STOPPING";
 
 export class OrchestratorError extends SubsystemError<OrchestratorErrorCode> {

@@ -1,12 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Wallet } from "ethers";
-import { BrokerClient } from "../chain/broker-client.ts";
-import { segmintClients } from "../chain/contracts.ts";
-import { readDeployment } from "../chain/deployment.ts";
 import { DEV_CHAIN_ID } from "../chain/devchain.ts";
-import { loadWallet } from "../chain/keys.ts";
-import { instrumentProvider } from "../chain/metrics.ts";
+import { openSigningSession } from "../chain/session.ts";
 import { errorMessage } from "../errors.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import {
@@ -24,6 +20,7 @@ import {
 } from "../p2p/index.ts";
 import {
   Balances,
+  BrokerClient,
   ChainStateCache,
   defaultRedeemerOptions,
   defaultValidatorOptions,
@@ -36,7 +33,7 @@ import { FixedTokenPrice, formatTokenPrice, PARITY } from "../payments/token-pri
 import { PollLoop } from "../poll-loop.ts";
 import { openDatabase, TicketJournal } from "../store/index.ts";
 import { NodeActivity } from "./activity.ts";
-import { checkDeployment, connectProvider, queuedRedeemChain, TxSender } from "./chain.ts";
+import { queuedRedeemChain } from "./chain.ts";
 import { bondingManagerEarnings, EarningsScanner } from "./earnings.ts";
 import { OrchestratorError } from "./errors.ts";
 import { startStatusServer } from "./http.ts";
@@ -145,25 +142,23 @@ export async function startOrchestrator(
     });
     closers.push({ name: "http", close: () => http.close() });
 
-    const wallet =
-      deps.wallet ??
-      (await loadWallet({
+    const chain = await openSigningSession({
+      rpc: config.rpc,
+      deployment: config.deployment,
+      key: deps.wallet ?? {
         privateKey: config.privateKey,
         keystoreFile: config.keystore,
         passwordFile: config.passwordFile,
         password: config.keystorePassword,
-      }));
-    const address = wallet.address;
-    const deployment = await readDeployment(config.deployment);
-    const { provider, chainId } = await connectProvider(config.rpc);
-    closers.push({ name: "provider", close: () => provider.destroy() });
-    if (metrics) instrumentProvider(provider, metrics.chain);
-    await checkDeployment(provider, chainId, deployment, config.deployment);
+      },
+      metrics: metrics?.chain ?? null,
+      log,
+    });
+    closers.push({ name: "provider", close: () => chain.close() });
+    const { address, wallet, chainId, deployment, provider, clients, tx } = chain;
     checkpoint();
-    const tx = new TxSender(wallet, provider, log);
-    const clients = segmintClients(deployment, tx.signer);
     // Reads for ticket issuance and validation; its sends go through the queue (below).
-    const broker = new BrokerClient(clients, provider, address);
+    const broker = new BrokerClient(clients, provider);
     log.info({ address, chainId: chainId.toString(), rpc: config.rpc }, "chain connected");
 
     const capabilities = deps.capabilities ?? (await getCapabilities());
@@ -194,7 +189,7 @@ export async function startOrchestrator(
     if (resumed > 0)
       log.info({ winners: resumed }, "unsettled winning tickets found in the journal");
 
-    const registration = new Registration({ address, clients, tx, log });
+    const registration = new Registration({ session: chain, log });
     await registration.ensureParams(config.rewardCut, config.feeShare);
     if (config.stake !== undefined) await registration.ensureStake(config.stake);
     checkpoint();

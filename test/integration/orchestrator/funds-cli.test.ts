@@ -60,7 +60,7 @@ describe("segmint stake / orchestrator-params / deposit / status on a real chain
 
     const bond = await cli(["stake", "bond", "100tokens"], t.key(1));
     expect(bond.code).toBe(0);
-    expect(bond.stdout).toMatch(/^Bonded 100 tokens/);
+    expect(bond.stdout).toMatch(/^Bonded 100 SGM/);
     expect(await bm.pendingStake(orch.address)).toBe(100n * TOKEN);
     expect(await token.balanceOf(orch.address)).toBe(900n * TOKEN);
 

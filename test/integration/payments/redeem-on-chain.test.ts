@@ -6,15 +6,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BrokerClient } from "../../../node/src/chain/broker-client.ts";
 import { fromHex, toHex } from "../../../node/src/chain/bytes.ts";
 import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import { type Deployment, serializeDeployment } from "../../../node/src/chain/deployment.ts";
 import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
+import { fundDepositAndReserve } from "../../../node/src/chain/funding.ts";
+import {
+  openChainSession,
+  type SigningSession,
+  signWith,
+} from "../../../node/src/chain/session.ts";
 import { MAX_WIN_PROB } from "../../../node/src/chain/ticket.ts";
+import { silentLogger } from "../../../node/src/log/index.ts";
 import {
   Balances,
+  BrokerClient,
   ChainStateCache,
   defaultRedeemerOptions,
   defaultValidatorOptions,
@@ -38,6 +45,7 @@ let broadcaster: Wallet;
 // back-to-back sends from a bare Wallet can reuse a nonce.
 let orchestratorSigner: NonceManager;
 let broadcasterSigner: NonceManager;
+let broadcasterSession: SigningSession;
 let asOrchestrator: SegmintClients;
 let dir: string;
 
@@ -58,7 +66,6 @@ beforeAll(async () => {
   orchestrator = new Wallet(o.privateKey, provider);
   broadcaster = new Wallet(b.privateKey, provider);
   orchestratorSigner = new NonceManager(orchestrator);
-  broadcasterSigner = new NonceManager(broadcaster);
   deployment = await deploySegmint(deployer, {
     ...defaultDeployParams,
     roundLength: ROUND_LENGTH,
@@ -75,9 +82,16 @@ beforeAll(async () => {
     await asOrchestrator.token.approve(deployment.contracts.BondingManager, 100n * TOKEN)
   ).wait();
   await (await asOrchestrator.bondingManager.bond(100n * TOKEN, orchestrator.address)).wait();
-  // The broadcaster funds its deposit and reserve through the payments helper.
-  const asBroadcaster = await BrokerClient.connect(deployment, broadcasterSigner);
-  const funded = await asBroadcaster.fundDepositAndReserve(10n * TOKEN, 2n * TOKEN);
+  // The broadcaster funds its deposit and reserve as every broadcaster does (chain/funding.ts),
+  // in a chain session whose nonce manager its other sends below share.
+  broadcasterSession = signWith(
+    await openChainSession({ rpc: chain.url, deployment: { value: deployment, source: "test" } }),
+    broadcaster,
+    silentLogger(),
+  );
+  broadcasterSigner = broadcasterSession.tx.signer;
+  await fundDepositAndReserve(broadcasterSession, { deposit: 10n * TOKEN, reserve: 2n * TOKEN });
+  const funded = await broadcasterSession.reader.ticketBroker.getSenderInfo(broadcaster.address);
   expect(funded.deposit).toBe(10n * TOKEN);
   expect(funded.reserve).toBe(2n * TOKEN);
   // Into the next round, where the orchestrator is active, and initialize it.
@@ -86,6 +100,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  broadcasterSession?.close();
   provider?.destroy();
   await chain?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -307,8 +322,7 @@ describe("payments on a real chain (JSON-RPC)", () => {
     const stop = await client.watch(cache, 50);
     try {
       const before = (await cache.senderFunds(broadcaster.address)).info.deposit;
-      const asBroadcaster = await BrokerClient.connect(deployment, broadcasterSigner);
-      await asBroadcaster.fundDepositAndReserve(TOKEN, 0n);
+      await fundDepositAndReserve(broadcasterSession, { deposit: TOKEN, reserve: 0n });
       let seen = before;
       for (let i = 0; i < 200 && seen === before; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,18 +1,18 @@
 import type { Provider, Signer } from "ethers";
+import { toHex } from "../chain/bytes.ts";
+import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
+import type { Deployment } from "../chain/deployment.ts";
+import type { TicketDomain } from "../chain/ticket.ts";
 import { errorMessage } from "../errors.ts";
-import { PaymentsError } from "../payments/errors.ts";
+import { PollLoop } from "../poll-loop.ts";
+import { PaymentsError } from "./errors.ts";
 import type {
   PaymentsChainView,
   RedeemChain,
   RedeemReceipt,
   SenderInfo,
   WinningTicket,
-} from "../payments/interface.ts";
-import { PollLoop } from "../poll-loop.ts";
-import { toHex } from "./bytes.ts";
-import { type SegmintClients, segmintClients } from "./contracts.ts";
-import type { Deployment } from "./deployment.ts";
-import type { TicketDomain } from "./ticket.ts";
+} from "./interface.ts";
 
 type BrokerContracts = Pick<
   SegmintClients,
@@ -54,18 +54,16 @@ function ticketStruct(win: WinningTicket) {
 
 /**
  * The TicketBroker, RoundsManager and BondingManager calls payments make, over ethers v6:
- * the validator's reads (PaymentsChainView), the redeemer's reads and writes (RedeemChain),
- * and a broadcaster's deposit funding. Reads go through the provider; writes need the
- * runner to be a signer (the orchestrator's or broadcaster's key).
+ * the validator's reads (PaymentsChainView) and the redeemer's reads and writes (RedeemChain).
+ * Reads go through the provider; writes need the runner to be a signer (the orchestrator's
+ * key). Deposits are funded by chain/funding.ts.
  */
 export class BrokerClient implements PaymentsChainView, RedeemChain {
   private validityRounds: bigint | null = null;
 
-  /** `account` is the signer's address, or null for a read-only client. */
   constructor(
     private readonly contracts: BrokerContracts,
     private readonly provider: Provider,
-    private readonly account: string | null,
   ) {}
 
   /** A client that can send transactions from `signer` (orchestrator or broadcaster). */
@@ -83,15 +81,11 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
         },
       );
     }
-    return new BrokerClient(
-      segmintClients(deployment, signer),
-      signer.provider,
-      await signer.getAddress(),
-    );
+    return new BrokerClient(segmintClients(deployment, signer), signer.provider);
   }
 
   static readOnly(deployment: Pick<Deployment, "contracts">, provider: Provider): BrokerClient {
-    return new BrokerClient(segmintClients(deployment, provider), provider, null);
+    return new BrokerClient(segmintClients(deployment, provider), provider);
   }
 
   /** The EIP-712 domain tickets for this deployment are signed in. */
@@ -222,44 +216,6 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
   async initializeRound(): Promise<void> {
     const tx = await this.contracts.roundsManager.initializeRound();
     await tx.wait();
-  }
-
-  /**
-   * Broadcaster: approves the TicketBroker for the total and funds deposit and reserve in two
-   * transactions, each awaited. Returns the sender's funds afterwards.
-   */
-  async fundDepositAndReserve(deposit: bigint, reserve: bigint): Promise<SenderInfo> {
-    if (this.account === null) {
-      throw new PaymentsError(
-        "BAD_PAYMENTS_OPTIONS",
-        "a read-only client cannot fund a deposit",
-        {},
-        {
-          hint: "connect the client with the broadcaster's signer",
-        },
-      );
-    }
-    if (deposit < 0n || reserve < 0n || deposit + reserve === 0n) {
-      throw new PaymentsError(
-        "BAD_PAYMENTS_OPTIONS",
-        "deposit and reserve must be >= 0, not both 0",
-        {
-          deposit: deposit.toString(),
-          reserve: reserve.toString(),
-        },
-      );
-    }
-    const broker = await this.contracts.ticketBroker.getAddress();
-    const approval = await this.contracts.token.approve(broker, deposit + reserve);
-    await approval.wait();
-    const funding = await this.contracts.ticketBroker.fundDepositAndReserve(deposit, reserve);
-    const receipt = await funding.wait();
-    if (receipt?.status !== 1) {
-      throw new PaymentsError("CHAIN_UNAVAILABLE", "funding the deposit and reserve failed", {
-        txHash: funding.hash,
-      });
-    }
-    return this.senderInfo(this.account ?? "");
   }
 
   /**
