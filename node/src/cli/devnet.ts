@@ -1,7 +1,11 @@
 import type { Command } from "commander";
 import { formatEther } from "ethers";
-import { type DevnetSummary, runDevnet } from "../devnet/index.ts";
+import { loadWallet } from "../chain/keys.ts";
+import { checkRpcUrl } from "../chain/session.ts";
+import { parseEthAmount } from "../config/amounts.ts";
+import { type DevnetSummary, type ExternalChain, runDevnet } from "../devnet/index.ts";
 import type { LiveDevnetReady, LiveDevnetSummary } from "../devnet/live.ts";
+import { SegmintError } from "../errors.ts";
 import { createLogger } from "../log/index.ts";
 import { parseIntegerOption } from "./options.ts";
 
@@ -17,6 +21,10 @@ interface DevnetFlags {
   out: string;
   profiles: string;
   chainPort: number;
+  rpc?: string;
+  deployment?: string;
+  key?: string;
+  fundEth: string;
   keepRunning?: boolean;
   json?: boolean;
   logLevel: string;
@@ -78,6 +86,40 @@ function describeLive(s: LiveDevnetSummary): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The chain flags, checked: none of them without --rpc, and amounts in a known unit. */
+async function externalChain(flags: DevnetFlags): Promise<ExternalChain | undefined> {
+  if (flags.rpc === undefined) {
+    if (flags.deployment !== undefined || flags.key !== undefined) {
+      throw new SegmintError(
+        "DEVNET_FLAGS_INVALID",
+        "--deployment and --key choose contracts and a funder on an existing chain",
+        {},
+        { hint: "add --rpc URL, or drop them to run on the devnet's own chain" },
+      );
+    }
+    return undefined;
+  }
+  checkRpcUrl(flags.rpc);
+  const fundEth = /^\d+$/.test(flags.fundEth.trim())
+    ? BigInt(flags.fundEth.trim())
+    : parseEthAmount(flags.fundEth);
+  if (fundEth === undefined) {
+    throw new SegmintError(
+      "BAD_AMOUNT",
+      `--fund-eth "${flags.fundEth}" is not an amount of ETH`,
+      { what: "--fund-eth", value: flags.fundEth },
+      { hint: 'give wei ("1000000000000000000") or ETH ("0.5 ETH")' },
+    );
+  }
+  const funder = flags.key === undefined ? undefined : await loadWallet({ privateKey: flags.key });
+  return {
+    rpc: flags.rpc,
+    fundEth,
+    ...(funder === undefined ? {} : { funderKey: funder.privateKey }),
+    ...(flags.deployment === undefined ? {} : { deploymentFile: flags.deployment }),
+  };
+}
+
 export function registerDevnet(program: Command): void {
   program
     .command("devnet")
@@ -99,6 +141,16 @@ export function registerDevnet(program: Command): void {
       0,
     )
     .option(
+      "--rpc <url>",
+      "run on this existing chain (any EVM JSON-RPC node) instead of starting one",
+    )
+    .option("--deployment <file>", "with --rpc: use these contracts instead of deploying")
+    .option(
+      "--key <hex>",
+      "with --rpc: the funding account (default: the first development account, as anvil funds)",
+    )
+    .option("--fund-eth <amount>", "with --rpc: ETH given to each new account for gas", "1 ETH")
+    .option(
       "--keep-running",
       "leave the chain and orchestrators up after the broadcast, until Ctrl-C",
     )
@@ -119,6 +171,7 @@ export function registerDevnet(program: Command): void {
     .option("--log-level <level>", "progress logs on stderr: info, warn, error or silent", "info")
     .action(async (flags: DevnetFlags) => {
       const log = createLogger({ level: flags.logLevel, name: "devnet" });
+      const chain = await externalChain(flags);
       const abort = new AbortController();
       const onSignal = () => abort.abort();
       process.once("SIGINT", onSignal);
@@ -130,6 +183,7 @@ export function registerDevnet(program: Command): void {
             orchestrators: flags.orchestrators,
             profiles: flags.profiles,
             chainPort: flags.chainPort,
+            ...(chain === undefined ? {} : { chain }),
             outDir: flags.out,
             rtmp: flags.rtmp,
             http: flags.http,
@@ -156,6 +210,7 @@ export function registerDevnet(program: Command): void {
         outDir: flags.out,
         profiles: flags.profiles,
         chainPort: flags.chainPort,
+        ...(chain === undefined ? {} : { chain }),
         keepRunning: flags.keepRunning === true,
         log,
         signal: abort.signal,

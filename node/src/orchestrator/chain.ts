@@ -11,13 +11,13 @@ export function queuedRedeemChain(broker: BrokerClient, tx: TxSender): RedeemCha
   return {
     currentRound: () => broker.currentRound(),
     ticketValidityRounds: () => broker.ticketValidityRounds(),
-    gasPrice: () => broker.gasPrice(),
+    feeQuote: () => broker.feeQuote(),
     isTicketUsed: (hash) => broker.isTicketUsed(hash),
     receipt: (hash) => broker.receipt(hash),
     blockNumber: () => broker.blockNumber(),
-    redeemWinningTicket: (win, gasPrice) =>
-      tx.run("redeemWinningTicket", () => broker.redeemWinningTicket(win, gasPrice)),
-    batchRedeemWinningTickets: (wins, gasPrice) =>
-      tx.run("batchRedeemWinningTickets", () => broker.batchRedeemWinningTickets(wins, gasPrice)),
+    redeemWinningTicket: (win, fees) =>
+      tx.run("redeemWinningTicket", () => broker.redeemWinningTicket(win, fees)),
+    batchRedeemWinningTickets: (wins, fees) =>
+      tx.run("batchRedeemWinningTickets", () => broker.batchRedeemWinningTickets(wins, fees)),
   };
 }

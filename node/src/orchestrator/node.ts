@@ -223,7 +223,7 @@ export async function startOrchestrator(
     }
     const economics = ticketEconomics(
       config,
-      await broker.gasPrice(),
+      (await broker.feeQuote()).price,
       await tokenPrice.nativePerToken(),
     );
     log.info(

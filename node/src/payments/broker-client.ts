@@ -7,10 +7,12 @@ import { errorMessage } from "../errors.ts";
 import { PollLoop } from "../poll-loop.ts";
 import { PaymentsError } from "./errors.ts";
 import type {
+  FeeQuote,
   PaymentsChainView,
   RedeemChain,
   RedeemReceipt,
   SenderInfo,
+  TxFees,
   WinningTicket,
 } from "./interface.ts";
 
@@ -142,12 +144,24 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     return { active, activeCount };
   }
 
-  async gasPrice(): Promise<bigint> {
-    const fee = await read("the gas price", () => this.provider.getFeeData());
-    const price = fee.maxFeePerGas ?? fee.gasPrice;
-    if (price === null)
+  /**
+   * The latest block's base fee plus the node's suggested tip on an EIP-1559 chain, else its gas
+   * price. (ethers' own maxFeePerGas doubles the base fee as headroom: a cap, not a cost.)
+   */
+  async feeQuote(): Promise<FeeQuote> {
+    const [fee, block] = await Promise.all([
+      read("the fee market", () => this.provider.getFeeData()),
+      read("the latest block", () => this.provider.getBlock("latest")),
+    ]);
+    const baseFee = block?.baseFeePerGas ?? null;
+    if (baseFee !== null && fee.maxPriorityFeePerGas !== null) {
+      const priorityFee = fee.maxPriorityFeePerGas;
+      return { price: baseFee + priorityFee, baseFee, priorityFee };
+    }
+    if (fee.gasPrice === null) {
       throw new PaymentsError("CHAIN_UNAVAILABLE", "the node reports no gas price");
-    return price;
+    }
+    return { price: fee.gasPrice, baseFee: null, priorityFee: 0n };
   }
 
   isTicketUsed(ticketHash: string): Promise<boolean> {
@@ -187,8 +201,7 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
   // ---- writes
 
   /** Sends a single redemption; returns its hash without waiting for it to be mined. */
-  async redeemWinningTicket(win: WinningTicket, gasPrice: bigint): Promise<string> {
-    const fees = await this.feeOverrides(gasPrice);
+  async redeemWinningTicket(win: WinningTicket, fees: TxFees): Promise<string> {
     const tx = await this.contracts.ticketBroker.redeemWinningTicket(
       ticketStruct(win),
       toHex(win.signature),
@@ -198,11 +211,7 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     return tx.hash;
   }
 
-  async batchRedeemWinningTickets(
-    wins: readonly WinningTicket[],
-    gasPrice: bigint,
-  ): Promise<string> {
-    const fees = await this.feeOverrides(gasPrice);
+  async batchRedeemWinningTickets(wins: readonly WinningTicket[], fees: TxFees): Promise<string> {
     const tx = await this.contracts.ticketBroker.batchRedeemWinningTickets(
       wins.map(ticketStruct),
       wins.map((w) => toHex(w.signature)),
@@ -265,12 +274,5 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     const loop = new PollLoop(poll, intervalMs, () => {});
     loop.start({ delayFirst: true });
     return () => loop.stop();
-  }
-
-  private async feeOverrides(gasPrice: bigint) {
-    const fee = await read("the fee market", () => this.provider.getFeeData());
-    if (fee.maxFeePerGas === null) return { gasPrice };
-    const tip = fee.maxPriorityFeePerGas ?? 0n;
-    return { maxFeePerGas: gasPrice, maxPriorityFeePerGas: tip < gasPrice ? tip : gasPrice };
   }
 }

@@ -2,7 +2,13 @@ import type { Logger } from "pino";
 import { errorMessage } from "../errors.ts";
 import { silentLogger } from "../log/index.ts";
 import { PollLoop } from "../poll-loop.ts";
-import type { JournalEntry, RedeemChain, WinningTicketJournal } from "./interface.ts";
+import type {
+  FeeQuote,
+  JournalEntry,
+  RedeemChain,
+  TxFees,
+  WinningTicketJournal,
+} from "./interface.ts";
 import type { RedeemerOptions } from "./options.ts";
 import { FixedTokenPrice, nativeToTokens, PARITY, type TokenPriceSource } from "./token-price.ts";
 
@@ -87,17 +93,22 @@ export class Redeemer {
     }
     if (due.length === 0) return;
 
-    const gasPrice = await chain.gasPrice();
+    const quote = await chain.feeQuote();
     const { maxGasPrice, gasPerTicket } = this.deps.options;
-    if (gasPrice > maxGasPrice) {
+    if (quote.price > maxGasPrice) {
       this.log.info(
-        { gasPrice: gasPrice.toString(), maxGasPrice: maxGasPrice.toString(), waiting: due.length },
+        {
+          gasPrice: quote.price.toString(),
+          baseFee: quote.baseFee?.toString() ?? null,
+          maxGasPrice: maxGasPrice.toString(),
+          waiting: due.length,
+        },
         "gas price above cap; holding winning tickets",
       );
       return;
     }
     const gasCostInTokens = nativeToTokens(
-      gasPrice * gasPerTicket,
+      quote.price * gasPerTicket,
       await this.tokenPrice.nativePerToken(),
     );
     const worthIt: JournalEntry[] = [];
@@ -114,20 +125,21 @@ export class Redeemer {
       }
     }
     const size = this.deps.options.batchSize;
+    const fees = txFees(quote, maxGasPrice);
     for (let i = 0; i < worthIt.length; i += size) {
-      await this.submit(worthIt.slice(i, i + size), gasPrice);
+      await this.submit(worthIt.slice(i, i + size), fees);
     }
   }
 
-  private async submit(entries: JournalEntry[], gasPrice: bigint): Promise<void> {
+  private async submit(entries: JournalEntry[], fees: TxFees): Promise<void> {
     const { chain, journal } = this.deps;
     this.deps.onRevealing?.(entries);
     try {
       const [only] = entries;
       const txHash =
         entries.length === 1 && only
-          ? await chain.redeemWinningTicket(only, gasPrice)
-          : await chain.batchRedeemWinningTickets(entries, gasPrice);
+          ? await chain.redeemWinningTicket(only, fees)
+          : await chain.batchRedeemWinningTickets(entries, fees);
       for (const entry of entries) journal.markSubmitted(entry.id, txHash);
       this.log.info({ txHash, tickets: entries.length }, "redemption submitted");
     } catch (error) {
@@ -218,4 +230,18 @@ export class Redeemer {
       "redemption will be retried",
     );
   }
+}
+
+/**
+ * The fees a redemption offers: on an EIP-1559 chain a max fee of twice the base fee plus the tip
+ * (room for the base fee to climb for a few blocks), never above the operator's cap, so a spike
+ * while it waits in the mempool cannot make it pay more than the cap; a legacy chain gets its
+ * gas price.
+ */
+export function txFees(quote: FeeQuote, cap: bigint): TxFees {
+  if (quote.baseFee === null) return { gasPrice: quote.price };
+  const headroom = quote.baseFee * 2n + quote.priorityFee;
+  const maxFeePerGas = headroom < cap ? headroom : cap;
+  const maxPriorityFeePerGas = quote.priorityFee < maxFeePerGas ? quote.priorityFee : maxFeePerGas;
+  return { maxFeePerGas, maxPriorityFeePerGas };
 }

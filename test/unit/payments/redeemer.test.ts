@@ -3,10 +3,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { toHex } from "../../../node/src/chain/bytes.ts";
 import {
   defaultRedeemerOptions,
+  type FeeQuote,
   type RedeemChain,
   Redeemer,
   type RedeemerOptions,
   type RedeemReceipt,
+  type TxFees,
   type WinningTicket,
 } from "../../../node/src/payments/index.ts";
 import { FixedTokenPrice, type TokenPriceSource } from "../../../node/src/payments/token-price.ts";
@@ -18,7 +20,10 @@ class FakeRedeemChain implements RedeemChain {
   validity = 2n;
   price = 1n;
   used = new Set<string>();
-  sent: { txHash: string; hashes: string[]; gasPrice: bigint }[] = [];
+  sent: { txHash: string; hashes: string[]; fees: TxFees }[] = [];
+  /** Set to play an EIP-1559 chain: the latest base fee; `price` is then unused. */
+  baseFee: bigint | null = null;
+  tip = 0n;
   receipts = new Map<string, RedeemReceipt>();
   failSends = 0;
   /** Ticket hashes a batch will refuse even though the transaction succeeds. */
@@ -32,17 +37,18 @@ class FakeRedeemChain implements RedeemChain {
   async ticketValidityRounds() {
     return this.validity;
   }
-  async gasPrice() {
-    return this.price;
+  async feeQuote(): Promise<FeeQuote> {
+    if (this.baseFee === null) return { price: this.price, baseFee: null, priorityFee: 0n };
+    return { price: this.baseFee + this.tip, baseFee: this.baseFee, priorityFee: this.tip };
   }
   async isTicketUsed(hash: string) {
     return this.used.has(hash);
   }
-  async redeemWinningTicket(win: WinningTicket, gasPrice: bigint) {
-    return this.send([win], gasPrice);
+  async redeemWinningTicket(win: WinningTicket, fees: TxFees) {
+    return this.send([win], fees);
   }
-  async batchRedeemWinningTickets(wins: readonly WinningTicket[], gasPrice: bigint) {
-    return this.send(wins, gasPrice);
+  async batchRedeemWinningTickets(wins: readonly WinningTicket[], fees: TxFees) {
+    return this.send(wins, fees);
   }
   async receipt(txHash: string) {
     return this.receipts.get(txHash) ?? null;
@@ -64,13 +70,13 @@ class FakeRedeemChain implements RedeemChain {
     for (const h of tx.hashes) this.used.delete(h);
     this.receipts.delete(txHash);
   }
-  private send(wins: readonly WinningTicket[], gasPrice: bigint): string {
+  private send(wins: readonly WinningTicket[], fees: TxFees): string {
     if (this.failSends > 0) {
       this.failSends--;
       throw new Error("connection refused");
     }
     const txHash = toHex(randomBytes(32));
-    this.sent.push({ txHash, hashes: wins.map((w) => w.ticketHash), gasPrice });
+    this.sent.push({ txHash, hashes: wins.map((w) => w.ticketHash), fees });
     if (this.autoMine) this.mine(txHash);
     return txHash;
   }
@@ -192,7 +198,31 @@ describe("Redeemer", () => {
     expect(journal.listByStatus(["pending"])[0]?.attempts).toBe(0);
     chain.price = 50n;
     await redeemer.tick();
-    expect(chain.sent[0]?.gasPrice).toBe(50n);
+    expect(chain.sent[0]?.fees).toEqual({ gasPrice: 50n });
+  });
+
+  it("on an EIP-1559 chain waits out a base fee spike and never offers more than the cap", async () => {
+    const { journal, chain, redeemer } = setup({ maxGasPrice: 100n });
+    chain.tip = 2n;
+    chain.baseFee = 30n;
+    // 30 + 2 is under the cap although ethers' usual 2 x base + tip (62) would not be: the tip
+    // and base fee are what a mined transaction pays.
+    const first = win(1_000_000n);
+    journal.record(first);
+    await redeemer.tick();
+    expect(chain.sent[0]?.fees).toEqual({ maxFeePerGas: 62n, maxPriorityFeePerGas: 2n });
+    chain.baseFee = 150n; // spike: 152 per gas is over the cap
+    const second = win(1_000_000n);
+    journal.record(second);
+    await redeemer.tick();
+    await redeemer.tick();
+    expect(chain.sent).toHaveLength(1);
+    expect(statuses(journal)[second.ticketHash]).toBe("pending");
+    expect(journal.listByStatus(["pending"])[0]?.attempts).toBe(0);
+    chain.baseFee = 60n; // back under: 62 per gas, offered at most the cap of 100
+    await redeemer.tick();
+    expect(chain.sent[1]?.fees).toEqual({ maxFeePerGas: 100n, maxPriorityFeePerGas: 2n });
+    expect(chain.sent[1]?.hashes).toEqual([second.ticketHash]);
   });
 
   it("records winners whose face value does not cover the gas as uneconomic", async () => {
