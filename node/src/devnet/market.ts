@@ -136,6 +136,8 @@ export interface MarketOptions {
   chainPort: number;
   /** Run on this chain instead of starting one (chainPort is then unused). */
   chain?: ExternalChain;
+  /** Extra `segmint orchestrator` flags, after the devnet's own (a later flag wins). */
+  orchestratorArgs?: readonly string[];
   log: Logger;
 }
 
@@ -309,6 +311,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
           "--poll-interval",
           "500",
           ...(bootstrap === undefined ? [] : ["--bootstrap", bootstrap]),
+          ...(options.orchestratorArgs ?? []),
         ],
         path.join(stateDir, `orchestrator-${i + 1}.log`),
         devnetSettings.startTimeoutMs,

@@ -177,6 +177,12 @@ export class Redeemer {
       }
       if (head !== null && head - receipt.blockNumber + 1n < BigInt(options.confirmations)) {
         // Mined but not yet deep enough to count: remember where, and look again next pass.
+        if (this.minedIn.get(txHash) !== receipt.blockNumber) {
+          this.log.info(
+            { txHash, block: receipt.blockNumber.toString(), confirmations: options.confirmations },
+            "redemption mined; waiting for confirmations",
+          );
+        }
         this.minedIn.set(txHash, receipt.blockNumber);
         continue;
       }
