@@ -10,6 +10,10 @@ export type BroadcasterErrorCode =
   | "VERIFICATION_FAILED"
   /** The broadcast was stopped (signal) before it finished. */
   | "BROADCAST_ABORTED"
+  /** The broadcaster has no ticket deposit, so every orchestrator would refuse its tickets. */
+  | "NO_DEPOSIT"
+  /** The broadcaster's deposit is unlocking, so every orchestrator would refuse its tickets. */
+  | "DEPOSIT_UNLOCKING"
   /** The live daemon's settings cannot work together (no stream key, any key off a dev chain). */
   | "LIVE_SETTINGS_INVALID"
   /** Live HLS was set up with a rendition list or window that cannot work (a wiring fault). */

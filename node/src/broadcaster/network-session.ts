@@ -9,6 +9,7 @@ import type { SegmintClients } from "../chain/contracts.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { fundDepositAndReserve } from "../chain/funding.ts";
 import { openSigningSession, type SigningSession } from "../chain/session.ts";
+import { formatTokens } from "../config/amounts.ts";
 import type { Logger } from "../log/index.ts";
 import { Discovery } from "../p2p/discovery.ts";
 import { requestInfo } from "../p2p/info.ts";
@@ -17,6 +18,7 @@ import { defaultP2pOptions } from "../p2p/options.ts";
 import { ChainRegistryReader } from "../p2p/registry-reader.ts";
 import { requestTranscode } from "../p2p/transcode-client.ts";
 import { TicketSender } from "../payments/sender.ts";
+import { BroadcasterError } from "./errors.ts";
 import type { OrchestratorHandle } from "./interface.ts";
 import type { BroadcasterSessionConfig } from "./options.ts";
 import { PaymentLedger } from "./payment.ts";
@@ -53,13 +55,45 @@ export interface BroadcasterSessionDeps {
   signal: AbortSignal;
   /** Replaces the weighted stake/price/latency/capacity/chance selection. */
   strategy?: SelectionStrategy;
+  /**
+   * Refuse to start (NO_DEPOSIT, DEPOSIT_UNLOCKING) unless the deposit can back tickets; on by
+   * default. The live daemon turns it off: its deposit keeper funds and refuses streams itself.
+   */
+  requireDeposit?: boolean;
 }
 
 type Cleanup = () => Promise<void> | void;
 
 /**
- * Opens a broadcaster session: chain, key, optional deposit/reserve funding, libp2p network
- * and orchestrator selection. Everything started is stopped again if a later step fails.
+ * Every orchestrator refuses the tickets of a sender with no deposit or an unlocking one, so a
+ * broadcast would only find out segment by segment: say so at once, with what to do.
+ */
+export async function checkSenderFunds(chain: SigningSession): Promise<void> {
+  const address = chain.address;
+  const info = await chain.reader.ticketBroker.getSenderInfo(address);
+  if (info.withdrawRound !== 0n) {
+    throw new BroadcasterError(
+      "DEPOSIT_UNLOCKING",
+      `the deposit of ${address} is unlocking (withdrawable from round ${info.withdrawRound}); orchestrators refuse its tickets`,
+      { address, withdrawRound: info.withdrawRound.toString() },
+      {
+        hint: "cancel the unlock with `segmint deposit cancel-unlock`, or withdraw and fund again",
+      },
+    );
+  }
+  if (info.deposit === 0n) {
+    throw new BroadcasterError(
+      "NO_DEPOSIT",
+      `${address} has no ticket deposit (reserve ${formatTokens(info.reserve)}); orchestrators refuse its tickets`,
+      { address, reserve: info.reserve.toString() },
+      { hint: "fund it: add --deposit 10SGM --reserve 1SGM, or run `segmint deposit fund`" },
+    );
+  }
+}
+
+/**
+ * Opens a broadcaster session: chain, key, optional deposit/reserve funding, the deposit's
+ * state, libp2p network and orchestrator selection. Everything started is stopped again if a later step fails.
  */
 export async function openBroadcasterSession(
   cfg: BroadcasterSessionConfig,
@@ -97,6 +131,8 @@ export async function openBroadcasterSession(
         "deposit and reserve funded",
       );
     }
+
+    if (deps.requireDeposit !== false) await checkSenderFunds(chain);
 
     let dataDir = cfg.dataDir;
     if (dataDir === undefined) {

@@ -94,7 +94,7 @@ export function insufficientEth(
     "INSUFFICIENT_ETH",
     short === null
       ? `${address} holds ${formatEth(balance)}, not enough to pay the gas for ${label}`
-      : `${address} needs ${formatEth(short)} more ETH for the gas of ${label} (holds ${formatEth(balance)})`,
+      : `${address} needs ${formatEth(short)} more for the gas of ${label} (holds ${formatEth(balance)})`,
     {
       address,
       label,

@@ -11,6 +11,7 @@ import { registerOrchestratorParams } from "./orchestrator-params.ts";
 import { registerStake } from "./stake.ts";
 import { registerStatus } from "./status.ts";
 import { registerTranscode } from "./transcode.ts";
+import { registerTransfer } from "./transfer.ts";
 
 /**
  * Every subcommand lives in its own file under cli/ and exports a `register*` function;
@@ -24,6 +25,7 @@ export function registerCommands(program: Command): void {
   registerOrchestratorParams(program);
   registerStake(program);
   registerDeposit(program);
+  registerTransfer(program);
   registerStatus(program);
   registerBroadcast(program);
   registerBroadcaster(program);

@@ -66,7 +66,10 @@ export function registerOrchestrator(program: Command): void {
       "--fee-share <ppm>",
       "share of fees given to delegators, ppm (default: on-chain, or 500000)",
     )
-    .option("--stake <wei>", "bond until the self-stake reaches this many token wei")
+    .option(
+      "--stake <amount>",
+      'bond until the self-stake reaches this (wei, "1000 SGM" or "1000tokens")',
+    )
     .option("--listen <multiaddr...>", "libp2p listen addresses (default /ip4/0.0.0.0/tcp/4001)")
     .option("--announce <multiaddr...>", "addresses to publish instead of the listen addresses")
     .option("--bootstrap <multiaddr...>", "peers to join the network through (with /p2p/ID)")
@@ -74,9 +77,12 @@ export function registerOrchestrator(program: Command): void {
     .option("--http-port <port>", "status/metrics port on 127.0.0.1 (default 7935, 0 = any)")
     .option("--max-sessions <n>", "segments transcoded at once (default: detected capacity)")
     .option("--profiles <list>", "only accept these profiles, e.g. 720p30,480p30,360p30")
-    .option("--ticket-ev <wei>", "expected value of one ticket (default: a typical segment's fee)")
+    .option(
+      "--ticket-ev <amount>",
+      "expected value of one ticket (default: a typical segment's fee)",
+    )
     .option("--ticket-ev-segments <n>", "typical segments one ticket pays for (default 1)")
-    .option("--face-value <wei>", "ticket face value (default: 100x its redemption gas cost)")
+    .option("--face-value <amount>", "ticket face value (default: 100x its redemption gas cost)")
     .option("--win-prob <p>", "ticket win probability in (0, 1]; sets face value = EV / p")
     .option("--max-gas-price <wei>", "never redeem above this gas price (default 500 gwei)")
     .option(

@@ -127,6 +127,7 @@ export async function startBroadcasterDaemon(
     const session: BroadcasterSession = await openBroadcasterSession(cfg, {
       log,
       signal,
+      requireDeposit: false,
       ...(deps.strategy === undefined ? {} : { strategy: deps.strategy }),
     });
     cleanups.push(() => session.close());

@@ -8,7 +8,11 @@ export type OrchestratorErrorCode =
   | "TICKET_PARAMS_INVALID"
   | "FACE_VALUE_BELOW_GAS"
   | "NOT_ORCHESTRATOR"
-  | "NODE_STOPPING";
+  | "NODE_STOPPING"
+  /** Another live orchestrator holds this data directory. */
+  | "DATA_DIR_IN_USE"
+  /** Another live orchestrator on this machine signs with this key on this chain. */
+  | "KEY_IN_USE";
 
 export class OrchestratorError extends SubsystemError<OrchestratorErrorCode> {
   override name = "OrchestratorError";

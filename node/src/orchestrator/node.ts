@@ -38,6 +38,7 @@ import { bondingManagerEarnings, EarningsScanner } from "./earnings.ts";
 import { OrchestratorError } from "./errors.ts";
 import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
+import { lockDataDir, lockKey } from "./lock.ts";
 import type { OrchestratorConfig } from "./options.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
@@ -90,8 +91,9 @@ export function readyLine(node: OrchestratorNode): string {
 }
 
 /**
- * The orchestrator's composition root. Start-up order: the metrics registry and the status
- * server (answering "starting"); key, deployment and chain checks; capabilities; the journal;
+ * The orchestrator's composition root. Start-up order: the data-dir lock; the metrics registry
+ * and the status server (answering "starting"); key, deployment and chain checks (the chain
+ * session) and the key's lock; capabilities; the journal;
  * registration and stake; the round (initialized before any ticket params are issued); the
  * libp2p network, then its real peer id and addresses in the registry; the redeemer (which
  * resumes journaled winners) and the round/reward service; then /status serves the full
@@ -131,6 +133,12 @@ export async function startOrchestrator(
     }
   };
   try {
+    // Before anything else: a second node on this data dir (or key, below) would fight this
+    // one over the journal and the registry entry.
+    await mkdir(config.dataDir, { recursive: true });
+    const dataDirLock = await lockDataDir(config.dataDir);
+    closers.push({ name: "data-dir lock", close: () => dataDirLock.release() });
+
     // The status server comes up first, so an operator sees "starting" (and a taken port fails
     // before any gas is spent), and closes last, so a stopping node says so while it drains.
     let fullStatus: (() => Promise<OrchestratorStatus>) | null = null;
@@ -156,6 +164,8 @@ export async function startOrchestrator(
     });
     closers.push({ name: "provider", close: () => chain.close() });
     const { address, wallet, chainId, deployment, provider, clients, tx } = chain;
+    const keyLock = await lockKey(chain, address);
+    closers.push({ name: "key lock", close: () => keyLock.release() });
     checkpoint();
     // Reads for ticket issuance and validation; its sends go through the queue (below).
     const broker = new BrokerClient(clients, provider);
@@ -174,7 +184,6 @@ export async function startOrchestrator(
     metrics?.capacity.set(capacity);
     log.info({ capacity, ffmpeg: capabilities.ffmpeg.path }, "capabilities ready");
 
-    await mkdir(config.dataDir, { recursive: true });
     const db = openDatabase(path.join(config.dataDir, "orchestrator.sqlite"));
     closers.push({ name: "journal", close: () => db.close() });
     // Served streams, accepted tickets and refusals (the service's and the redeemer's) for /status.

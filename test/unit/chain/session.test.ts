@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadWallet } from "../../../node/src/chain/keys.ts";
 import { checkRpcUrl } from "../../../node/src/chain/session.ts";
 import { insufficientEth, lacksFunds, preflight } from "../../../node/src/chain/tx.ts";
 import {
@@ -53,6 +54,18 @@ describe("chain session checks", () => {
     for (const bad of ["127.0.0.1:8545", "htp://127.0.0.1:8545", "localhost", "", "http://"]) {
       expect(codeOf(() => checkRpcUrl(bad))).toBe("RPC_URL_INVALID");
     }
+  });
+
+  it("refuses 32 bytes of hex that are no key with KEY_INVALID, not the curve library's text", async () => {
+    const codeOfKey = (privateKey: string) =>
+      loadWallet({ privateKey }).then(
+        () => "none",
+        (error: unknown) => (isSegmintError(error) ? error.code : "uncoded"),
+      );
+    expect(await codeOfKey(`0x${"0".repeat(64)}`)).toBe("KEY_INVALID");
+    expect(await codeOfKey("f".repeat(64))).toBe("KEY_INVALID");
+    expect(await codeOfKey("0x12")).toBe("KEY_INVALID");
+    expect(await codeOfKey(`0x${"0".repeat(63)}1`)).toBe("none");
   });
 
   it("recognizes a node's insufficient-funds refusal however it is worded and wrapped", () => {
