@@ -55,7 +55,7 @@ export async function startAnvil(options: { chainId: number; blockTime?: number 
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const provider = new JsonRpcProvider(url, undefined, {
+  const provider = new JsonRpcProvider(url, options.chainId, {
     staticNetwork: true,
     pollingInterval: 250,
   });

@@ -1,7 +1,13 @@
 import {
+  AbstractSigner,
+  type BlockTag,
   type ContractTransactionResponse,
-  type JsonRpcProvider,
-  NonceManager,
+  JsonRpcProvider,
+  type Provider,
+  type TransactionRequest,
+  type TransactionResponse,
+  type TypedDataDomain,
+  type TypedDataField,
   type Wallet,
 } from "ethers";
 import { formatEth } from "../config/amounts.ts";
@@ -49,7 +55,7 @@ function decodedRevert(error: unknown): { name: string; args: unknown[] } | null
 /**
  * Runs a contract call's eth_call preflight and turns a revert into one coded error: the
  * contract's custom error name, its arguments and what to do. (A send that fails its gas
- * estimate would also waste a NonceManager nonce.)
+ * estimate would also waste a nonce.)
  */
 export async function preflight(label: string, call: () => Promise<unknown>): Promise<void> {
   try {
@@ -115,30 +121,138 @@ export interface SendableMethod<A extends unknown[]> {
   estimateGas(...args: A): Promise<bigint>;
 }
 
+/** The node refused a transaction for its nonce: another sender (or a reorganization) moved it. */
+export function nonceRefused(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    if (
+      /nonce (too low|has already been used|is too low)|already known|replacement transaction underpriced/i.test(
+        current.message,
+      )
+    ) {
+      return true;
+    }
+    if (
+      "code" in current &&
+      (current.code === "NONCE_EXPIRED" || current.code === "REPLACEMENT_UNDERPRICED")
+    ) {
+      return true;
+    }
+    current = current.cause ?? ("error" in current ? current.error : undefined);
+  }
+  return false;
+}
+
 /**
- * One account's transactions, sent one at a time. ethers' provider caches the pending nonce
- * briefly, so a NonceManager hands them out; a send that fails before reaching the chain still
- * takes a NonceManager nonce, so the manager is reset after any failure.
+ * A burst of sends closer together than this uses the local nonce count; after a pause the next
+ * send asks the node again, so sends by another process with the same key (a CLI command beside
+ * the daemon) or a reorganization that dropped one of ours cannot leave the count wrong.
+ */
+const NONCE_RESYNC_AFTER_IDLE_MS = 1_000;
+
+/**
+ * Hands out one account's nonces: the node's pending count, read once and then counted up
+ * locally so that sends in quick succession (even concurrent ones) get consecutive nonces.
+ * reset() makes the next send read the node again. The count is read with a raw
+ * eth_getTransactionCount: ethers' own getTransactionCount answers identical calls from a short
+ * cache, which can hand back a count another sender has already used.
+ */
+export class AccountNonces extends AbstractSigner {
+  private base: Promise<number> | null = null;
+  private delta = 0;
+
+  constructor(
+    readonly wallet: Wallet,
+    private readonly rpc: JsonRpcProvider,
+  ) {
+    super(rpc);
+  }
+
+  getAddress(): Promise<string> {
+    return Promise.resolve(this.wallet.address);
+  }
+
+  connect(provider: null | Provider): AccountNonces {
+    if (!(provider instanceof JsonRpcProvider)) {
+      throw new Error("AccountNonces needs a JSON-RPC provider");
+    }
+    return new AccountNonces(this.wallet, provider);
+  }
+
+  override async getNonce(blockTag?: BlockTag): Promise<number> {
+    if (blockTag !== "pending") return this.wallet.connect(this.rpc).getNonce(blockTag);
+    if (this.base === null) {
+      this.base = this.rpc
+        .send("eth_getTransactionCount", [this.wallet.address, "pending"])
+        .then((count: string) => Number(count));
+    }
+    const delta = this.delta++;
+    return (await this.base) + delta;
+  }
+
+  reset(): void {
+    this.base = null;
+    this.delta = 0;
+  }
+
+  override async sendTransaction(request: TransactionRequest): Promise<TransactionResponse> {
+    const nonce = request.nonce ?? (await this.getNonce("pending"));
+    const signer = this.wallet.connect(this.rpc);
+    return signer.sendTransaction(await signer.populateTransaction({ ...request, nonce }));
+  }
+
+  signTransaction(request: TransactionRequest): Promise<string> {
+    return this.wallet.signTransaction(request);
+  }
+
+  signMessage(message: string | Uint8Array): Promise<string> {
+    return this.wallet.signMessage(message);
+  }
+
+  signTypedData(
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string> {
+    return this.wallet.signTypedData(domain, types, value);
+  }
+}
+
+/**
+ * One account's transactions, sent one at a time. Nonces come from AccountNonces, re-read from
+ * the node after any failure and after a pause; a send the node refuses for its nonce is retried
+ * once with a fresh one.
  */
 export class TxSender {
-  readonly signer: NonceManager;
+  readonly signer: AccountNonces;
   readonly address: string;
   private queue: Promise<unknown> = Promise.resolve();
+  private lastSendAt = 0;
 
   constructor(
     wallet: Wallet,
     readonly provider: JsonRpcProvider,
     private readonly log: Logger,
   ) {
-    this.signer = new NonceManager(wallet.connect(provider));
+    this.signer = new AccountNonces(wallet, provider);
     this.address = wallet.address;
   }
 
   /** Runs `send` after every earlier send has gone out (not mined), and returns its result. */
   run<T>(label: string, send: () => Promise<T>): Promise<T> {
     const result = this.queue.then(async () => {
+      if (Date.now() - this.lastSendAt > NONCE_RESYNC_AFTER_IDLE_MS) this.signer.reset();
       try {
-        return await send();
+        try {
+          return await send();
+        } catch (error) {
+          if (!nonceRefused(error)) throw error;
+          this.signer.reset();
+          this.log.info({ label, err: errorMessage(error) }, "nonce taken; sending again");
+          return await send();
+        } finally {
+          this.lastSendAt = Date.now();
+        }
       } catch (error) {
         this.signer.reset();
         this.log.debug({ label, err: errorMessage(error) }, "send failed");

@@ -18,6 +18,7 @@ import {
   signWith,
 } from "../../../node/src/chain/session.ts";
 import { MAX_WIN_PROB } from "../../../node/src/chain/ticket.ts";
+import type { AccountNonces } from "../../../node/src/chain/tx.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import {
   Balances,
@@ -44,7 +45,7 @@ let broadcaster: Wallet;
 // Transactions go through NonceManagers: ethers briefly caches eth_getTransactionCount, so
 // back-to-back sends from a bare Wallet can reuse a nonce.
 let orchestratorSigner: NonceManager;
-let broadcasterSigner: NonceManager;
+let broadcasterSigner: AccountNonces;
 let broadcasterSession: SigningSession;
 let asOrchestrator: SegmintClients;
 let dir: string;
