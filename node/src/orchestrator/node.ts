@@ -168,7 +168,8 @@ export async function startOrchestrator(
     closers.push({ name: "key lock", close: () => keyLock.release() });
     checkpoint();
     // Reads for ticket issuance and validation; its sends go through the queue (below).
-    const broker = new BrokerClient(clients, provider);
+    // Tickets are backed by what a sender holds at a block as deep as redemptions must be.
+    const broker = new BrokerClient(clients, provider, config.redeemConfirmations - 1);
     log.info({ address, chainId: chainId.toString(), rpc: config.rpc }, "chain connected");
 
     const capabilities = deps.capabilities ?? (await getCapabilities());

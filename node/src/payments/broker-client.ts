@@ -63,9 +63,16 @@ function ticketStruct(win: WinningTicket) {
 export class BrokerClient implements PaymentsChainView, RedeemChain {
   private validityRounds: bigint | null = null;
 
+  /**
+   * `safeDepth`: blocks below the head that a reorganization is not expected to reach. With a
+   * depth above 0 a sender's funds are read both at the head and that deep and the less
+   * favourable of the two is believed, so a deposit that only a reorganizable block holds does
+   * not back tickets.
+   */
   constructor(
     private readonly contracts: BrokerContracts,
     private readonly provider: Provider,
+    private readonly safeDepth = 0,
   ) {}
 
   /** A client that can send transactions from `signer` (orchestrator or broadcaster). */
@@ -86,8 +93,12 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     return new BrokerClient(segmintClients(deployment, signer), signer.provider);
   }
 
-  static readOnly(deployment: Pick<Deployment, "contracts">, provider: Provider): BrokerClient {
-    return new BrokerClient(segmintClients(deployment, provider), provider);
+  static readOnly(
+    deployment: Pick<Deployment, "contracts">,
+    provider: Provider,
+    safeDepth = 0,
+  ): BrokerClient {
+    return new BrokerClient(segmintClients(deployment, provider), provider, safeDepth);
   }
 
   /** The EIP-712 domain tickets for this deployment are signed in. */
@@ -120,14 +131,29 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
   }
 
   async senderInfo(sender: string): Promise<SenderInfo> {
-    const info = await read("the sender's deposit", () =>
-      this.contracts.ticketBroker.getSenderInfo(sender),
-    );
+    const at = async (blockTag: number | "latest"): Promise<SenderInfo> => {
+      const info = await read("the sender's deposit", () =>
+        this.contracts.ticketBroker.getSenderInfo(sender, { blockTag }),
+      );
+      return {
+        deposit: info.deposit,
+        reserve: info.reserve,
+        withdrawRound: info.withdrawRound,
+        reserveClaimedInCurrentRound: info.reserveClaimedInCurrentRound,
+      };
+    };
+    if (this.safeDepth === 0) return at("latest");
+    const head = await read("the block number", () => this.provider.getBlockNumber());
+    const [latest, safe] = await Promise.all([at(head), at(Math.max(0, head - this.safeDepth))]);
     return {
-      deposit: info.deposit,
-      reserve: info.reserve,
-      withdrawRound: info.withdrawRound,
-      reserveClaimedInCurrentRound: info.reserveClaimedInCurrentRound,
+      deposit: bigMin(latest.deposit, safe.deposit),
+      reserve: bigMin(latest.reserve, safe.reserve),
+      // An unlock started (or cancelled) only in the reorganizable blocks still counts.
+      withdrawRound: latest.withdrawRound !== 0n ? latest.withdrawRound : safe.withdrawRound,
+      reserveClaimedInCurrentRound:
+        latest.reserveClaimedInCurrentRound > safe.reserveClaimedInCurrentRound
+          ? latest.reserveClaimedInCurrentRound
+          : safe.reserveClaimedInCurrentRound,
     };
   }
 
@@ -275,4 +301,8 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     loop.start({ delayFirst: true });
     return () => loop.stop();
   }
+}
+
+function bigMin(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }

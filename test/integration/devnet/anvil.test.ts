@@ -1,12 +1,14 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseEther, toBeHex, Wallet } from "ethers";
+import { JsonRpcProvider, parseEther, toBeHex, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readDeployment } from "../../../node/src/chain/deployment.ts";
 import { devAccounts } from "../../../node/src/chain/devchain.ts";
 import { TxSender } from "../../../node/src/chain/tx.ts";
 import { type DevnetSummary, type Market, startMarket } from "../../../node/src/devnet/index.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
+import { BrokerClient } from "../../../node/src/payments/broker-client.ts";
 import { type Anvil, startAnvil } from "../../helpers/anvil.ts";
 import { runCli } from "../../helpers/cli.ts";
 import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
@@ -124,6 +126,28 @@ describe("on anvil", () => {
         }
       };
 
+      // The deposit first, buried under the confirmations the daemon asks for: it believes
+      // only funds a reorganization of its last blocks cannot take away.
+      const funded = await runCli(
+        [
+          "deposit",
+          "fund",
+          "--deposit",
+          "5 SGM",
+          "--reserve",
+          "5 SGM",
+          "--rpc",
+          anvil.url,
+          "--deployment",
+          market.deploymentFile,
+          "--key",
+          market.broadcaster.privateKey,
+        ],
+        { timeoutMs: 60_000 },
+      );
+      expect(funded.code, funded.stderr).toBe(0);
+      await anvil.send("anvil_mine", [toBeHex(3)]);
+
       // A spike: 1,000 gwei, ten times the daemon's cap, decaying at most 12.5% a block.
       await anvil.send("anvil_setNextBlockBaseFeePerGas", [toBeHex(parseUnitsGwei(1_000n))]);
       await anvil.send("evm_mine");
@@ -144,10 +168,6 @@ describe("on anvil", () => {
           market.deploymentFile,
           "--key",
           market.broadcaster.privateKey,
-          "--deposit",
-          "5 SGM",
-          "--reserve",
-          "5 SGM",
           "--profiles",
           "240p",
           "--orchestrators",
@@ -169,33 +189,39 @@ describe("on anvil", () => {
       expect(Number((await status()).submitted ?? 0)).toBe(0);
       expect(await funds()).toBe(fundsAfterBroadcast);
 
-      // From here the test mines every block itself.
+      const reorganizeAndConfirm = async () => {
+        await anvil.send("anvil_setNextBlockBaseFeePerGas", [toBeHex(parseUnitsGwei(1n))]);
+        await anvil.send("evm_mine");
+        await until(
+          "the redemption to be sent",
+          async () => (await logMessages("redemption submitted")) === 1,
+        );
+
+        // Mined in one block, then that block is reorganized away (the transaction lost with it).
+        const snapshot = await anvil.send("evm_snapshot");
+        await anvil.send("evm_mine");
+        await until("the redeemer to see it mined", async () => {
+          return (await logMessages("redemption mined; waiting for confirmations")) === 1;
+        });
+        await anvil.send("evm_revert", [snapshot]);
+        await anvil.send("anvil_dropAllTransactions");
+        await anvil.send("evm_mine");
+        await until("the redemption to be sent again", async () => {
+          return (await logMessages("redemption submitted")) === 2;
+        });
+        expect(await logMessages("redemption removed by a chain reorganization")).toBe(1);
+
+        // Three blocks: mined and confirmed.
+        await anvil.send("anvil_mine", [toBeHex(3)]);
+        await until("the redemption to count", async () => Number((await status()).redeemed) === 1);
+      };
+      // From here the test mines every block itself (until the end of this test).
       await anvil.send("evm_setAutomine", [false]);
-      await anvil.send("anvil_setNextBlockBaseFeePerGas", [toBeHex(parseUnitsGwei(1n))]);
-      await anvil.send("evm_mine");
-      await until(
-        "the redemption to be sent",
-        async () => (await logMessages("redemption submitted")) === 1,
-      );
-
-      // Mined in one block, then that block is reorganized away (the transaction lost with it).
-      const snapshot = await anvil.send("evm_snapshot");
-      await anvil.send("evm_mine");
-      await until("the redeemer to see it mined", async () => {
-        return (await logMessages("redemption mined; waiting for confirmations")) === 1;
-      });
-      await anvil.send("evm_revert", [snapshot]);
-      await anvil.send("anvil_dropAllTransactions");
-      await anvil.send("evm_mine");
-      await until("the redemption to be sent again", async () => {
-        return (await logMessages("redemption submitted")) === 2;
-      });
-      expect(await logMessages("redemption removed by a chain reorganization")).toBe(1);
-
-      // Three blocks: mined and confirmed.
-      await anvil.send("anvil_mine", [toBeHex(3)]);
-      await until("the redemption to count", async () => Number((await status()).redeemed) === 1);
-
+      try {
+        await reorganizeAndConfirm();
+      } finally {
+        await anvil.send("evm_setAutomine", [true]);
+      }
       const events = await reader.ticketBroker.queryFilter(
         reader.ticketBroker.filters.WinningTicketRedeemed(undefined, market.broadcaster.address),
       );
@@ -206,7 +232,45 @@ describe("on anvil", () => {
       );
       expect(fundsAfterBroadcast - (await funds())).toBe(paid);
       expect(await reader.bondingManager.pendingFees(orchestrator.address)).toBe(paid);
-      await anvil.send("evm_setAutomine", [true]);
+    });
+
+    it("backs tickets only with funds a reorganization of the last blocks cannot take", async () => {
+      const deployment = await readDeployment(market.deploymentFile);
+      const safe = BrokerClient.readOnly(deployment, anvil.provider, 2);
+      const before = await safe.senderInfo(market.broadcaster.address);
+      const funded = await runCli(
+        [
+          "deposit",
+          "fund",
+          "--deposit",
+          "1 SGM",
+          "--rpc",
+          anvil.url,
+          "--deployment",
+          market.deploymentFile,
+          "--key",
+          market.broadcaster.privateKey,
+        ],
+        { timeoutMs: 60_000 },
+      );
+      expect(funded.code, funded.stderr).toBe(0);
+      const latest = BrokerClient.readOnly(deployment, anvil.provider);
+      expect((await latest.senderInfo(market.broadcaster.address)).deposit).toBe(
+        before.deposit + parseEther("1"),
+      );
+      // Only in the head block (and the approval's): not yet believed at depth 2.
+      expect((await safe.senderInfo(market.broadcaster.address)).deposit).toBe(before.deposit);
+      await anvil.send("anvil_mine", [toBeHex(2)]);
+      // A new provider: ethers answers a repeated block-number query from a short cache.
+      const fresh = new JsonRpcProvider(anvil.url, anvil.chainId, { staticNetwork: true });
+      try {
+        const deeper = BrokerClient.readOnly(deployment, fresh, 2);
+        expect((await deeper.senderInfo(market.broadcaster.address)).deposit).toBe(
+          before.deposit + parseEther("1"),
+        );
+      } finally {
+        fresh.destroy();
+      }
     });
   });
 
