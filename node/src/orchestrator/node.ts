@@ -38,6 +38,7 @@ import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
 import { lockDataDir, lockKey } from "./lock.ts";
 import type { OrchestratorConfig } from "./options.ts";
+import { checkListenPorts } from "./ports.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";
@@ -90,7 +91,7 @@ export function readyLine(node: OrchestratorNode): string {
 
 /**
  * The orchestrator's composition root. Start-up order: the data-dir lock; the metrics registry
- * and the status server (answering "starting"); key, deployment and chain checks (the chain
+ * and the status server (answering "starting"); the libp2p ports; key, deployment and chain checks (the chain
  * session) and the key's lock; capabilities; the journal;
  * registration and stake; the round (initialized before any ticket params are issued); the
  * libp2p network, then its real peer id and addresses in the registry; the redeemer (which
@@ -147,6 +148,7 @@ export async function startOrchestrator(
       metrics: metrics?.registry ?? null,
     });
     closers.push({ name: "http", close: () => http.close() });
+    await checkListenPorts(config.listen);
 
     const chain = await openSigningSession({
       rpc: config.rpc,
