@@ -6,6 +6,7 @@ import { registerChain } from "./chain.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerDeposit } from "./deposit.ts";
 import { registerDevnet } from "./devnet.ts";
+import { registerImportDeployment } from "./import-deployment.ts";
 import { registerOrchestrator } from "./orchestrator.ts";
 import { registerOrchestratorParams } from "./orchestrator-params.ts";
 import { registerStake } from "./stake.ts";
@@ -20,6 +21,7 @@ import { registerTransfer } from "./transfer.ts";
 export function registerCommands(program: Command): void {
   registerChain(program);
   registerDeploy(program);
+  registerImportDeployment(program);
   registerDevnet(program);
   registerOrchestrator(program);
   registerOrchestratorParams(program);
