@@ -81,6 +81,32 @@ export function lacksFunds(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Another sender used this account's next nonce first (a CLI command signing with a running
+ * daemon's key, or the other way round): the transaction was never accepted, so sending it
+ * again with a fresh nonce is safe.
+ */
+export function nonceTaken(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    if (
+      "code" in current &&
+      (current.code === "NONCE_EXPIRED" || current.code === "REPLACEMENT_UNDERPRICED")
+    ) {
+      return true;
+    }
+    if (
+      /nonce too low|nonce has already been used|replacement transaction underpriced/i.test(
+        current.message,
+      )
+    ) {
+      return true;
+    }
+    current = current.cause ?? ("error" in current ? current.error : undefined);
+  }
+  return false;
+}
+
 /** INSUFFICIENT_ETH for `address`, naming the shortfall when the cost is known. */
 export function insufficientEth(
   address: string,
@@ -118,7 +144,8 @@ export interface SendableMethod<A extends unknown[]> {
 /**
  * One account's transactions, sent one at a time. ethers' provider caches the pending nonce
  * briefly, so a NonceManager hands them out; a send that fails before reaching the chain still
- * takes a NonceManager nonce, so the manager is reset after any failure.
+ * takes a NonceManager nonce, so the manager is reset after any failure, and a send whose nonce
+ * another process used first is sent once more.
  */
 export class TxSender {
   readonly signer: NonceManager;
@@ -138,7 +165,15 @@ export class TxSender {
   run<T>(label: string, send: () => Promise<T>): Promise<T> {
     const result = this.queue.then(async () => {
       try {
-        return await send();
+        try {
+          return await send();
+        } catch (error) {
+          if (!nonceTaken(error)) throw error;
+          // Someone else signed with this key meanwhile: once more, with the chain's nonce.
+          this.signer.reset();
+          this.log.info({ label }, "nonce taken by another sender; sending again");
+          return await send();
+        }
       } catch (error) {
         this.signer.reset();
         this.log.debug({ label, err: errorMessage(error) }, "send failed");

@@ -32,6 +32,8 @@ export interface DevnetSummary extends MarketPayments {
   master: string;
   chainUrl: string;
   deploymentFile: string;
+  /** The broadcaster's account (a dev account of the devnet's chain). */
+  broadcaster: string;
   segments: number;
   renditions: number;
   retries: number;
@@ -106,6 +108,7 @@ export async function runDevnet(options: DevnetOptions): Promise<RunningDevnet> 
       master: broadcast.master,
       chainUrl: market.chainUrl,
       deploymentFile: market.deploymentFile,
+      broadcaster: market.broadcaster.address,
       segments: broadcast.segments,
       renditions: broadcast.renditions,
       retries: broadcast.retries,

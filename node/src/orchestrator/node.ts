@@ -38,7 +38,7 @@ import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
 import { lockDataDir, lockKey } from "./lock.ts";
 import type { OrchestratorConfig } from "./options.ts";
-import { checkListenPorts } from "./ports.ts";
+import { checkListenPorts, checkMultiaddrs } from "./ports.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";
@@ -149,6 +149,8 @@ export async function startOrchestrator(
       metrics: metrics?.registry ?? null,
     });
     closers.push({ name: "http", close: () => http.close() });
+    checkMultiaddrs("--listen", config.listen);
+    checkMultiaddrs("--announce", config.announce);
     await checkListenPorts(config.listen);
 
     const chain = await openSigningSession({

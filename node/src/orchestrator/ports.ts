@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { multiaddr } from "@multiformats/multiaddr";
 import { OrchestratorError } from "./errors.ts";
 
 /** The host and port of a TCP listen multiaddr with a fixed port; null for anything else. */
@@ -38,6 +39,28 @@ export async function checkListenPorts(listen: readonly string[]): Promise<void>
           : `the libp2p listen address ${addr} is already in use`,
         { addr, port: target.port },
         { hint: "stop what uses it or pass --listen with another port" },
+      );
+    }
+  }
+}
+
+/**
+ * P2P_ADDRESS_INVALID for a --listen or --announce value that is no multiaddr (a placeholder
+ * copied from a guide, say): found before any transaction, not when libp2p starts.
+ */
+export function checkMultiaddrs(flag: string, addrs: readonly string[]): void {
+  for (const addr of addrs) {
+    try {
+      multiaddr(addr);
+    } catch (cause) {
+      throw new OrchestratorError(
+        "P2P_ADDRESS_INVALID",
+        `${flag} ${addr} is not a valid multiaddr`,
+        { flag, addr },
+        {
+          hint: "write it like /ip4/198.51.100.4/tcp/4001 or /dns4/node.example.org/tcp/4001",
+          cause,
+        },
       );
     }
   }

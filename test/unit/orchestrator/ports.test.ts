@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { isSegmintError } from "../../../node/src/errors.ts";
-import { checkListenPorts } from "../../../node/src/orchestrator/ports.ts";
+import { checkListenPorts, checkMultiaddrs } from "../../../node/src/orchestrator/ports.ts";
 
 describe("libp2p listen ports checked at start-up", () => {
   let taken: Server | null = null;
@@ -29,5 +29,18 @@ describe("libp2p listen ports checked at start-up", () => {
     // Free again: the check binds and releases it, leaving it free for libp2p.
     await checkListenPorts([`/ip4/127.0.0.1/tcp/${port}`, "/ip4/127.0.0.1/tcp/0", "/memory/x"]);
     await checkListenPorts([`/ip4/127.0.0.1/tcp/${port}`]);
+  });
+
+  it("refuses a placeholder copied literally as an announce address", () => {
+    const codeOf = (addrs: string[]) => {
+      try {
+        checkMultiaddrs("--announce", addrs);
+        return "none";
+      } catch (error) {
+        return isSegmintError(error) ? error.code : "uncoded";
+      }
+    };
+    expect(codeOf(["/ip4/PUBLIC_IP/tcp/4001"])).toBe("P2P_ADDRESS_INVALID");
+    expect(codeOf(["/ip4/198.51.100.4/tcp/4001", "/dns4/node.example.org/tcp/4001"])).toBe("none");
   });
 });
