@@ -7,6 +7,7 @@ import { registerDeploy } from "./deploy.ts";
 import { registerDeposit } from "./deposit.ts";
 import { registerDevnet } from "./devnet.ts";
 import { registerImportDeployment } from "./import-deployment.ts";
+import { registerMarket } from "./market.ts";
 import { registerOrchestrator } from "./orchestrator.ts";
 import { registerOrchestratorParams } from "./orchestrator-params.ts";
 import { registerStake } from "./stake.ts";
@@ -29,6 +30,7 @@ export function registerCommands(program: Command): void {
   registerDeposit(program);
   registerTransfer(program);
   registerStatus(program);
+  registerMarket(program);
   registerBroadcast(program);
   registerBroadcaster(program);
   registerTranscode(program);

@@ -233,6 +233,29 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
     });
   });
 
+  it("prints its version, and the protocol's parameters and round as the contracts hold them", async () => {
+    const version = await runCli(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const protocol = await runCli([
+      "protocol",
+      "--json",
+      "--rpc",
+      chainUrl,
+      "--deployment",
+      deploymentFile,
+    ]);
+    expect(protocol.code).toBe(0);
+    const deployment = await readDeployment(deploymentFile);
+    expect(JSON.parse(protocol.stdout)).toMatchObject({
+      chainId: "31337",
+      round: { length: String(ROUND_LENGTH) },
+      unbondingPeriod: "2",
+      unlockPeriod: "3",
+      inflationPerRound: deployment.params.inflationPerRound.toString(),
+    });
+  });
+
   it("refuses a chain that is not there with one clear line", async () => {
     const result = await runCli([
       "deploy",
