@@ -87,6 +87,32 @@ export function lacksFunds(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Another sender used this account's next nonce first (a CLI command signing with a running
+ * daemon's key, or the other way round): the transaction was never accepted, so sending it
+ * again with a fresh nonce is safe.
+ */
+export function nonceTaken(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    if (
+      "code" in current &&
+      (current.code === "NONCE_EXPIRED" || current.code === "REPLACEMENT_UNDERPRICED")
+    ) {
+      return true;
+    }
+    if (
+      /nonce too low|nonce has already been used|replacement transaction underpriced/i.test(
+        current.message,
+      )
+    ) {
+      return true;
+    }
+    current = current.cause ?? ("error" in current ? current.error : undefined);
+  }
+  return false;
+}
+
 /** INSUFFICIENT_ETH for `address`, naming the shortfall when the cost is known. */
 export function insufficientEth(
   address: string,
@@ -119,28 +145,6 @@ export interface SendableMethod<A extends unknown[]> {
   (...args: A): Promise<ContractTransactionResponse>;
   staticCall(...args: A): Promise<unknown>;
   estimateGas(...args: A): Promise<bigint>;
-}
-
-/** The node refused a transaction for its nonce: another sender (or a reorganization) moved it. */
-export function nonceRefused(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    if (
-      /nonce (too low|has already been used|is too low)|already known|replacement transaction underpriced/i.test(
-        current.message,
-      )
-    ) {
-      return true;
-    }
-    if (
-      "code" in current &&
-      (current.code === "NONCE_EXPIRED" || current.code === "REPLACEMENT_UNDERPRICED")
-    ) {
-      return true;
-    }
-    current = current.cause ?? ("error" in current ? current.error : undefined);
-  }
-  return false;
 }
 
 /**
@@ -246,7 +250,7 @@ export class TxSender {
         try {
           return await send();
         } catch (error) {
-          if (!nonceRefused(error)) throw error;
+          if (!nonceTaken(error)) throw error;
           this.signer.reset();
           this.log.info({ label, err: errorMessage(error) }, "nonce taken; sending again");
           return await send();

@@ -23,7 +23,8 @@ interface BroadcastFlags extends BroadcasterSessionFlags {
   json?: boolean;
 }
 
-function formatSummary(s: BroadcastSummary): string {
+function formatSummary(s: BroadcastSummary, requested: number): string {
+  const used = Object.keys(s.orchestrators).length;
   const lines = [
     `Broadcast ${s.segments} segments (${s.mediaSeconds.toFixed(2)} media s) in ${s.wallSeconds.toFixed(2)} s ` +
       `(${s.realtimeFactor.toFixed(2)}x realtime)`,
@@ -31,6 +32,9 @@ function formatSummary(s: BroadcastSummary): string {
     ...Object.entries(s.orchestrators).map(
       ([address, count]) => `  orchestrator ${address}: ${count} segments`,
     ),
+    ...(used < requested
+      ? [`  only ${used} of the ${requested} orchestrators asked for (--orchestrators) took work`]
+      : []),
     `  retries ${s.retries}, tickets sent ${s.ticketsSent}, expected value paid ${formatTokens(BigInt(s.expectedValuePaid))}`,
     ...(s.normalized === null ? [] : [`  input re-encoded to H.264 first (${s.normalized})`]),
     `  master   ${s.master}`,
@@ -127,7 +131,7 @@ export function registerBroadcast(program: Command): void {
         "broadcasting",
         flags,
         ({ signal, onProgress }) => runBroadcast(config, { log, signal, onProgress }),
-        formatSummary,
+        (summary: BroadcastSummary) => formatSummary(summary, config.orchestrators),
       );
     });
 }

@@ -6,6 +6,8 @@ import { registerChain } from "./chain.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerDeposit } from "./deposit.ts";
 import { registerDevnet } from "./devnet.ts";
+import { registerImportDeployment } from "./import-deployment.ts";
+import { registerMarket } from "./market.ts";
 import { registerOrchestrator } from "./orchestrator.ts";
 import { registerOrchestratorParams } from "./orchestrator-params.ts";
 import { registerStake } from "./stake.ts";
@@ -20,6 +22,7 @@ import { registerTransfer } from "./transfer.ts";
 export function registerCommands(program: Command): void {
   registerChain(program);
   registerDeploy(program);
+  registerImportDeployment(program);
   registerDevnet(program);
   registerOrchestrator(program);
   registerOrchestratorParams(program);
@@ -27,6 +30,7 @@ export function registerCommands(program: Command): void {
   registerDeposit(program);
   registerTransfer(program);
   registerStatus(program);
+  registerMarket(program);
   registerBroadcast(program);
   registerBroadcaster(program);
   registerTranscode(program);

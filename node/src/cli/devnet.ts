@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { formatEther } from "ethers";
 import { loadWallet } from "../chain/keys.ts";
 import { checkRpcUrl } from "../chain/session.ts";
-import { parseEthAmount } from "../config/amounts.ts";
+import { formatTokens, parseEthAmount } from "../config/amounts.ts";
 import { type DevnetSummary, type ExternalChain, runDevnet } from "../devnet/index.ts";
 import type { LiveDevnetReady, LiveDevnetSummary } from "../devnet/live.ts";
 import { SegmintError } from "../errors.ts";
@@ -36,16 +35,21 @@ function describe(s: DevnetSummary, running: boolean): string {
     `HLS written to ${s.hlsDir} (master playlist ${s.master})`,
     `  ${s.segments} segments x ${s.renditions} renditions, ${s.retries} retries, ` +
       `${s.realtimeFactor.toFixed(2)}x realtime, ${s.wallSeconds.toFixed(1)} s in all`,
-    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatEther(s.expectedValuePaid)} SGM), ` +
-      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatEther(s.paid)} SGM`,
-    `  the broadcaster's deposit and reserve fell by ${formatEther(s.broadcasterFundsSpent)} SGM`,
+    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatTokens(BigInt(s.expectedValuePaid))}), ` +
+      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatTokens(BigInt(s.paid))}`,
+    `  the broadcaster's deposit and reserve fell by ${formatTokens(BigInt(s.broadcasterFundsSpent))}`,
     ...s.orchestrators.map(
       (o) =>
         `  ${o.address}: ${o.segments} segments, ${o.winningTickets} winning tickets, ` +
-        `${o.redeemedTickets} redeemed, ${formatEther(o.feesEarned)} SGM in fees` +
+        `${o.redeemedTickets} redeemed, ${formatTokens(BigInt(o.feesEarned))} in fees` +
         (running ? ` (status ${o.httpUrl}/status, log ${o.logFile})` : ""),
     ),
-    ...(running ? [`Chain: ${s.chainUrl}`] : []),
+    ...(running
+      ? [
+          `Chain: ${s.chainUrl} (deployment ${s.deploymentFile})`,
+          `Broadcaster account: ${s.broadcaster} (its deposit pays the tickets; a dev account of this chain)`,
+        ]
+      : []),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -73,13 +77,13 @@ function describeLive(s: LiveDevnetSummary): string {
     "",
     `Live: ${s.segments} segments, ${s.lost} lost, ${s.late} late; segments available after ` +
       `${seconds(s.availabilityP50Seconds)} (p50), ${seconds(s.availabilityP95Seconds)} (p95)`,
-    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatEther(s.expectedValuePaid)} SGM), ` +
-      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatEther(s.paid)} SGM`,
-    `  the broadcaster's deposit and reserve fell by ${formatEther(s.broadcasterFundsSpent)} SGM`,
+    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatTokens(BigInt(s.expectedValuePaid))}), ` +
+      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatTokens(BigInt(s.paid))}`,
+    `  the broadcaster's deposit and reserve fell by ${formatTokens(BigInt(s.broadcasterFundsSpent))}`,
     ...s.orchestrators.map(
       (o) =>
         `  ${o.address}: ${o.segments} segments, ${o.winningTickets} winning tickets, ` +
-        `${o.redeemedTickets} redeemed, ${formatEther(o.feesEarned)} SGM in fees`,
+        `${o.redeemedTickets} redeemed, ${formatTokens(BigInt(o.feesEarned))} in fees`,
     ),
     ...s.streams.map((st) => `  recording of ${st.streamKey}: ${st.recording}`),
   ];

@@ -33,6 +33,7 @@ interface OrchestratorFlags {
   redeemBatchSize?: string;
   pollInterval?: string;
   reward?: boolean;
+  reregister?: boolean;
   logLevel?: string;
 }
 
@@ -96,6 +97,10 @@ export function registerOrchestrator(program: Command): void {
     .option("--redeem-batch-size <n>", "winning tickets per redemption transaction (default 10)")
     .option("--poll-interval <ms>", "how often rounds and redemptions are checked (default 2000)")
     .option("--no-reward", "do not call reward() each round")
+    .option(
+      "--no-reregister",
+      "when the chain loses this registration (a reset or redeploy), only report it: do not register again",
+    )
     .option("--log-level <level>", "trace, debug, info, warn, error or silent (default info)")
     .action(async (flags: OrchestratorFlags) => {
       // Loaded here, not at the top: libp2p, media and payments take seconds to import, and
@@ -133,6 +138,8 @@ export function registerOrchestrator(program: Command): void {
         pollIntervalMs: flags.pollInterval,
         // --no-reward defaults to true; only an explicit flag may override file and env.
         reward: command.getOptionValueSource("reward") === "cli" ? flags.reward : undefined,
+        reregister:
+          command.getOptionValueSource("reregister") === "cli" ? flags.reregister : undefined,
         logLevel: flags.logLevel,
       };
       const config = resolveConfig(orchestratorConfigSchema, {

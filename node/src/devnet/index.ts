@@ -35,6 +35,8 @@ export interface DevnetSummary extends MarketPayments {
   master: string;
   chainUrl: string;
   deploymentFile: string;
+  /** The broadcaster's account (a dev account of the devnet's chain). */
+  broadcaster: string;
   segments: number;
   renditions: number;
   retries: number;
@@ -110,6 +112,7 @@ export async function runDevnet(options: DevnetOptions): Promise<RunningDevnet> 
       master: broadcast.master,
       chainUrl: market.chainUrl,
       deploymentFile: market.deploymentFile,
+      broadcaster: market.broadcaster.address,
       segments: broadcast.segments,
       renditions: broadcast.renditions,
       retries: broadcast.retries,

@@ -12,7 +12,11 @@ export type OrchestratorErrorCode =
   /** Another live orchestrator holds this data directory. */
   | "DATA_DIR_IN_USE"
   /** Another live orchestrator on this machine signs with this key on this chain. */
-  | "KEY_IN_USE";
+  | "KEY_IN_USE"
+  /** A fixed libp2p listen port is taken (found before any transaction). */
+  | "P2P_PORT_IN_USE"
+  /** A --listen or --announce value is no multiaddr (found before any transaction). */
+  | "P2P_ADDRESS_INVALID";
 
 export class OrchestratorError extends SubsystemError<OrchestratorErrorCode> {
   override name = "OrchestratorError";

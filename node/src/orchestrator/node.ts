@@ -33,13 +33,14 @@ import { FixedTokenPrice, formatTokenPrice, PARITY } from "../payments/token-pri
 import { PollLoop } from "../poll-loop.ts";
 import { openDatabase, TicketJournal } from "../store/index.ts";
 import { NodeActivity } from "./activity.ts";
-import { queuedRedeemChain } from "./chain.ts";
+import { ChainWatch, chainWatchReads, queuedRedeemChain } from "./chain.ts";
 import { bondingManagerEarnings, EarningsScanner } from "./earnings.ts";
 import { OrchestratorError } from "./errors.ts";
 import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
 import { lockDataDir, lockKey } from "./lock.ts";
 import type { OrchestratorConfig } from "./options.ts";
+import { checkListenPorts, checkMultiaddrs } from "./ports.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";
@@ -92,7 +93,7 @@ export function readyLine(node: OrchestratorNode): string {
 
 /**
  * The orchestrator's composition root. Start-up order: the data-dir lock; the metrics registry
- * and the status server (answering "starting"); key, deployment and chain checks (the chain
+ * and the status server (answering "starting"); the libp2p ports; key, deployment and chain checks (the chain
  * session) and the key's lock; capabilities; the journal;
  * registration and stake; the round (initialized before any ticket params are issued); the
  * libp2p network, then its real peer id and addresses in the registry; the redeemer (which
@@ -142,13 +143,17 @@ export async function startOrchestrator(
     // The status server comes up first, so an operator sees "starting" (and a taken port fails
     // before any gas is spent), and closes last, so a stopping node says so while it drains.
     let fullStatus: (() => Promise<OrchestratorStatus>) | null = null;
+    let watch: ChainWatch | null = null;
     const http = await startStatusServer({
       port: config.httpPort,
       status: () => fullStatus?.() ?? startingStatus(state, startedAt),
-      healthy: () => state === "serving",
+      healthy: () => state === "serving" && (watch?.health.ok ?? true),
       metrics: metrics?.registry ?? null,
     });
     closers.push({ name: "http", close: () => http.close() });
+    checkMultiaddrs("--listen", config.listen);
+    checkMultiaddrs("--announce", config.announce);
+    await checkListenPorts(config.listen);
 
     const chain = await openSigningSession({
       rpc: config.rpc,
@@ -322,21 +327,19 @@ export async function startOrchestrator(
     // The host loaded (or created) this key already; the registry entry carries its proof.
     const peerKey = await loadOrCreatePeerKey(config.dataDir);
     const registryAddrs = publishable(multiaddrs, peerId);
-    if ((await registration.ensureServiceInfo(peerKey, registryAddrs)) === "not-active") {
-      // Only seated orchestrators may publish: retry each poll until the seat arrives.
-      let published = false;
-      const publisher = new PollLoop(
-        async () => {
-          if (published) return;
-          published =
-            (await registration.ensureServiceInfo(peerKey, registryAddrs)) !== "not-active";
-        },
-        config.pollIntervalMs,
-        (error) => log.warn({ err: errorMessage(error) }, "publishing service info failed"),
-      );
-      publisher.start({ delayFirst: true });
-      closers.push({ name: "registry", close: () => publisher.stop() });
-    }
+    // Only seated orchestrators may publish: retried each poll until the seat arrives (and again
+    // after the chain watch registers anew).
+    let published = (await registration.ensureServiceInfo(peerKey, registryAddrs)) !== "not-active";
+    const publisher = new PollLoop(
+      async () => {
+        if (published) return;
+        published = (await registration.ensureServiceInfo(peerKey, registryAddrs)) !== "not-active";
+      },
+      config.pollIntervalMs,
+      (error) => log.warn({ err: errorMessage(error) }, "publishing service info failed"),
+    );
+    publisher.start({ delayFirst: true });
+    closers.push({ name: "registry", close: () => publisher.stop() });
     checkpoint();
 
     const redeemer = new Redeemer({
@@ -365,6 +368,30 @@ export async function startOrchestrator(
     rounds.start();
     closers.push({ name: "rounds", close: () => rounds.stop() });
 
+    // A chain restart or redeploy under a running node: unhealthy with the reason, and (unless
+    // --no-reregister) registered, staked and published again.
+    const chainWatch = new ChainWatch({
+      observe: chainWatchReads(chain, address),
+      reregister: config.reregister
+        ? async () => {
+            await registration.ensureParams(config.rewardCut, config.feeShare);
+            if (config.stake !== undefined) await registration.ensureStake(config.stake);
+            published = false;
+          }
+        : null,
+      onReset: () => cache.invalidateRound(),
+      log: log.child({ subsystem: "chain" }),
+    });
+    await chainWatch.tick();
+    watch = chainWatch;
+    const watching = new PollLoop(
+      () => chainWatch.tick(),
+      config.pollIntervalMs,
+      () => {},
+    );
+    watching.start({ delayFirst: true });
+    closers.push({ name: "chain watch", close: () => watching.stop() });
+
     const earnings = new EarningsScanner(
       bondingManagerEarnings(clients.bondingManager, provider, address),
       deployment.deploymentBlock,
@@ -385,6 +412,7 @@ export async function startOrchestrator(
         pricePerPixel: config.pricePerPixel,
         economics,
         rewardCalls: () => rounds.rewardCalls,
+        health: () => chainWatch.health,
       });
     fullStatus = status;
     state = "serving";

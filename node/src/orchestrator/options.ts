@@ -100,6 +100,8 @@ export const orchestratorConfigSchema = z.strictObject({
   pollIntervalMs: z.coerce.number().int().min(50).max(600_000).default(2_000),
   /** Call reward() once per round while active. */
   reward: bool.default(true),
+  /** Register, stake and publish again when the chain no longer has this registration. */
+  reregister: bool.default(true),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

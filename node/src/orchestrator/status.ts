@@ -4,6 +4,7 @@ import type { RedemptionStatus } from "../payments/interface.ts";
 import { formatTokenPrice, tokensToNative } from "../payments/token-price.ts";
 import type { JournalTotals } from "../store/index.ts";
 import type { LiveSession, NodeActivity, RecentError } from "./activity.ts";
+import type { ChainHealth } from "./chain.ts";
 import type { Earnings } from "./earnings.ts";
 import type { TicketEconomics } from "./pricing.ts";
 
@@ -66,6 +67,11 @@ export interface OrchestratorStatus {
   rewardCalls: number;
   /** The last refusals and failures with a code, most recent first (at most 20). */
   recentErrors: RecentError[];
+  /**
+   * The chain as the node's watch last saw it: not ok (and /healthz 503) when it stopped
+   * answering, lost the deployment's code or this registration; `reason` says which.
+   */
+  health: ChainHealth;
   /** Set when the chain could not be read; the local fields above are still current. */
   chainError?: string;
 }
@@ -117,6 +123,8 @@ export interface StatusSources {
   pricePerPixel: bigint;
   economics: TicketEconomics;
   rewardCalls: () => number;
+  /** The chain watch's verdict; ok when there is no watch. */
+  health?: () => ChainHealth;
 }
 
 /** The /status document: local state always, chain state when the chain answers. */
@@ -156,6 +164,7 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
     },
     rewardCalls: s.rewardCalls(),
     recentErrors: s.activity.recentErrors(),
+    health: s.health?.() ?? { ok: true },
   };
   const earned = s.earnings.read();
   try {

@@ -143,6 +143,16 @@ describe("segmint orchestrator (a real process on a real chain)", () => {
     const port = /\/tcp\/(\d+)/.exec(ready.multiaddrs[0] ?? "")?.[1];
     expect(service.multiaddrs.some((a) => a.includes(`/tcp/${port}`))).toBe(true);
     expect(service.peerIdSignature).toMatch(/^0x[0-9a-f]{128}$/);
+    // The market view finds it in the registry and asks it for its price over libp2p.
+    const market = await runCli(["orchestrators", "--json"], {
+      env: { SEGMINT_RPC: t.chain.url, SEGMINT_DEPLOYMENT: t.deploymentFile },
+    });
+    expect(market.code).toBe(0);
+    expect(JSON.parse(market.stdout)).toMatchObject({
+      orchestrators: [
+        { address: me.address, active: true, reachable: true, pricePerPixel: "1000" },
+      ],
+    });
     expect((await bm.getOrchestrator(me.address)).lastRewardRound).toBe(
       await t.as(0).roundsManager.currentRound(),
     );

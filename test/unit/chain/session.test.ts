@@ -1,7 +1,14 @@
+import { JsonRpcProvider, Wallet } from "ethers";
 import { describe, expect, it } from "vitest";
 import { loadWallet } from "../../../node/src/chain/keys.ts";
 import { checkRpcUrl } from "../../../node/src/chain/session.ts";
-import { insufficientEth, lacksFunds, preflight } from "../../../node/src/chain/tx.ts";
+import {
+  insufficientEth,
+  lacksFunds,
+  nonceTaken,
+  preflight,
+  TxSender,
+} from "../../../node/src/chain/tx.ts";
 import {
   exactTokens,
   formatEth,
@@ -9,6 +16,7 @@ import {
   parseAmount,
 } from "../../../node/src/config/amounts.ts";
 import { isSegmintError } from "../../../node/src/errors.ts";
+import { silentLogger } from "../../../node/src/log/index.ts";
 
 function codeOf(run: () => unknown): string {
   try {
@@ -75,6 +83,13 @@ describe("chain session checks", () => {
     expect(lacksFunds(hardhat)).toBe(true);
     expect(lacksFunds(new Error("insufficient funds for gas * price + value"))).toBe(true);
     expect(lacksFunds(new Error("nonce too low"))).toBe(false);
+    // A nonce another process used first is told apart from every other failure.
+    const taken = new Error("could not coalesce error", {
+      cause: new Error("Nonce too low. Expected nonce to be 7 but got 6."),
+    });
+    expect(nonceTaken(taken)).toBe(true);
+    expect(nonceTaken(Object.assign(new Error("x"), { code: "NONCE_EXPIRED" }))).toBe(true);
+    expect(nonceTaken(hardhat)).toBe(false);
     const error = insufficientEth("0xabc", "bond", 10n ** 15n, 3n * 10n ** 15n);
     expect(error.code).toBe("INSUFFICIENT_ETH");
     expect(error.details).toMatchObject({
@@ -104,5 +119,31 @@ describe("chain session checks", () => {
     // Anything else (a dead RPC, say) passes through untouched.
     const plain = new Error("socket hang up");
     await expect(preflight("unbond", async () => Promise.reject(plain))).rejects.toBe(plain);
+  });
+
+  it("sends once more when another process used the nonce, and only then", async () => {
+    // Nothing is dialled: the sends below are fakes, the provider is never asked.
+    const provider = new JsonRpcProvider("http://127.0.0.1:1", 31337, { staticNetwork: true });
+    const tx = new TxSender(new Wallet(Wallet.createRandom().privateKey), provider, silentLogger());
+    try {
+      let calls = 0;
+      const sent = await tx.run("withdrawFees", async () => {
+        calls++;
+        if (calls === 1) throw new Error("Nonce too low. Expected nonce to be 7 but got 6.");
+        return "0xhash";
+      });
+      expect([sent, calls]).toEqual(["0xhash", 2]);
+      let other = 0;
+      const failure = new Error("execution reverted");
+      await expect(
+        tx.run("reward", async () => {
+          other++;
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      expect(other).toBe(1);
+    } finally {
+      provider.destroy();
+    }
   });
 });
