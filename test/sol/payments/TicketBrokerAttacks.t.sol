@@ -96,7 +96,7 @@ contract TicketBrokerAttacksTest is Test {
     /// @dev The sender runs its own seated orchestrator (real stake above minSelfStake) and
     /// pays it its whole deposit with an always-winning ticket, without unlock(). The fees are
     /// credited, but they stay locked for the unlock period: the sender gets its money back no
-    /// sooner than through unlock() and withdraw().
+    /// sooner than through unlock() and withdraw(), counting from the redemption.
     function testSelfDealingSenderWaitsTheUnlockPeriod() public {
         uint256 deposit = 9_000 * Fixture.TOKEN;
         Fixture.register(s, sender, 0, 0, 10 * Fixture.MIN_SELF_STAKE);
@@ -109,6 +109,9 @@ contract TicketBrokerAttacksTest is Test {
         TicketBroker.RedemptionStatus status = s.broker.redeemWinningTicket(own, Fixture.sign(s, _SENDER_KEY, own), 60);
         assertTrue(status == TicketBroker.RedemptionStatus.Paid, "own ticket not paid");
         assertEq(s.bonding.pendingFees(sender), deposit, "fees credited to the sender's pool");
+        // Settling at once starts the lock as early as the sender can.
+        vm.prank(sender);
+        s.bonding.claimEarnings();
 
         uint256 unlockRound = s.rounds.currentRound() + Fixture.UNLOCK_PERIOD;
         for (uint256 i = 0; i < Fixture.UNLOCK_PERIOD; ++i) {
