@@ -189,7 +189,8 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
     event StakeWithdrawn(address indexed delegator, uint256 indexed lockId, uint256 amount);
     /// @notice `delegator` withdrew `amount` of its fees to `recipient`.
     event FeesWithdrawn(address indexed delegator, address indexed recipient, uint256 amount);
-    /// @notice `delegator`'s pending fees were settled; `fees` is its withdrawable total.
+    /// @notice `delegator`'s pending fees were settled; `fees` is all its settled fees, the
+    /// locked ones included (see feeBalance).
     event EarningsClaimed(address indexed delegator, uint256 fees);
     /// @notice `orchestrator` called reward() in `round`: `amount` minted, `orchestratorCut` of it its own.
     event Rewarded(address indexed orchestrator, uint256 indexed round, uint256 amount, uint256 orchestratorCut);
@@ -517,7 +518,8 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         if (delegateId == 0) revert BondingManagerNotBonded(msg.sender);
         address orchestrator = _orchestratorById[delegateId];
         _settle(msg.sender, d, orchestrator, _orchestrators[orchestrator], _currentRound());
-        emit EarningsClaimed(msg.sender, d.fees);
+        FeeLock memory lock = d.feeLock;
+        emit EarningsClaimed(msg.sender, uint256(d.fees) + lock.amount + lock.laterAmount);
     }
 
     /**
@@ -657,16 +659,14 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
     }
 
     /// @notice All of `delegator`'s fees: withdrawable, locked and pending (see feeBalance).
-    function pendingFees(address delegator) public view returns (uint256 fees) {
-        (, fees) = _preview(delegator);
-        Delegator storage d = _delegators[delegator];
-        FeeLock memory lock = d.feeLock;
-        fees += uint256(d.fees) + lock.amount + lock.laterAmount;
+    function pendingFees(address delegator) public view returns (uint256) {
+        FeeBalance memory b = feeBalance(delegator);
+        return b.withdrawable + b.locked + b.laterLocked + b.unsettled;
     }
 
     /// @notice `delegator`'s fees split into what it can withdraw now, what is locked until
     /// when, and what is not settled yet (its lock starts when it is settled).
-    function feeBalance(address delegator) external view returns (FeeBalance memory balance) {
+    function feeBalance(address delegator) public view returns (FeeBalance memory balance) {
         (, uint256 unsettled) = _preview(delegator);
         Delegator storage d = _delegators[delegator];
         FeeLock memory lock = d.feeLock;
