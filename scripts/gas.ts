@@ -43,7 +43,8 @@ export const STATE: Record<string, string> = {
   unbond: "partial unbond into the delegator's first lock",
   rebond: "rebond of that lock",
   withdrawStake: "withdraw of a lock after the unbonding period",
-  reward: "first reward() of a round (nothing initializes the round), orchestrator with 1 delegator",
+  reward:
+    "first reward() of a round (nothing initializes the round), orchestrator with 1 delegator",
   rewardWith50Delegators: "the same, orchestrator with 50 delegators",
   rewardConvertingJoins: "reward() that also turns stake that joined last round into shares",
   claimEarnings: "delegator's first settlement: fees credited over 3 rounds, locked",

@@ -39,7 +39,10 @@ const PAYMENT_TESTS = [
   "test/sol/payments/TicketBrokerRules.t.sol",
   "test/sol/payments/TicketBrokerAttacks.t.sol",
 ];
-const FEE_LOCK_TESTS = ["test/sol/bonding/FeeLock.t.sol", "test/sol/payments/TicketBrokerAttacks.t.sol"];
+const FEE_LOCK_TESTS = [
+  "test/sol/bonding/FeeLock.t.sol",
+  "test/sol/payments/TicketBrokerAttacks.t.sol",
+];
 const INVARIANT_TESTS = [
   "test/sol/invariant/Protocol.t.sol",
   "test/sol/invariant/ProtocolHandler.sol",

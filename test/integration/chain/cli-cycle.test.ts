@@ -164,7 +164,13 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
       co.ticketBroker.redeemWinningTicket.staticCall(ticket, sig, recipientRand),
     ).rejects.toMatchObject({ revert: { name: "TicketBrokerTicketUsed" } });
 
-    // The orchestrator withdraws its fees: its token balance rises by exactly that much.
+    // The orchestrator settles its fees, which then wait the unlock period (3 rounds here);
+    // after it, its token balance rises by exactly that much when it withdraws them.
+    await send(co.bondingManager.claimEarnings());
+    await expect(
+      co.bondingManager.withdrawFees.staticCall(orch.address, orchFees),
+    ).rejects.toMatchObject({ revert: { name: "BondingManagerFeesLocked" } });
+    await mineRounds(3);
     const before = await balance(orch.address);
     await send(co.bondingManager.withdrawFees(orch.address, orchFees));
     expect(await balance(orch.address)).toBe(before + orchFees);
