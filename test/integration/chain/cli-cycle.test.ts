@@ -29,6 +29,7 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
   let provider: JsonRpcProvider;
   let deploymentFile: string;
   let accounts: { address: string; privateKey: string }[];
+  let rpcUrl: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "segmint-cycle-"));
@@ -45,6 +46,7 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
     ]);
     const info = JSON.parse(chain.firstLine) as { url: string; accounts: typeof accounts };
     accounts = info.accounts;
+    rpcUrl = info.url;
     provider = new JsonRpcProvider(info.url, undefined, {
       staticNetwork: true,
       pollingInterval: 50,
@@ -164,15 +166,29 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
       co.ticketBroker.redeemWinningTicket.staticCall(ticket, sig, recipientRand),
     ).rejects.toMatchObject({ revert: { name: "TicketBrokerTicketUsed" } });
 
-    // The orchestrator settles its fees, which then wait the unlock period (3 rounds here);
-    // after it, its token balance rises by exactly that much when it withdraws them.
-    await send(co.bondingManager.claimEarnings());
-    await expect(
-      co.bondingManager.withdrawFees.staticCall(orch.address, orchFees),
-    ).rejects.toMatchObject({ revert: { name: "BondingManagerFeesLocked" } });
+    // The orchestrator withdraws its fees with the CLI. Fees wait the unlock period (3 rounds
+    // here) once settled: the first try settles them and says, in one coded line, from which
+    // round they can be withdrawn; from that round its balance rises by exactly that much.
+    const withdrawFees = () =>
+      runCli(["stake", "withdraw-fees", "--json"], {
+        env: {
+          SEGMINT_RPC: rpcUrl,
+          SEGMINT_DEPLOYMENT: deploymentFile,
+          SEGMINT_PRIVATE_KEY: orchKey.privateKey,
+        },
+      });
+    const settledIn = await rm.currentRound();
+    const locked = await withdrawFees();
+    expect(locked.code).toBe(1);
+    const errors = locked.stderr.split("\n").filter((l) => l.startsWith("error"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain("error [FEES_LOCKED]");
+    expect(errors[0]).toContain(`round ${settledIn + 3n}`);
     await mineRounds(3);
     const before = await balance(orch.address);
-    await send(co.bondingManager.withdrawFees(orch.address, orchFees));
+    const withdrawn = await withdrawFees();
+    expect(withdrawn.code).toBe(0);
+    expect(JSON.parse(withdrawn.stdout)).toMatchObject({ amount: orchFees.toString() });
     expect(await balance(orch.address)).toBe(before + orchFees);
 
     // The delegator unbonds part of its stake and withdraws it after the unbonding period.
