@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { BondingManager } from "../chain/contracts.ts";
 import { approveIfNeeded, requireTokens } from "../chain/funding.ts";
+import type { SigningSession } from "../chain/session.ts";
 import { formatTokens, parseAmount } from "../config/amounts.ts";
 import { SegmintError } from "../errors.ts";
 import {
@@ -14,6 +15,47 @@ import {
 interface StakeFlags extends ChainFlags {
   to?: string;
   json?: boolean;
+}
+
+type FeeBalance = Awaited<ReturnType<BondingManager["feeBalance"]>>;
+
+/**
+ * Refuses a fee withdrawal above the unlocked fees with one coded line naming the round from
+ * which `wanted` is unlocked. Unsettled fees are settled first (claimEarnings), since their
+ * wait only starts then.
+ */
+async function throwFeesLocked(
+  s: SigningSession,
+  wanted: bigint,
+  before: FeeBalance,
+): Promise<never> {
+  let fees = before;
+  if (fees.unsettled > 0n) {
+    await s.tx.checkAndSend("claimEarnings", s.clients.bondingManager.claimEarnings);
+    fees = await s.reader.bondingManager.feeBalance(s.address);
+  }
+  const total = fees.withdrawable + fees.locked + fees.laterLocked;
+  if (wanted > total) {
+    throw new SegmintError(
+      "INSUFFICIENT_FEES",
+      `${s.address} has ${formatTokens(total)} tokens of fees, less than ${formatTokens(wanted)}`,
+      { requested: wanted.toString(), available: total.toString() },
+    );
+  }
+  const unlockRound =
+    wanted <= fees.withdrawable + fees.locked ? fees.unlockRound : fees.laterUnlockRound;
+  const round = await s.reader.roundsManager.currentRound();
+  throw new SegmintError(
+    "FEES_LOCKED",
+    `${formatTokens(wanted)} tokens of fees are not unlocked until round ${unlockRound} (now round ${round}; withdrawable now: ${formatTokens(fees.withdrawable)})`,
+    {
+      requested: wanted.toString(),
+      withdrawable: fees.withdrawable.toString(),
+      unlockRound: unlockRound.toString(),
+      currentRound: round.toString(),
+    },
+    { hint: `run \`segmint stake withdraw-fees\` again from round ${unlockRound}` },
+  );
 }
 
 function parseLockId(text: string): bigint {
@@ -158,7 +200,11 @@ export function registerStake(program: Command): void {
   addChainFlags(
     stake
       .command("withdraw-fees [amount]")
-      .description("Withdraw earned fees (all pending fees when no amount is given).")
+      .description(
+        "Withdraw earned fees (all unlocked fees when no amount is given). Fees wait the unlock " +
+          "period once settled; a withdrawal that finds them locked settles any unsettled ones " +
+          "first, so their wait starts.",
+      )
       .option("--to <address>", "where to send them (default: the signing address)")
       .option("--json", "print the result as one JSON object"),
   ).action(async (amountText: string | undefined, flags: StakeFlags) => {
@@ -166,12 +212,14 @@ export function registerStake(program: Command): void {
     await withSigningSession(flags, async (s) => {
       const bm = s.clients.bondingManager;
       const to = toFlag ?? s.address;
-      const amount =
-        amountText === undefined
-          ? await s.reader.bondingManager.pendingFees(s.address)
-          : parseAmount(amountText);
-      if (amount === 0n) {
+      const fees = await s.reader.bondingManager.feeBalance(s.address);
+      const total = fees.withdrawable + fees.locked + fees.laterLocked + fees.unsettled;
+      const amount = amountText === undefined ? fees.withdrawable : parseAmount(amountText);
+      if (total === 0n) {
         throw new SegmintError("NOTHING_TO_WITHDRAW", `${s.address} has no fees to withdraw`, {});
+      }
+      if (amount === 0n || amount > fees.withdrawable) {
+        await throwFeesLocked(s, amount === 0n ? total : amount, fees);
       }
       const tx = await s.tx.checkAndSend("withdrawFees", bm.withdrawFees, to, amount);
       report(

@@ -45,7 +45,11 @@ export interface OrchestratorStatus {
     segmentsPerSecond: number;
   };
   earnings: {
+    /** All fees: withdrawable now plus locked (fees wait the unlock period once settled). */
     pendingFees: string | null;
+    withdrawableFees: string | null;
+    /** Fees still locked, or not yet settled (their lock starts when they are). */
+    lockedFees: string | null;
     pendingStake: string | null;
     /** Fees this address withdrew, all time (from FeesWithdrawn events); null until scanned. */
     feesWithdrawn: string | null;
@@ -82,7 +86,9 @@ export interface StatusChain {
     address: string,
   ): Promise<{ totalStake: bigint; active: boolean; rewardCut: bigint; feeShare: bigint }>;
   pendingStake(address: string): Promise<bigint>;
-  pendingFees(address: string): Promise<bigint>;
+  feeBalance(
+    address: string,
+  ): Promise<{ withdrawable: bigint; locked: bigint; laterLocked: bigint; unsettled: bigint }>;
   currentRound(): Promise<bigint>;
 }
 
@@ -93,7 +99,7 @@ export function statusChain(
   return {
     getOrchestrator: (address) => bm.getOrchestrator(address),
     pendingStake: (address) => bm.pendingStake(address),
-    pendingFees: (address) => bm.pendingFees(address),
+    feeBalance: (address) => bm.feeBalance(address),
     currentRound: () => clients.roundsManager.currentRound(),
   };
 }
@@ -171,10 +177,11 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
     const [info, stake, fees, round, events] = await Promise.all([
       s.chain.getOrchestrator(s.address),
       s.chain.pendingStake(s.address),
-      s.chain.pendingFees(s.address),
+      s.chain.feeBalance(s.address),
       s.chain.currentRound(),
       earned,
     ]);
+    const locked = fees.locked + fees.laterLocked + fees.unsettled;
     return {
       ...local,
       stake: stake.toString(),
@@ -184,7 +191,9 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
       rewardCut: Number(info.rewardCut),
       feeShare: Number(info.feeShare),
       earnings: {
-        pendingFees: fees.toString(),
+        pendingFees: (fees.withdrawable + locked).toString(),
+        withdrawableFees: fees.withdrawable.toString(),
+        lockedFees: locked.toString(),
         pendingStake: stake.toString(),
         feesWithdrawn: events?.feesWithdrawn.toString() ?? null,
         rewards: events?.rewards.toString() ?? null,
@@ -201,7 +210,14 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
       round: null,
       rewardCut: null,
       feeShare: null,
-      earnings: { pendingFees: null, pendingStake: null, feesWithdrawn: null, rewards: null },
+      earnings: {
+        pendingFees: null,
+        withdrawableFees: null,
+        lockedFees: null,
+        pendingStake: null,
+        feesWithdrawn: null,
+        rewards: null,
+      },
       chainError: errorMessage(error),
     };
   }

@@ -166,9 +166,29 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
       co.ticketBroker.redeemWinningTicket.staticCall(ticket, sig, recipientRand),
     ).rejects.toMatchObject({ revert: { name: "TicketBrokerTicketUsed" } });
 
-    // The orchestrator withdraws its fees: its token balance rises by exactly that much.
+    // The orchestrator withdraws its fees with the CLI. Fees wait the unlock period (3 rounds
+    // here) once settled: the first try settles them and says, in one coded line, from which
+    // round they can be withdrawn; from that round its balance rises by exactly that much.
+    const withdrawFees = () =>
+      runCli(["stake", "withdraw-fees", "--json"], {
+        env: {
+          SEGMINT_RPC: chainUrl,
+          SEGMINT_DEPLOYMENT: deploymentFile,
+          SEGMINT_PRIVATE_KEY: orchKey.privateKey,
+        },
+      });
+    const settledIn = await rm.currentRound();
+    const locked = await withdrawFees();
+    expect(locked.code).toBe(1);
+    const errors = locked.stderr.split("\n").filter((l) => l.startsWith("error"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain("error [FEES_LOCKED]");
+    expect(errors[0]).toContain(`round ${settledIn + 3n}`);
+    await mineRounds(3);
     const before = await balance(orch.address);
-    await send(co.bondingManager.withdrawFees(orch.address, orchFees));
+    const withdrawn = await withdrawFees();
+    expect(withdrawn.code).toBe(0);
+    expect(JSON.parse(withdrawn.stdout)).toMatchObject({ amount: orchFees.toString() });
     expect(await balance(orch.address)).toBe(before + orchFees);
 
     // The delegator unbonds part of its stake and withdraws it after the unbonding period.

@@ -193,7 +193,10 @@ describe("payments on a real chain (JSON-RPC)", () => {
     expect(depositBefore - depositAfter).toBe(3n * FACE_VALUE);
     const feesAfter = await asOrchestrator.bondingManager.pendingFees(orchestrator.address);
     expect(feesAfter - feesBefore).toBe(3n * FACE_VALUE);
-    // And the orchestrator's token balance rises by exactly that when it withdraws.
+    // And the orchestrator's token balance rises by exactly that when it withdraws them, once
+    // they have been settled and waited the unlock period.
+    await (await asOrchestrator.bondingManager.claimEarnings()).wait();
+    await mine(Number(await asOrchestrator.ticketBroker.unlockPeriod()) * ROUND_LENGTH);
     const balanceBefore = await asOrchestrator.token.balanceOf(orchestrator.address);
     await (
       await asOrchestrator.bondingManager.withdrawFees(orchestrator.address, 3n * FACE_VALUE)
