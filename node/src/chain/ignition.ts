@@ -1,4 +1,4 @@
-import type { Provider } from "ethers";
+import { type Provider, ZeroAddress } from "ethers";
 import { SegmintError } from "../errors.ts";
 import { segmintClients } from "./contracts.ts";
 import {
@@ -51,6 +51,33 @@ async function creationBlock(provider: Provider, address: string): Promise<numbe
 }
 
 /**
+ * The Token's creation block and the supply its constructor minted. The constructor's mint
+ * (Transfer from the zero address in the creation transaction) says both; a node that keeps no
+ * logs that far back, or a deployment that minted nothing, falls back to a binary search over
+ * eth_getCode and the supply at that block (some dev nodes answer historical state only
+ * roughly, hence the logs first).
+ */
+async function tokenCreation(
+  c: ReturnType<typeof segmintClients>,
+  provider: Provider,
+  token: string,
+): Promise<{ block: number; initialSupply: bigint }> {
+  try {
+    const [first] = await c.token.queryFilter(c.token.filters.Transfer(ZeroAddress), 0, "latest");
+    if (first !== undefined) {
+      const receipt = await provider.getTransactionReceipt(first.transactionHash);
+      if (receipt?.contractAddress?.toLowerCase() === token.toLowerCase()) {
+        return { block: first.blockNumber, initialSupply: first.args.value };
+      }
+    }
+  } catch {
+    // Fall back below.
+  }
+  const block = await creationBlock(provider, token);
+  return { block, initialSupply: await c.token.totalSupply({ blockTag: block }) };
+}
+
+/**
  * A full deployment for Ignition's addresses on the chain `provider` serves: the chain id, the
  * block the Token was created in, its owner as the deployer, and every parameter as the
  * contracts hold it (the initial supply as the Token's supply in its creation block).
@@ -60,10 +87,11 @@ export async function deploymentFromIgnition(
   provider: Provider,
 ): Promise<Deployment> {
   const c = segmintClients({ contracts }, provider);
-  const [network, deploymentBlock] = await Promise.all([
+  const [network, creation] = await Promise.all([
     provider.getNetwork(),
-    creationBlock(provider, contracts.Token),
+    tokenCreation(c, provider, contracts.Token),
   ]);
+  const deploymentBlock = creation.block;
   const [deployer, roundLength, unbondingPeriod, unlockPeriod, maxActiveSetSize, minSelfStake] =
     await Promise.all([
       c.token.owner(),
@@ -73,11 +101,11 @@ export async function deploymentFromIgnition(
       c.bondingManager.maxActiveSetSize(),
       c.bondingManager.minSelfStake(),
     ]);
-  const [inflationPerRound, ticketValidityRounds, initialSupply] = await Promise.all([
+  const [inflationPerRound, ticketValidityRounds] = await Promise.all([
     c.minter.inflationPerRound(),
     c.ticketBroker.ticketValidityRounds(),
-    c.token.totalSupply({ blockTag: deploymentBlock }),
   ]);
+  const initialSupply = creation.initialSupply;
   return parseDeployment(
     {
       chainId: Number(network.chainId),
