@@ -54,19 +54,37 @@ export type Deployment = z.output<typeof deploymentSchema>;
 export type DeploymentParams = Deployment["params"];
 export type DeploymentContracts = Deployment["contracts"];
 
+/**
+ * DEPLOYMENT_INVALID listing every problem zod found, each with its field path: `what` says
+ * what `source` failed to be, `hint` how to get a good one.
+ */
+export function invalidDeployment(
+  source: string,
+  issues: readonly z.core.$ZodIssue[],
+  what: string,
+  hint: string,
+): SegmintError {
+  const problems = issues.map((issue) => ({
+    path: issue.path.map(String).join(".") || "(root)",
+    message: issue.message,
+  }));
+  return new SegmintError(
+    "DEPLOYMENT_INVALID",
+    `${source} ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+    { source, problems },
+    { hint },
+  );
+}
+
 /** Checks a parsed JSON value; every problem is reported at once with its field path. */
 export function parseDeployment(value: unknown, source = "deployment"): Deployment {
   const parsed = deploymentSchema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => ({
-    path: issue.path.map(String).join(".") || "(root)",
-    message: issue.message,
-  }));
-  throw new SegmintError(
-    "DEPLOYMENT_INVALID",
-    `${source} is not a valid Segmint deployment: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
-    { source, problems },
-    { hint: "write it again with `segmint deploy --out FILE`" },
+  throw invalidDeployment(
+    source,
+    parsed.error.issues,
+    "is not a valid Segmint deployment",
+    "write it again with `segmint deploy --out FILE`",
   );
 }
 

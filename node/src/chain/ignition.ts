@@ -6,6 +6,7 @@ import {
   type DeploymentContracts,
   deploymentContractsSchema,
   IGNITION_KEY,
+  invalidDeployment,
   parseDeployment,
 } from "./deployment.ts";
 
@@ -26,15 +27,11 @@ export function ignitionContracts(
   }
   const parsed = deploymentContractsSchema.safeParse(byName);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => ({
-    path: issue.path.map(String).join(".") || "(root)",
-    message: issue.message,
-  }));
-  throw new SegmintError(
-    "DEPLOYMENT_INVALID",
-    `${source} does not name every Segmint contract: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
-    { source, problems },
-    { hint: "deploy with ignition/modules/Segmint.ts, which names them all" },
+  throw invalidDeployment(
+    source,
+    parsed.error.issues,
+    "does not name every Segmint contract",
+    "deploy with ignition/modules/Segmint.ts, which names them all",
   );
 }
 
