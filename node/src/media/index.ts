@@ -26,6 +26,7 @@ export type {
 export { type LocalTranscodeOptions, type LocalTranscodeSummary, transcodeFile } from "./local.ts";
 export { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 export { defaultMediaOptions, type MediaOptions, resolveMediaOptions } from "./options.ts";
+export { normalizeReason, type PreparedInput, prepareInput } from "./prepare.ts";
 export { measureRendition, probeMedia } from "./probe.ts";
 export { liveProcessCount, runBinary } from "./process.ts";
 export {
