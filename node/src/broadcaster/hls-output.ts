@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, rmdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import {
   codecsString,
@@ -36,6 +36,8 @@ export class HlsOutput implements ResultSink {
   private next = 0;
   private readonly listed: Written[] = [];
   private masterWritten = false;
+  /** Folders `init` made (not there before), removed again when nothing was written. */
+  private readonly created: string[] = [];
   /** Playlist rewrites run one after another: results arrive concurrently. */
   private writing: Promise<void> = Promise.resolve();
 
@@ -58,7 +60,11 @@ export class HlsOutput implements ResultSink {
 
   async init(): Promise<void> {
     for (const profile of this.options.profiles) {
-      await mkdir(join(this.options.dir, profile.name), { recursive: true });
+      const dir = join(this.options.dir, profile.name);
+      const first = await mkdir(dir, { recursive: true });
+      if (first === undefined) continue;
+      // mkdir names the topmost folder it made; every folder from there down to `dir` is new.
+      for (let d = dir; d.length >= first.length; d = join(d, "..")) this.created.push(d);
     }
     // Empty EVENT playlists: a player pointed at the folder early finds valid files.
     await this.serially(() => this.writePlaylists(false));
@@ -84,6 +90,8 @@ export class HlsOutput implements ResultSink {
    * Ends the playlists. Segments after a gap (a segment that failed everywhere) are still
    * listed, so what was paid for is playable; the first one after the gap carries an
    * EXT-X-DISCONTINUITY tag, so players reset their timeline there instead of stalling.
+   * When no segment at all was written (a refused input), the empty playlists and the folders
+   * `init` made are removed instead: a failed run leaves nothing behind.
    */
   async finish(): Promise<{ master: string; segments: number }> {
     for (const index of [...this.done.keys()].sort((a, b) => a - b)) {
@@ -91,8 +99,22 @@ export class HlsOutput implements ResultSink {
       if (w !== undefined) this.listed.push(w);
     }
     this.done.clear();
+    if (this.listed.length === 0) {
+      await this.serially(() => this.removeEmpty());
+      return { master: this.masterPath, segments: 0 };
+    }
     await this.serially(() => this.writePlaylists(true));
     return { master: this.masterPath, segments: this.listed.length };
+  }
+
+  private async removeEmpty(): Promise<void> {
+    for (const profile of this.options.profiles) {
+      await unlink(join(this.options.dir, profile.name, "index.m3u8")).catch(() => {});
+    }
+    // Deepest first; rmdir leaves any folder something else has put files in since.
+    for (const dir of [...this.created].sort((a, b) => b.length - a.length)) {
+      await rmdir(dir).catch(() => {});
+    }
   }
 
   private serially(step: () => Promise<void>): Promise<void> {

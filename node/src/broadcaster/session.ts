@@ -145,6 +145,7 @@ export async function runBroadcast(
     });
     const segments = segmentFile(input.path, {
       ffmpegPath: ffmpeg.path,
+      codec: input.video.codec,
       targetSeconds: cfg.segmentSeconds,
       signal,
       timeoutMs: media.timeoutBaseMs + media.timeoutPerMediaSecondMs * input.info.durationSeconds,

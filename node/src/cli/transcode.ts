@@ -19,6 +19,7 @@ function formatSummary(s: LocalTranscodeSummary): string {
     `  source   ${s.source.width}x${s.source.height} ${s.source.codec} ${s.source.fps} fps, ` +
       `${s.source.durationSeconds.toFixed(2)} s, audio ${s.source.audio ?? "none"}`,
     `  ffmpeg   ${s.ffmpeg.version} (${s.ffmpeg.source}: ${s.ffmpeg.path})`,
+    ...(s.normalized === null ? [] : [`  prepared re-encoded to H.264 first: ${s.normalized}`]),
     `  segments ${s.segments}, ${s.mediaSeconds.toFixed(2)} media s in ${s.wallSeconds.toFixed(2)} s ` +
       `(${s.realtimeFactor.toFixed(2)}x realtime)`,
     ...s.renditions.map(
@@ -36,12 +37,14 @@ export function registerTranscode(program: Command): void {
     .command("transcode")
     .summary("transcode a local file into an HLS ladder (an operator's self-test)")
     .description(
-      "Cut INPUT into keyframe-aligned segments, transcode each into every profile with one\n" +
-        "ffmpeg process, and write HLS (master.m3u8 plus one playlist per rendition) to --out.\n" +
+      "Prepare INPUT as a broadcast does (re-encoded first when its codec, rotation or GOPs\n" +
+        "would not cut cleanly), cut it into keyframe-aligned segments, transcode each into every\n" +
+        "profile with one ffmpeg process, and write HLS (master.m3u8 plus one playlist per\n" +
+        "rendition) to --out. A refused or failed run leaves nothing in --out.\n" +
         "Profiles: preset names (240p, 360p, 480p, 720p, 1080p, with 30 or 60 appended for the\n" +
         "frame rate, e.g. 720p60), JSON, or a .json file (see docs/transcoding.md).",
     )
-    .argument("<input>", "a video file (H.264 or HEVC video)")
+    .argument("<input>", "a video file (any codec ffmpeg decodes; see docs/broadcaster-guide.md)")
     .option("--profiles <list>", "comma-separated presets, JSON, or a .json file", "720p,480p,360p")
     .requiredOption("--out <dir>", "output directory for the HLS files")
     .option("--segment <seconds>", "target segment length in seconds", parseIntegerOption(1, 10), 2)

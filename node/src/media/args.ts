@@ -4,7 +4,9 @@ import { CODEC_ENCODERS, outputFps, outputSize } from "./profiles.ts";
 /**
  * Reads a local file as a broadcast source: its first video stream and, when it has one, its
  * first audio stream (other streams such as subtitles or data cannot go into the segments).
- * The `file:` prefix keeps a name with a colon from being read as a protocol.
+ * The `file:` prefix keeps a name with a colon from being read as a protocol. A file cut short
+ * mid-packet ends in a packet the demuxer marks corrupt: dropping it keeps everything before it
+ * (ffmpeg 5.1's stream copy otherwise fails on it and nothing at all is cut).
  */
 export function sourceFileArgs(path: string): string[] {
   return [
@@ -12,6 +14,8 @@ export function sourceFileArgs(path: string): string[] {
     "-nostdin",
     "-v",
     "error",
+    "-fflags",
+    "+discardcorrupt",
     "-i",
     `file:${path}`,
     "-map",
@@ -19,6 +23,19 @@ export function sourceFileArgs(path: string): string[] {
     "-map",
     "0:a:0?",
   ];
+}
+
+/**
+ * Stream-copy options that put the parameter sets (SPS/PPS, and VPS for HEVC) in front of
+ * every keyframe, so a segment cut there decodes on its own. An MP4 or MKV keeps them once, in
+ * the header; the Annex B conversion the MPEG-TS muxer applies repeats them only before IDR
+ * pictures, and x264's open GOPs start later GOPs with a non-IDR I-frame. Other codecs, and
+ * streams already in Annex B form, pass through unchanged.
+ */
+export function inBandParameterSetArgs(codec: string | undefined): string[] {
+  if (codec === "h264") return ["-bsf:v", "h264_mp4toannexb,dump_extra=freq=keyframe"];
+  if (codec === "hevc") return ["-bsf:v", "hevc_mp4toannexb,dump_extra=freq=keyframe"];
+  return [];
 }
 
 /** What the hardware side of the capability document allows for one run. */
@@ -45,7 +62,7 @@ export interface TranscodePlan {
 }
 
 export interface PlanInput {
-  source: { codec: string; width: number; height: number; fps: number };
+  source: { codec: string; width: number; height: number; fps: number; interlaced?: boolean };
   audioCodec: string | undefined;
   profiles: readonly Profile[];
   hardware: HardwarePlan;
@@ -125,14 +142,18 @@ export function planTranscode(input: PlanInput): TranscodePlan {
   }
   args.push("-f", "mpegts", "-i", input.inputPath ? `file:${input.inputPath}` : "pipe:0");
 
+  // Deinterlaced once, before the split. deint=interlaced passes frames not flagged as
+  // interlaced through untouched, and send_frame (the default mode) keeps one frame per
+  // frame, so frame counts and timestamps stay those of the source.
+  const head = source.interlaced ? "yadif=deint=interlaced," : "";
   const chains = outputs.map((out, i) => {
     const filters = [`scale=${out.width}:${out.height}`];
     if (out.fps !== undefined) filters.push(`fps=${out.fps}`);
-    return `${outputs.length > 1 ? `[s${i}]` : "[0:v:0]"}${filters.join(",")}[v${i}]`;
+    return `${outputs.length > 1 ? `[s${i}]` : `[0:v:0]${head}`}${filters.join(",")}[v${i}]`;
   });
   const split =
     outputs.length > 1
-      ? `[0:v:0]split=${outputs.length}${outputs.map((_, i) => `[s${i}]`).join("")};`
+      ? `[0:v:0]${head}split=${outputs.length}${outputs.map((_, i) => `[s${i}]`).join("")};`
       : "";
   args.push("-filter_complex", split + chains.join(";"));
 

@@ -26,6 +26,15 @@ export type {
 export { type LocalTranscodeOptions, type LocalTranscodeSummary, transcodeFile } from "./local.ts";
 export { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 export { defaultMediaOptions, type MediaOptions, resolveMediaOptions } from "./options.ts";
+export {
+  normalizeInput,
+  normalizeReason,
+  type PreparedInput,
+  type PrepareOptions,
+  type ProbedInput,
+  prepareInput,
+  probeInput,
+} from "./prepare.ts";
 export { measureRendition, probeMedia } from "./probe.ts";
 export { liveProcessCount, runBinary } from "./process.ts";
 export {

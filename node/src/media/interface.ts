@@ -35,6 +35,16 @@ export interface VideoStreamInfo {
   startSeconds: number;
   durationSeconds: number;
   fps: number;
+  /**
+   * Keyframes followed, in decode order, by frames shown before them (open GOPs: x264's
+   * open-gop, x265's CRA pictures). A cut at such a keyframe loses those frames, since they
+   * reference the GOP before the cut.
+   */
+  openGops: number;
+  /** Clockwise turn (0, 90, 180, 270) the container asks players to apply. */
+  rotation: number;
+  /** The stream declares a field order: its frames are interlaced. */
+  interlaced: boolean;
 }
 
 export interface AudioStreamInfo {

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rmdir, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { silentLogger } from "../log/index.ts";
@@ -8,10 +8,9 @@ import { MediaError } from "./errors.ts";
 import { codecsString, MediaPlaylist, writeVodHls } from "./hls.ts";
 import type { Profile, Rendition, TranscodeResult } from "./interface.ts";
 import { type MediaOptions, resolveMediaOptions } from "./options.ts";
-import { probeMedia } from "./probe.ts";
+import { type PreparedInput, prepareInput } from "./prepare.ts";
 import { segmentFile } from "./segmenter.ts";
 import { SegmentTranscoder } from "./transcoder.ts";
-import { checkInputFile, fileLimits, validateMedia } from "./validate.ts";
 
 export interface LocalTranscodeOptions {
   profiles: readonly Profile[];
@@ -38,6 +37,8 @@ export interface LocalTranscodeSummary {
     durationSeconds: number;
     audio: string | null;
   };
+  /** The input was re-encoded before cutting, and why (null when it was cut as it is). */
+  normalized: string | null;
   segments: number;
   mediaSeconds: number;
   wallSeconds: number;
@@ -59,12 +60,11 @@ export interface LocalTranscodeSummary {
 // while the next cut is read, few enough that a long file never sits in memory.
 const READ_AHEAD = 2;
 
-/** Codecs the segmenter can copy into MPEG-TS without re-encoding. */
-const SEGMENTABLE = ["h264", "hevc", "mpeg2video"];
-
 /**
- * An operator's self-test, and the broadcaster's local path: file -> segmenter -> segment
- * transcoder (every rendition from one decode) -> HLS (master + one playlist per rendition).
+ * An operator's self-test, and the broadcaster's local path: file -> input preparation, the
+ * same as a network broadcast's (so both accept the same files) -> segmenter -> segment transcoder (every
+ * rendition from one decode) -> HLS (master + one playlist per rendition). A run that fails
+ * leaves nothing behind in `outDir`: what it wrote is removed again.
  */
 export async function transcodeFile(
   input: string,
@@ -73,25 +73,62 @@ export async function transcodeFile(
   const started = performance.now();
   const log = options.logger ?? silentLogger();
   const media = resolveMediaOptions(options.media);
-  const limits = fileLimits(media);
-  const path = await checkInputFile(input, limits);
-
   const binaries = await locateBinaries(media);
-  const ffmpegPath = binaries.ffmpeg.path;
-  const source = await probeMedia(path, {
-    ffmpegPath,
-    signal: options.signal,
-    timeoutMs: media.timeoutBaseMs * 4,
+  const prepared = await prepareInput(input, {
+    ffmpegPath: binaries.ffmpeg.path,
+    media,
+    gopSeconds: options.segmentSeconds ?? 2,
+    log,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  const video = validateMedia(source, limits);
-  if (!SEGMENTABLE.includes(video.codec)) {
-    throw new MediaError(
-      "INPUT_UNSUPPORTED_CODEC",
-      `the segmenter copies video into MPEG-TS, which cannot carry ${video.codec}`,
-      { codec: video.codec },
-      { hint: `re-encode the file to H.264 first (supported here: ${SEGMENTABLE.join(", ")})` },
-    );
+  const written: string[] = [];
+  const created: string[] = [];
+  try {
+    return await transcodePrepared(prepared, options, {
+      input: resolve(input),
+      media,
+      ffmpeg: binaries.ffmpeg,
+      log,
+      started,
+      written,
+      created,
+    });
+  } catch (error) {
+    await removeOutput(written, created);
+    throw error;
+  } finally {
+    await prepared.cleanup();
   }
+}
+
+/** Removes the files a failed run wrote, then the folders it made (deepest first, if empty). */
+async function removeOutput(written: readonly string[], created: readonly string[]) {
+  for (const file of written) await unlink(file).catch(() => {});
+  for (const dir of [...created].sort((a, b) => b.length - a.length)) {
+    await rmdir(dir).catch(() => {});
+  }
+}
+
+interface RunContext {
+  /** The input as named, made absolute (the prepared file may be a re-encoded copy). */
+  input: string;
+  media: MediaOptions;
+  ffmpeg: BinaryInfo;
+  log: Logger;
+  started: number;
+  /** Files and folders this run made in the output, for removal if it fails. */
+  written: string[];
+  created: string[];
+}
+
+async function transcodePrepared(
+  prepared: PreparedInput,
+  options: LocalTranscodeOptions,
+  context: RunContext,
+): Promise<LocalTranscodeSummary> {
+  const { media, log, started, written, created } = context;
+  const ffmpegPath = context.ffmpeg.path;
+  const { info: source, video, path } = prepared;
   const capabilities = options.detectHardware === false ? undefined : await getCapabilities(media);
   const transcoder = new SegmentTranscoder({
     ffmpegPath,
@@ -109,8 +146,13 @@ export async function transcodeFile(
     bytes: 0,
     durationSeconds: 0,
   }));
-  for (const profile of options.profiles)
-    await mkdir(join(outDir, profile.name), { recursive: true });
+  const makeDir = async (dir: string) => {
+    const first = await mkdir(dir, { recursive: true });
+    if (first === undefined) return;
+    // mkdir names the topmost folder it made; every folder from there down to `dir` is new.
+    for (let d = dir; d.length >= first.length; d = join(d, "..")) created.push(d);
+  };
+  for (const profile of options.profiles) await makeDir(join(outDir, profile.name));
 
   const finished = new Map<number, TranscodeResult>();
   let nextToWrite = 0;
@@ -123,7 +165,9 @@ export async function transcodeFile(
       const uri = `seg${String(nextToWrite).padStart(6, "0")}.ts`;
       await Promise.all(
         result.renditions.map(async (rendition, i) => {
-          await writeFile(join(outDir, rendition.profile, uri), rendition.data);
+          const file = join(outDir, rendition.profile, uri);
+          written.push(file);
+          await writeFile(file, rendition.data);
           playlists[i]?.add({
             uri,
             durationSeconds: rendition.durationSeconds,
@@ -149,6 +193,7 @@ export async function transcodeFile(
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const segments = segmentFile(path, {
     ffmpegPath,
+    codec: video.codec,
     targetSeconds: options.segmentSeconds ?? 2,
     signal,
     timeoutMs: media.timeoutBaseMs + media.timeoutPerMediaSecondMs * source.durationSeconds,
@@ -185,9 +230,15 @@ export async function transcodeFile(
   }
   if (failure !== undefined) throw failure;
   if (done === 0) {
-    throw new MediaError("INPUT_INVALID", `${input} produced no segments`, { input });
+    throw new MediaError("INPUT_INVALID", `${context.input} produced no segments`, {
+      input: context.input,
+    });
   }
 
+  written.push(
+    join(outDir, "master.m3u8"),
+    ...options.profiles.map((p) => join(outDir, p.name, "index.m3u8")),
+  );
   const master = await writeVodHls(
     outDir,
     options.profiles.map((profile, i) => {
@@ -208,10 +259,10 @@ export async function transcodeFile(
   );
   const wallSeconds = (performance.now() - started) / 1000;
   const summary: LocalTranscodeSummary = {
-    input: path,
+    input: context.input,
     outDir,
     master,
-    ffmpeg: binaries.ffmpeg,
+    ffmpeg: context.ffmpeg,
     source: {
       width: video.width,
       height: video.height,
@@ -220,6 +271,7 @@ export async function transcodeFile(
       durationSeconds: video.durationSeconds,
       audio: source.audio?.codec ?? null,
     },
+    normalized: prepared.normalized,
     segments: done,
     mediaSeconds,
     wallSeconds,

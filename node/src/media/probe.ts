@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { MediaError, stderrTail } from "./errors.ts";
+import { type InputVideoFacts, LEVEL_TAGGED_LOG, parseFfmpegLog } from "./ffmpeg-log.ts";
 import { type FrameHash, type PacketLine, parseFrameHash, type StreamHeader } from "./framehash.ts";
 import type {
   AudioStreamInfo,
@@ -17,6 +18,11 @@ export interface ProbeOptions {
   format?: "mpegts" | undefined;
   timeoutMs?: number;
   signal?: AbortSignal | undefined;
+  /**
+   * Drop packets the demuxer marks corrupt (the cut-off last packet of a truncated file), as
+   * the segmenter does with a source file (`sourceFileArgs`), so the counts are what is cut.
+   */
+  dropCorrupt?: boolean;
 }
 
 function seconds(ticks: number, stream: StreamHeader): number {
@@ -30,10 +36,15 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-/** Presentation span of a stream's packets: first pts to last pts plus one frame. */
+/**
+ * Presentation span of a stream's packets: first pts to last pts plus one frame. A frame's
+ * length comes from the packets' durations, else the gaps between them, else (a lone frame
+ * whose packet has no duration) `fallbackTicks`.
+ */
 function span(
   packets: PacketLine[],
   stream: StreamHeader,
+  fallbackTicks = 0,
 ): { start: number; duration: number; frameTicks: number } {
   const pts = packets
     .map((p) => p.pts ?? p.dts)
@@ -46,7 +57,7 @@ function span(
     if (gap > 0) gaps.push(gap);
   }
   const declared = median(packets.map((p) => p.duration).filter((d) => d > 0));
-  const frameTicks = declared > 0 ? declared : median(gaps);
+  const frameTicks = declared > 0 ? declared : gaps.length > 0 ? median(gaps) : fallbackTicks;
   const first = pts[0] ?? 0;
   const last = pts[pts.length - 1] ?? 0;
   return {
@@ -56,14 +67,45 @@ function span(
   };
 }
 
-export function mediaInfoFromFrameHash(hash: FrameHash, sizeBytes: number): MediaInfo {
+/**
+ * Keyframes after the first packet that are followed, before the next keyframe, by a packet
+ * presented earlier than the keyframe itself: leading pictures, which decode only with the
+ * previous GOP's frames.
+ */
+export function countOpenGops(packets: readonly PacketLine[]): number {
+  let open = 0;
+  for (let k = 1; k < packets.length; k++) {
+    const key = packets[k];
+    if (!key?.keyframe) continue;
+    const keyPts = key.pts ?? key.dts;
+    if (keyPts === undefined) continue;
+    for (let j = k + 1; j < packets.length; j++) {
+      const next = packets[j];
+      if (next === undefined || next.keyframe) break;
+      const pts = next.pts ?? next.dts;
+      if (pts !== undefined && pts < keyPts) {
+        open++;
+        break;
+      }
+    }
+  }
+  return open;
+}
+
+export function mediaInfoFromFrameHash(
+  hash: FrameHash,
+  sizeBytes: number,
+  facts: InputVideoFacts = { rotation: 0, interlaced: false, frameRate: undefined },
+): MediaInfo {
   const videoHeader = hash.streams.find((s) => s.mediaType === "video");
   const audioHeader = hash.streams.find((s) => s.mediaType === "audio");
   let video: VideoStreamInfo | undefined;
   let audio: AudioStreamInfo | undefined;
   if (videoHeader) {
     const packets = hash.packets.filter((p) => p.stream === videoHeader.index);
-    const { start, duration, frameTicks } = span(packets, videoHeader);
+    const [num, den] = videoHeader.timeBase ?? [1, 90_000];
+    const fallbackTicks = facts.frameRate ? den / num / facts.frameRate : 0;
+    const { start, duration, frameTicks } = span(packets, videoHeader, fallbackTicks);
     const frameSeconds = seconds(frameTicks, videoHeader);
     video = {
       codec: videoHeader.codec ?? "unknown",
@@ -75,6 +117,9 @@ export function mediaInfoFromFrameHash(hash: FrameHash, sizeBytes: number): Medi
       startSeconds: start,
       durationSeconds: duration,
       fps: frameSeconds > 0 ? Math.round((1 / frameSeconds) * 1000) / 1000 : 0,
+      openGops: countOpenGops(packets),
+      rotation: facts.rotation,
+      interlaced: facts.interlaced,
     };
   }
   if (audioHeader) {
@@ -108,7 +153,8 @@ export async function probeMedia(
 ): Promise<MediaInfo> {
   const sizeBytes = typeof input === "string" ? (await stat(input)).size : input.length;
   checkNotEmpty(sizeBytes);
-  const args = ["-hide_banner", "-nostdin", "-v", "error", "-copyts"];
+  const args = ["-hide_banner", "-nostdin", ...LEVEL_TAGGED_LOG, "-copyts"];
+  if (options.dropCorrupt) args.push("-fflags", "+discardcorrupt");
   if (options.format) args.push("-f", options.format);
   args.push("-i", typeof input === "string" ? `file:${input}` : "pipe:0");
   // -copyinkf: stream copy otherwise drops frames before the first keyframe, hiding them.
@@ -122,29 +168,30 @@ export async function probeMedia(
   });
   const text = result.stdout.toString("utf8");
   const hash = parseFrameHash(text);
+  const log = parseFfmpegLog(result.stderr);
   if (
     result.exitCode !== 0 &&
-    /non-existing PPS|no frame!/.test(result.stderr) &&
-    /dimensions not set/.test(result.stderr)
+    /non-existing PPS|no frame!/.test(log.errors) &&
+    /dimensions not set/.test(log.errors)
   ) {
     // H.264 parameter sets travel with keyframes; a stream with none never yields a frame size.
     throw new MediaError(
       "INPUT_NO_KEYFRAME",
       "the video stream has no keyframe (no parameter sets), so nothing can be decoded",
-      { sizeBytes, stderr: stderrTail(result.stderr, 4) },
+      { sizeBytes, stderr: stderrTail(log.errors, 4) },
       { hint: "cut segments on keyframes (every segment must contain at least one)" },
     );
   }
   if (result.exitCode !== 0 || hash.streams.length === 0) {
-    const reason = stderrTail(result.stderr) || "no audio or video stream found";
+    const reason = stderrTail(log.errors) || "no audio or video stream found";
     throw new MediaError(
       "INPUT_INVALID",
       `the input is not readable media: ${reason}`,
-      { sizeBytes, exitCode: result.exitCode, stderr: stderrTail(result.stderr, 10) },
+      { sizeBytes, exitCode: result.exitCode, stderr: stderrTail(log.errors, 10) },
       { hint: options.format ? `send ${options.format} bytes` : "check the file is a video" },
     );
   }
-  return mediaInfoFromFrameHash(hash, sizeBytes);
+  return mediaInfoFromFrameHash(hash, sizeBytes, log.video);
 }
 
 /**

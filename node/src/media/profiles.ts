@@ -183,8 +183,10 @@ export async function loadLadder(specOrFile: string): Promise<Profile[]> {
   return parseLadder(specOrFile);
 }
 
-function even(value: number): number {
-  return Math.max(2, 2 * Math.round(value / 2));
+/** The nearest even number, but never above `limit` (rounding 1279 up to 1280 would upscale). */
+function even(value: number, limit: number): number {
+  const nearest = 2 * Math.round(value / 2);
+  return Math.max(2, nearest <= limit ? nearest : 2 * Math.floor(limit / 2));
 }
 
 /**
@@ -201,7 +203,9 @@ export function outputSize(
   if (source.height > source.width && boxW > boxH) [boxW, boxH] = [boxH, boxW];
   let scale = Math.min(boxW / source.width, boxH / source.height);
   if (!profile.allowUpscale) scale = Math.min(scale, 1);
-  return { width: even(source.width * scale), height: even(source.height * scale) };
+  const maxW = profile.allowUpscale ? boxW : Math.min(boxW, source.width);
+  const maxH = profile.allowUpscale ? boxH : Math.min(boxH, source.height);
+  return { width: even(source.width * scale, maxW), height: even(source.height * scale, maxH) };
 }
 
 /** Output frame rate: the profile's, but never above the source's (no duplicated frames). */

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { sourceFileArgs } from "./args.ts";
+import { inBandParameterSetArgs, sourceFileArgs } from "./args.ts";
 import { MediaError, stderrTail } from "./errors.ts";
 import { runBinary } from "./process.ts";
 
@@ -23,6 +23,11 @@ export interface SegmentOptions {
   timeoutMs?: number;
   /** Where the working directory is made (removed again before the generator returns). */
   tmpRoot?: string;
+  /**
+   * The input's video codec, when known: H.264 and HEVC segments then carry their parameter
+   * sets at every keyframe (see `inBandParameterSetArgs`), whatever the source container.
+   */
+  codec?: string | undefined;
 }
 
 /** An input other than a file: ffmpeg's input arguments and, for a pipe, what feeds stdin. */
@@ -89,6 +94,7 @@ export async function* segmentInput(
       ...input.args,
       "-c",
       "copy",
+      ...inBandParameterSetArgs(options.codec),
       "-f",
       "segment",
       "-segment_time",

@@ -110,7 +110,12 @@ export class SegmentTranscoder {
         pixels: 0,
         renditions: 0,
       });
-      this.log.warn({ code, bytes: segment.length, err: error }, "segment transcode failed");
+      if (isMediaError(error)) {
+        // A coded refusal goes back to the caller, who reports it; a stack adds nothing.
+        this.log.info({ code, bytes: segment.length, reason: error.message }, "segment refused");
+      } else {
+        this.log.warn({ code, bytes: segment.length, err: error }, "segment transcode failed");
+      }
       throw error;
     }
   }
@@ -204,7 +209,8 @@ export class SegmentTranscoder {
           profile: out.profile.name,
         });
       }
-      const scan = scanTsVideo(data);
+      const fps = out.fps ?? video.fps;
+      const scan = scanTsVideo(data, fps > 0 ? 1 / fps : 0);
       if (scan.frames === 0) {
         throw new MediaError("FFMPEG_FAILED", `rendition ${out.profile.name} has no video frames`, {
           profile: out.profile.name,

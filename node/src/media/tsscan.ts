@@ -21,7 +21,11 @@ function readPts(b: Buffer, at: number): number {
   return high * 2 ** 30 + mid * 2 ** 15 + low;
 }
 
-export function scanTsVideo(ts: Buffer): TsVideoScan {
+/**
+ * `frameSeconds` is the length of one frame when the stream itself cannot tell (one frame has
+ * no neighbour to measure against); a one-frame segment then lasts one frame, not zero.
+ */
+export function scanTsVideo(ts: Buffer, frameSeconds = 0): TsVideoScan {
   const pts: number[] = [];
   let frames = 0;
   for (let offset = 0; offset + PACKET <= ts.length; offset += PACKET) {
@@ -47,7 +51,7 @@ export function scanTsVideo(ts: Buffer): TsVideoScan {
     if (gap > 0) gaps.push(gap);
   }
   gaps.sort((a, b) => a - b);
-  const frameTicks = gaps[Math.floor(gaps.length / 2)] ?? 0;
+  const frameTicks = gaps[Math.floor(gaps.length / 2)] ?? Math.round(frameSeconds * CLOCK);
   const first = pts[0] ?? 0;
   const last = pts[pts.length - 1] ?? 0;
   return {

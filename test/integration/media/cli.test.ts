@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { capabilitiesSchema, probeMedia } from "../../../node/src/media/index.ts
 import {
   createMediaWorkspace,
   ffmpegChildren,
+  ffmpegMake,
   type MediaWorkspace,
   mediaTempEntries,
 } from "../../helpers/media.ts";
@@ -122,6 +123,35 @@ describe("segmint transcode", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^error \\[${code}\\]: `));
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("refuses a segment in one line and leaves nothing in --out", async () => {
+    // 2 s the engine takes, then a picture wider than its 4096-pixel limit: the file's header
+    // shows only the first, so the refusal comes while the second segment is transcoded,
+    // after the first one was written.
+    const first = join(ws.dir, "narrow.ts");
+    const second = join(ws.dir, "wide.ts");
+    const joined = join(ws.dir, "narrow-then-wide.ts");
+    await ffmpegMake(ws.ffmpegPath, [
+      ...["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2"],
+      ...["-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-f", "mpegts", first],
+    ]);
+    await ffmpegMake(ws.ffmpegPath, [
+      ...["-f", "lavfi", "-i", "testsrc2=size=4100x64:rate=25:duration=0.2"],
+      ...["-c:v", "libx264", "-preset", "ultrafast", "-output_ts_offset", "2", "-f", "mpegts"],
+      second,
+    ]);
+    await writeFile(joined, Buffer.concat([await readFile(first), await readFile(second)]));
+    const target = join(out, "refused", "hls");
+    const result = await segmint([
+      ...["transcode", joined, "--profiles", "240p", "--out", target, "--no-hardware"],
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error \[INPUT_RESOLUTION_TOO_LARGE\]: /);
+    await expect(access(join(out, "refused"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
 

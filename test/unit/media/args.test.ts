@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type PlanInput, planTranscode, SOFTWARE_ONLY } from "../../../node/src/media/args.ts";
+import {
+  inBandParameterSetArgs,
+  type PlanInput,
+  planTranscode,
+  SOFTWARE_ONLY,
+  sourceFileArgs,
+} from "../../../node/src/media/args.ts";
 import { parseLadder } from "../../../node/src/media/profiles.ts";
 
 const source = { codec: "h264", width: 1920, height: 1080, fps: 30 };
@@ -114,5 +120,40 @@ describe("planTranscode", () => {
     const { args } = plan({ profiles });
     expect(valuesOf(args, "-c:v")).toEqual(["libx265"]);
     expect(valuesOf(args, "-x265-params")[0]).toContain("keyint=60:min-keyint=60");
+  });
+});
+
+describe("interlaced sources", () => {
+  it("deinterlaces once, before the split, only when the source says it is interlaced", () => {
+    const interlaced = plan({ source: { ...source, interlaced: true } });
+    expect(valuesOf(interlaced.args, "-filter_complex")).toEqual([
+      "[0:v:0]yadif=deint=interlaced,split=3[s0][s1][s2];[s0]scale=1280:720[v0];[s1]scale=854:480[v1];[s2]scale=640:360[v2]",
+    ]);
+    const single = plan({ source: { ...source, interlaced: true }, profiles: parseLadder("360p") });
+    expect(valuesOf(single.args, "-filter_complex")).toEqual([
+      "[0:v:0]yadif=deint=interlaced,scale=640:360[v0]",
+    ]);
+    expect(valuesOf(plan().args, "-filter_complex")[0]).not.toContain("yadif");
+  });
+});
+
+describe("source files", () => {
+  it("drop the corrupt last packet of a truncated file instead of failing on it", () => {
+    const args = sourceFileArgs("/videos/a:b.mp4");
+    expect(valuesOf(args, "-fflags")).toEqual(["+discardcorrupt"]);
+    expect(valuesOf(args, "-i")).toEqual(["file:/videos/a:b.mp4"]);
+  });
+
+  it("repeat H.264 and HEVC parameter sets at every keyframe, and leave other codecs alone", () => {
+    expect(inBandParameterSetArgs("h264")).toEqual([
+      "-bsf:v",
+      "h264_mp4toannexb,dump_extra=freq=keyframe",
+    ]);
+    expect(inBandParameterSetArgs("hevc")).toEqual([
+      "-bsf:v",
+      "hevc_mp4toannexb,dump_extra=freq=keyframe",
+    ]);
+    expect(inBandParameterSetArgs("mpeg2video")).toEqual([]);
+    expect(inBandParameterSetArgs(undefined)).toEqual([]);
   });
 });

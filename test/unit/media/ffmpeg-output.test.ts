@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parseVersionLine } from "../../../node/src/media/binaries.ts";
 import { parseEncoders, parseHwaccels } from "../../../node/src/media/ffmpeg-lists.ts";
+import { parseFfmpegLog } from "../../../node/src/media/ffmpeg-log.ts";
 import { parseFrameHash } from "../../../node/src/media/framehash.ts";
-import { mediaInfoFromFrameHash } from "../../../node/src/media/probe.ts";
+import { normalizeReason } from "../../../node/src/media/prepare.ts";
+import { countOpenGops, mediaInfoFromFrameHash } from "../../../node/src/media/probe.ts";
 
 // Recorded from the npm static ffmpeg 4.1 (N-47683-g0e8eb07980-static), trimmed.
 const ENCODERS_STATIC_41 = `Encoders:
@@ -161,5 +163,104 @@ describe("framecrc parsing", () => {
       startsWithKeyframe: false,
       durationSeconds: 0,
     });
+  });
+});
+
+// Recorded at -loglevel level+info: the npm static ffmpeg 4.1 on an mp4 with a display
+// rotation, and Debian's ffmpeg 5.1 on an interlaced MPEG-TS segment it cannot fully decode.
+const ROTATED_41 = `[info] Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'file:rot.mp4':
+[info]   Metadata:
+[info]     major_brand     : isom
+[info]   Duration: 00:00:02.00, start: 0.000000, bitrate: 711 kb/s
+[info]     Stream #0:0(und): Video: h264 (Constrained Baseline) (avc1 / 0x31637661), yuv420p, 320x240 [SAR 1:1 DAR 4:3], 707 kb/s, 25 fps, 25 tbr, 12800 tbn, 50 tbc (default)
+[info]     Metadata:
+[info]       rotate          : 270
+[info]     Side data:
+[info]       displaymatrix: rotation of 90.00 degrees
+[info] Output #0, framecrc, to 'pipe:1':
+[info]     Stream #0:0(und): Video: h264, yuv420p(top first), 320x240, q=2-31, 25 fps, 25 tbr
+[info]     Side data:
+[info]       displaymatrix: rotation of -90.00 degrees
+`;
+const INTERLACED_51 = `[info] Input #0, mpegts, from 'pipe:0':
+[info]   Duration: N/A, start: 1.400000, bitrate: N/A
+[info]   Program 1
+[info]   Stream #0:0[0x100]: Video: h264 (Main) ([27][0][0][0] / 0x001B), yuv420p(top first), 320x240 [SAR 1:1 DAR 4:3], 25 tbr, 90k tbn
+[info]   Stream #0:1[0x101](und): Audio: aac (LC) ([15][0][0][0] / 0x000F), 48000 Hz, mono, fltp, 69 kb/s
+[h264 @ 0x5596e7a079c0] [error] non-existing PPS 0 referenced
+    Last message repeated 1 times
+[h264 @ 0x5596e7a079c0] [error] no frame!
+[info] Output #0, framecrc, to 'pipe:1':
+[warning] some warning that is not an error
+[info] Stream mapping:
+`;
+
+describe("ffmpeg's level-tagged log", () => {
+  it("reads the input's video rotation, field order and frame rate, not the output's", () => {
+    expect(parseFfmpegLog(ROTATED_41)).toEqual({
+      errors: "",
+      video: { rotation: 270, interlaced: false, frameRate: 25 },
+    });
+    expect(parseFfmpegLog(INTERLACED_51).video).toEqual({
+      rotation: 0,
+      interlaced: true,
+      frameRate: 25,
+    });
+  });
+
+  it("keeps the error lines, untagged, as -v error would print them", () => {
+    expect(parseFfmpegLog(INTERLACED_51).errors.split("\n")).toEqual([
+      "[h264 @ 0x5596e7a079c0] non-existing PPS 0 referenced",
+      "    Last message repeated 1 times",
+      "[h264 @ 0x5596e7a079c0] no frame!",
+    ]);
+    expect(parseFfmpegLog("").video).toBeUndefined();
+  });
+});
+
+describe("open GOPs", () => {
+  const packet = (pts: number, keyframe = false) => ({
+    stream: 0,
+    dts: undefined,
+    pts,
+    duration: 1,
+    size: 1,
+    keyframe,
+  });
+
+  it("counts later keyframes followed by frames shown before them", () => {
+    // In decode order, I0 P3 B1 B2 | I6 B4 B5 P9 B7 B8 | I12 B10 B11 P15 B13 B14: the
+    // keyframes at 6 and 12 are each followed by two frames shown before them.
+    const open = [0, 3, 1, 2, 6, 4, 5, 9, 7, 8, 12, 10, 11, 15, 13, 14].map((pts) =>
+      packet(pts, pts % 6 === 0),
+    );
+    expect(countOpenGops(open)).toBe(2);
+    // Closed GOPs with B-frames: nothing after a keyframe is shown before it.
+    const closed = [0, 3, 1, 2, 5, 4, 6, 9, 7, 8, 11, 10].map((pts) => packet(pts, pts % 6 === 0));
+    expect(countOpenGops(closed)).toBe(0);
+  });
+
+  it("are a reason to re-encode the input, as are rotation, sparse keyframes and VP9", () => {
+    const video = {
+      codec: "h264",
+      width: 320,
+      height: 180,
+      frames: 100,
+      keyframes: 2,
+      startsWithKeyframe: true,
+      startSeconds: 0,
+      durationSeconds: 4,
+      fps: 25,
+      openGops: 0,
+      rotation: 0,
+      interlaced: true,
+    };
+    expect(normalizeReason(video)).toBeNull();
+    expect(normalizeReason({ ...video, openGops: 1 })).toMatch(/open GOPs/);
+    expect(normalizeReason({ ...video, rotation: 90 })).toMatch(/rotated 90/);
+    expect(normalizeReason({ ...video, keyframes: 1, durationSeconds: 10 })).toMatch(
+      /keyframes every 10\.0 s/,
+    );
+    expect(normalizeReason({ ...video, codec: "vp9" })).toBe("codec vp9");
   });
 });

@@ -76,10 +76,23 @@ describe("outputSize", () => {
     });
   });
 
-  it("rounds odd source sizes to even output sizes", () => {
+  it("rounds odd source sizes to even output sizes, never above the source", () => {
     expect(outputSize({ width: 641, height: 361 }, box(1280, 720))).toEqual({
-      width: 642,
-      height: 362,
+      width: 640,
+      height: 360,
+    });
+    expect(outputSize({ width: 1279, height: 719 }, box(1280, 720))).toEqual({
+      width: 1278,
+      height: 718,
+    });
+    expect(outputSize({ width: 719, height: 1279 }, box(1280, 720))).toEqual({
+      width: 718,
+      height: 1278,
+    });
+    // An odd box is a limit too (JSON profiles may name one).
+    expect(outputSize({ width: 1920, height: 1080 }, box(855, 481, true))).toEqual({
+      width: 854,
+      height: 480,
     });
   });
 });

@@ -56,4 +56,13 @@ describe("scanTsVideo", () => {
       startSeconds: 0,
     });
   });
+
+  it("gives a lone frame the length it is told, since nothing in the stream measures it", () => {
+    const lone = Buffer.concat([pesPacket(0xe0, 126_000), continuation()]);
+    expect(scanTsVideo(lone).durationSeconds).toBe(0);
+    expect(scanTsVideo(lone, 1 / 25).durationSeconds).toBeCloseTo(0.04, 9);
+    // Two frames measure themselves; the hint is not used.
+    const two = Buffer.concat([pesPacket(0xe0, 126_000), pesPacket(0xe0, 129_000)]);
+    expect(scanTsVideo(two, 1 / 25).durationSeconds).toBeCloseTo(6000 / 90_000, 9);
+  });
 });

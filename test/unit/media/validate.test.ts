@@ -16,6 +16,9 @@ const video: VideoStreamInfo = {
   startSeconds: 1.4,
   durationSeconds: 2,
   fps: 30,
+  openGops: 0,
+  rotation: 0,
+  interlaced: false,
 };
 
 function info(

@@ -3,9 +3,9 @@ import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { prepareInput } from "../../../node/src/broadcaster/input.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { resolveMediaOptions } from "../../../node/src/media/options.ts";
+import { prepareInput } from "../../../node/src/media/prepare.ts";
 import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
 
 const run = promisify(execFile);
