@@ -1,6 +1,6 @@
-import type { Provider } from "ethers";
+import { type Provider, ZeroAddress } from "ethers";
 import { SegmintError } from "../errors.ts";
-import { segmintClients } from "./contracts.ts";
+import { segmintClients, type Token } from "./contracts.ts";
 import {
   type Deployment,
   type DeploymentContracts,
@@ -38,31 +38,41 @@ export function ignitionContracts(
   );
 }
 
-/** The first block at which `address` has code (binary search over historical eth_getCode). */
-async function creationBlock(provider: Provider, address: string): Promise<number> {
+/**
+ * The Token's creation block and initial supply, from its first mint (the constructor's
+ * Transfer from the zero address): logs need no historical state, which not every node keeps.
+ * A token minted nothing at creation when it has no such log; then the block is found by
+ * searching for its code and the supply is 0.
+ */
+async function tokenCreation(
+  provider: Provider,
+  token: Token,
+): Promise<{ block: number; initialSupply: bigint }> {
+  const [first] = await token.queryFilter(token.filters.Transfer(ZeroAddress), 0, "latest");
+  if (first !== undefined) return { block: first.blockNumber, initialSupply: first.args.value };
   let high = await provider.getBlockNumber();
   let low = 0;
   while (low < high) {
     const mid = Math.floor((low + high) / 2);
-    if ((await provider.getCode(address, mid)) === "0x") low = mid + 1;
+    if ((await provider.getCode(await token.getAddress(), mid)) === "0x") low = mid + 1;
     else high = mid;
   }
-  return low;
+  return { block: low, initialSupply: 0n };
 }
 
 /**
  * A full deployment for Ignition's addresses on the chain `provider` serves: the chain id, the
  * block the Token was created in, its owner as the deployer, and every parameter as the
- * contracts hold it (the initial supply as the Token's supply in its creation block).
+ * contracts hold it (the initial supply as the Token's first mint).
  */
 export async function deploymentFromIgnition(
   contracts: DeploymentContracts,
   provider: Provider,
 ): Promise<Deployment> {
   const c = segmintClients({ contracts }, provider);
-  const [network, deploymentBlock] = await Promise.all([
+  const [network, creation] = await Promise.all([
     provider.getNetwork(),
-    creationBlock(provider, contracts.Token),
+    tokenCreation(provider, c.token),
   ]);
   const [deployer, roundLength, unbondingPeriod, unlockPeriod, maxActiveSetSize, minSelfStake] =
     await Promise.all([
@@ -73,15 +83,14 @@ export async function deploymentFromIgnition(
       c.bondingManager.maxActiveSetSize(),
       c.bondingManager.minSelfStake(),
     ]);
-  const [inflationPerRound, ticketValidityRounds, initialSupply] = await Promise.all([
+  const [inflationPerRound, ticketValidityRounds] = await Promise.all([
     c.minter.inflationPerRound(),
     c.ticketBroker.ticketValidityRounds(),
-    c.token.totalSupply({ blockTag: deploymentBlock }),
   ]);
   return parseDeployment(
     {
       chainId: Number(network.chainId),
-      deploymentBlock,
+      deploymentBlock: creation.block,
       deployer,
       params: {
         roundLength: Number(roundLength),
@@ -91,7 +100,7 @@ export async function deploymentFromIgnition(
         minSelfStake: minSelfStake.toString(),
         inflationPerRound: inflationPerRound.toString(),
         ticketValidityRounds: Number(ticketValidityRounds),
-        initialSupply: initialSupply.toString(),
+        initialSupply: creation.initialSupply.toString(),
       },
       contracts,
     },
