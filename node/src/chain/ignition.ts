@@ -1,6 +1,6 @@
 import { type Provider, ZeroAddress } from "ethers";
 import { SegmintError } from "../errors.ts";
-import { segmintClients } from "./contracts.ts";
+import { segmintClients, type Token } from "./contracts.ts";
 import {
   type Deployment,
   type DeploymentContracts,
@@ -77,7 +77,7 @@ async function tokenCreation(
 /**
  * A full deployment for Ignition's addresses on the chain `provider` serves: the chain id, the
  * block the Token was created in, its owner as the deployer, and every parameter as the
- * contracts hold it (the initial supply as the Token's supply in its creation block).
+ * contracts hold it (the initial supply as the Token's first mint).
  */
 export async function deploymentFromIgnition(
   contracts: DeploymentContracts,
@@ -106,7 +106,7 @@ export async function deploymentFromIgnition(
   return parseDeployment(
     {
       chainId: Number(network.chainId),
-      deploymentBlock,
+      deploymentBlock: creation.block,
       deployer,
       params: {
         roundLength: Number(roundLength),
@@ -116,7 +116,7 @@ export async function deploymentFromIgnition(
         minSelfStake: minSelfStake.toString(),
         inflationPerRound: inflationPerRound.toString(),
         ticketValidityRounds: Number(ticketValidityRounds),
-        initialSupply: initialSupply.toString(),
+        initialSupply: creation.initialSupply.toString(),
       },
       contracts,
     },

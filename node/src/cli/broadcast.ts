@@ -21,6 +21,7 @@ import { runMediaCommand } from "./progress.ts";
 interface BroadcastFlags extends BroadcasterSessionFlags {
   out?: string;
   json?: boolean;
+  verbose?: boolean;
 }
 
 function formatSummary(s: BroadcastSummary, requested: number): string {
@@ -118,6 +119,7 @@ export function registerBroadcast(program: Command): void {
     .option("--data-dir <dir>", "keep the libp2p peer key here (default: a temporary one)")
     .option("--config <file>", "JSON file with any of the settings above (camelCase)")
     .option("--json", "print one JSON summary object on stdout at the end")
+    .option("--verbose", "log progress (info) and keep error stacks in warnings")
     .action(async (input: string, flags: BroadcastFlags) => {
       const file = flags.config === undefined ? {} : await readConfigFile(flags.config);
       const config = resolveConfig(broadcastConfigSchema, {
@@ -126,7 +128,10 @@ export function registerBroadcast(program: Command): void {
         flags: { input, outDir: flags.out, ...sessionSettings(flags) },
       });
       await checkOutDir(config.outDir);
-      const log = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
+      const log = createLogger({
+        level: process.env.SEGMINT_LOG_LEVEL ?? (flags.verbose ? "info" : "warn"),
+        ...(flags.verbose ? { stacks: true } : {}),
+      });
       await runMediaCommand(
         "broadcasting",
         flags,

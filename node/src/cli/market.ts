@@ -7,7 +7,13 @@ import type { ChainSession } from "../chain/session.ts";
 import { formatTokens } from "../config/amounts.ts";
 import { errorMessage } from "../errors.ts";
 import { silentLogger } from "../log/index.ts";
-import { addChainFlags, type ChainFlags, printJson, withChain } from "./chain-flags.ts";
+import {
+  addChainFlags,
+  addressFlag,
+  type ChainFlags,
+  printJson,
+  withChain,
+} from "./chain-flags.ts";
 
 const MAX_UINT = (1n << 256n) - 1n;
 /** Registry entries read per call (the registry's `listed` pages). */
@@ -18,6 +24,7 @@ const PROBE_TIMEOUT_MS = 5_000;
 interface MarketFlags extends ChainFlags {
   json?: boolean;
   probe?: boolean;
+  sender?: string;
 }
 
 interface Listed {
@@ -75,7 +82,7 @@ async function listOrchestrators(s: ChainSession): Promise<Listed[]> {
  * broadcaster does: an answer means reachable and carries its price. Dials only: nothing
  * listens, and the temporary peer key is removed again.
  */
-async function probe(list: Listed[]): Promise<void> {
+async function probe(list: Listed[], sender: string): Promise<void> {
   const [{ createHost, Discovery, requestInfo }, dataDir] = await Promise.all([
     import("../p2p/index.ts"),
     mkdtemp(path.join(tmpdir(), "segmint-market-")),
@@ -84,8 +91,6 @@ async function probe(list: Listed[]): Promise<void> {
     { dataDir, listen: [], announce: [], gossipsub: false, mdns: false, maxConnections: 64 },
     silentLogger(),
   );
-  // Info is issued per sender; any address will do to read a price.
-  const sender = Wallet.createRandom().address;
   try {
     await Promise.all(
       list.map(async (o) => {
@@ -113,6 +118,13 @@ async function probe(list: Listed[]): Promise<void> {
   }
 }
 
+function probeText(o: Listed): string {
+  if (o.reachable === null) return "not probed";
+  if (!o.reachable) return `unreachable (${o.probeError})`;
+  if (o.pricePerPixel !== null) return `reachable, price ${o.pricePerPixel} wei per pixel`;
+  return `reachable, no quote (${o.probeError}; --sender a funded broadcaster to see its price)`;
+}
+
 export function registerMarket(program: Command): void {
   addChainFlags(
     program
@@ -127,12 +139,18 @@ export function registerMarket(program: Command): void {
           "--no-probe) whether it answers and its price per pixel. No key is needed.",
       )
       .option("--no-probe", "read the chain only: do not contact the orchestrators")
+      .option(
+        "--sender <address>",
+        "ask as this broadcaster: orchestrators quote (price, ticket params) only to a sender with a deposit",
+      )
       .option("--json", "print one JSON object"),
     false,
   ).action(async (flags: MarketFlags) => {
     await withChain(flags, async (s) => {
       const list = await listOrchestrators(s);
-      if (flags.probe !== false && list.length > 0) await probe(list);
+      // Without a funded sender an orchestrator still answers (reachable), with a refusal.
+      const sender = addressFlag("--sender", flags.sender) ?? Wallet.createRandom().address;
+      if (flags.probe !== false && list.length > 0) await probe(list, sender);
       list.sort((a, b) => (b.totalStake > a.totalStake ? 1 : b.totalStake < a.totalStake ? -1 : 0));
       if (flags.json) {
         printJson({ round: await s.reader.roundsManager.currentRound(), orchestrators: list });
@@ -145,7 +163,7 @@ export function registerMarket(program: Command): void {
       const lines = list.flatMap((o) => [
         `${o.address}  ${o.active ? "active" : "not active"}${o.inNextActiveSet ? ", in next set" : ""}  stake ${formatTokens(o.totalStake)}`,
         `  reward cut ${o.rewardCut} ppm, fee share ${o.feeShare} ppm, last reward round ${o.lastRewardRound ?? "never"}, entry updated at block ${o.updatedAtBlock}`,
-        `  ${o.reachable === null ? "not probed" : o.reachable ? "reachable" : `unreachable (${o.probeError})`}${o.pricePerPixel === null ? "" : `, price ${o.pricePerPixel} wei per pixel`}; ${o.multiaddrs.join(" ") || "no addresses"}`,
+        `  ${probeText(o)}; ${o.multiaddrs.join(" ") || "no addresses"}`,
       ]);
       process.stdout.write(`${lines.join("\n")}\n`);
     });

@@ -143,8 +143,13 @@ describe("segmint orchestrator (a real process on a real chain)", () => {
     const port = /\/tcp\/(\d+)/.exec(ready.multiaddrs[0] ?? "")?.[1];
     expect(service.multiaddrs.some((a) => a.includes(`/tcp/${port}`))).toBe(true);
     expect(service.peerIdSignature).toMatch(/^0x[0-9a-f]{128}$/);
-    // The market view finds it in the registry and asks it for its price over libp2p.
-    const market = await runCli(["orchestrators", "--json"], {
+    // The market view finds it in the registry and asks it for its price over libp2p, as a
+    // broadcaster with a deposit (orchestrators quote only to a sender that can pay).
+    const sender = t.as(2);
+    await t.fund(t.wallet(2).address, 10n * TOKEN);
+    await (await sender.token.approve(t.deployment.contracts.TicketBroker, 10n * TOKEN)).wait();
+    await (await sender.ticketBroker.fundDepositAndReserve(5n * TOKEN, 5n * TOKEN)).wait();
+    const market = await runCli(["orchestrators", "--json", "--sender", t.wallet(2).address], {
       env: { SEGMINT_RPC: t.chain.url, SEGMINT_DEPLOYMENT: t.deploymentFile },
     });
     expect(market.code).toBe(0);
