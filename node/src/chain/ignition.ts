@@ -1,6 +1,5 @@
 import { type Provider, ZeroAddress } from "ethers";
-import { SegmintError } from "../errors.ts";
-import { segmintClients, type Token } from "./contracts.ts";
+import { segmintClients } from "./contracts.ts";
 import {
   type Deployment,
   type DeploymentContracts,
