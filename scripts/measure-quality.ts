@@ -45,8 +45,10 @@ const cheats = flag("cheats", CHEATS.join(","))
 type Range = { min: number; max: number };
 const figures: Record<string, Record<string, Record<string, Range>>> = {};
 function note(profile: string, variant: string, measure: string, value: number): void {
-  const p = (figures[profile] ??= {});
-  const v = (p[variant] ??= {});
+  const p = figures[profile] ?? {};
+  figures[profile] = p;
+  const v = p[variant] ?? {};
+  p[variant] = v;
   const r = v[measure];
   const rounded = Math.round(value * 10_000) / 10_000;
   if (r === undefined) v[measure] = { min: rounded, max: rounded };
@@ -93,13 +95,29 @@ try {
         const profile = profiles[i];
         if (profile === undefined) continue;
         const pic = await pictureSummary(r.data, { ffmpegPath: ffmpeg.path });
-        const duration = pic.lastSeconds - pic.firstSeconds + segmentSeconds / Math.max(1, pic.packets);
+        const duration =
+          pic.lastSeconds - pic.firstSeconds + segmentSeconds / Math.max(1, pic.packets);
         note(profile.name, cheat, "frames/source", pic.packets / Math.max(1, source.packets));
-        note(profile.name, cheat, "contentDistance", contentDistance(pic.thumbnails, source.thumbnails));
-        note(profile.name, cheat, "motion/source", sourceMotion > 0 ? motion(pic.thumbnails) / sourceMotion : 1);
+        note(
+          profile.name,
+          cheat,
+          "contentDistance",
+          contentDistance(pic.thumbnails, source.thumbnails),
+        );
+        note(
+          profile.name,
+          cheat,
+          "motion/source",
+          sourceMotion > 0 ? motion(pic.thumbnails) / sourceMotion : 1,
+        );
         note(profile.name, cheat, "luma", meanLuma(pic.thumbnails));
         note(profile.name, cheat, "sourceLuma", meanLuma(source.thumbnails));
-        note(profile.name, cheat, "bitrate/profile", (pic.videoBytes * 8) / duration / profile.bitrateBps);
+        note(
+          profile.name,
+          cheat,
+          "bitrate/profile",
+          (pic.videoBytes * 8) / duration / profile.bitrateBps,
+        );
         // A rendition of the wrong size is refused before any spot check.
         if (pic.width !== result.renditions[i]?.width) continue;
         const q = await compareToSource(

@@ -74,7 +74,7 @@ export async function writeCheatingFfmpeg(
       "  @a = @b;",
     );
   }
-  lines.push("}", "exec { $real } $real, @a or die \"cannot run $real: $!\";", "");
+  lines.push("}", 'exec { $real } $real, @a or die "cannot run $real: $!";', "");
   const path = join(dir, `ffmpeg-${cheat}`);
   await writeFile(path, lines.join("\n"));
   await chmod(path, 0o755);

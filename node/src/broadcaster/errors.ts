@@ -14,6 +14,8 @@ export type BroadcasterErrorCode =
   | "FUNDING_FAILED"
   /** The chain could not be reached or does not hold the deployment. */
   | "CHAIN_UNREACHABLE"
+  /** The orchestrator reputation store cannot be opened or written. */
+  | "REPUTATION_STORE_FAILED"
   /** The live daemon's settings cannot work together (no stream key, any key off a dev chain). */
   | "LIVE_SETTINGS_INVALID"
   /** Live HLS was set up with a rendition list or window that cannot work (a wiring fault). */

@@ -65,11 +65,15 @@ const fraction = z.coerce.number().min(0).max(1);
  * default ("720p=0.96,360p=0.94,*=0.95").
  */
 const ssimFloors = z
-  .union([z.number(), z.string()])
+  .union([z.number(), z.string(), z.record(z.string(), z.number().min(0).max(1))])
   .transform((value, ctx): Record<string, number> => {
+    if (typeof value === "object") return { ...value };
     const text = String(value).trim();
     const floors: Record<string, number> = {};
-    for (const part of text.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    for (const part of text
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "")) {
       const [name, raw] = part.includes("=") ? part.split("=", 2) : ["*", part];
       const floor = Number(raw);
       if (name === undefined || name.trim() === "" || !(floor >= 0 && floor <= 1)) {

@@ -1,10 +1,5 @@
 import { createHash } from "node:crypto";
-import {
-  contentDistance,
-  meanLuma,
-  motion,
-  type PictureSummary,
-} from "../media/quality.ts";
+import { contentDistance, meanLuma, motion, type PictureSummary } from "../media/quality.ts";
 import { renditionReceipt } from "../p2p/messages.ts";
 import type { ReceivedRendition } from "../p2p/transcode-client.ts";
 import { receiptSigner } from "../p2p/transcode-client.ts";
@@ -253,7 +248,11 @@ function checkTimestamps(
   const lostSeconds = lost / (input.sourceFps > 0 ? input.sourceFps : 30);
   const firstOff = pic.firstSeconds - input.source.firstSeconds;
   const lastOff = pic.lastSeconds - input.source.lastSeconds;
-  if (firstOff < -tolerance || firstOff > tolerance + lostSeconds || Math.abs(lastOff) > tolerance + lostSeconds) {
+  if (
+    firstOff < -tolerance ||
+    firstOff > tolerance + lostSeconds ||
+    Math.abs(lastOff) > tolerance + lostSeconds
+  ) {
     throw verificationFailed("timestamps", {
       profile,
       source: [input.source.firstSeconds, input.source.lastSeconds],

@@ -37,8 +37,6 @@ export interface PictureSummary {
   height: number;
   /** One THUMB_W x THUMB_H 8-bit grey picture per decoded frame, in presentation order. */
   thumbnails: Uint8Array[];
-  /** Whether the decoder reported errors. */
-  decodeErrors: boolean;
 }
 
 export interface QualityRunOptions {
@@ -121,7 +119,6 @@ export async function pictureSummary(
     width: video.width ?? 0,
     height: video.height ?? 0,
     thumbnails,
-    decodeErrors: result.stderr.trim().length > 0,
   };
 }
 
