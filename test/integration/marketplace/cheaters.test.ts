@@ -19,7 +19,9 @@ import { type LongRunning, startCli } from "../../helpers/cli.ts";
 import { createMediaWorkspace, type MediaWorkspace, playHlsVariant } from "../../helpers/media.ts";
 
 const TOKEN = 10n ** 18n;
-const ROUND_LENGTH = 10;
+// Long rounds: the eight start-ups send dozens of transactions (one block each on this chain),
+// and no round may end while they do, or a registration estimated in one round runs in the next.
+const ROUND_LENGTH = 500;
 // A 1 s 144p segment is 1.1 Mpixel: 1.1e15 wei at this price, about one ticket.
 const PRICE = "1000000000";
 const TICKET_EV = "1000000000000000";
