@@ -315,6 +315,15 @@ describe("NetworkSegmentWorker", () => {
     expect(outcome.renditions[0]?.frames).toBe(23);
   });
 
+  it("passes an honest result that lacks the source frames nothing could decode (open GOP)", async () => {
+    // The first 3 packets of the source depend on a frame before the cut: no decoder shows them.
+    const openGop: FakeMedia = { ...SOURCE, decoded: 57 };
+    const times = Array.from({ length: 57 }, (_, i) => 10 + (i + 3) / 30);
+    const honest = new FakeTransport({ media: { ...SOURCE, frames: 57, times } });
+    const outcome = await worker(honest).w.run(handle, segment(0, openGop), signal);
+    expect(outcome.renditions[0]?.frames).toBe(57);
+  });
+
   it("fails black, frozen and undecodable pictures, but not a dark or still source", async () => {
     const black = worker(new FakeTransport({ media: { ...SOURCE, luma: 0 } }));
     expect((await failure(black.w.run(handle, segment(0), signal))).check).toBe("black");
