@@ -78,7 +78,10 @@ try {
       }),
     })),
   );
-  for await (const segment of segmentFile(clip, { ffmpegPath: ffmpeg.path, targetSeconds: 2 })) {
+  for await (const segment of segmentFile(clip, {
+    ffmpegPath: ffmpeg.path,
+    targetSeconds: segmentSeconds,
+  })) {
     const source = await pictureSummary(segment.data, { ffmpegPath: ffmpeg.path });
     const sourceMotion = motion(source.thumbnails);
     const variants = [{ cheat: "honest", transcoder: honest }, ...cheaters];
