@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isMediaError } from "../media/errors.ts";
 import { contentDistance, meanLuma, motion, type PictureSummary } from "../media/quality.ts";
 import { renditionReceipt } from "../p2p/messages.ts";
 import type { ReceivedRendition } from "../p2p/transcode-client.ts";
@@ -149,6 +150,9 @@ export async function verifyResult(
       try {
         pic = await inspect(r.data);
       } catch (cause) {
+        // Only bytes our ffmpeg read and could not decode are the orchestrator's fault; a
+        // timeout or abort here is ours and goes up as it is.
+        if (!isMediaError(cause, "INPUT_INVALID")) throw cause;
         throw verificationFailed("decodable", { profile }, cause);
       }
       const pixels = pic.width * pic.height * pic.packets;
