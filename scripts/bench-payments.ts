@@ -18,15 +18,14 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { recoverAddress, Signature } from "ethers";
+import { toHex } from "../node/src/chain/bytes.ts";
+import { keccakBackendName } from "../node/src/chain/keccak.ts";
 import {
   addressFromPrivateKey,
-  keccakBackendName,
   recoverDigestSigner,
   signatureBackendName,
-  TicketHasher,
-  toHex,
-  WIN_PROB_SCALE,
-} from "../node/src/chain/ticket.ts";
+} from "../node/src/chain/secp256k1.ts";
+import { TicketHasher, WIN_PROB_SCALE } from "../node/src/chain/ticket.ts";
 import {
   Balances,
   ChainStateCache,

@@ -33,9 +33,14 @@ const BROKER = "contracts/payments/TicketBroker.sol";
 const ROUNDS = "contracts/rounds/RoundsManager.sol";
 const REGISTRY = "contracts/registry/OrchestratorRegistry.sol";
 const ACTIVE_SET = "contracts/bonding/ActiveSet.sol";
+const BONDING = "contracts/bonding/BondingManager.sol";
 const PAYMENT_TESTS = [
   "test/sol/payments/TicketBroker.t.sol",
   "test/sol/payments/TicketBrokerRules.t.sol",
+  "test/sol/payments/TicketBrokerAttacks.t.sol",
+];
+const FEE_LOCK_TESTS = [
+  "test/sol/bonding/FeeLock.t.sol",
   "test/sol/payments/TicketBrokerAttacks.t.sol",
 ];
 const INVARIANT_TESTS = [
@@ -176,6 +181,31 @@ export const MUTANTS: readonly Mutant[] = [
     find: "if (memberStake < minStake) {",
     replace: "if (memberStake > minStake) {",
     bug: "a full active set evicts its largest member instead of its smallest",
+  },
+  {
+    id: "fees-not-locked",
+    file: BONDING,
+    find: "uint256 unlockRound = round + _feeLockRounds;",
+    replace: "uint256 unlockRound = round;",
+    bug: "settled fees are withdrawable at once (a sender pays its own orchestrator and leaves)",
+    tests: FEE_LOCK_TESTS,
+    invariants: true,
+  },
+  {
+    id: "fee-lock-one-round-short",
+    file: BONDING,
+    find: "uint256 unlockRound = round + _feeLockRounds;",
+    replace: "uint256 unlockRound = round + _feeLockRounds - 1;",
+    bug: "fees unlock one round before the unlock period is over",
+    tests: FEE_LOCK_TESTS,
+  },
+  {
+    id: "fee-lock-extends-old-fees",
+    file: BONDING,
+    find: "if (lock.amount == 0 || lock.unlockRound == unlockRound) {",
+    replace: "if (lock.amount == 0 || lock.unlockRound <= unlockRound) {",
+    bug: "fresh fees join the older bucket and push its unlock round out (old fees stay locked)",
+    tests: FEE_LOCK_TESTS,
   },
 ];
 

@@ -61,9 +61,26 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         uint96 shares;
         // slot 1
         uint160 feeCheckpoint; // 0 reads as 1, the factor every pool starts at
-        uint96 fees;
+        uint96 fees; // withdrawable now
         // slot 2
+        FeeLock feeLock;
+        // slot 3
         uint64 nextUnbondingLockId;
+    }
+
+    /// @dev Fees settled into a record wait `_feeLockRounds` rounds before they can be withdrawn,
+    /// in at most two buckets: `amount` until `unlockRound`, then `laterAmount` until
+    /// `laterUnlockRound` (later). Fees settled in round r go to the first bucket when it is empty
+    /// or unlocks at r + lock, else to the second, whose unlock round moves to r + lock. The
+    /// second bucket only takes fees while the first is still locked, and the first was filled
+    /// in an earlier round, so fees settled in round r unlock between r + lock and
+    /// r + 2 * lock - 2 (lock >= 2). Rounds are kept when a bucket empties, so the slot stays
+    /// non-zero and later writes rewrite it (about 17k gas less than filling a fresh slot).
+    struct FeeLock {
+        uint96 amount;
+        uint32 unlockRound;
+        uint96 laterAmount;
+        uint32 laterUnlockRound;
     }
 
     /// @dev A pool's share price and fee factor when a round's pending stake was turned into shares.
@@ -102,6 +119,18 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         uint256 nextFeeShare;
     }
 
+    /// @notice A delegator's fees: `withdrawable` now, `locked` until `unlockRound`, then
+    /// `laterLocked` until `laterUnlockRound` (a zero amount's round means nothing), and
+    /// `unsettled` fees, locked for feeLockRounds() from the round they are settled in.
+    struct FeeBalance {
+        uint256 withdrawable;
+        uint256 locked;
+        uint256 unlockRound;
+        uint256 laterLocked;
+        uint256 laterUnlockRound;
+        uint256 unsettled;
+    }
+
     /// @notice A delegator's state with pending earnings included.
     struct DelegatorInfo {
         address delegate;
@@ -116,7 +145,12 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
     uint256 private immutable _minSelfStake;
     IMinter private _minter;
     ITicketBroker private _ticketBroker;
-    uint64 private _unbondingPeriod;
+    uint32 private _unbondingPeriod;
+    /// @dev The TicketBroker's unlock period, pushed by it on every change: fees wait this many
+    /// rounds, so a sender cannot get its funds back through its own orchestrator faster than
+    /// through unlock() and withdraw(). Packed with the TicketBroker address, which every fee
+    /// withdrawal reads anyway.
+    uint32 private _feeLockRounds;
     uint32 private _orchestratorCount;
     mapping(uint256 id => address) private _orchestratorById;
     mapping(address => Delegator) private _delegators;
@@ -127,6 +161,8 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
     event Wired(address minter, address ticketBroker);
     /// @notice The unbonding period changed.
     event UnbondingPeriodUpdated(uint256 unbondingPeriod);
+    /// @notice Fees settled from now on wait `feeLockRounds` rounds before they can be withdrawn.
+    event FeeLockRoundsUpdated(uint256 feeLockRounds);
     /// @notice `orchestrator` registered or changed its reward cut and fee share (ppm), in force
     /// from `effectiveRound` (at once on registration, else the next round).
     event OrchestratorUpdated(address indexed orchestrator, uint256 rewardCut, uint256 feeShare, uint256 effectiveRound);
@@ -153,7 +189,8 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
     event StakeWithdrawn(address indexed delegator, uint256 indexed lockId, uint256 amount);
     /// @notice `delegator` withdrew `amount` of its fees to `recipient`.
     event FeesWithdrawn(address indexed delegator, address indexed recipient, uint256 amount);
-    /// @notice `delegator`'s pending fees were settled; `fees` is its withdrawable total.
+    /// @notice `delegator`'s pending fees were settled; `fees` is all its settled fees, the
+    /// locked ones included (see feeBalance).
     event EarningsClaimed(address indexed delegator, uint256 fees);
     /// @notice `orchestrator` called reward() in `round`: `amount` minted, `orchestratorCut` of it its own.
     event Rewarded(address indexed orchestrator, uint256 indexed round, uint256 amount, uint256 orchestratorCut);
@@ -190,8 +227,11 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
     error BondingManagerUnknownUnbondingLock(address delegator, uint256 lockId);
     /// @notice Lock `lockId` is withdrawable from `withdrawRound`; it is `currentRound`.
     error BondingManagerUnbondingLockNotWithdrawable(uint256 lockId, uint256 withdrawRound, uint256 currentRound);
-    /// @notice Withdrawing `requested` fees exceeds the `available` fees.
+    /// @notice Withdrawing `requested` fees exceeds all of the caller's fees, `available`, locked included.
     error BondingManagerInsufficientFees(uint256 requested, uint256 available);
+    /// @notice Only `withdrawable` of the `requested` fees can be withdrawn now; enough are
+    /// unlocked from `unlockRound`.
+    error BondingManagerFeesLocked(uint256 requested, uint256 withdrawable, uint256 unlockRound);
     /// @notice `orchestrator` is not in `round`'s active set.
     error BondingManagerOrchestratorNotActive(address orchestrator, uint256 round);
     /// @notice `orchestrator` already called reward() in `round`.
@@ -238,6 +278,13 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         _minter = minter_;
         _ticketBroker = ticketBroker_;
         emit Wired(address(minter_), address(ticketBroker_));
+        _setFeeLockRounds(ticketBroker_.unlockPeriod());
+    }
+
+    /// @inheritdoc IBondingManager
+    function setFeeLockRounds(uint256 rounds) external {
+        if (msg.sender != address(_ticketBroker)) revert BondingManagerUnauthorizedCaller(msg.sender);
+        _setFeeLockRounds(rounds);
     }
 
     /**
@@ -314,8 +361,9 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
     /**
      * @notice Mints the caller's share of the current round's inflation (its stake bonded
      * since the round's start over the total active stake at the round's start) and shares it
-     * with the stake that has been in its pool since the round began. Initializes the round
-     * when needed. (No reentrancy guard: it only calls the fixed Minter and Token.)
+     * with the stake that has been in its pool since the round began. The round is computed
+     * from the block number: nothing needs to initialize it first. (No reentrancy guard: it
+     * only calls the fixed Minter and Token.)
      * Requirements:
      * - the contract is wired;
      * - the caller is in the current round's active set;
@@ -324,7 +372,7 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
     function reward() external {
         IMinter minter_ = _minter;
         if (address(minter_) == address(0)) revert BondingManagerNotWired();
-        uint256 round = _roundsManager.initializeRound();
+        uint256 round = _currentRound();
         Orchestrator storage o = _orchestrators[msg.sender];
         if (!_isActive(o, round)) revert BondingManagerOrchestratorNotActive(msg.sender, round);
         if (o.lastRewardRoundPlusOne == round + 1) revert BondingManagerRewardAlreadyCalled(msg.sender, round);
@@ -470,28 +518,43 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         if (delegateId == 0) revert BondingManagerNotBonded(msg.sender);
         address orchestrator = _orchestratorById[delegateId];
         _settle(msg.sender, d, orchestrator, _orchestrators[orchestrator], _currentRound());
-        emit EarningsClaimed(msg.sender, d.fees);
+        FeeLock memory lock = d.feeLock;
+        emit EarningsClaimed(msg.sender, uint256(d.fees) + lock.amount + lock.laterAmount);
     }
 
     /**
-     * @notice Withdraws `amount` of the caller's fees (pending ones included) to `recipient`.
+     * @notice Withdraws `amount` of the caller's unlocked fees to `recipient`. Fees wait the
+     * TicketBroker's unlock period after they are settled into the caller's record (by this
+     * call, claimEarnings, or any bond, unbond or rebond), so pending fees settled now are locked.
      * Requirements:
-     * - `recipient` is not the zero address; `amount` is positive and at most the caller's fees.
+     * - `recipient` is not the zero address; `amount` is positive;
+     * - `amount` is at most the caller's unlocked fees (BondingManagerFeesLocked when locked
+     *   fees would cover it, naming the round from which they do).
      */
     function withdrawFees(address recipient, uint256 amount) external nonReentrant {
         if (recipient == address(0)) revert BondingManagerInvalidAddress();
         if (amount == 0) revert BondingManagerZeroAmount();
         Delegator storage d = _delegators[msg.sender];
         uint256 delegateId = d.orchestratorId;
+        uint256 round = _currentRound();
         if (delegateId != 0) {
             address orchestrator = _orchestratorById[delegateId];
-            _settle(msg.sender, d, orchestrator, _orchestrators[orchestrator], _currentRound());
+            _settle(msg.sender, d, orchestrator, _orchestrators[orchestrator], round);
         }
+        _settleFees(d, 0, round);
         uint256 fees = d.fees;
-        if (amount > fees) revert BondingManagerInsufficientFees(amount, fees);
+        if (amount > fees) _revertLockedFees(amount, fees, d.feeLock);
         d.fees = uint96(fees - amount);
         emit FeesWithdrawn(msg.sender, recipient, amount);
         _ticketBroker.transferFees(recipient, amount);
+    }
+
+    /// @dev Reverts for a fee withdrawal above the `withdrawable` fees.
+    function _revertLockedFees(uint256 amount, uint256 withdrawable, FeeLock memory lock) private pure {
+        uint256 firstStep = withdrawable + lock.amount;
+        uint256 total = firstStep + lock.laterAmount;
+        if (amount > total) revert BondingManagerInsufficientFees(amount, total);
+        revert BondingManagerFeesLocked(amount, withdrawable, amount <= firstStep ? lock.unlockRound : lock.laterUnlockRound);
     }
 
     // ---------------------------------------------------------------- views
@@ -595,20 +658,43 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         (stake,) = _preview(delegator);
     }
 
-    /// @notice `delegator`'s withdrawable fees, pending ones included.
-    function pendingFees(address delegator) public view returns (uint256 fees) {
-        (, fees) = _preview(delegator);
+    /// @notice All of `delegator`'s fees: withdrawable, locked and pending (see feeBalance).
+    function pendingFees(address delegator) public view returns (uint256) {
+        FeeBalance memory b = feeBalance(delegator);
+        return b.withdrawable + b.locked + b.laterLocked + b.unsettled;
+    }
+
+    /// @notice `delegator`'s fees split into what it can withdraw now, what is locked until
+    /// when, and what is not settled yet (its lock starts when it is settled).
+    function feeBalance(address delegator) public view returns (FeeBalance memory balance) {
+        (, uint256 unsettled) = _preview(delegator);
+        Delegator storage d = _delegators[delegator];
+        FeeLock memory lock = d.feeLock;
+        uint256 matured = _unlockFees(lock, _currentRound());
+        balance = FeeBalance({
+            withdrawable: d.fees + matured,
+            locked: lock.amount,
+            unlockRound: lock.unlockRound,
+            laterLocked: lock.laterAmount,
+            laterUnlockRound: lock.laterUnlockRound,
+            unsettled: unsettled
+        });
+    }
+
+    /// @notice Rounds that fees wait, once settled into a record, before they can be withdrawn
+    /// (the TicketBroker's unlock period).
+    function feeLockRounds() external view returns (uint256) {
+        return _feeLockRounds;
     }
 
     /// @notice `delegator`'s delegate, shares, stake, fees (pending included) and next lock id.
     function delegatorInfo(address delegator) external view returns (DelegatorInfo memory info) {
         Delegator storage d = _delegators[delegator];
-        (uint256 stake, uint256 fees) = _preview(delegator);
         info = DelegatorInfo({
             delegate: _orchestratorById[d.orchestratorId],
             shares: d.shares,
-            stake: stake,
-            fees: fees,
+            stake: pendingStake(delegator),
+            fees: pendingFees(delegator),
             nextUnbondingLockId: d.nextUnbondingLockId
         });
     }
@@ -717,7 +803,45 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         }
         if (newShares != 0) d.shares = (shares + newShares).toUint96();
         if (acc != checkpoint) d.feeCheckpoint = uint160(acc);
-        if (add != 0) d.fees = (d.fees + add).toUint96();
+        if (add != 0) _settleFees(d, add, round);
+    }
+
+    /// @dev Moves the delegator's unlocked fees into its withdrawable balance and locks `add`
+    /// fees settled in `round`; writes only what changed.
+    function _settleFees(Delegator storage d, uint256 add, uint256 round) private {
+        FeeLock memory lock = d.feeLock;
+        uint256 matured = _unlockFees(lock, round);
+        if (add != 0) {
+            uint256 unlockRound = round + _feeLockRounds;
+            // A lock period near 2^32 rounds never ends in practice; saturating keeps settling possible.
+            if (unlockRound > type(uint32).max) unlockRound = type(uint32).max;
+            if (lock.amount == 0 || lock.unlockRound == unlockRound) {
+                lock.amount = (lock.amount + add).toUint96();
+                lock.unlockRound = uint32(unlockRound);
+            } else {
+                lock.laterAmount = (lock.laterAmount + add).toUint96();
+                lock.laterUnlockRound = uint32(unlockRound);
+            }
+        } else if (matured == 0) {
+            return;
+        }
+        d.feeLock = lock;
+        if (matured != 0) d.fees = (d.fees + matured).toUint96();
+    }
+
+    /// @dev Empties the buckets whose unlock round has come (the later one moves up) and
+    /// returns what they held.
+    function _unlockFees(FeeLock memory lock, uint256 round) private pure returns (uint256 matured) {
+        if (lock.amount == 0 || lock.unlockRound > round) return 0;
+        matured = lock.amount;
+        uint256 later = lock.laterAmount;
+        if (later != 0 && lock.laterUnlockRound <= round) {
+            matured += later;
+            later = 0;
+        }
+        lock.amount = uint96(later);
+        lock.unlockRound = lock.laterUnlockRound;
+        lock.laterAmount = 0;
     }
 
     /// @dev `delegator`'s stake after _settle: shares' stake, pending stake and (for the
@@ -860,11 +984,12 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         uint256 fees;
     }
 
-    /// @dev What pendingStake and pendingFees report: _settle's effect, computed without writing.
+    /// @dev _settle's effect, computed without writing: the delegator's stake and the fees its
+    /// next settle adds (which it will lock).
     function _preview(address delegator) private view returns (uint256 stake, uint256 fees) {
         Delegator storage d = _delegators[delegator];
         uint256 delegateId = d.orchestratorId;
-        if (delegateId == 0) return (0, d.fees);
+        if (delegateId == 0) return (0, 0);
         address orchestrator = _orchestratorById[delegateId];
         Orchestrator storage o = _orchestrators[orchestrator];
         uint256 round = _currentRound();
@@ -874,7 +999,7 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
             acc: o.feePerShare,
             shares: d.shares,
             pending: d.pendingAmount,
-            fees: d.fees
+            fees: 0
         });
         Cohort memory rolled;
         uint256 poolPending = o.pendingStake;
@@ -910,9 +1035,15 @@ contract BondingManager is IBondingManager, ActiveSet, Ownable2Step, ReentrancyG
         }
     }
 
+    function _setFeeLockRounds(uint256 rounds) private {
+        // The TicketBroker bounds its unlock period to 32 bits.
+        _feeLockRounds = rounds.toUint32();
+        emit FeeLockRoundsUpdated(rounds);
+    }
+
     function _setUnbondingPeriod(uint256 period) private {
         if (period == 0 || period > type(uint32).max) revert BondingManagerInvalidUnbondingPeriod(period);
-        _unbondingPeriod = uint64(period);
+        _unbondingPeriod = uint32(period);
         emit UnbondingPeriodUpdated(period);
     }
 }

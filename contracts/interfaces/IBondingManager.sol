@@ -15,6 +15,10 @@ interface IBondingManager {
     /// earlier round it stayed active through); false for rounds before that activation.
     function isActiveInRound(address orchestrator, uint256 round) external view returns (bool);
 
+    /// @notice Fees settled from now on wait `rounds` rounds before they can be withdrawn; the
+    /// TicketBroker calls it whenever its unlock period changes.
+    function setFeeLockRounds(uint256 rounds) external;
+
     /// @notice Whether `account` has registered as an orchestrator.
     function isRegisteredOrchestrator(address account) external view returns (bool);
 }

@@ -16,6 +16,9 @@ interface ITicketBroker {
         bytes32 creationRoundBlockHash;
     }
 
+    /// @notice Rounds between unlock() and the earliest withdraw().
+    function unlockPeriod() external view returns (uint256);
+
     /// @notice Pays out fees that the TicketBroker holds for the BondingManager.
     function transferFees(address to, uint256 amount) external;
 }

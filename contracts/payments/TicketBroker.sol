@@ -199,12 +199,16 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
     // ---------------------------------------------------------------- owner
 
     /**
-     * @notice Sets the unlock period in rounds; applies to unlocks started afterwards.
+     * @notice Sets the unlock period in rounds; applies to unlocks started afterwards, and to
+     * fees settled in the BondingManager afterwards (they wait as long).
      * Requirements:
-     * - the caller is the owner; `period` is below 2^32 and above the ticket validity.
+     * - the caller is the owner; `period` is below 2^32 and above the ticket validity;
+     * - the BondingManager is wired to this contract.
      */
     function setUnlockPeriod(uint256 period) external onlyOwner {
         _setUnlockPeriod(period);
+        // Fees paid from deposits and reserves wait as long as an unlock does.
+        _bondingManager.setFeeLockRounds(period);
     }
 
     /**
@@ -372,7 +376,7 @@ contract TicketBroker is ITicketBroker, EIP712, Ownable2Step {
         return address(_bondingManager);
     }
 
-    /// @notice Rounds between unlock() and the earliest withdraw().
+    /// @inheritdoc ITicketBroker
     function unlockPeriod() external view returns (uint256) {
         return _unlockPeriod;
     }

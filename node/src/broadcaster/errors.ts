@@ -10,10 +10,10 @@ export type BroadcasterErrorCode =
   | "VERIFICATION_FAILED"
   /** The broadcast was stopped (signal) before it finished. */
   | "BROADCAST_ABORTED"
-  /** Funding the deposit/reserve failed (balance, allowance, chain). */
-  | "FUNDING_FAILED"
-  /** The chain could not be reached or does not hold the deployment. */
-  | "CHAIN_UNREACHABLE"
+  /** The broadcaster has no ticket deposit, so every orchestrator would refuse its tickets. */
+  | "NO_DEPOSIT"
+  /** The broadcaster's deposit is unlocking, so every orchestrator would refuse its tickets. */
+  | "DEPOSIT_UNLOCKING"
   /** The orchestrator reputation store cannot be opened or written. */
   | "REPUTATION_STORE_FAILED"
   /** The live daemon's settings cannot work together (no stream key, any key off a dev chain). */

@@ -11,7 +11,6 @@ export {
   type FailureKind,
 } from "./dispatcher.ts";
 export { BroadcasterError, type BroadcasterErrorCode, isBroadcasterError } from "./errors.ts";
-export { fundDepositAndReserve } from "./funding.ts";
 export { HlsOutput } from "./hls-output.ts";
 export { prepareInput } from "./input.ts";
 export type * from "./interface.ts";

@@ -28,22 +28,38 @@ export interface PreparedInput {
   cleanup(): Promise<void>;
 }
 
+export interface PrepareOptions {
+  ffmpegPath: string;
+  media: MediaOptions;
+  gopSeconds: number;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+/** A probed input, and why it must be re-encoded before segmenting (null when it need not). */
+export interface ProbedInput {
+  input: string;
+  path: string;
+  info: MediaInfo;
+  video: VideoStreamInfo;
+  reason: string | null;
+}
+
 /**
  * Probes the input (a clear coded error for a missing, empty or non-media file) and, when the
  * segmenter cannot cut it as it is (a codec MPEG-TS segments do not carry, or keyframes too far
  * apart), re-encodes it once to H.264 with a keyframe every `gopSeconds`. That makes any file
  * ffmpeg reads broadcastable, at the cost of one local encode for the unusual ones.
  */
-export async function prepareInput(
+export async function prepareInput(input: string, options: PrepareOptions): Promise<PreparedInput> {
+  return normalizeInput(await probeInput(input, options), options);
+}
+
+/** The quick half of prepareInput: checks and probes the file, and says whether to re-encode. */
+export async function probeInput(
   input: string,
-  options: {
-    ffmpegPath: string;
-    media: MediaOptions;
-    gopSeconds: number;
-    log: Logger;
-    signal?: AbortSignal;
-  },
-): Promise<PreparedInput> {
+  options: Pick<PrepareOptions, "ffmpegPath" | "media" | "signal">,
+): Promise<ProbedInput> {
   const limits = fileLimits(options.media);
   const path = await checkInputFile(input, limits);
   const info = await probeMedia(path, {
@@ -56,6 +72,16 @@ export async function prepareInput(
   let reason: string | null = null;
   if (!SEGMENTABLE.includes(video.codec)) reason = `codec ${video.codec}`;
   else if (gop > MAX_SOURCE_GOP_SECONDS) reason = `keyframes every ${gop.toFixed(1)} s`;
+  return { input, path, info, video, reason };
+}
+
+/** The slow half: re-encodes a probed input when it must be (see prepareInput). */
+export async function normalizeInput(
+  probed: ProbedInput,
+  options: PrepareOptions,
+): Promise<PreparedInput> {
+  const { input, path, info, video, reason } = probed;
+  const limits = fileLimits(options.media);
   if (reason === null) {
     return { path, info, video, normalized: null, cleanup: async () => {} };
   }

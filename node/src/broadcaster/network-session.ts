@@ -4,10 +4,12 @@ import { join } from "node:path";
 import type { PeerId } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import type { Multiaddr } from "@multiformats/multiaddr";
-import { getBytes, JsonRpcProvider, NonceManager, type Wallet } from "ethers";
-import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
-import { type Deployment, readDeployment } from "../chain/deployment.ts";
-import { loadWallet } from "../chain/keys.ts";
+import { getBytes, type JsonRpcProvider } from "ethers";
+import type { SegmintClients } from "../chain/contracts.ts";
+import type { Deployment } from "../chain/deployment.ts";
+import { fundDepositAndReserve } from "../chain/funding.ts";
+import { openSigningSession, type SigningSession } from "../chain/session.ts";
+import { formatTokens } from "../config/amounts.ts";
 import type { Logger } from "../log/index.ts";
 import { Discovery } from "../p2p/discovery.ts";
 import { requestInfo } from "../p2p/info.ts";
@@ -17,7 +19,6 @@ import { ChainRegistryReader } from "../p2p/registry-reader.ts";
 import { requestTranscode } from "../p2p/transcode-client.ts";
 import { TicketSender } from "../payments/sender.ts";
 import { BroadcasterError } from "./errors.ts";
-import { fundDepositAndReserve } from "./funding.ts";
 import type { OrchestratorHandle } from "./interface.ts";
 import {
   type BroadcasterSessionConfig,
@@ -43,6 +44,8 @@ export interface BroadcasterSession {
   readonly deployment: Deployment;
   readonly provider: JsonRpcProvider;
   readonly clients: SegmintClients;
+  /** The chain session the broadcaster signs in (its deposit, its transactions). */
+  readonly chain: SigningSession;
   readonly network: BroadcasterNetwork;
   readonly source: NetworkOrchestratorSource;
   readonly transport: OrchestratorTransport;
@@ -60,57 +63,45 @@ export interface BroadcasterSessionDeps {
   signal: AbortSignal;
   /** Replaces the weighted stake/price/latency/capacity/chance selection. */
   strategy?: SelectionStrategy;
+  /**
+   * Refuse to start (NO_DEPOSIT, DEPOSIT_UNLOCKING) unless the deposit can back tickets; on by
+   * default. The live daemon turns it off: its deposit keeper funds and refuses streams itself.
+   */
+  requireDeposit?: boolean;
 }
 
 type Cleanup = () => Promise<void> | void;
 
-/** Connects to the chain and checks the deployment is there: one coded error per fault. */
-async function connectChain(
-  cfg: BroadcasterSessionConfig,
-  deployment: Deployment,
-): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
-  const provider = new JsonRpcProvider(cfg.rpc, undefined, {
-    staticNetwork: true,
-    pollingInterval: 250,
-  });
-  try {
-    let chainId: bigint;
-    try {
-      chainId = (await provider.getNetwork()).chainId;
-    } catch (cause) {
-      throw new BroadcasterError(
-        "CHAIN_UNREACHABLE",
-        `no JSON-RPC chain answers at ${cfg.rpc}`,
-        { rpc: cfg.rpc },
-        { hint: "check --rpc (a local chain starts with `segmint chain`)", cause },
-      );
-    }
-    if (chainId !== BigInt(deployment.chainId)) {
-      throw new BroadcasterError(
-        "CHAIN_UNREACHABLE",
-        `the chain at ${cfg.rpc} has id ${chainId}, the deployment is for ${deployment.chainId}`,
-        { rpc: cfg.rpc, chainId: chainId.toString(), deploymentChainId: deployment.chainId },
-        { hint: "pass the deployment file written for this chain" },
-      );
-    }
-    if ((await provider.getCode(deployment.contracts.TicketBroker)) === "0x") {
-      throw new BroadcasterError(
-        "CHAIN_UNREACHABLE",
-        "the deployment's TicketBroker has no code on this chain",
-        { ticketBroker: deployment.contracts.TicketBroker },
-        { hint: "the chain was restarted or the deployment file is stale: deploy again" },
-      );
-    }
-    return { provider, chainId };
-  } catch (error) {
-    provider.destroy();
-    throw error;
+/**
+ * Every orchestrator refuses the tickets of a sender with no deposit or an unlocking one, so a
+ * broadcast would only find out segment by segment: say so at once, with what to do.
+ */
+export async function checkSenderFunds(chain: SigningSession): Promise<void> {
+  const address = chain.address;
+  const info = await chain.reader.ticketBroker.getSenderInfo(address);
+  if (info.withdrawRound !== 0n) {
+    throw new BroadcasterError(
+      "DEPOSIT_UNLOCKING",
+      `the deposit of ${address} is unlocking (withdrawable from round ${info.withdrawRound}); orchestrators refuse its tickets`,
+      { address, withdrawRound: info.withdrawRound.toString() },
+      {
+        hint: "cancel the unlock with `segmint deposit cancel-unlock`, or withdraw and fund again",
+      },
+    );
+  }
+  if (info.deposit === 0n) {
+    throw new BroadcasterError(
+      "NO_DEPOSIT",
+      `${address} has no ticket deposit (reserve ${formatTokens(info.reserve)}); orchestrators refuse its tickets`,
+      { address, reserve: info.reserve.toString() },
+      { hint: "fund it: add --deposit 10SGM --reserve 1SGM, or run `segmint deposit fund`" },
+    );
   }
 }
 
 /**
- * Opens a broadcaster session: chain, key, optional deposit/reserve funding, libp2p network
- * and orchestrator selection. Everything started is stopped again if a later step fails.
+ * Opens a broadcaster session: chain, key, optional deposit/reserve funding, the deposit's
+ * state, libp2p network and orchestrator selection. Everything started is stopped again if a later step fails.
  */
 export async function openBroadcasterSession(
   cfg: BroadcasterSessionConfig,
@@ -128,25 +119,28 @@ export async function openBroadcasterSession(
     }
   };
   try {
-    const deployment = await readDeployment(cfg.deployment);
-    const { provider, chainId } = await connectChain(cfg, deployment);
-    cleanups.push(() => provider.destroy());
-
-    const wallet: Wallet = await loadWallet({
-      privateKey: cfg.privateKey,
-      keystoreFile: cfg.keystore,
-      passwordFile: cfg.passwordFile,
-      password: cfg.keystorePassword,
+    const chain = await openSigningSession({
+      rpc: cfg.rpc,
+      deployment: cfg.deployment,
+      key: {
+        privateKey: cfg.privateKey,
+        keystoreFile: cfg.keystore,
+        passwordFile: cfg.passwordFile,
+        password: cfg.keystorePassword,
+      },
+      log,
     });
-    const clients = segmintClients(deployment, new NonceManager(wallet.connect(provider)));
-    if (cfg.deposit !== undefined || cfg.reserve !== undefined) {
-      await fundDepositAndReserve(
-        clients,
-        wallet.address,
-        { deposit: cfg.deposit ?? 0n, reserve: cfg.reserve ?? 0n },
-        log,
+    cleanups.push(() => chain.close());
+    const { wallet, provider, chainId, deployment, clients } = chain;
+    const added = { deposit: cfg.deposit ?? 0n, reserve: cfg.reserve ?? 0n };
+    if ((await fundDepositAndReserve(chain, added)) !== null) {
+      log.info(
+        { deposit: added.deposit.toString(), reserve: added.reserve.toString() },
+        "deposit and reserve funded",
       );
     }
+
+    if (deps.requireDeposit !== false) await checkSenderFunds(chain);
 
     let dataDir = cfg.dataDir;
     if (dataDir === undefined) {
@@ -220,6 +214,7 @@ export async function openBroadcasterSession(
       deployment,
       provider,
       clients,
+      chain,
       network,
       source,
       transport,

@@ -9,7 +9,7 @@ import { segmentFile } from "../media/segmenter.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { BroadcasterError } from "./errors.ts";
 import { HlsOutput } from "./hls-output.ts";
-import { prepareInput } from "./input.ts";
+import { normalizeInput, probeInput } from "./input.ts";
 import { openBroadcasterSession } from "./network-session.ts";
 import { type BroadcastConfigInput, broadcastConfigSchema } from "./options.ts";
 import type { SelectionStrategy } from "./selection.ts";
@@ -89,20 +89,17 @@ export async function runBroadcast(
   };
 
   try {
-    const input = await prepareInput(cfg.input, {
-      ffmpegPath: ffmpeg.path,
-      media,
-      gopSeconds: cfg.segmentSeconds,
-      log,
-      signal,
-    });
-    cleanups.push(() => input.cleanup());
+    const prepare = { ffmpegPath: ffmpeg.path, media, gopSeconds: cfg.segmentSeconds, log, signal };
+    const probed = await probeInput(cfg.input, prepare);
+    // Chain, key and deposit before any re-encoding: a funding problem is found in seconds.
     const session = await openBroadcasterSession(cfg, {
       log,
       signal,
       ...(deps.strategy === undefined ? {} : { strategy: deps.strategy }),
     });
     cleanups.push(() => session.close());
+    const input = await normalizeInput(probed, prepare);
+    cleanups.push(() => input.cleanup());
     const { source, transport } = session;
     const ledger = session.newLedger(cfg.maxSpend);
     const sourceVideo = {

@@ -50,3 +50,14 @@ export function segmintClients(
     registry: OrchestratorRegistry__factory.connect(c.OrchestratorRegistry, runner),
   };
 }
+
+/** The registry and the BondingManager alone, for readers that know only those addresses. */
+export function registryClients(
+  addresses: { orchestratorRegistry: string; bondingManager: string },
+  runner: ContractRunner,
+): Pick<SegmintClients, "registry" | "bondingManager"> {
+  return {
+    registry: OrchestratorRegistry__factory.connect(addresses.orchestratorRegistry, runner),
+    bondingManager: BondingManager__factory.connect(addresses.bondingManager, runner),
+  };
+}

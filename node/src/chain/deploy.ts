@@ -3,7 +3,6 @@ import {
   ContractFactory,
   type ContractRunner,
   type ContractTransactionResponse,
-  isError,
   type Signer,
   type TransactionResponse,
 } from "ethers";
@@ -15,10 +14,12 @@ import type {
   TicketBroker,
   Token,
 } from "../../../types/ethers-contracts/index.ts";
+import { formatEth } from "../config/amounts.ts";
 import { errorMessage, SegmintError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { type ContractName, loadArtifacts } from "./artifacts.ts";
 import { type Deployment, type DeploymentContracts, parseDeployment } from "./deployment.ts";
+import { lacksFunds } from "./tx.ts";
 
 /** Every parameter of a deployment; rounds and blocks are counts, token amounts are wei. */
 export interface DeployParams {
@@ -292,12 +293,14 @@ async function send(
   try {
     return await signer.sendTransaction(tx);
   } catch (cause) {
-    if (isError(cause, "INSUFFICIENT_FUNDS") || lacksFunds(cause)) {
+    if (lacksFunds(cause)) {
       const address = await signer.getAddress();
+      const shortfall = await deployShortfall(signer, tx, address);
+      const short = shortfall === null ? "" : ` (${formatEth(shortfall)} short)`;
       throw new SegmintError(
         "DEPLOY_INSUFFICIENT_FUNDS",
-        `the deployer ${address} cannot pay for ${step}`,
-        { step, address },
+        `the deployer ${address} cannot pay the gas for ${step}${short}`,
+        { step, address, ...(shortfall === null ? {} : { shortfall: shortfall.toString() }) },
         { hint: "fund the deployer account with the chain's native currency", cause },
       );
     }
@@ -305,14 +308,25 @@ async function send(
   }
 }
 
-/** Nodes word it differently: geth "insufficient funds", Hardhat "doesn't have enough funds". */
-function lacksFunds(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (/insufficient funds|enough funds/i.test(current.message)) return true;
-    current = current.cause;
+/** What the deployer lacks for `tx` at today's fee cap, or null when the node cannot say. */
+async function deployShortfall(
+  signer: Signer,
+  tx: { to?: string | null; data?: string },
+  address: string,
+): Promise<bigint | null> {
+  const provider = signer.provider;
+  if (provider === null) return null;
+  try {
+    const [gas, fees, balance] = await Promise.all([
+      provider.estimateGas({ ...tx, from: address }),
+      provider.getFeeData(),
+      provider.getBalance(address),
+    ]);
+    const cost = gas * (fees.maxFeePerGas ?? fees.gasPrice ?? 0n);
+    return cost > balance ? cost - balance : null;
+  } catch {
+    return null;
   }
-  return false;
 }
 
 async function waitFor(response: TransactionResponse | ContractTransactionResponse, step: string) {

@@ -93,7 +93,32 @@ export async function readDeployment(file: string): Promise<Deployment> {
       { hint: "write it again with `segmint deploy --out FILE`", cause },
     );
   }
+  if (isIgnitionAddresses(json)) {
+    throw new SegmintError(
+      "DEPLOYMENT_IS_IGNITION",
+      `${file} is Hardhat Ignition's deployed_addresses.json, which has no chain id or parameters`,
+      { file },
+      {
+        hint: `convert it once: segmint import-deployment ${file} --rpc URL --out deployment.json`,
+      },
+    );
+  }
   return parseDeployment(json, file);
+}
+
+/**
+ * Hardhat Ignition writes `deployed_addresses.json` as `{ "Segmint#Token": "0x...", ... }`
+ * (module id, then the contract's id in ignition/modules/Segmint.ts).
+ */
+export const IGNITION_KEY = /^[A-Za-z_][\w-]*#([A-Za-z_]\w*)$/;
+
+/** Whether `value` looks like Ignition's deployed_addresses.json (every key `Module#Id`). */
+export function isIgnitionAddresses(value: unknown): value is Record<string, string> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return (
+    entries.length > 0 && entries.every(([k, v]) => IGNITION_KEY.test(k) && typeof v === "string")
+  );
 }
 
 /** The JSON text of a deployment: bigints as decimal strings, two-space indent, final newline. */

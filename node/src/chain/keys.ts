@@ -37,7 +37,17 @@ export async function loadWallet(source: KeySource): Promise<Wallet> {
         { hint: "pass 64 hex digits, with or without 0x" },
       );
     }
-    return new Wallet(normalized);
+    try {
+      return new Wallet(normalized);
+    } catch {
+      // 0 and values at or above the curve order are 32 bytes of hex but no key.
+      throw new SegmintError(
+        "KEY_INVALID",
+        "the private key is not a valid secp256k1 key (zero or above the curve order)",
+        {},
+        { hint: "pass the 64 hex digits of a real private key" },
+      );
+    }
   }
   if (source.keystoreFile !== undefined) {
     const file = source.keystoreFile;

@@ -5,10 +5,12 @@ import {
   defaultBroadcastOptions,
   runBroadcast,
 } from "../broadcaster/index.ts";
+import { formatTokens } from "../config/amounts.ts";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { createLogger } from "../log/index.ts";
 import {
   type BroadcasterSessionFlags,
+  checkOutDir,
   collect,
   parseBigIntOption,
   parseIntegerOption,
@@ -21,13 +23,8 @@ interface BroadcastFlags extends BroadcasterSessionFlags {
   json?: boolean;
 }
 
-const TOKEN = 10 ** 18;
-
-function tokens(wei: string): string {
-  return `${(Number(wei) / TOKEN).toFixed(6)} tokens`;
-}
-
-function formatSummary(s: BroadcastSummary): string {
+function formatSummary(s: BroadcastSummary, requested: number): string {
+  const used = Object.keys(s.orchestrators).length;
   const lines = [
     `Broadcast ${s.segments} segments (${s.mediaSeconds.toFixed(2)} media s) in ${s.wallSeconds.toFixed(2)} s ` +
       `(${s.realtimeFactor.toFixed(2)}x realtime)`,
@@ -35,7 +32,10 @@ function formatSummary(s: BroadcastSummary): string {
     ...Object.entries(s.orchestrators).map(
       ([address, count]) => `  orchestrator ${address}: ${count} segments`,
     ),
-    `  retries ${s.retries}, tickets sent ${s.ticketsSent}, expected value paid ${s.expectedValuePaid} wei (${tokens(s.expectedValuePaid)})`,
+    ...(used < requested
+      ? [`  only ${used} of the ${requested} orchestrators asked for (--orchestrators) took work`]
+      : []),
+    `  retries ${s.retries}, tickets sent ${s.ticketsSent}, expected value paid ${formatTokens(BigInt(s.expectedValuePaid))}`,
     ...(s.normalized === null ? [] : [`  input re-encoded to H.264 first (${s.normalized})`]),
     `  master   ${s.master}`,
   ];
@@ -53,8 +53,8 @@ export function registerBroadcast(program: Command): void {
         "every result (signature, hashes, resolution, pixels and duration measured again), retry a " +
         "failed segment on another orchestrator (3 attempts), and write HLS into --out as segments " +
         "arrive. Settings may also come from --config FILE (JSON, camelCase names) and SEGMINT_* " +
-        "variables (e.g. SEGMINT_PRIVATE_KEY, SEGMINT_MAX_SPEND); flags win. Token amounts are in " +
-        "wei (1 token = 10^18 wei).",
+        "variables (e.g. SEGMINT_PRIVATE_KEY, SEGMINT_MAX_SPEND); flags win. Amounts are wei " +
+        '(1 SGM = 10^18 wei) or tokens with a unit ("10 SGM", "10tokens").',
     )
     .argument("<input>", "the video file to broadcast")
     .option("--out <dir>", "output folder for the HLS (master.m3u8 + one folder per rendition)")
@@ -76,17 +76,25 @@ export function registerBroadcast(program: Command): void {
       parseBigIntOption,
     )
     .option(
-      "--max-ticket-ev <wei>",
+      "--max-ticket-ev <amount>",
       `refuse ticket params where one ticket is worth more (default ${defaultBroadcastOptions.maxTicketEV})`,
       parseBigIntOption,
     )
     .option(
-      "--max-spend <wei>",
+      "--max-spend <amount>",
       `stop paying once tickets worth this much were sent (default ${defaultBroadcastOptions.maxSpend})`,
       parseBigIntOption,
     )
-    .option("--deposit <wei>", "first add this much to the TicketBroker deposit", parseBigIntOption)
-    .option("--reserve <wei>", "first add this much to the TicketBroker reserve", parseBigIntOption)
+    .option(
+      "--deposit <amount>",
+      "first add this much to the TicketBroker deposit",
+      parseBigIntOption,
+    )
+    .option(
+      "--reserve <amount>",
+      "first add this much to the TicketBroker reserve",
+      parseBigIntOption,
+    )
     .option(
       "--orchestrators <n>",
       `orchestrators to use at once (default ${defaultBroadcastOptions.orchestrators})`,
@@ -117,12 +125,13 @@ export function registerBroadcast(program: Command): void {
         env: process.env,
         flags: { input, outDir: flags.out, ...sessionSettings(flags) },
       });
+      await checkOutDir(config.outDir);
       const log = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
       await runMediaCommand(
         "broadcasting",
         flags,
         ({ signal, onProgress }) => runBroadcast(config, { log, signal, onProgress }),
-        formatSummary,
+        (summary: BroadcastSummary) => formatSummary(summary, config.orchestrators),
       );
     });
 }

@@ -52,7 +52,7 @@ export function registerBroadcaster(program: Command): void {
     .option("--stream-key <key>", "a stream key publishers may use (repeatable)", collect)
     .option("--allow-any-key", "accept any stream key (dev chains only)")
     .option(
-      "--auto-deposit <wei>",
+      "--auto-deposit <amount>",
       "top the deposit and reserve up from the token balance, at most this much in all",
       parseBigIntOption,
     )
@@ -65,17 +65,25 @@ export function registerBroadcaster(program: Command): void {
       parseBigIntOption,
     )
     .option(
-      "--max-ticket-ev <wei>",
+      "--max-ticket-ev <amount>",
       "refuse ticket params worth more per ticket",
       parseBigIntOption,
     )
     .option(
-      "--max-spend <wei>",
+      "--max-spend <amount>",
       "expected value of all tickets one stream may send",
       parseBigIntOption,
     )
-    .option("--deposit <wei>", "first add this much to the TicketBroker deposit", parseBigIntOption)
-    .option("--reserve <wei>", "first add this much to the TicketBroker reserve", parseBigIntOption)
+    .option(
+      "--deposit <amount>",
+      "first add this much to the TicketBroker deposit",
+      parseBigIntOption,
+    )
+    .option(
+      "--reserve <amount>",
+      "first add this much to the TicketBroker reserve",
+      parseBigIntOption,
+    )
     .option(
       "--orchestrators <n>",
       "orchestrators per stream at once (default 2)",

@@ -6,11 +6,14 @@ import { registerChain } from "./chain.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerDeposit } from "./deposit.ts";
 import { registerDevnet } from "./devnet.ts";
+import { registerImportDeployment } from "./import-deployment.ts";
+import { registerMarket } from "./market.ts";
 import { registerOrchestrator } from "./orchestrator.ts";
 import { registerOrchestratorParams } from "./orchestrator-params.ts";
 import { registerStake } from "./stake.ts";
 import { registerStatus } from "./status.ts";
 import { registerTranscode } from "./transcode.ts";
+import { registerTransfer } from "./transfer.ts";
 
 /**
  * Every subcommand lives in its own file under cli/ and exports a `register*` function;
@@ -19,12 +22,15 @@ import { registerTranscode } from "./transcode.ts";
 export function registerCommands(program: Command): void {
   registerChain(program);
   registerDeploy(program);
+  registerImportDeployment(program);
   registerDevnet(program);
   registerOrchestrator(program);
   registerOrchestratorParams(program);
   registerStake(program);
   registerDeposit(program);
+  registerTransfer(program);
   registerStatus(program);
+  registerMarket(program);
   registerBroadcast(program);
   registerBroadcaster(program);
   registerTranscode(program);

@@ -5,10 +5,10 @@ import { type DeployParams, defaultDeployParams, deploySegmint } from "../chain/
 import { writeDeployment } from "../chain/deployment.ts";
 import { DEV_CHAIN_ID, devAccounts } from "../chain/devchain.ts";
 import { loadWallet } from "../chain/keys.ts";
+import { connectChain } from "../chain/session.ts";
 import { readConfigFile } from "../config/load.ts";
 import { SegmintError } from "../errors.ts";
 import { toJson } from "../json.ts";
-import { connectProvider } from "../orchestrator/chain.ts";
 import { parseBigIntOption, parseIntegerOption } from "./options.ts";
 
 const positiveInt = z.coerce.number().int().positive();
@@ -67,7 +67,8 @@ export function registerDeploy(program: Command): void {
         "addresses). Parameters come from --config FILE (JSON), then the flags; the rest take\n" +
         "their defaults. On a local dev chain (chain id 31337) the first dev account deploys when\n" +
         "no key is given, and the defaults suit a dev chain: 20-block rounds, a 2-round unbonding\n" +
-        "period, a 3-round unlock period and tickets valid for 2 rounds.",
+        "period, a 3-round unlock period and tickets valid for 2 rounds. Token amounts are wei or\n" +
+        'tokens with a unit ("1000 SGM", "1000tokens").',
     )
     .requiredOption("--rpc <url>", "JSON-RPC endpoint of the chain, e.g. http://127.0.0.1:8545")
     .requiredOption("--out <file>", "where to write the deployment JSON")
@@ -95,23 +96,19 @@ export function registerDeploy(program: Command): void {
       parseIntegerOption(1, 100),
     )
     .option(
-      "--min-self-stake <wei>",
-      "token wei an orchestrator must bond to itself to hold a seat in the active set",
+      "--min-self-stake <amount>",
+      "tokens an orchestrator must bond to itself to hold a seat in the active set",
       parseBigIntOption,
     )
-    .option(
-      "--inflation <wei>",
-      "tokens minted per round for rewards, in token wei",
-      parseBigIntOption,
-    )
+    .option("--inflation <amount>", "tokens minted per round for rewards", parseBigIntOption)
     .option(
       "--ticket-validity <rounds>",
       "rounds a ticket stays redeemable after its creation round",
       parseIntegerOption(1, 100_000),
     )
     .option(
-      "--initial-supply <wei>",
-      "tokens minted to the deployer at deployment, in token wei",
+      "--initial-supply <amount>",
+      "tokens minted to the deployer at deployment",
       parseBigIntOption,
     )
     .option("--json", "print the deployment as JSON on stdout")
@@ -128,7 +125,8 @@ export function registerDeploy(program: Command): void {
           { problems },
         );
       }
-      const { provider, chainId } = await connectProvider(flags.rpc);
+      const connection = await connectChain(flags.rpc);
+      const { provider, chainId } = connection;
       const isDevChain = chainId === BigInt(DEV_CHAIN_ID);
       const params: DeployParams = {
         ...defaultDeployParams,
@@ -179,7 +177,7 @@ export function registerDeploy(program: Command): void {
           process.stdout.write(`${lines.join("\n")}\n`);
         }
       } finally {
-        provider.destroy();
+        connection.close();
       }
     });
 }

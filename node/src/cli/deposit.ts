@@ -1,17 +1,9 @@
 import type { Command } from "commander";
+import { fundDepositAndReserve } from "../chain/funding.ts";
+import type { SigningSession } from "../chain/session.ts";
+import { formatTokens, parseAmount } from "../config/amounts.ts";
 import { SegmintError } from "../errors.ts";
-import { approveIfNeeded } from "../orchestrator/registration.ts";
-import {
-  addChainFlags,
-  type ChainFlags,
-  checkAndSend,
-  formatTokens,
-  parseAmount,
-  report,
-  requireTokens,
-  type SigningSession,
-  withSigningSession,
-} from "./chain-flags.ts";
+import { addChainFlags, type ChainFlags, report, withSigningSession } from "./chain-flags.ts";
 
 interface DepositFlags extends ChainFlags {
   deposit?: string;
@@ -31,7 +23,7 @@ export function registerDeposit(program: Command): void {
     .description(
       "Manage the TicketBroker funds that back a broadcaster's tickets. The deposit pays\n" +
         "winning tickets first; the reserve is a guarantee split between active orchestrators.\n" +
-        'Amounts are token wei or tokens with a unit ("100tokens").',
+        'Amounts are token wei or tokens with a unit ("100 SGM", "100tokens").',
     );
 
   addChainFlags(
@@ -53,16 +45,7 @@ export function registerDeposit(program: Command): void {
       );
     }
     await withSigningSession(flags, async (s) => {
-      await requireTokens(s, add + reserve, "fund");
-      const broker = s.clients.ticketBroker;
-      await approveIfNeeded(s, await broker.getAddress(), add + reserve);
-      const tx = await checkAndSend(
-        s,
-        "fundDepositAndReserve",
-        broker.fundDepositAndReserve,
-        add,
-        reserve,
-      );
+      const tx = await fundDepositAndReserve(s, { deposit: add, reserve });
       const now = await fundsOf(s);
       report(
         flags,
@@ -83,7 +66,7 @@ export function registerDeposit(program: Command): void {
   ).action(async (flags: DepositFlags) => {
     await withSigningSession(flags, async (s) => {
       const broker = s.clients.ticketBroker;
-      const tx = await checkAndSend(s, "unlock", broker.unlock);
+      const tx = await s.tx.checkAndSend("unlock", broker.unlock);
       const now = await fundsOf(s);
       report(
         flags,
@@ -101,7 +84,7 @@ export function registerDeposit(program: Command): void {
   ).action(async (flags: DepositFlags) => {
     await withSigningSession(flags, async (s) => {
       const broker = s.clients.ticketBroker;
-      const tx = await checkAndSend(s, "cancelUnlock", broker.cancelUnlock);
+      const tx = await s.tx.checkAndSend("cancelUnlock", broker.cancelUnlock);
       report(
         flags,
         { action: "cancel-unlock", tx, sender: s.address },
@@ -119,7 +102,7 @@ export function registerDeposit(program: Command): void {
     await withSigningSession(flags, async (s) => {
       const before = await fundsOf(s);
       const broker = s.clients.ticketBroker;
-      const tx = await checkAndSend(s, "withdraw", broker.withdraw);
+      const tx = await s.tx.checkAndSend("withdraw", broker.withdraw);
       report(
         flags,
         {

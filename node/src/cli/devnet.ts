@@ -1,7 +1,10 @@
 import type { Command } from "commander";
-import { formatEther } from "ethers";
-import { type DevnetSummary, runDevnet } from "../devnet/index.ts";
+import { loadWallet } from "../chain/keys.ts";
+import { checkRpcUrl } from "../chain/session.ts";
+import { formatTokens, parseEthAmount } from "../config/amounts.ts";
+import { type DevnetSummary, type ExternalChain, runDevnet } from "../devnet/index.ts";
 import type { LiveDevnetReady, LiveDevnetSummary } from "../devnet/live.ts";
+import { SegmintError } from "../errors.ts";
 import { createLogger } from "../log/index.ts";
 import { parseIntegerOption } from "./options.ts";
 
@@ -17,6 +20,10 @@ interface DevnetFlags {
   out: string;
   profiles: string;
   chainPort: number;
+  rpc?: string;
+  deployment?: string;
+  key?: string;
+  fundEth: string;
   keepRunning?: boolean;
   json?: boolean;
   logLevel: string;
@@ -28,16 +35,21 @@ function describe(s: DevnetSummary, running: boolean): string {
     `HLS written to ${s.hlsDir} (master playlist ${s.master})`,
     `  ${s.segments} segments x ${s.renditions} renditions, ${s.retries} retries, ` +
       `${s.realtimeFactor.toFixed(2)}x realtime, ${s.wallSeconds.toFixed(1)} s in all`,
-    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatEther(s.expectedValuePaid)} SGM), ` +
-      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatEther(s.paid)} SGM`,
-    `  the broadcaster's deposit and reserve fell by ${formatEther(s.broadcasterFundsSpent)} SGM`,
+    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatTokens(BigInt(s.expectedValuePaid))}), ` +
+      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatTokens(BigInt(s.paid))}`,
+    `  the broadcaster's deposit and reserve fell by ${formatTokens(BigInt(s.broadcasterFundsSpent))}`,
     ...s.orchestrators.map(
       (o) =>
         `  ${o.address}: ${o.segments} segments, ${o.winningTickets} winning tickets, ` +
-        `${o.redeemedTickets} redeemed, ${formatEther(o.feesEarned)} SGM in fees` +
+        `${o.redeemedTickets} redeemed, ${formatTokens(BigInt(o.feesEarned))} in fees` +
         (running ? ` (status ${o.httpUrl}/status, log ${o.logFile})` : ""),
     ),
-    ...(running ? [`Chain: ${s.chainUrl}`] : []),
+    ...(running
+      ? [
+          `Chain: ${s.chainUrl} (deployment ${s.deploymentFile})`,
+          `Broadcaster account: ${s.broadcaster} (its deposit pays the tickets; a dev account of this chain)`,
+        ]
+      : []),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -65,17 +77,51 @@ function describeLive(s: LiveDevnetSummary): string {
     "",
     `Live: ${s.segments} segments, ${s.lost} lost, ${s.late} late; segments available after ` +
       `${seconds(s.availabilityP50Seconds)} (p50), ${seconds(s.availabilityP95Seconds)} (p95)`,
-    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatEther(s.expectedValuePaid)} SGM), ` +
-      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatEther(s.paid)} SGM`,
-    `  the broadcaster's deposit and reserve fell by ${formatEther(s.broadcasterFundsSpent)} SGM`,
+    `Payments: ${s.ticketsSent} tickets sent (expected value ${formatTokens(BigInt(s.expectedValuePaid))}), ` +
+      `${s.winningTickets} won, ${s.redeemedTickets} redeemed on chain for ${formatTokens(BigInt(s.paid))}`,
+    `  the broadcaster's deposit and reserve fell by ${formatTokens(BigInt(s.broadcasterFundsSpent))}`,
     ...s.orchestrators.map(
       (o) =>
         `  ${o.address}: ${o.segments} segments, ${o.winningTickets} winning tickets, ` +
-        `${o.redeemedTickets} redeemed, ${formatEther(o.feesEarned)} SGM in fees`,
+        `${o.redeemedTickets} redeemed, ${formatTokens(BigInt(o.feesEarned))} in fees`,
     ),
     ...s.streams.map((st) => `  recording of ${st.streamKey}: ${st.recording}`),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** The chain flags, checked: none of them without --rpc, and amounts in a known unit. */
+async function externalChain(flags: DevnetFlags): Promise<ExternalChain | undefined> {
+  if (flags.rpc === undefined) {
+    if (flags.deployment !== undefined || flags.key !== undefined) {
+      throw new SegmintError(
+        "DEVNET_FLAGS_INVALID",
+        "--deployment and --key choose contracts and a funder on an existing chain",
+        {},
+        { hint: "add --rpc URL, or drop them to run on the devnet's own chain" },
+      );
+    }
+    return undefined;
+  }
+  checkRpcUrl(flags.rpc);
+  const fundEth = /^\d+$/.test(flags.fundEth.trim())
+    ? BigInt(flags.fundEth.trim())
+    : parseEthAmount(flags.fundEth);
+  if (fundEth === undefined) {
+    throw new SegmintError(
+      "BAD_AMOUNT",
+      `--fund-eth "${flags.fundEth}" is not an amount of ETH`,
+      { what: "--fund-eth", value: flags.fundEth },
+      { hint: 'give wei ("1000000000000000000") or ETH ("0.5 ETH")' },
+    );
+  }
+  const funder = flags.key === undefined ? undefined : await loadWallet({ privateKey: flags.key });
+  return {
+    rpc: flags.rpc,
+    fundEth,
+    ...(funder === undefined ? {} : { funderKey: funder.privateKey }),
+    ...(flags.deployment === undefined ? {} : { deploymentFile: flags.deployment }),
+  };
 }
 
 export function registerDevnet(program: Command): void {
@@ -99,6 +145,16 @@ export function registerDevnet(program: Command): void {
       0,
     )
     .option(
+      "--rpc <url>",
+      "run on this existing chain (any EVM JSON-RPC node) instead of starting one",
+    )
+    .option("--deployment <file>", "with --rpc: use these contracts instead of deploying")
+    .option(
+      "--key <hex>",
+      "with --rpc: the funding account (default: the first development account, as anvil funds)",
+    )
+    .option("--fund-eth <amount>", "with --rpc: ETH given to each new account for gas", "1 ETH")
+    .option(
       "--keep-running",
       "leave the chain and orchestrators up after the broadcast, until Ctrl-C",
     )
@@ -119,6 +175,7 @@ export function registerDevnet(program: Command): void {
     .option("--log-level <level>", "progress logs on stderr: info, warn, error or silent", "info")
     .action(async (flags: DevnetFlags) => {
       const log = createLogger({ level: flags.logLevel, name: "devnet" });
+      const chain = await externalChain(flags);
       const abort = new AbortController();
       const onSignal = () => abort.abort();
       process.once("SIGINT", onSignal);
@@ -130,6 +187,7 @@ export function registerDevnet(program: Command): void {
             orchestrators: flags.orchestrators,
             profiles: flags.profiles,
             chainPort: flags.chainPort,
+            ...(chain === undefined ? {} : { chain }),
             outDir: flags.out,
             rtmp: flags.rtmp,
             http: flags.http,
@@ -156,6 +214,7 @@ export function registerDevnet(program: Command): void {
         outDir: flags.out,
         profiles: flags.profiles,
         chainPort: flags.chainPort,
+        ...(chain === undefined ? {} : { chain }),
         keepRunning: flags.keepRunning === true,
         log,
         signal: abort.signal,

@@ -1,5 +1,7 @@
+import { stat } from "node:fs/promises";
 import { InvalidArgumentError } from "commander";
-import { parseTokenAmount } from "../config/schemas.ts";
+import { parseTokenAmount } from "../config/amounts.ts";
+import { SegmintError } from "../errors.ts";
 
 /** A commander option parser for an integer within [min, max], with an error naming the range. */
 export function parseIntegerOption(min: number, max: number): (value: string) => number {
@@ -14,17 +16,33 @@ export function parseIntegerOption(min: number, max: number): (value: string) =>
 
 /**
  * A commander option parser for an amount in wei that may exceed 2^53, or in tokens
- * ("2.5tokens" = 2.5 * 10^18 wei).
+ * ("2.5tokens" or "2.5 SGM" = 2.5 * 10^18 wei).
  */
 export function parseBigIntOption(value: string): bigint {
   const tokens = parseTokenAmount(value);
   if (tokens !== undefined) return tokens;
   if (!/^\d+$/.test(value.trim())) {
     throw new InvalidArgumentError(
-      `expected a whole number of wei or an amount of tokens ("10tokens"), got "${value}"`,
+      `expected a whole number of wei or an amount of tokens ("10 SGM", "10tokens"), got "${value}"`,
     );
   }
   return BigInt(value.trim());
+}
+
+/**
+ * OUT_NOT_A_DIRECTORY when `dir` exists and is not a folder: said at once, not after the work
+ * that would have been written there.
+ */
+export async function checkOutDir(dir: string, flag = "--out"): Promise<void> {
+  const found = await stat(dir).catch(() => null);
+  if (found !== null && !found.isDirectory()) {
+    throw new SegmintError(
+      "OUT_NOT_A_DIRECTORY",
+      `${flag} ${dir} is a file, not a folder`,
+      { dir },
+      { hint: `give ${flag} a folder (it is created when missing)` },
+    );
+  }
 }
 
 /**

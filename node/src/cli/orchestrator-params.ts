@@ -1,12 +1,6 @@
 import type { Command } from "commander";
 import { SegmintError } from "../errors.ts";
-import {
-  addChainFlags,
-  type ChainFlags,
-  openSigningChain,
-  preflight,
-  printJson,
-} from "./chain-flags.ts";
+import { addChainFlags, type ChainFlags, openSigningChain, printJson } from "./chain-flags.ts";
 
 interface ParamsFlags extends ChainFlags {
   rewardCut?: string;
@@ -51,11 +45,11 @@ export function registerOrchestratorParams(program: Command): void {
       const cut = rewardCut ?? (info.registered ? info.rewardCut : 100_000n);
       const share = feeShare ?? (info.registered ? info.feeShare : 500_000n);
       const bm = s.clients.bondingManager;
-      await preflight("setOrchestratorParams", () =>
-        bm.setOrchestratorParams.staticCall(cut, share),
-      );
-      const tx = await s.tx.sendAndWait("setOrchestratorParams", () =>
-        bm.setOrchestratorParams(cut, share),
+      const tx = await s.tx.checkAndSend(
+        "setOrchestratorParams",
+        bm.setOrchestratorParams,
+        cut,
+        share,
       );
       if (flags.json) {
         printJson({

@@ -28,9 +28,12 @@ interface OrchestratorFlags {
   faceValue?: string;
   winProb?: string;
   maxGasPrice?: string;
+  tokenPriceEth?: string;
+  redeemConfirmations?: string;
   redeemBatchSize?: string;
   pollInterval?: string;
   reward?: boolean;
+  reregister?: boolean;
   logLevel?: string;
 }
 
@@ -64,7 +67,10 @@ export function registerOrchestrator(program: Command): void {
       "--fee-share <ppm>",
       "share of fees given to delegators, ppm (default: on-chain, or 500000)",
     )
-    .option("--stake <wei>", "bond until the self-stake reaches this many token wei")
+    .option(
+      "--stake <amount>",
+      'bond until the self-stake reaches this (wei, "1000 SGM" or "1000tokens")',
+    )
     .option("--listen <multiaddr...>", "libp2p listen addresses (default /ip4/0.0.0.0/tcp/4001)")
     .option("--announce <multiaddr...>", "addresses to publish instead of the listen addresses")
     .option("--bootstrap <multiaddr...>", "peers to join the network through (with /p2p/ID)")
@@ -72,14 +78,29 @@ export function registerOrchestrator(program: Command): void {
     .option("--http-port <port>", "status/metrics port on 127.0.0.1 (default 7935, 0 = any)")
     .option("--max-sessions <n>", "segments transcoded at once (default: detected capacity)")
     .option("--profiles <list>", "only accept these profiles, e.g. 720p30,480p30,360p30")
-    .option("--ticket-ev <wei>", "expected value of one ticket (default: a typical segment's fee)")
+    .option(
+      "--ticket-ev <amount>",
+      "expected value of one ticket (default: a typical segment's fee)",
+    )
     .option("--ticket-ev-segments <n>", "typical segments one ticket pays for (default 1)")
-    .option("--face-value <wei>", "ticket face value (default: 100x its redemption gas cost)")
+    .option("--face-value <amount>", "ticket face value (default: 100x its redemption gas cost)")
     .option("--win-prob <p>", "ticket win probability in (0, 1]; sets face value = EV / p")
     .option("--max-gas-price <wei>", "never redeem above this gas price (default 500 gwei)")
+    .option(
+      "--redeem-confirmations <n>",
+      "blocks a redemption needs before its tickets count as redeemed (default 1)",
+    )
+    .option(
+      "--token-price-eth <eth>",
+      "what one token is worth in ETH (e.g. 0.0004), to weigh face values against gas (default 1)",
+    )
     .option("--redeem-batch-size <n>", "winning tickets per redemption transaction (default 10)")
     .option("--poll-interval <ms>", "how often rounds and redemptions are checked (default 2000)")
     .option("--no-reward", "do not call reward() each round")
+    .option(
+      "--no-reregister",
+      "when the chain loses this registration (a reset or redeploy), only report it: do not register again",
+    )
     .option("--log-level <level>", "trace, debug, info, warn, error or silent (default info)")
     .action(async (flags: OrchestratorFlags) => {
       // Loaded here, not at the top: libp2p, media and payments take seconds to import, and
@@ -111,10 +132,14 @@ export function registerOrchestrator(program: Command): void {
         faceValue: flags.faceValue,
         winProb: flags.winProb,
         maxGasPrice: flags.maxGasPrice,
+        tokenPriceEth: flags.tokenPriceEth,
+        redeemConfirmations: flags.redeemConfirmations,
         redeemBatchSize: flags.redeemBatchSize,
         pollIntervalMs: flags.pollInterval,
         // --no-reward defaults to true; only an explicit flag may override file and env.
         reward: command.getOptionValueSource("reward") === "cli" ? flags.reward : undefined,
+        reregister:
+          command.getOptionValueSource("reregister") === "cli" ? flags.reregister : undefined,
         logLevel: flags.logLevel,
       };
       const config = resolveConfig(orchestratorConfigSchema, {

@@ -1,22 +1,61 @@
 import type { Command } from "commander";
 import type { BondingManager } from "../chain/contracts.ts";
+import { approveIfNeeded, requireTokens } from "../chain/funding.ts";
+import type { SigningSession } from "../chain/session.ts";
+import { formatTokens, parseAmount } from "../config/amounts.ts";
 import { SegmintError } from "../errors.ts";
-import { approveIfNeeded } from "../orchestrator/registration.ts";
 import {
   addChainFlags,
   addressFlag,
   type ChainFlags,
-  checkAndSend,
-  formatTokens,
-  parseAmount,
   report,
-  requireTokens,
   withSigningSession,
 } from "./chain-flags.ts";
 
 interface StakeFlags extends ChainFlags {
   to?: string;
   json?: boolean;
+}
+
+type FeeBalance = Awaited<ReturnType<BondingManager["feeBalance"]>>;
+
+/**
+ * Refuses a fee withdrawal above the unlocked fees with one coded line naming the round from
+ * which `wanted` is unlocked. Unsettled fees are settled first (claimEarnings), since their
+ * wait only starts then.
+ */
+async function throwFeesLocked(
+  s: SigningSession,
+  wanted: bigint,
+  before: FeeBalance,
+): Promise<never> {
+  let fees = before;
+  if (fees.unsettled > 0n) {
+    await s.tx.checkAndSend("claimEarnings", s.clients.bondingManager.claimEarnings);
+    fees = await s.reader.bondingManager.feeBalance(s.address);
+  }
+  const total = fees.withdrawable + fees.locked + fees.laterLocked;
+  if (wanted > total) {
+    throw new SegmintError(
+      "INSUFFICIENT_FEES",
+      `${s.address} has ${formatTokens(total)} tokens of fees, less than ${formatTokens(wanted)}`,
+      { requested: wanted.toString(), available: total.toString() },
+    );
+  }
+  const unlockRound =
+    wanted <= fees.withdrawable + fees.locked ? fees.unlockRound : fees.laterUnlockRound;
+  const round = await s.reader.roundsManager.currentRound();
+  throw new SegmintError(
+    "FEES_LOCKED",
+    `${formatTokens(wanted)} tokens of fees are not unlocked until round ${unlockRound} (now round ${round}; withdrawable now: ${formatTokens(fees.withdrawable)})`,
+    {
+      requested: wanted.toString(),
+      withdrawable: fees.withdrawable.toString(),
+      unlockRound: unlockRound.toString(),
+      currentRound: round.toString(),
+    },
+    { hint: `run \`segmint stake withdraw-fees\` again from round ${unlockRound}` },
+  );
 }
 
 function parseLockId(text: string): bigint {
@@ -59,7 +98,7 @@ function addLockCommand(
     await withSigningSession(flags, async (s) => {
       const [amount] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
       const method = spec.method(s.clients.bondingManager);
-      const tx = await checkAndSend(s, spec.label, method, lockId);
+      const tx = await s.tx.checkAndSend(spec.label, method, lockId);
       const result = { tx, delegator: s.address, lockId, amount };
       report(flags, { action: spec.command, ...result }, spec.text(result));
     });
@@ -72,7 +111,7 @@ export function registerStake(program: Command): void {
     .summary("bond, unbond, rebond and withdraw stake (orchestrators and delegators)")
     .description(
       "Manage stake in the BondingManager. Amounts are token wei or tokens with a unit\n" +
-        '("1000tokens"). Each command checks the call with eth_call first, so a call the\n' +
+        '("1000 SGM", "1000tokens"). Each command checks the call with eth_call first, so a call the\n' +
         "contract would refuse costs no gas and prints why.",
     );
 
@@ -107,12 +146,12 @@ export function registerStake(program: Command): void {
       }
       const bm = s.clients.bondingManager;
       await approveIfNeeded(s, await bm.getAddress(), amount);
-      const tx = await checkAndSend(s, "bond", bm.bond, amount, to);
+      const tx = await s.tx.checkAndSend("bond", bm.bond, amount, to);
       const now = await s.reader.bondingManager.pendingStake(s.address);
       report(
         flags,
         { action: "bond", tx, delegator: s.address, orchestrator: to, amount, stake: now },
-        `Bonded ${formatTokens(amount)} tokens from ${s.address} to ${to}; stake now ${formatTokens(now)} (tx ${tx})`,
+        `Bonded ${formatTokens(amount)} from ${s.address} to ${to}; stake now ${formatTokens(now)} (tx ${tx})`,
       );
     });
   });
@@ -130,12 +169,12 @@ export function registerStake(program: Command): void {
     await withSigningSession(flags, async (s) => {
       const bm = s.clients.bondingManager;
       const lockId = (await s.reader.bondingManager.delegatorInfo(s.address)).nextUnbondingLockId;
-      const tx = await checkAndSend(s, "unbond", bm.unbond, amount);
+      const tx = await s.tx.checkAndSend("unbond", bm.unbond, amount);
       const [, withdrawRound] = await s.reader.bondingManager.unbondingLock(s.address, lockId);
       report(
         flags,
         { action: "unbond", tx, delegator: s.address, amount, lockId, withdrawRound },
-        `Unbonded ${formatTokens(amount)} tokens into lock ${lockId}, withdrawable from round ${withdrawRound} (tx ${tx})`,
+        `Unbonded ${formatTokens(amount)} into lock ${lockId}, withdrawable from round ${withdrawRound} (tx ${tx})`,
       );
     });
   });
@@ -146,7 +185,7 @@ export function registerStake(program: Command): void {
     label: "rebond",
     method: (bm) => bm.rebond,
     text: ({ lockId, amount, tx }) =>
-      `Rebonded lock ${lockId} (${formatTokens(amount)} tokens) (tx ${tx})`,
+      `Rebonded lock ${lockId} (${formatTokens(amount)}) (tx ${tx})`,
   });
 
   addLockCommand(stake, {
@@ -155,13 +194,17 @@ export function registerStake(program: Command): void {
     label: "withdrawStake",
     method: (bm) => bm.withdrawStake,
     text: ({ lockId, amount, delegator, tx }) =>
-      `Withdrew ${formatTokens(amount)} tokens from lock ${lockId} to ${delegator} (tx ${tx})`,
+      `Withdrew ${formatTokens(amount)} from lock ${lockId} to ${delegator} (tx ${tx})`,
   });
 
   addChainFlags(
     stake
       .command("withdraw-fees [amount]")
-      .description("Withdraw earned fees (all pending fees when no amount is given).")
+      .description(
+        "Withdraw earned fees (all unlocked fees when no amount is given). Fees wait the unlock " +
+          "period once settled; a withdrawal that finds them locked settles any unsettled ones " +
+          "first, so their wait starts.",
+      )
       .option("--to <address>", "where to send them (default: the signing address)")
       .option("--json", "print the result as one JSON object"),
   ).action(async (amountText: string | undefined, flags: StakeFlags) => {
@@ -169,18 +212,20 @@ export function registerStake(program: Command): void {
     await withSigningSession(flags, async (s) => {
       const bm = s.clients.bondingManager;
       const to = toFlag ?? s.address;
-      const amount =
-        amountText === undefined
-          ? await s.reader.bondingManager.pendingFees(s.address)
-          : parseAmount(amountText);
-      if (amount === 0n) {
+      const fees = await s.reader.bondingManager.feeBalance(s.address);
+      const total = fees.withdrawable + fees.locked + fees.laterLocked + fees.unsettled;
+      const amount = amountText === undefined ? fees.withdrawable : parseAmount(amountText);
+      if (total === 0n) {
         throw new SegmintError("NOTHING_TO_WITHDRAW", `${s.address} has no fees to withdraw`, {});
       }
-      const tx = await checkAndSend(s, "withdrawFees", bm.withdrawFees, to, amount);
+      if (amount === 0n || amount > fees.withdrawable) {
+        await throwFeesLocked(s, amount === 0n ? total : amount, fees);
+      }
+      const tx = await s.tx.checkAndSend("withdrawFees", bm.withdrawFees, to, amount);
       report(
         flags,
         { action: "withdraw-fees", tx, delegator: s.address, to, amount },
-        `Withdrew ${formatTokens(amount)} tokens of fees to ${to} (tx ${tx})`,
+        `Withdrew ${formatTokens(amount)} of fees to ${to} (tx ${tx})`,
       );
     });
   });

@@ -1,13 +1,8 @@
 import type { Command } from "commander";
 import { getAddress, isAddress } from "ethers";
+import { formatEth, formatTokens } from "../config/amounts.ts";
 import { SegmintError } from "../errors.ts";
-import {
-  addChainFlags,
-  type ChainFlags,
-  formatTokens,
-  openChain,
-  printJson,
-} from "./chain-flags.ts";
+import { addChainFlags, type ChainFlags, openChain, printJson } from "./chain-flags.ts";
 
 interface StatusFlags extends ChainFlags {
   json?: boolean;
@@ -39,9 +34,10 @@ export function registerStatus(program: Command): void {
     const s = await openChain(flags);
     try {
       const { bondingManager: bm, ticketBroker: broker, token, roundsManager, registry } = s.reader;
-      const [round, balance, delegator, orch, sender, service] = await Promise.all([
+      const [round, balance, eth, delegator, orch, sender, service] = await Promise.all([
         roundsManager.currentRound(),
         token.balanceOf(address),
+        s.provider.getBalance(address),
         bm.delegatorInfo(address),
         bm.getOrchestrator(address),
         broker.getSenderInfo(address),
@@ -56,6 +52,7 @@ export function registerStatus(program: Command): void {
         address,
         round,
         tokenBalance: balance,
+        ethBalance: eth,
         delegator: {
           delegate: delegator.delegate,
           stake: delegator.stake,
@@ -87,7 +84,7 @@ export function registerStatus(program: Command): void {
       const zero = "0x0000000000000000000000000000000000000000";
       const lines = [
         `${address} at round ${round}`,
-        `  tokens         ${formatTokens(balance)}`,
+        `  balance        ${formatTokens(balance)}; ${formatEth(eth)} for gas`,
         `  stake          ${formatTokens(delegator.stake)}${delegator.delegate === zero ? "" : ` bonded to ${delegator.delegate}`}`,
         `  pending fees   ${formatTokens(delegator.fees)}`,
         ...locks.map(
@@ -97,7 +94,7 @@ export function registerStatus(program: Command): void {
       ];
       if (orch.registered) {
         lines.push(
-          `  orchestrator   ${orch.active ? "active" : "not active"}; total stake ${formatTokens(orch.totalStake)}; reward cut ${orch.rewardCut} ppm; fee share ${orch.feeShare} ppm`,
+          `  orchestrator   ${orch.active ? "active" : "not active"} this round, ${orch.inNextActiveSet ? "in" : "not in"} the next round's active set; total stake ${formatTokens(orch.totalStake)}; reward cut ${orch.rewardCut} ppm; fee share ${orch.feeShare} ppm`,
           `  last reward    ${result.orchestrator.lastRewardRound ?? "never"}`,
           `  peer id        ${result.orchestrator.peerId ?? "(not published)"} ${result.orchestrator.multiaddrs.join(" ")}`,
         );

@@ -103,16 +103,32 @@ export function resolveConfig<S extends z.ZodObject>(
   );
   const result = schema.safeParse(merged);
   if (result.success) return result.data;
-  const problems: ConfigProblem[] = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join(".") || "(root)",
-    message: issue.message,
-  }));
+  const problems: ConfigProblem[] = result.error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    // Zod says "Invalid input" for a value nobody gave: say it is missing, and where it goes.
+    const missing = path.length > 0 && valueAt(merged, path) === undefined;
+    return {
+      path: path.join(".") || "(root)",
+      message: missing
+        ? `missing (a flag, ${envNameFor(path)} or the config file sets it)`
+        : issue.message,
+    };
+  });
   throw new SegmintError(
     "CONFIG_INVALID",
     `invalid configuration: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
     { problems },
     { hint: "fix the settings named above (flags, SEGMINT_* variables or the config file)" },
   );
+}
+
+function valueAt(root: Record<string, unknown>, path: readonly string[]): unknown {
+  let node: unknown = root;
+  for (const part of path) {
+    if (!isRecord(node)) return undefined;
+    node = node[part];
+  }
+  return node;
 }
 
 /** Reads a JSON config file; a missing or malformed file is a coded error naming the file. */

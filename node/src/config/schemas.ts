@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { parseTokenAmount } from "./amounts.ts";
+
+export { parseTokenAmount };
 
 /**
  * Schema pieces that several subsystems' settings share. Env variables and flags arrive as
@@ -22,26 +25,11 @@ export function commaList<T extends z.ZodType>(item: T) {
   );
 }
 
-const TOKEN_DECIMALS = 18;
-const TOKEN_AMOUNT = /^(\d+)(?:\.(\d{1,18}))?\s*tokens?$/i;
-
-/**
- * "2.5tokens" / "1000 token" -> wei (18 decimals), for people who do not count in 10^-18;
- * undefined for text that is not a token amount (it may still be plain wei).
- */
-export function parseTokenAmount(text: string): bigint | undefined {
-  const match = TOKEN_AMOUNT.exec(text.trim());
-  if (!match) return undefined;
-  const whole = BigInt(match[1] ?? "0");
-  const fraction = (match[2] ?? "").padEnd(TOKEN_DECIMALS, "0");
-  return whole * 10n ** BigInt(TOKEN_DECIMALS) + BigInt(fraction);
-}
-
 /** Decimal wei: 0 or digits without a leading zero, at most 78 of them (uint256 range). */
 const UINT = /^(0|[1-9][0-9]{0,77})$/;
 
 /**
- * A token (or native) amount in wei: a bigint, a decimal string, a safe integer, or "N tokens"
+ * A token (or native) amount in wei: a bigint, a decimal string, a safe integer, "N tokens" or "N SGM"
  * ("2.5tokens" is 2.5 * 10^18 wei). The orchestrator's and the broadcaster's settings share it.
  */
 export const weiAmount = z.preprocess(
@@ -52,7 +40,10 @@ export const weiAmount = z.preprocess(
       z
         .string()
         .trim()
-        .regex(UINT, 'expected a whole number of wei (decimal digits) or tokens ("10tokens")'),
+        .regex(
+          UINT,
+          'expected a whole number of wei (decimal digits) or tokens ("10 SGM", "10tokens")',
+        ),
       z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     ])
     .transform((v) => BigInt(v)),

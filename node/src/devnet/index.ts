@@ -3,11 +3,12 @@ import path from "node:path";
 import { type BroadcastSummary, runBroadcast } from "../broadcaster/index.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { generateTestMedia, locateBinaries } from "../media/index.ts";
-import { devnetSettings, type MarketPayments, startMarket } from "./market.ts";
+import { devnetSettings, type ExternalChain, type MarketPayments, startMarket } from "./market.ts";
 
 export {
   type DevnetOrchestratorReport,
   devnetSettings,
+  type ExternalChain,
   type Market,
   type MarketPayments,
   startMarket,
@@ -21,6 +22,8 @@ export interface DevnetOptions {
   profiles: string;
   /** Port of the chain's JSON-RPC server on 127.0.0.1 (0: any free port). */
   chainPort: number;
+  /** Run on this existing chain instead of starting one. */
+  chain?: ExternalChain;
   /** Leave the chain and orchestrators running after the broadcast, until `signal` aborts. */
   keepRunning: boolean;
   log?: Logger;
@@ -32,6 +35,8 @@ export interface DevnetSummary extends MarketPayments {
   master: string;
   chainUrl: string;
   deploymentFile: string;
+  /** The broadcaster's account (a dev account of the devnet's chain). */
+  broadcaster: string;
   segments: number;
   renditions: number;
   retries: number;
@@ -59,6 +64,7 @@ export async function runDevnet(options: DevnetOptions): Promise<RunningDevnet> 
   const market = await startMarket({
     orchestrators: options.orchestrators,
     chainPort: options.chainPort,
+    ...(options.chain === undefined ? {} : { chain: options.chain }),
     log,
   });
   try {
@@ -106,6 +112,7 @@ export async function runDevnet(options: DevnetOptions): Promise<RunningDevnet> 
       master: broadcast.master,
       chainUrl: market.chainUrl,
       deploymentFile: market.deploymentFile,
+      broadcaster: market.broadcaster.address,
       segments: broadcast.segments,
       renditions: broadcast.renditions,
       retries: broadcast.retries,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { type DaemonStreamReport, playbackId, startBroadcasterDaemon } from "../live/index.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { generateTestMedia, locateBinaries } from "../media/index.ts";
-import { devnetSettings, type MarketPayments, startMarket } from "./market.ts";
+import { devnetSettings, type ExternalChain, type MarketPayments, startMarket } from "./market.ts";
 import { stopProcess } from "./processes.ts";
 
 const TOKEN = 10n ** 18n;
@@ -13,6 +13,8 @@ export interface LiveDevnetOptions {
   orchestrators: number;
   profiles: string;
   chainPort: number;
+  /** Run on this existing chain instead of starting one. */
+  chain?: ExternalChain;
   /** Recordings go here (OUT/STREAM_KEY/...). */
   outDir: string;
   /** host:port of the RTMP ingest and of the HTTP server. */
@@ -101,6 +103,7 @@ export async function runLiveDevnet(
   const market = await startMarket({
     orchestrators: options.orchestrators,
     chainPort: options.chainPort,
+    ...(options.chain === undefined ? {} : { chain: options.chain }),
     log,
   });
   let publisher: ChildProcess | undefined;

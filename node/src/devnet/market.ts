@@ -1,11 +1,20 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, NonceManager, toBeHex, Wallet } from "ethers";
-import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
+import { type JsonRpcProvider, toBeHex, Wallet } from "ethers";
+import type { SegmintClients } from "../chain/contracts.ts";
 import { type DeployParams, defaultDeployParams, deploySegmint } from "../chain/deploy.ts";
-import { writeDeployment } from "../chain/deployment.ts";
-import { type DevChain, startDevChain } from "../chain/devchain.ts";
+import { type Deployment, readDeployment, writeDeployment } from "../chain/deployment.ts";
+import { type DevChain, devAccounts, startDevChain } from "../chain/devchain.ts";
+import {
+  type ChainConnection,
+  checkDeployment,
+  connectChain,
+  type SigningSession,
+  signWith,
+  withDeployment,
+} from "../chain/session.ts";
+import { TxSender } from "../chain/tx.ts";
 import { SegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { REDEMPTION_STATUSES, type RedemptionStatus } from "../payments/interface.ts";
@@ -85,11 +94,73 @@ async function fetchStatus(httpUrl: string): Promise<StatusDoc> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The funder must pay every account's ETH and its own gas: say so before spending any. */
+async function requireFunderEth(
+  provider: JsonRpcProvider,
+  funder: string,
+  orchestrators: number,
+  external: ExternalChain,
+): Promise<void> {
+  const balance = await provider.getBalance(funder);
+  const needed = external.fundEth * BigInt(orchestrators + 1);
+  if (balance <= needed) {
+    throw new SegmintError(
+      "DEVNET_FUNDER_SHORT",
+      `the funder ${funder} holds ${balance} wei of ETH; the market's accounts need ${needed} plus gas`,
+      { funder, balance: balance.toString(), needed: needed.toString() },
+      { hint: "pass --key of a funded account, or a smaller --fund-eth" },
+    );
+  }
+}
+
+/**
+ * An existing chain to run the market on (any EVM JSON-RPC node: anvil, geth, a testnet) instead
+ * of the devnet's own. Its accounts are fresh keys funded from `funderKey`.
+ */
+export interface ExternalChain {
+  rpc: string;
+  /**
+   * Pays the gas, the accounts' ETH and, without `deploymentFile`, deploys (and so holds the
+   * tokens). Unset: the first well-known development account, which anvil and Hardhat fund.
+   */
+  funderKey?: string;
+  /** Use these contracts instead of deploying; the funder must then hold enough tokens. */
+  deploymentFile?: string;
+  /** ETH sent to each orchestrator and the broadcaster for their gas, wei. */
+  fundEth: bigint;
+}
+
 export interface MarketOptions {
   orchestrators: number;
   /** Port of the chain's JSON-RPC server on 127.0.0.1 (0: any free port). */
   chainPort: number;
+  /** Run on this chain instead of starting one (chainPort is then unused). */
+  chain?: ExternalChain;
+  /** Extra `segmint orchestrator` flags, after the devnet's own (a later flag wins). */
+  orchestratorArgs?: readonly string[];
   log: Logger;
+}
+
+/**
+ * Moves the chain `blocks` ahead: at once where the node can mine on request (Hardhat, anvil),
+ * otherwise by waiting for its blocks to come.
+ */
+async function advanceBlocks(provider: JsonRpcProvider, blocks: number): Promise<void> {
+  for (const method of ["hardhat_mine", "anvil_mine"]) {
+    try {
+      await provider.send(method, [toBeHex(blocks)]);
+      return;
+    } catch {
+      // Not this node's dialect: try the next, then wait.
+    }
+  }
+  const target = (await provider.getBlockNumber()) + blocks;
+  while ((await provider.getBlockNumber()) < target) await sleep(500);
+}
+
+interface MarketAccount {
+  address: string;
+  privateKey: string;
 }
 
 /** A running market: chain, contracts and orchestrator processes, and a funded broadcaster key. */
@@ -122,43 +193,93 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
   const stateDir = await mkdtemp(path.join(tmpdir(), "segmint-devnet-"));
   const orchestrators: ReadyOrchestrator[] = [];
   let chain: DevChain | undefined;
-  let provider: JsonRpcProvider | undefined;
+  let connection: ChainConnection | undefined;
   const stop = async () => {
     await Promise.all(orchestrators.map((o) => stopProcess(o.child)));
-    provider?.destroy();
+    connection?.close();
     await chain?.close();
     await rm(stateDir, { recursive: true, force: true });
   };
   try {
     const n = options.orchestrators;
-    chain = await startDevChain({
-      port: options.chainPort,
-      blockIntervalMs: devnetSettings.blockIntervalMs,
-      accounts: n + 2,
-    });
-    log.info({ url: chain.url }, "chain started");
-    const chainUrl = chain.url;
-    provider = new JsonRpcProvider(chainUrl, undefined, {
-      staticNetwork: true,
-      pollingInterval: 250,
-    });
-    const [deployerKey, ...rest] = chain.accounts;
-    const orchestratorKeys = rest.slice(0, n);
-    const broadcasterKey = rest[n];
-    if (deployerKey === undefined || broadcasterKey === undefined) throw new Error("dev accounts");
-    const deployer = new NonceManager(new Wallet(deployerKey.privateKey, provider));
-    const deployment = await deploySegmint(deployer, devnetSettings.deploy, { log });
-    const deploymentFile = path.join(stateDir, "deployment.json");
-    await writeDeployment(deploymentFile, deployment);
-    log.info({ contracts: deployment.contracts }, "contracts deployed");
-
-    const clients = segmintClients(deployment, deployer);
-    for (const key of orchestratorKeys) {
-      await (await clients.token.transfer(key.address, devnetSettings.orchestratorFunds)).wait();
+    const external = options.chain;
+    let chainUrl: string;
+    let deployerKey: MarketAccount | undefined;
+    let orchestratorKeys: MarketAccount[];
+    let broadcasterKey: MarketAccount | undefined;
+    if (external === undefined) {
+      chain = await startDevChain({
+        port: options.chainPort,
+        blockIntervalMs: devnetSettings.blockIntervalMs,
+        accounts: n + 2,
+      });
+      log.info({ url: chain.url }, "chain started");
+      chainUrl = chain.url;
+      const [first, ...rest] = chain.accounts;
+      deployerKey = first;
+      orchestratorKeys = rest.slice(0, n);
+      broadcasterKey = rest[n];
+    } else {
+      chainUrl = external.rpc;
+      deployerKey = external.funderKey
+        ? { address: new Wallet(external.funderKey).address, privateKey: external.funderKey }
+        : devAccounts(1)[0];
+      // Fresh keys: on a shared chain the well-known development keys are anybody's.
+      orchestratorKeys = Array.from({ length: n }, () => Wallet.createRandom());
+      broadcasterKey = Wallet.createRandom();
     }
-    await (
-      await clients.token.transfer(broadcasterKey.address, devnetSettings.broadcasterFunds)
-    ).wait();
+    if (deployerKey === undefined || broadcasterKey === undefined) throw new Error("dev accounts");
+    connection = await connectChain(chainUrl);
+    const provider = connection.provider;
+    if (external !== undefined) await requireFunderEth(provider, deployerKey.address, n, external);
+    const deployerWallet = new Wallet(deployerKey.privateKey);
+    let deployment: Deployment;
+    let deploymentFile = path.join(stateDir, "deployment.json");
+    if (external?.deploymentFile !== undefined) {
+      deploymentFile = path.resolve(external.deploymentFile);
+      deployment = await readDeployment(deploymentFile);
+      await checkDeployment(connection, deployment, deploymentFile);
+      log.info({ contracts: deployment.contracts }, "using deployed contracts");
+    } else {
+      deployment = await deploySegmint(
+        new TxSender(deployerWallet, provider, log).signer,
+        devnetSettings.deploy,
+        { log },
+      );
+      await writeDeployment(deploymentFile, deployment);
+      log.info({ contracts: deployment.contracts }, "contracts deployed");
+    }
+
+    // The deployment is on the chain just connected (or was checked against it).
+    const deployer: SigningSession = signWith(
+      withDeployment(connection, deployment),
+      deployerWallet,
+      log,
+    );
+    const grants = [
+      ...orchestratorKeys.map((k) => [k.address, devnetSettings.orchestratorFunds] as const),
+      [broadcasterKey.address, devnetSettings.broadcasterFunds] as const,
+    ];
+    if (external !== undefined) {
+      const tokens = await deployer.reader.token.balanceOf(deployerKey.address);
+      const needed = grants.reduce((sum, [, amount]) => sum + amount, 0n);
+      if (tokens < needed) {
+        throw new SegmintError(
+          "DEVNET_FUNDER_SHORT",
+          `the funder ${deployerKey.address} holds ${tokens} token wei; the market needs ${needed}`,
+          { funder: deployerKey.address, tokens: tokens.toString(), needed: needed.toString() },
+          { hint: "fund it with tokens, or drop --deployment so the devnet deploys its own" },
+        );
+      }
+      for (const [to] of grants) {
+        await deployer.tx.sendAndWait("fund gas", () =>
+          deployer.tx.signer.sendTransaction({ to, value: external.fundEth }),
+        );
+      }
+    }
+    for (const [to, amount] of grants) {
+      await deployer.tx.checkAndSend("transfer", deployer.clients.token.transfer, to, amount);
+    }
 
     // Orchestrators start one after another: each runs its capability test transcodes, and on
     // a small machine doing them all at once only makes every one slower.
@@ -190,6 +311,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
           "--poll-interval",
           "500",
           ...(bootstrap === undefined ? [] : ["--bootstrap", bootstrap]),
+          ...(options.orchestratorArgs ?? []),
         ],
         path.join(stateDir, `orchestrator-${i + 1}.log`),
         devnetSettings.startTimeoutMs,
@@ -201,9 +323,9 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       );
     }
 
-    // Bonds count from the next round: move the chain there instead of waiting ~10 s.
-    await provider.send("hardhat_mine", [toBeHex(devnetSettings.deploy.roundLength)]);
-    const reader = segmintClients(deployment, provider);
+    // Bonds count from the next round: move the chain there instead of waiting for it.
+    await advanceBlocks(provider, Number(deployment.params.roundLength));
+    const reader = deployer.reader;
     for (const o of orchestrators) {
       if (!(await reader.bondingManager.isActiveOrchestrator(o.address))) {
         throw new SegmintError(

@@ -128,6 +128,7 @@ export async function startBroadcasterDaemon(
     const session: BroadcasterSession = await openBroadcasterSession(cfg, {
       log,
       signal,
+      requireDeposit: false,
       ...(deps.strategy === undefined ? {} : { strategy: deps.strategy }),
     });
     cleanups.push(() => session.close());
@@ -150,7 +151,7 @@ export async function startBroadcasterDaemon(
     const openStreams = () => [...streams.values()].filter((s) => s.open).length;
 
     const keeper = new DepositKeeper(
-      depositChain(session.clients, session.address, log),
+      depositChain(session.chain, log),
       {
         address: session.address,
         maxAutoDeposit: cfg.autoDeposit,

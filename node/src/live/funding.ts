@@ -1,23 +1,29 @@
-import { fundDepositAndReserve } from "../broadcaster/funding.ts";
-import type { SegmintClients } from "../chain/contracts.ts";
+import { fundDepositAndReserve } from "../chain/funding.ts";
+import type { SigningSession } from "../chain/session.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 
-/** What the keeper reads and does on chain; the SegmintClients in production, fakes in tests. */
+/** What the keeper reads and does on chain; the chain session in production, fakes in tests. */
 export interface DepositChain {
   senderInfo(address: string): Promise<{ deposit: bigint; reserve: bigint; unlocking: boolean }>;
   tokenBalance(address: string): Promise<bigint>;
   fund(amounts: { deposit: bigint; reserve: bigint }): Promise<void>;
 }
 
-export function depositChain(clients: SegmintClients, address: string, log: Logger): DepositChain {
+export function depositChain(chain: SigningSession, log: Logger): DepositChain {
   return {
     senderInfo: async (a) => {
-      const info = await clients.ticketBroker.getSenderInfo(a);
+      const info = await chain.reader.ticketBroker.getSenderInfo(a);
       return { deposit: info.deposit, reserve: info.reserve, unlocking: info.withdrawRound !== 0n };
     },
-    tokenBalance: (a) => clients.token.balanceOf(a),
-    fund: (amounts) => fundDepositAndReserve(clients, address, amounts, log),
+    tokenBalance: (a) => chain.reader.token.balanceOf(a),
+    fund: async (amounts) => {
+      await fundDepositAndReserve(chain, amounts);
+      log.info(
+        { deposit: amounts.deposit.toString(), reserve: amounts.reserve.toString() },
+        "deposit and reserve funded",
+      );
+    },
   };
 }
 

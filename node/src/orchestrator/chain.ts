@@ -1,117 +1,9 @@
-import {
-  type ContractTransactionResponse,
-  JsonRpcProvider,
-  NonceManager,
-  type Wallet,
-} from "ethers";
-import type { BrokerClient } from "../chain/broker-client.ts";
-import type { Deployment } from "../chain/deployment.ts";
+import type { ChainSession } from "../chain/session.ts";
+import type { TxSender } from "../chain/tx.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
+import type { BrokerClient } from "../payments/broker-client.ts";
 import type { RedeemChain } from "../payments/interface.ts";
-import { OrchestratorError } from "./errors.ts";
-
-/** Connects to `rpc`, or a CHAIN_UNREACHABLE error naming the URL. */
-export async function connectProvider(
-  rpc: string,
-): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
-  // A static network stops ethers from polling eth_chainId before every call; 250 ms polling
-  // keeps receipts prompt on 1 s dev blocks without flooding a remote node.
-  const provider = new JsonRpcProvider(rpc, undefined, {
-    staticNetwork: true,
-    pollingInterval: 250,
-  });
-  try {
-    const chainId = BigInt(await provider.send("eth_chainId", []));
-    return { provider, chainId };
-  } catch (cause) {
-    provider.destroy();
-    throw new OrchestratorError(
-      "CHAIN_UNREACHABLE",
-      `no JSON-RPC chain answers at ${rpc}`,
-      { rpc },
-      { hint: "check --rpc (start a local chain with `segmint chain`)", cause },
-    );
-  }
-}
-
-/** The deployment must be for this chain and every contract in it must have code. */
-export async function checkDeployment(
-  provider: JsonRpcProvider,
-  chainId: bigint,
-  deployment: Deployment,
-  file: string,
-): Promise<void> {
-  if (BigInt(deployment.chainId) !== chainId) {
-    throw new OrchestratorError(
-      "CHAIN_ID_MISMATCH",
-      `the deployment ${file} is for chain ${deployment.chainId}, but the RPC serves chain ${chainId}`,
-      { file, deploymentChainId: deployment.chainId, rpcChainId: chainId.toString() },
-      { hint: "point --rpc and --deployment at the same chain" },
-    );
-  }
-  const entries = Object.entries(deployment.contracts);
-  const codes = await Promise.all(entries.map(([, address]) => provider.getCode(address)));
-  const missing = entries.filter((_, i) => codes[i] === "0x").map(([name]) => name);
-  if (missing.length > 0) {
-    throw new OrchestratorError(
-      "DEPLOYMENT_NO_CODE",
-      `no contract code on chain ${chainId} for ${missing.join(", ")} from ${file}`,
-      { file, missing },
-      { hint: "the chain was restarted or the deployment is stale: run `segmint deploy` again" },
-    );
-  }
-}
-
-/**
- * One account's transactions, sent one at a time. ethers' provider caches the pending nonce
- * briefly, so a NonceManager hands them out; a send that fails before reaching the chain still
- * takes a NonceManager nonce, so the manager is reset after any failure.
- */
-export class TxSender {
-  readonly signer: NonceManager;
-  private queue: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    wallet: Wallet,
-    readonly provider: JsonRpcProvider,
-    private readonly log: Logger,
-  ) {
-    this.signer = new NonceManager(wallet.connect(provider));
-  }
-
-  /** Runs `send` after every earlier send has gone out (not mined), and returns its result. */
-  run<T>(label: string, send: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(async () => {
-      try {
-        return await send();
-      } catch (error) {
-        this.signer.reset();
-        this.log.debug({ label, err: errorMessage(error) }, "send failed");
-        throw error;
-      }
-    });
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  /** Sends and waits for one confirmation; a revert becomes TX_REVERTED naming `label`. */
-  async sendAndWait(
-    label: string,
-    send: () => Promise<ContractTransactionResponse>,
-  ): Promise<string> {
-    const tx = await this.run(label, send);
-    const receipt = await tx.wait();
-    if (receipt === null || receipt.status !== 1) {
-      throw new OrchestratorError("TX_REVERTED", `${label}: transaction ${tx.hash} reverted`, {
-        label,
-        tx: tx.hash,
-      });
-    }
-    this.log.info({ tx: tx.hash, label, gasUsed: receipt.gasUsed.toString() }, "transaction mined");
-    return tx.hash;
-  }
-}
 
 /**
  * The redeemer's chain calls over payments' BrokerClient, with its two sends queued behind the
@@ -122,62 +14,143 @@ export function queuedRedeemChain(broker: BrokerClient, tx: TxSender): RedeemCha
   return {
     currentRound: () => broker.currentRound(),
     ticketValidityRounds: () => broker.ticketValidityRounds(),
-    gasPrice: () => broker.gasPrice(),
+    feeQuote: () => broker.feeQuote(),
     isTicketUsed: (hash) => broker.isTicketUsed(hash),
     receipt: (hash) => broker.receipt(hash),
-    redeemWinningTicket: (win, gasPrice) =>
-      tx.run("redeemWinningTicket", () => broker.redeemWinningTicket(win, gasPrice)),
-    batchRedeemWinningTickets: (wins, gasPrice) =>
-      tx.run("batchRedeemWinningTickets", () => broker.batchRedeemWinningTickets(wins, gasPrice)),
+    blockNumber: () => broker.blockNumber(),
+    redeemWinningTicket: (win, fees) =>
+      tx.run("redeemWinningTicket", () => broker.redeemWinningTicket(win, fees)),
+    batchRedeemWinningTickets: (wins, fees) =>
+      tx.run("batchRedeemWinningTickets", () => broker.batchRedeemWinningTickets(wins, fees)),
   };
 }
 
-/** What an operator can do about the contract errors these commands meet most. */
-const REVERT_HINTS: Record<string, string> = {
-  BondingManagerNotOrchestrator:
-    "that address is not a registered orchestrator (see `segmint orchestrator-params`)",
-  BondingManagerOrchestratorCannotDelegate: "an orchestrator can only bond to itself",
-  BondingManagerDelegatedElsewhere: "unbond from your current orchestrator first",
-  BondingManagerNotBonded: "this account has no stake bonded",
-  BondingManagerInsufficientStake: "unbond at most the bonded stake (see `segmint status`)",
-  BondingManagerUnknownUnbondingLock: "no such unbonding lock (see `segmint status`)",
-  BondingManagerUnbondingLockNotWithdrawable:
-    "the unbonding period is not over yet; try again later",
-  BondingManagerInsufficientFees: "withdraw at most the pending fees (see `segmint status`)",
-  BondingManagerInvalidFraction: "parts per million go from 0 to 1000000",
-  BondingManagerZeroAmount: "give an amount above 0",
-  BondingManagerAmountTooSmall: "give a larger amount",
-  TicketBrokerZeroAmount: "give an amount above 0",
-  TicketBrokerEmptyDepositAndReserve: "there is nothing deposited to unlock or withdraw",
-  TicketBrokerAlreadyUnlocking:
-    "an unlock is already in progress (cancel it with `segmint deposit cancel-unlock`)",
-  TicketBrokerNotUnlocking: "start with `segmint deposit unlock`",
-  TicketBrokerUnlockPeriodNotOver: "the unlock period is not over yet; try again later",
-  ERC20InsufficientBalance: "the account holds fewer tokens than that",
-  OrchestratorRegistryPeerIdTaken:
-    "another address published this peer id: give this orchestrator its own --data-dir",
-  OrchestratorRegistryNotOrchestrator: "register first (set a reward cut and fee share)",
-};
+/** Whether the node's chain is as it left it; /healthz answers 503 while it is not. */
+export type ChainHealth =
+  | { ok: true }
+  | {
+      ok: false;
+      code: "CHAIN_UNREACHABLE" | "DEPLOYMENT_NO_CODE" | "REGISTRATION_LOST";
+      reason: string;
+    };
+
+/** What the watch reads each poll (chainWatchReads adapts the session). */
+export interface ChainObservation {
+  /** Whether the deployment's contracts still have code. */
+  deployed: boolean;
+  registered: boolean;
+  round: bigint;
+  block: number;
+}
+
+export interface ChainWatchDeps {
+  observe(): Promise<ChainObservation>;
+  /** Registers again (terms, stake, registry entry); null when the operator turned it off. */
+  reregister: (() => Promise<void>) | null;
+  /** Told when the chain went backwards (a reset): cached rounds and funds are stale. */
+  onReset(): void;
+  log: Logger;
+}
 
 /**
- * Runs a contract call's eth_call preflight and turns a revert into one coded error: the
- * contract's custom error name, its arguments and what to do. (A send that fails its gas
- * estimate would also waste a NonceManager nonce.)
+ * Notices what a chain restart does to a running node: the chain stops answering, the
+ * deployment's code disappears (restarted, not redeployed), the round or block number goes
+ * backwards (reset), or this address is no longer registered (redeployed). Each turns health
+ * unhealthy with the reason, logged once; a lost registration is restored when configured.
  */
-export async function preflight(label: string, call: () => Promise<unknown>): Promise<void> {
-  try {
-    await call();
-  } catch (error) {
-    const revert = (error as { revert?: { name?: string; args?: unknown[] } }).revert;
-    if (revert?.name !== undefined) {
-      const args = (revert.args ?? []).map((a) => String(a));
-      throw new OrchestratorError(
-        "TX_REVERTED",
-        `${label} would fail: ${revert.name}(${args.join(", ")})`,
-        { revert: revert.name, args },
-        REVERT_HINTS[revert.name] === undefined ? {} : { hint: REVERT_HINTS[revert.name] },
-      );
-    }
-    throw error;
+export class ChainWatch {
+  private current: ChainHealth = { ok: true };
+  private last: { round: bigint; block: number } | null = null;
+
+  constructor(private readonly deps: ChainWatchDeps) {}
+
+  get health(): ChainHealth {
+    return this.current;
   }
+
+  async tick(): Promise<void> {
+    let seen: ChainObservation;
+    try {
+      seen = await this.deps.observe();
+    } catch (error) {
+      this.set({
+        ok: false,
+        code: "CHAIN_UNREACHABLE",
+        reason: `the chain does not answer: ${errorMessage(error)}`,
+      });
+      return;
+    }
+    const last = this.last;
+    if (last !== null && (seen.block < last.block || seen.round < last.round)) {
+      this.deps.log.warn(
+        { round: seen.round.toString(), lastRound: last.round.toString(), block: seen.block },
+        `the chain went back from round ${last.round} to ${seen.round} (block ${last.block} to ${seen.block}): it was reset`,
+      );
+      this.deps.onReset();
+    }
+    this.last = { round: seen.round, block: seen.block };
+    if (!seen.deployed) {
+      this.set({
+        ok: false,
+        code: "DEPLOYMENT_NO_CODE",
+        reason:
+          "the deployment's contracts have no code on the chain (restarted without a redeploy?)",
+      });
+      return;
+    }
+    if (!seen.registered) {
+      if (this.deps.reregister !== null) {
+        this.deps.log.warn("this orchestrator is no longer registered on chain: registering again");
+        try {
+          await this.deps.reregister();
+          this.set({ ok: true });
+          return;
+        } catch (error) {
+          this.set({
+            ok: false,
+            code: "REGISTRATION_LOST",
+            reason: `not registered on chain, and registering again failed: ${errorMessage(error)}`,
+          });
+          return;
+        }
+      }
+      this.set({
+        ok: false,
+        code: "REGISTRATION_LOST",
+        reason:
+          "this orchestrator is no longer registered on chain (the chain was reset or redeployed)",
+      });
+      return;
+    }
+    this.set({ ok: true });
+  }
+
+  private set(health: ChainHealth): void {
+    const before = this.current;
+    this.current = health;
+    if (health.ok && !before.ok) this.deps.log.info("the chain is healthy again");
+    if (!health.ok && (before.ok || before.code !== health.code)) {
+      this.deps.log.error({ code: health.code }, health.reason);
+    }
+  }
+}
+
+/** The watch's reads over a chain session. */
+export function chainWatchReads(
+  session: ChainSession,
+  address: string,
+): () => Promise<ChainObservation> {
+  return async () => {
+    const { reader, provider, deployment } = session;
+    const [code, block] = await Promise.all([
+      provider.getCode(deployment.contracts.BondingManager),
+      provider.getBlockNumber(),
+    ]);
+    if (code === "0x") return { deployed: false, registered: false, round: 0n, block };
+    const [registered, round] = await Promise.all([
+      reader.bondingManager.isRegisteredOrchestrator(address),
+      reader.roundsManager.currentRound(),
+    ]);
+    return { deployed: true, registered, round, block };
+  };
 }

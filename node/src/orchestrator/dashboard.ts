@@ -86,6 +86,10 @@ const body = `
     ${row("price per pixel", "pricePerPixel", "wei")}
     ${row("ticket face value", "ticket.faceValue", "tokens")}
     ${row("ticket expected value", "ticket.expectedValue", "tokens")}
+    ${row("face value in ETH", "ticket.faceValueNative", "eth")}
+    ${row("redemption gas", "ticket.redeemGasCost", "eth")}
+    ${row("smallest paying face value", "ticket.minFaceValue", "tokens")}
+    ${row("token price", "ticket.tokenPriceEth", "ethPerToken")}
   </dl></section>
 </div>
 <section class="card"><h2>Live sessions</h2>
@@ -117,18 +121,20 @@ function lookup(doc, path) {
   return value;
 }
 
-function tokens(wei) {
+function tokens(wei, symbol = SYMBOL) {
   const n = BigInt(wei);
   const unit = 10n ** DECIMALS;
   const sign = n < 0n ? "-" : "";
   const abs = n < 0n ? -n : n;
   const fraction = (abs % unit).toString().padStart(Number(DECIMALS), "0").replace(/0+$/, "");
-  return sign + (abs / unit).toString() + (fraction ? "." + fraction : "") + " " + SYMBOL;
+  return sign + (abs / unit).toString() + (fraction ? "." + fraction : "") + " " + symbol;
 }
 
 function format(kind, raw) {
   switch (kind) {
     case "tokens": return tokens(raw);
+    case "eth": return tokens(raw, "ETH");
+    case "ethPerToken": return raw + " ETH per " + SYMBOL;
     case "wei": return raw + " wei";
     case "int": return String(raw);
     case "rate": return Number(raw).toFixed(2);

@@ -2,7 +2,7 @@
  * The orchestrator role: its config schema, its composition root and the pieces it is built
  * from, for the CLI, the devnet and other roles' tests that start orchestrators in-process.
  */
-export { checkDeployment, connectProvider, queuedRedeemChain, TxSender } from "./chain.ts";
+export { queuedRedeemChain } from "./chain.ts";
 export { OrchestratorError, type OrchestratorErrorCode } from "./errors.ts";
 export { type StatusServer, type StatusServerOptions, startStatusServer } from "./http.ts";
 export { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
@@ -21,12 +21,7 @@ export {
   TYPICAL_SEGMENT_PIXELS,
 } from "./options.ts";
 export { type TicketEconomics, ticketEconomics } from "./pricing.ts";
-export {
-  approveIfNeeded,
-  DEFAULT_FEE_SHARE_PPM,
-  DEFAULT_REWARD_CUT_PPM,
-  Registration,
-} from "./registration.ts";
+export { DEFAULT_FEE_SHARE_PPM, DEFAULT_REWARD_CUT_PPM, Registration } from "./registration.ts";
 export { RoundService } from "./reward-service.ts";
 export type { OrchestratorStatus } from "./status.ts";
 export { maxPixels, PaidTranscodeService, profileKeys } from "./transcode-service.ts";

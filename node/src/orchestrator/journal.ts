@@ -98,8 +98,10 @@ export class MeteredJournal implements WinningTicketJournal {
 }
 
 /**
- * The HMAC key recipientRands are derived from. Kept in the data dir so ticket params handed
- * out before a restart are still recognised after it; readable by the owner only.
+ * The HMAC key recipientRands are derived from, kept in the data dir and readable by the owner
+ * only. Params handed out before a restart are refused after it all the same (STALE_PARAMS, see
+ * payments/params.ts): winners are journaled with their own recipientRand, so nothing paid
+ * depends on this key surviving.
  */
 export async function loadOrCreateTicketSecret(dataDir: string): Promise<Uint8Array> {
   const file = path.join(dataDir, "ticket-secret");

@@ -1,11 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Wallet } from "ethers";
-import { BrokerClient } from "../chain/broker-client.ts";
-import { segmintClients } from "../chain/contracts.ts";
-import { readDeployment } from "../chain/deployment.ts";
-import { loadWallet } from "../chain/keys.ts";
-import { instrumentProvider } from "../chain/metrics.ts";
+import { DEV_CHAIN_ID } from "../chain/devchain.ts";
+import { openSigningSession } from "../chain/session.ts";
 import { errorMessage } from "../errors.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import {
@@ -23,6 +20,7 @@ import {
 } from "../p2p/index.ts";
 import {
   Balances,
+  BrokerClient,
   ChainStateCache,
   defaultRedeemerOptions,
   defaultValidatorOptions,
@@ -31,15 +29,18 @@ import {
   TicketValidator,
   ticketParamsToWire,
 } from "../payments/index.ts";
+import { FixedTokenPrice, formatTokenPrice, PARITY } from "../payments/token-price.ts";
 import { PollLoop } from "../poll-loop.ts";
 import { openDatabase, TicketJournal } from "../store/index.ts";
 import { NodeActivity } from "./activity.ts";
-import { checkDeployment, connectProvider, queuedRedeemChain, TxSender } from "./chain.ts";
+import { ChainWatch, chainWatchReads, queuedRedeemChain } from "./chain.ts";
 import { bondingManagerEarnings, EarningsScanner } from "./earnings.ts";
 import { OrchestratorError } from "./errors.ts";
 import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
+import { lockDataDir, lockKey } from "./lock.ts";
 import type { OrchestratorConfig } from "./options.ts";
+import { checkListenPorts, checkMultiaddrs } from "./ports.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";
@@ -91,8 +92,9 @@ export function readyLine(node: OrchestratorNode): string {
 }
 
 /**
- * The orchestrator's composition root. Start-up order: the metrics registry and the status
- * server (answering "starting"); key, deployment and chain checks; capabilities; the journal;
+ * The orchestrator's composition root. Start-up order: the data-dir lock; the metrics registry
+ * and the status server (answering "starting"); the libp2p ports; key, deployment and chain checks (the chain
+ * session) and the key's lock; capabilities; the journal;
  * registration and stake; the round (initialized before any ticket params are issued); the
  * libp2p network, then its real peer id and addresses in the registry; the redeemer (which
  * resumes journaled winners) and the round/reward service; then /status serves the full
@@ -132,36 +134,47 @@ export async function startOrchestrator(
     }
   };
   try {
+    // Before anything else: a second node on this data dir (or key, below) would fight this
+    // one over the journal and the registry entry.
+    await mkdir(config.dataDir, { recursive: true });
+    const dataDirLock = await lockDataDir(config.dataDir);
+    closers.push({ name: "data-dir lock", close: () => dataDirLock.release() });
+
     // The status server comes up first, so an operator sees "starting" (and a taken port fails
     // before any gas is spent), and closes last, so a stopping node says so while it drains.
     let fullStatus: (() => Promise<OrchestratorStatus>) | null = null;
+    let watch: ChainWatch | null = null;
     const http = await startStatusServer({
       port: config.httpPort,
       status: () => fullStatus?.() ?? startingStatus(state, startedAt),
-      healthy: () => state === "serving",
+      healthy: () => state === "serving" && (watch?.health.ok ?? true),
       metrics: metrics?.registry ?? null,
     });
     closers.push({ name: "http", close: () => http.close() });
+    checkMultiaddrs("--listen", config.listen);
+    checkMultiaddrs("--announce", config.announce);
+    await checkListenPorts(config.listen);
 
-    const wallet =
-      deps.wallet ??
-      (await loadWallet({
+    const chain = await openSigningSession({
+      rpc: config.rpc,
+      deployment: config.deployment,
+      key: deps.wallet ?? {
         privateKey: config.privateKey,
         keystoreFile: config.keystore,
         passwordFile: config.passwordFile,
         password: config.keystorePassword,
-      }));
-    const address = wallet.address;
-    const deployment = await readDeployment(config.deployment);
-    const { provider, chainId } = await connectProvider(config.rpc);
-    closers.push({ name: "provider", close: () => provider.destroy() });
-    if (metrics) instrumentProvider(provider, metrics.chain);
-    await checkDeployment(provider, chainId, deployment, config.deployment);
+      },
+      metrics: metrics?.chain ?? null,
+      log,
+    });
+    closers.push({ name: "provider", close: () => chain.close() });
+    const { address, wallet, chainId, deployment, provider, clients, tx } = chain;
+    const keyLock = await lockKey(chain, address);
+    closers.push({ name: "key lock", close: () => keyLock.release() });
     checkpoint();
-    const tx = new TxSender(wallet, provider, log);
-    const clients = segmintClients(deployment, tx.signer);
     // Reads for ticket issuance and validation; its sends go through the queue (below).
-    const broker = new BrokerClient(clients, provider, address);
+    // Tickets are backed by what a sender holds at a block as deep as redemptions must be.
+    const broker = new BrokerClient(clients, provider, config.redeemConfirmations - 1);
     log.info({ address, chainId: chainId.toString(), rpc: config.rpc }, "chain connected");
 
     const capabilities = deps.capabilities ?? (await getCapabilities());
@@ -177,7 +190,6 @@ export async function startOrchestrator(
     metrics?.capacity.set(capacity);
     log.info({ capacity, ffmpeg: capabilities.ffmpeg.path }, "capabilities ready");
 
-    await mkdir(config.dataDir, { recursive: true });
     const db = openDatabase(path.join(config.dataDir, "orchestrator.sqlite"));
     closers.push({ name: "journal", close: () => db.close() });
     // Served streams, accepted tickets and refusals (the service's and the redeemer's) for /status.
@@ -192,7 +204,7 @@ export async function startOrchestrator(
     if (resumed > 0)
       log.info({ winners: resumed }, "unsettled winning tickets found in the journal");
 
-    const registration = new Registration({ address, clients, tx, log });
+    const registration = new Registration({ session: chain, log });
     await registration.ensureParams(config.rewardCut, config.feeShare);
     if (config.stake !== undefined) await registration.ensureStake(config.stake);
     checkpoint();
@@ -217,12 +229,24 @@ export async function startOrchestrator(
     await rounds.tick();
     checkpoint();
 
-    const economics = ticketEconomics(config, await broker.gasPrice());
+    const tokenPrice = new FixedTokenPrice(config.tokenPriceEth ?? PARITY);
+    if (config.tokenPriceEth === undefined && chainId !== BigInt(DEV_CHAIN_ID)) {
+      log.warn(
+        { chainId: chainId.toString() },
+        "no token price set: tokens and ETH are counted 1:1 when face values are weighed against redemption gas; set --token-price-eth",
+      );
+    }
+    const economics = ticketEconomics(
+      config,
+      (await broker.feeQuote()).price,
+      await tokenPrice.nativePerToken(),
+    );
     log.info(
       {
         faceValue: economics.faceValue.toString(),
         ticketEV: economics.ticketEV.toString(),
         pricePerPixel: config.pricePerPixel.toString(),
+        tokenPriceEth: formatTokenPrice(economics.tokenPrice),
       },
       "ticket economics",
     );
@@ -303,29 +327,29 @@ export async function startOrchestrator(
     // The host loaded (or created) this key already; the registry entry carries its proof.
     const peerKey = await loadOrCreatePeerKey(config.dataDir);
     const registryAddrs = publishable(multiaddrs, peerId);
-    if ((await registration.ensureServiceInfo(peerKey, registryAddrs)) === "not-active") {
-      // Only seated orchestrators may publish: retry each poll until the seat arrives.
-      let published = false;
-      const publisher = new PollLoop(
-        async () => {
-          if (published) return;
-          published =
-            (await registration.ensureServiceInfo(peerKey, registryAddrs)) !== "not-active";
-        },
-        config.pollIntervalMs,
-        (error) => log.warn({ err: errorMessage(error) }, "publishing service info failed"),
-      );
-      publisher.start({ delayFirst: true });
-      closers.push({ name: "registry", close: () => publisher.stop() });
-    }
+    // Only seated orchestrators may publish: retried each poll until the seat arrives (and again
+    // after the chain watch registers anew).
+    let published = (await registration.ensureServiceInfo(peerKey, registryAddrs)) !== "not-active";
+    const publisher = new PollLoop(
+      async () => {
+        if (published) return;
+        published = (await registration.ensureServiceInfo(peerKey, registryAddrs)) !== "not-active";
+      },
+      config.pollIntervalMs,
+      (error) => log.warn({ err: errorMessage(error) }, "publishing service info failed"),
+    );
+    publisher.start({ delayFirst: true });
+    closers.push({ name: "registry", close: () => publisher.stop() });
     checkpoint();
 
     const redeemer = new Redeemer({
       journal,
       chain: queuedRedeemChain(broker, tx),
+      tokenPrice,
       options: {
         ...defaultRedeemerOptions,
         batchSize: config.redeemBatchSize,
+        confirmations: config.redeemConfirmations,
         maxGasPrice: config.maxGasPrice,
         pollIntervalMs: config.pollIntervalMs,
       },
@@ -343,6 +367,30 @@ export async function startOrchestrator(
     closers.push({ name: "redeemer", close: () => redeemer.stop() });
     rounds.start();
     closers.push({ name: "rounds", close: () => rounds.stop() });
+
+    // A chain restart or redeploy under a running node: unhealthy with the reason, and (unless
+    // --no-reregister) registered, staked and published again.
+    const chainWatch = new ChainWatch({
+      observe: chainWatchReads(chain, address),
+      reregister: config.reregister
+        ? async () => {
+            await registration.ensureParams(config.rewardCut, config.feeShare);
+            if (config.stake !== undefined) await registration.ensureStake(config.stake);
+            published = false;
+          }
+        : null,
+      onReset: () => cache.invalidateRound(),
+      log: log.child({ subsystem: "chain" }),
+    });
+    await chainWatch.tick();
+    watch = chainWatch;
+    const watching = new PollLoop(
+      () => chainWatch.tick(),
+      config.pollIntervalMs,
+      () => {},
+    );
+    watching.start({ delayFirst: true });
+    closers.push({ name: "chain watch", close: () => watching.stop() });
 
     const earnings = new EarningsScanner(
       bondingManagerEarnings(clients.bondingManager, provider, address),
@@ -364,6 +412,7 @@ export async function startOrchestrator(
         pricePerPixel: config.pricePerPixel,
         economics,
         rewardCalls: () => rounds.rewardCalls,
+        health: () => chainWatch.health,
       });
     fullStatus = status;
     state = "serving";

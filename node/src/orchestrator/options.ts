@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { commaList, switchSetting, weiAmount } from "../config/schemas.ts";
+import { defaultRedeemerOptions } from "../payments/options.ts";
+import { parseTokenPrice } from "../payments/token-price.ts";
 
 /**
  * The orchestrator's settings: one zod schema that the config file (JSON), SEGMINT_* variables
@@ -66,14 +68,40 @@ export const orchestratorConfigSchema = z.strictObject({
   faceValue: positiveWei.optional(),
   /** Chance that a ticket wins, (0, 1]; with ticketEv it sets the face value. */
   winProb: z.coerce.number().gt(0).max(1).optional(),
+  /**
+   * What one token is worth in the chain's native coin (ETH per token, a decimal such as
+   * "0.0004"). Face values (tokens) are weighed against redemption gas (ETH) at this price.
+   * Unset counts them 1:1, which only makes sense on a dev chain.
+   */
+  tokenPriceEth: z
+    .string()
+    .transform((text, ctx) => {
+      const price = parseTokenPrice(text);
+      if (price === null) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a positive decimal number of ETH per token, such as 0.0004 (got "${text}")`,
+        });
+        return z.NEVER;
+      }
+      return price;
+    })
+    .optional(),
   /** Never redeem at a gas price above this, native wei. */
   maxGasPrice: positiveWei.default(500_000_000_000n),
+  /**
+   * Blocks a redemption needs (its own included) before its tickets count as redeemed; a
+   * reorganization before that sends them again.
+   */
+  redeemConfirmations: z.coerce.number().int().min(1).max(1_000).default(1),
   /** Winning tickets sent per redemption transaction. */
   redeemBatchSize: z.coerce.number().int().min(1).max(50).default(10),
   /** How often the round/reward service and the redeemer look at the chain. */
   pollIntervalMs: z.coerce.number().int().min(50).max(600_000).default(2_000),
   /** Call reward() once per round while active. */
   reward: bool.default(true),
+  /** Register, stake and publish again when the chain no longer has this registration. */
+  reregister: bool.default(true),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 
@@ -87,7 +115,7 @@ export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema>;
 export const TYPICAL_SEGMENT_PIXELS = (1280n * 720n + 854n * 480n + 640n * 360n) * 60n;
 
 /** Gas of one ticket redemption, as the payments redeemer estimates it. */
-export const REDEEM_GAS = 150_000n;
+export const REDEEM_GAS = defaultRedeemerOptions.gasPerTicket;
 
 /**
  * Livepeer sets a ticket's face value to 100x the redemption transaction's cost, so that gas

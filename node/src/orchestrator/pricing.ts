@@ -1,3 +1,4 @@
+import { nativeToTokens, PARITY, type TokenPrice } from "../payments/token-price.ts";
 import { OrchestratorError } from "./errors.ts";
 import {
   FACE_VALUE_GAS_MULTIPLE,
@@ -14,8 +15,12 @@ export interface TicketEconomics {
   ticketEV: bigint;
   /** Face value asked for, token wei (lowered per sender to its max float). */
   faceValue: bigint;
-  /** Below this a win would not pay for its own redemption gas. */
+  /** Below this a win would not pay for its own redemption gas, token wei. */
   minFaceValue: bigint;
+  /** One redemption's gas at the gas price these were computed with, native wei. */
+  redeemGasCost: bigint;
+  /** The token price they were computed with, native wei per token wei. */
+  tokenPrice: TokenPrice;
 }
 
 /**
@@ -23,7 +28,8 @@ export interface TicketEconomics {
  * operator set (any two fix the third; all three would over-determine it). The defaults follow
  * Livepeer: face value at 100x the redemption's gas cost, expected value at a typical segment's
  * fee. `gasPrice` is the chain's current price in native wei; Segmint fees are in its token,
- * counted 1:1 with native wei here, as the redeemer's defaults do.
+ * so the gas cost is converted at `tokenPrice` (native wei per token wei) before it is compared
+ * with face values.
  */
 export function ticketEconomics(
   config: Pick<
@@ -31,8 +37,10 @@ export function ticketEconomics(
     "pricePerPixel" | "ticketEv" | "ticketEvSegments" | "faceValue" | "winProb"
   >,
   gasPrice: bigint,
+  tokenPrice: TokenPrice = PARITY,
 ): TicketEconomics {
-  const minFaceValue = gasPrice * REDEEM_GAS;
+  const redeemGasCost = gasPrice * REDEEM_GAS;
+  const minFaceValue = nativeToTokens(redeemGasCost, tokenPrice);
   const { ticketEv, faceValue, winProb } = config;
   if (ticketEv !== undefined && faceValue !== undefined && winProb !== undefined) {
     throw new OrchestratorError(
@@ -84,12 +92,18 @@ export function ticketEconomics(
   if (face <= minFaceValue) {
     throw new OrchestratorError(
       "FACE_VALUE_BELOW_GAS",
-      `a winning ticket's face value (${face} wei) would not pay for its redemption gas (${minFaceValue} wei at the current gas price)`,
-      { faceValue: face.toString(), minFaceValue: minFaceValue.toString() },
-      { hint: "raise --face-value, or --ticket-ev with a lower --win-prob" },
+      `a winning ticket's face value (${face} token wei) would not pay for its redemption gas (${redeemGasCost} native wei, ${minFaceValue} token wei at the current gas and token prices)`,
+      {
+        faceValue: face.toString(),
+        minFaceValue: minFaceValue.toString(),
+        redeemGasCost: redeemGasCost.toString(),
+      },
+      {
+        hint: "raise --face-value, or --ticket-ev with a lower --win-prob; check --token-price-eth",
+      },
     );
   }
-  return { ticketEV: ev, faceValue: face, minFaceValue };
+  return { ticketEV: ev, faceValue: face, minFaceValue, redeemGasCost, tokenPrice };
 }
 
 function bigMax(a: bigint, b: bigint): bigint {

@@ -1,11 +1,9 @@
 import type { PrivateKey } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { getBytes } from "ethers";
-import type { SegmintClients } from "../chain/contracts.ts";
+import { approveIfNeeded, requireTokens, type TokenSession } from "../chain/funding.ts";
 import type { Logger } from "../log/index.ts";
 import { signPeerIdClaim, verifyPeerIdClaim } from "../p2p/peer-claim.ts";
-import { preflight, type TxSender } from "./chain.ts";
-import { OrchestratorError } from "./errors.ts";
 
 /** A first registration's terms when the operator names none: Livepeer-typical values. */
 export const DEFAULT_REWARD_CUT_PPM = 100_000; // keeps 10% of rewards
@@ -20,10 +18,9 @@ const MAX_REGISTRY_MULTIADDRS = 8;
  */
 export type ServiceInfoOutcome = "published" | "unchanged" | "not-active";
 
+/** The orchestrator's signing session (reads through `reader`, sends through `tx`). */
 export interface RegistrationDeps {
-  address: string;
-  clients: SegmintClients;
-  tx: TxSender;
+  session: TokenSession;
   log: Logger;
 }
 
@@ -39,19 +36,18 @@ export class Registration {
     rewardCut: number | undefined,
     feeShare: number | undefined,
   ): Promise<boolean> {
-    const { clients, address, tx, log } = this.deps;
-    const info = await clients.bondingManager.getOrchestrator(address);
+    const { session, log } = this.deps;
+    const info = await session.reader.bondingManager.getOrchestrator(session.address);
     const wantCut = BigInt(
       rewardCut ?? (info.registered ? info.rewardCut : DEFAULT_REWARD_CUT_PPM),
     );
     const wantShare = BigInt(feeShare ?? (info.registered ? info.feeShare : DEFAULT_FEE_SHARE_PPM));
     if (info.registered && info.rewardCut === wantCut && info.feeShare === wantShare) return false;
-    const bm = clients.bondingManager;
-    await preflight("setOrchestratorParams", () =>
-      bm.setOrchestratorParams.staticCall(wantCut, wantShare),
-    );
-    await tx.sendAndWait("setOrchestratorParams", () =>
-      bm.setOrchestratorParams(wantCut, wantShare),
+    await session.tx.checkAndSend(
+      "setOrchestratorParams",
+      session.clients.bondingManager.setOrchestratorParams,
+      wantCut,
+      wantShare,
     );
     log.info(
       { rewardCut: Number(wantCut), feeShare: Number(wantShare), registered: !info.registered },
@@ -62,23 +58,15 @@ export class Registration {
 
   /** Bonds what is missing for the self-stake to reach `target` token wei; returns the amount. */
   async ensureStake(target: bigint): Promise<bigint> {
-    const { clients, address, tx, log } = this.deps;
-    const current = await clients.bondingManager.pendingStake(address);
+    const { session, log } = this.deps;
+    const address = session.address;
+    const current = await session.reader.bondingManager.pendingStake(address);
     if (current >= target) return 0n;
     const missing = target - current;
-    const balance = await clients.token.balanceOf(address);
-    if (balance < missing) {
-      throw new OrchestratorError(
-        "INSUFFICIENT_TOKENS",
-        `bonding ${missing} more token wei needs that many tokens, but ${address} holds ${balance}`,
-        { address, missing: missing.toString(), balance: balance.toString() },
-        { hint: "transfer tokens to the orchestrator's address or lower --stake" },
-      );
-    }
-    await approveIfNeeded(this.deps, await clients.bondingManager.getAddress(), missing);
-    const bm = clients.bondingManager;
-    await preflight("bond", () => bm.bond.staticCall(missing, address));
-    await tx.sendAndWait("bond", () => bm.bond(missing, address));
+    await requireTokens(session, missing, "bond up to --stake");
+    const bm = session.clients.bondingManager;
+    await approveIfNeeded(session, await bm.getAddress(), missing);
+    await session.tx.checkAndSend("bond", bm.bond, missing, address);
     log.info({ bonded: missing.toString(), stake: target.toString() }, "stake bonded");
     return missing;
   }
@@ -93,14 +81,15 @@ export class Registration {
     peerKey: PrivateKey,
     multiaddrs: readonly string[],
   ): Promise<ServiceInfoOutcome> {
-    const { clients, address, tx, log } = this.deps;
+    const { session, log } = this.deps;
+    const address = session.address;
     const peerId = peerIdFromPrivateKey(peerKey).toString();
     const addrs = multiaddrs.slice(0, MAX_REGISTRY_MULTIADDRS);
-    const registry = clients.registry;
+    const registry = session.reader.registry;
     const [current, digestHex, status] = await Promise.all([
       registry.serviceInfo(address),
       registry.peerIdClaimDigest(address),
-      clients.bondingManager.activeStatus(address),
+      session.reader.bondingManager.activeStatus(address),
     ]);
     const digest = getBytes(digestHex);
     const same =
@@ -114,25 +103,15 @@ export class Registration {
       return "not-active";
     }
     const signature = await signPeerIdClaim(peerKey, digest);
-    await preflight("setServiceInfo", () =>
-      registry.setServiceInfo.staticCall(peerId, addrs, "", signature),
-    );
-    await tx.sendAndWait("setServiceInfo", () =>
-      registry.setServiceInfo(peerId, addrs, "", signature),
+    await session.tx.checkAndSend(
+      "setServiceInfo",
+      session.clients.registry.setServiceInfo,
+      peerId,
+      addrs,
+      "",
+      signature,
     );
     log.info({ peerId, multiaddrs: addrs }, "service info published");
     return "published";
   }
-}
-
-/** Approves `spender` for `amount` unless the allowance already covers it. */
-export async function approveIfNeeded(
-  deps: Pick<RegistrationDeps, "address" | "clients" | "tx">,
-  spender: string,
-  amount: bigint,
-): Promise<void> {
-  const token = deps.clients.token;
-  const allowance = await token.allowance(deps.address, spender);
-  if (allowance >= amount) return;
-  await deps.tx.sendAndWait("approve", () => token.approve(spender, amount));
 }

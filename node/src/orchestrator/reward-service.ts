@@ -1,8 +1,8 @@
 import type { ContractTransactionResponse } from "ethers";
+import { preflight, type TxSender } from "../chain/tx.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { PollLoop } from "../poll-loop.ts";
-import { preflight, type TxSender } from "./chain.ts";
 
 /** A contract write as the typed clients expose it: send it, or preview it with eth_call. */
 export interface ContractWrite {

@@ -1,8 +1,10 @@
 import type { SegmintClients } from "../chain/contracts.ts";
 import { errorMessage } from "../errors.ts";
 import type { RedemptionStatus } from "../payments/interface.ts";
+import { formatTokenPrice, tokensToNative } from "../payments/token-price.ts";
 import type { JournalTotals } from "../store/index.ts";
 import type { LiveSession, NodeActivity, RecentError } from "./activity.ts";
+import type { ChainHealth } from "./chain.ts";
 import type { Earnings } from "./earnings.ts";
 import type { TicketEconomics } from "./pricing.ts";
 
@@ -43,7 +45,11 @@ export interface OrchestratorStatus {
     segmentsPerSecond: number;
   };
   earnings: {
+    /** All fees: withdrawable now plus locked (fees wait the unlock period once settled). */
     pendingFees: string | null;
+    withdrawableFees: string | null;
+    /** Fees still locked, or not yet settled (their lock starts when they are). */
+    lockedFees: string | null;
     pendingStake: string | null;
     /** Fees this address withdrew, all time (from FeesWithdrawn events); null until scanned. */
     feesWithdrawn: string | null;
@@ -65,6 +71,11 @@ export interface OrchestratorStatus {
   rewardCalls: number;
   /** The last refusals and failures with a code, most recent first (at most 20). */
   recentErrors: RecentError[];
+  /**
+   * The chain as the node's watch last saw it: not ok (and /healthz 503) when it stopped
+   * answering, lost the deployment's code or this registration; `reason` says which.
+   */
+  health: ChainHealth;
   /** Set when the chain could not be read; the local fields above are still current. */
   chainError?: string;
 }
@@ -75,7 +86,9 @@ export interface StatusChain {
     address: string,
   ): Promise<{ totalStake: bigint; active: boolean; rewardCut: bigint; feeShare: bigint }>;
   pendingStake(address: string): Promise<bigint>;
-  pendingFees(address: string): Promise<bigint>;
+  feeBalance(
+    address: string,
+  ): Promise<{ withdrawable: bigint; locked: bigint; laterLocked: bigint; unsettled: bigint }>;
   currentRound(): Promise<bigint>;
 }
 
@@ -86,7 +99,7 @@ export function statusChain(
   return {
     getOrchestrator: (address) => bm.getOrchestrator(address),
     pendingStake: (address) => bm.pendingStake(address),
-    pendingFees: (address) => bm.pendingFees(address),
+    feeBalance: (address) => bm.feeBalance(address),
     currentRound: () => clients.roundsManager.currentRound(),
   };
 }
@@ -116,6 +129,8 @@ export interface StatusSources {
   pricePerPixel: bigint;
   economics: TicketEconomics;
   rewardCalls: () => number;
+  /** The chain watch's verdict; ok when there is no watch. */
+  health?: () => ChainHealth;
 }
 
 /** The /status document: local state always, chain state when the chain answers. */
@@ -134,6 +149,14 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
     ticket: {
       faceValue: s.economics.faceValue.toString(),
       expectedValue: s.economics.ticketEV.toString(),
+      /** Smallest face value that pays for its own redemption, token wei. */
+      minFaceValue: s.economics.minFaceValue.toString(),
+      /** One redemption's gas when the node started, native wei (ETH). */
+      redeemGasCost: s.economics.redeemGasCost.toString(),
+      /** The face value's worth in native wei at the token price. */
+      faceValueNative: tokensToNative(s.economics.faceValue, s.economics.tokenPrice).toString(),
+      /** ETH per token the node weighs tokens against gas with. */
+      tokenPriceEth: formatTokenPrice(s.economics.tokenPrice),
     },
     liveSessions: s.activity.liveSessions(),
     throughput: s.activity.throughput(),
@@ -147,16 +170,18 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
     },
     rewardCalls: s.rewardCalls(),
     recentErrors: s.activity.recentErrors(),
+    health: s.health?.() ?? { ok: true },
   };
   const earned = s.earnings.read();
   try {
     const [info, stake, fees, round, events] = await Promise.all([
       s.chain.getOrchestrator(s.address),
       s.chain.pendingStake(s.address),
-      s.chain.pendingFees(s.address),
+      s.chain.feeBalance(s.address),
       s.chain.currentRound(),
       earned,
     ]);
+    const locked = fees.locked + fees.laterLocked + fees.unsettled;
     return {
       ...local,
       stake: stake.toString(),
@@ -166,7 +191,9 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
       rewardCut: Number(info.rewardCut),
       feeShare: Number(info.feeShare),
       earnings: {
-        pendingFees: fees.toString(),
+        pendingFees: (fees.withdrawable + locked).toString(),
+        withdrawableFees: fees.withdrawable.toString(),
+        lockedFees: locked.toString(),
         pendingStake: stake.toString(),
         feesWithdrawn: events?.feesWithdrawn.toString() ?? null,
         rewards: events?.rewards.toString() ?? null,
@@ -183,7 +210,14 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
       round: null,
       rewardCut: null,
       feeShare: null,
-      earnings: { pendingFees: null, pendingStake: null, feesWithdrawn: null, rewards: null },
+      earnings: {
+        pendingFees: null,
+        withdrawableFees: null,
+        lockedFees: null,
+        pendingStake: null,
+        feesWithdrawn: null,
+        rewards: null,
+      },
       chainError: errorMessage(error),
     };
   }

@@ -1,28 +1,20 @@
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
-import { Contract, type ContractRunner, getAddress, getBytes } from "ethers";
+import { type ContractRunner, getAddress, getBytes } from "ethers";
+import { registryClients } from "../chain/contracts.ts";
 import type { Logger } from "../log/index.ts";
 import type { RegisteredOrchestrator, RegistryReader } from "./interface.ts";
 import { peerIdClaimDigest, verifyPeerIdClaim } from "./peer-claim.ts";
 
 /**
  * RegistryReader over the deployed contracts (contracts/registry/OrchestratorRegistry.sol for
- * peer ids and addresses, the BondingManager for who is active). Only the calls used here are
- * in the ABIs below, so this file does not depend on build artifacts.
+ * peer ids and addresses, the BondingManager for who is active), through the typed clients
+ * generated from the contracts (chain/contracts.ts).
  *
  * The registry does not own peer ids (anyone seated may name any peer id); an entry's peer id
  * is trusted only when the entry's peer-key proof verifies (peer-claim.ts), so a squatter's
  * copy of someone's peer id is ignored and never blocks the real owner.
  */
-
-export const REGISTRY_READ_ABI = [
-  "function listed(uint256 offset, uint256 limit) view returns (address[] page)",
-  "function serviceInfo(address orchestrator) view returns (tuple(string peerId, string[] multiaddrs, string metadata, bytes peerIdSignature, uint256 updatedAtBlock))",
-] as const;
-
-export const BONDING_ACTIVE_ABI = [
-  "function activeStatus(address orchestrator) view returns (bool active, uint256 activeCount)",
-] as const;
 
 /** An entry as the registry returns it. */
 export interface ServiceInfoEntry {
@@ -32,7 +24,7 @@ export interface ServiceInfoEntry {
   peerIdSignature: string;
 }
 
-/** The registry calls we make; an ethers Contract built with REGISTRY_READ_ABI provides them. */
+/** The registry calls we make; the typed OrchestratorRegistry client provides them. */
 export interface RegistryContract {
   listed(offset: bigint, limit: bigint): Promise<readonly string[]>;
   serviceInfo(orchestrator: string): Promise<ServiceInfoEntry>;
@@ -65,8 +57,7 @@ export class ChainRegistryReader implements RegistryReader {
     addresses: { orchestratorRegistry: string; bondingManager: string },
     log: Logger,
   ): ChainRegistryReader {
-    const registry = new Contract(addresses.orchestratorRegistry, REGISTRY_READ_ABI, runner);
-    const bonding = new Contract(addresses.bondingManager, BONDING_ACTIVE_ABI, runner);
+    const { registry, bondingManager } = registryClients(addresses, runner);
     // The chain id never changes under a running node: read it once, on first use.
     let chainId: Promise<bigint> | null = null;
     const claimDigest: ClaimDigest = async (orchestrator) => {
@@ -77,13 +68,10 @@ export class ChainRegistryReader implements RegistryReader {
     };
     return new ChainRegistryReader(
       {
-        listed: (offset, limit) => registry.getFunction("listed").staticCall(offset, limit),
-        serviceInfo: (orchestrator) => registry.getFunction("serviceInfo").staticCall(orchestrator),
+        listed: (offset, limit) => registry.listed(offset, limit),
+        serviceInfo: (orchestrator) => registry.serviceInfo(orchestrator),
       },
-      {
-        activeStatus: (orchestrator) =>
-          bonding.getFunction("activeStatus").staticCall(orchestrator),
-      },
+      { activeStatus: (orchestrator) => bondingManager.activeStatus(orchestrator) },
       claimDigest,
       log,
     );

@@ -1,4 +1,5 @@
 export { Balances } from "./balances.ts";
+export { BrokerClient, type ChainStateInvalidation } from "./broker-client.ts";
 export {
   ChainStateCache,
   type RoundState,

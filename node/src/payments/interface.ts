@@ -109,6 +109,8 @@ export interface PaymentsChainView {
 export interface RedeemReceipt {
   success: boolean;
   gasUsed: bigint;
+  /** The block the transaction was mined in. */
+  blockNumber: bigint;
   /**
    * Token wei actually paid per ticket hash (WinningTicketRedeemed: deposit + reserve parts),
    * when the client decodes the logs. Less than the face value means the sender ran short.
@@ -116,16 +118,30 @@ export interface RedeemReceipt {
   paid?: ReadonlyMap<string, bigint>;
 }
 
+/** What gas costs now, native wei per gas. */
+export interface FeeQuote {
+  /** What a transaction mined now pays per gas: base fee plus tip (EIP-1559), or the gas price. */
+  price: bigint;
+  /** The latest block's base fee; null on a chain without EIP-1559 (legacy gas price). */
+  baseFee: bigint | null;
+  /** The tip the node suggests (EIP-1559); 0 on a legacy chain. */
+  priorityFee: bigint;
+}
+
+/** The fee fields of one transaction: EIP-1559 caps, or a legacy gas price. */
+export type TxFees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint };
+
 /** The chain calls the redeemer makes; BrokerClient implements it. */
 export interface RedeemChain {
   currentRound(): Promise<bigint>;
   ticketValidityRounds(): Promise<bigint>;
-  /** Current gas price (or EIP-1559 max fee) in native wei. */
-  gasPrice(): Promise<bigint>;
+  feeQuote(): Promise<FeeQuote>;
   isTicketUsed(ticketHash: string): Promise<boolean>;
   /** Sends the transaction and returns its hash without waiting for it to be mined. */
-  redeemWinningTicket(win: WinningTicket, gasPrice: bigint): Promise<string>;
-  batchRedeemWinningTickets(wins: readonly WinningTicket[], gasPrice: bigint): Promise<string>;
-  /** null while the transaction is not mined (or unknown to the node). */
+  redeemWinningTicket(win: WinningTicket, fees: TxFees): Promise<string>;
+  batchRedeemWinningTickets(wins: readonly WinningTicket[], fees: TxFees): Promise<string>;
+  /** null while the transaction is not mined (or unknown to the node, or reorganized away). */
   receipt(txHash: string): Promise<RedeemReceipt | null>;
+  /** The chain's latest block number, to count confirmations. */
+  blockNumber(): Promise<bigint>;
 }

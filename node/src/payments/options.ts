@@ -36,11 +36,6 @@ export interface RedeemerOptions {
   maxGasPrice: bigint;
   /** Gas a single redemption uses (estimate); with the price it gives the cost to beat. */
   gasPerTicket: bigint;
-  /**
-   * Token wei per native wei, as a fraction, to compare a face value (tokens) with the gas
-   * cost (native coin). Segmint pays fees in its token, unlike Livepeer's ETH.
-   */
-  tokenPerNativeWei: { numerator: bigint; denominator: bigint };
   /** Attempts before a ticket is recorded as failed. */
   maxAttempts: number;
   backoffBaseMs: number;
@@ -49,6 +44,11 @@ export interface RedeemerOptions {
   pollIntervalMs: number;
   /** A submitted transaction with no receipt after this long is checked and sent again. */
   submittedTimeoutMs: number;
+  /**
+   * Blocks a redemption must have (its own included) before its tickets count as redeemed. Until
+   * then a reorganization that drops it sends the tickets again; 1 trusts the first receipt.
+   */
+  confirmations: number;
 }
 
 export const defaultRedeemerOptions: RedeemerOptions = {
@@ -57,12 +57,12 @@ export const defaultRedeemerOptions: RedeemerOptions = {
   // A cold ticket redemption (signature check, two SSTOREs, token transfer through the
   // BondingManager fee pool) measured around 120k gas; round up so the check errs safe.
   gasPerTicket: 150_000n,
-  tokenPerNativeWei: { numerator: 1n, denominator: 1n },
   maxAttempts: 5,
   backoffBaseMs: 2_000,
   backoffMaxMs: 5 * 60_000,
   pollIntervalMs: 2_000,
   submittedTimeoutMs: 120_000,
+  confirmations: 1,
 };
 
 /** Broadcaster: the operator's limits on what it will pay. */

@@ -2,13 +2,22 @@ import type { Logger } from "pino";
 import { errorMessage } from "../errors.ts";
 import { silentLogger } from "../log/index.ts";
 import { PollLoop } from "../poll-loop.ts";
-import type { JournalEntry, RedeemChain, WinningTicketJournal } from "./interface.ts";
+import type {
+  FeeQuote,
+  JournalEntry,
+  RedeemChain,
+  TxFees,
+  WinningTicketJournal,
+} from "./interface.ts";
 import type { RedeemerOptions } from "./options.ts";
+import { FixedTokenPrice, nativeToTokens, PARITY, type TokenPriceSource } from "./token-price.ts";
 
 export interface RedeemerDeps {
   journal: WinningTicketJournal;
   chain: RedeemChain;
   options: RedeemerOptions;
+  /** The token's price in the native coin, to weigh face values against gas; default 1:1. */
+  tokenPrice?: TokenPriceSource;
   log?: Logger;
   now?: () => number;
   /** Called when an entry is settled on chain, so the sender's cached funds can be dropped. */
@@ -31,12 +40,17 @@ export class Redeemer {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly loop: PollLoop;
+  private readonly tokenPrice: TokenPriceSource;
+  /** Block each submitted transaction was last seen mined in: a receipt that then vanishes was reorganized away. */
+  private readonly minedIn = new Map<string, bigint>();
 
   constructor(private readonly deps: RedeemerDeps) {
     this.log = deps.log ?? silentLogger();
+    this.tokenPrice = deps.tokenPrice ?? new FixedTokenPrice(PARITY);
     this.now = deps.now ?? Date.now;
-    if (deps.options.batchSize < 1 || deps.options.maxAttempts < 1) {
-      throw new RangeError("redeemer batchSize and maxAttempts must be at least 1");
+    const { batchSize, maxAttempts, confirmations } = deps.options;
+    if (batchSize < 1 || maxAttempts < 1 || confirmations < 1) {
+      throw new RangeError("redeemer batchSize, maxAttempts and confirmations must be at least 1");
     }
     this.loop = new PollLoop(
       () => this.tick(),
@@ -79,17 +93,24 @@ export class Redeemer {
     }
     if (due.length === 0) return;
 
-    const gasPrice = await chain.gasPrice();
-    const { maxGasPrice, gasPerTicket, tokenPerNativeWei } = this.deps.options;
-    if (gasPrice > maxGasPrice) {
+    const quote = await chain.feeQuote();
+    const { maxGasPrice, gasPerTicket } = this.deps.options;
+    if (quote.price > maxGasPrice) {
       this.log.info(
-        { gasPrice: gasPrice.toString(), maxGasPrice: maxGasPrice.toString(), waiting: due.length },
+        {
+          gasPrice: quote.price.toString(),
+          baseFee: quote.baseFee?.toString() ?? null,
+          maxGasPrice: maxGasPrice.toString(),
+          waiting: due.length,
+        },
         "gas price above cap; holding winning tickets",
       );
       return;
     }
-    const gasCostInTokens =
-      (gasPrice * gasPerTicket * tokenPerNativeWei.numerator) / tokenPerNativeWei.denominator;
+    const gasCostInTokens = nativeToTokens(
+      quote.price * gasPerTicket,
+      await this.tokenPrice.nativePerToken(),
+    );
     const worthIt: JournalEntry[] = [];
     for (const entry of due) {
       if (entry.ticket.faceValue <= gasCostInTokens) {
@@ -104,20 +125,21 @@ export class Redeemer {
       }
     }
     const size = this.deps.options.batchSize;
+    const fees = txFees(quote, maxGasPrice);
     for (let i = 0; i < worthIt.length; i += size) {
-      await this.submit(worthIt.slice(i, i + size), gasPrice);
+      await this.submit(worthIt.slice(i, i + size), fees);
     }
   }
 
-  private async submit(entries: JournalEntry[], gasPrice: bigint): Promise<void> {
+  private async submit(entries: JournalEntry[], fees: TxFees): Promise<void> {
     const { chain, journal } = this.deps;
     this.deps.onRevealing?.(entries);
     try {
       const [only] = entries;
       const txHash =
         entries.length === 1 && only
-          ? await chain.redeemWinningTicket(only, gasPrice)
-          : await chain.batchRedeemWinningTickets(entries, gasPrice);
+          ? await chain.redeemWinningTicket(only, fees)
+          : await chain.batchRedeemWinningTickets(entries, fees);
       for (const entry of entries) journal.markSubmitted(entry.id, txHash);
       this.log.info({ txHash, tickets: entries.length }, "redemption submitted");
     } catch (error) {
@@ -132,9 +154,20 @@ export class Redeemer {
       const key = entry.txHash ?? "";
       byTx.set(key, [...(byTx.get(key) ?? []), entry]);
     }
+    if (byTx.size === 0) return;
+    const head = options.confirmations > 1 ? await chain.blockNumber() : null;
     for (const [txHash, entries] of byTx) {
       const receipt = txHash ? await chain.receipt(txHash) : null;
       if (!receipt) {
+        if (this.minedIn.delete(txHash)) {
+          // It was mined, and a reorganization took it out: send again unless the ticket was
+          // redeemed some other way in the new chain.
+          for (const entry of entries) {
+            if (await chain.isTicketUsed(entry.ticketHash)) continue;
+            this.failedAttempt(entry, "redemption removed by a chain reorganization");
+          }
+          continue;
+        }
         const stale = entries.filter((e) => this.now() - e.updatedAt >= options.submittedTimeoutMs);
         for (const entry of stale) {
           if (await chain.isTicketUsed(entry.ticketHash)) this.settled(entry, txHash, null);
@@ -142,6 +175,18 @@ export class Redeemer {
         }
         continue;
       }
+      if (head !== null && head - receipt.blockNumber + 1n < BigInt(options.confirmations)) {
+        // Mined but not yet deep enough to count: remember where, and look again next pass.
+        if (this.minedIn.get(txHash) !== receipt.blockNumber) {
+          this.log.info(
+            { txHash, block: receipt.blockNumber.toString(), confirmations: options.confirmations },
+            "redemption mined; waiting for confirmations",
+          );
+        }
+        this.minedIn.set(txHash, receipt.blockNumber);
+        continue;
+      }
+      this.minedIn.delete(txHash);
       // A batch can succeed while some of its tickets were refused, so ask per ticket.
       for (const entry of entries) {
         if (await chain.isTicketUsed(entry.ticketHash)) {
@@ -191,4 +236,18 @@ export class Redeemer {
       "redemption will be retried",
     );
   }
+}
+
+/**
+ * The fees a redemption offers: on an EIP-1559 chain a max fee of twice the base fee plus the tip
+ * (room for the base fee to climb for a few blocks), never above the operator's cap, so a spike
+ * while it waits in the mempool cannot make it pay more than the cap; a legacy chain gets its
+ * gas price.
+ */
+export function txFees(quote: FeeQuote, cap: bigint): TxFees {
+  if (quote.baseFee === null) return { gasPrice: quote.price };
+  const headroom = quote.baseFee * 2n + quote.priorityFee;
+  const maxFeePerGas = headroom < cap ? headroom : cap;
+  const maxPriorityFeePerGas = quote.priorityFee < maxFeePerGas ? quote.priorityFee : maxFeePerGas;
+  return { maxFeePerGas, maxPriorityFeePerGas };
 }

@@ -1,11 +1,5 @@
-import {
-  addressFromPrivateKey,
-  signDigest,
-  type Ticket,
-  type TicketDomain,
-  TicketHasher,
-  WIN_PROB_SCALE,
-} from "../chain/ticket.ts";
+import { addressFromPrivateKey, signDigest } from "../chain/secp256k1.ts";
+import { type Ticket, type TicketDomain, TicketHasher, WIN_PROB_SCALE } from "../chain/ticket.ts";
 import { PaymentsError } from "./errors.ts";
 import type { TicketParams, TicketPayment } from "./interface.ts";
 import type { TicketSenderOptions } from "./options.ts";

@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
+import { toHex } from "../chain/bytes.ts";
+import { recoverDigestSigner } from "../chain/secp256k1.ts";
 import {
   hashRecipientRand,
   isWinningTicket,
-  recoverDigestSigner,
   type TicketDomain,
   TicketHasher,
-  toHex,
 } from "../chain/ticket.ts";
 import { silentLogger } from "../log/index.ts";
 import type { Balances } from "./balances.ts";

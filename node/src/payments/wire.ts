@@ -1,4 +1,4 @@
-import { fromHex, TicketEncodingError, toHex } from "../chain/ticket.ts";
+import { EncodingError, fromHex, toHex } from "../chain/bytes.ts";
 import { badTicket } from "./errors.ts";
 import type { TicketParams, TicketPayment } from "./interface.ts";
 
@@ -89,7 +89,7 @@ export function paymentFromWire(wire: WireTicketPayment): TicketPayment {
   try {
     signature = fromHex(wire.sig, 65);
   } catch (error) {
-    if (error instanceof TicketEncodingError) {
+    if (error instanceof EncodingError) {
       throw badTicket("MALFORMED", "the ticket signature is not 65 bytes of hex", { field: "sig" });
     }
     throw error;

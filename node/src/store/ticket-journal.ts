@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { fromHex, toHex } from "../chain/ticket.ts";
+import { fromHex, toHex } from "../chain/bytes.ts";
 import {
   type JournalEntry,
   REDEMPTION_STATUSES,

@@ -242,6 +242,18 @@ describe("BondingManager: fees", () => {
     await redeem(f, broadcaster, orch.address, 20n * TOKEN, 2n);
     expect(await read(f.bonding, "pendingFees", alice.address)).toBe((15n * TOKEN) / 4n);
 
+    // Settled fees wait the unlock period before they can be withdrawn.
+    await send(f.bonding, alice, "claimEarnings");
+    await send(f.bonding, orch, "claimEarnings");
+    const round = await read<bigint>(f.rounds, "currentRound");
+    await expectRevert(
+      fn(f.bonding, "withdrawFees", alice)(alice.address, 3n * TOKEN),
+      f.bonding,
+      "BondingManagerFeesLocked",
+      [3n * TOKEN, 0n, round + BigInt(TEST_PARAMS.unlockPeriod)],
+    );
+    await advanceRounds(f, TEST_PARAMS.unlockPeriod);
+
     const carol = account(f, 4);
     const before = await read<bigint>(f.token, "balanceOf", carol.address);
     const receipt = await send(f.bonding, alice, "withdrawFees", carol.address, 3n * TOKEN);

@@ -301,4 +301,34 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
     expect(text.code).toBe(1);
     expect(text.stderr).toMatch(/error \[INPUT_INVALID\]/);
   });
+
+  it("segmint broadcast says what to fund, in one line, when the key has no deposit", async () => {
+    const common = ["--rpc", chain.url, "--deployment", deploymentFile];
+    const unfunded = await runCli([
+      "broadcast",
+      clip,
+      "--out",
+      join(dir, "hls-unfunded"),
+      "--key",
+      Wallet.createRandom().privateKey,
+      ...common,
+    ]);
+    expect(unfunded.code).toBe(1);
+    const lines = unfunded.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error \[NO_DEPOSIT\]/);
+    expect(lines[0]).toContain("--deposit");
+    // An --out that is a file is refused before any work.
+    const onFile = await runCli([
+      "broadcast",
+      clip,
+      "--out",
+      clip,
+      "--key",
+      broadcasterKey,
+      ...common,
+    ]);
+    expect(onFile.code).toBe(1);
+    expect(onFile.stderr.trim()).toMatch(/^error \[OUT_NOT_A_DIRECTORY\]/);
+  });
 });

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { formatTokens } from "../../../node/src/cli/chain-flags.ts";
+import { exactTokens } from "../../../node/src/config/amounts.ts";
 import { TOKEN_SYMBOL } from "../../../node/src/orchestrator/dashboard.ts";
 import { launchBrowser, readPage, type TestBrowser, waitInPage } from "../../helpers/browser.ts";
 import { runCli } from "../../helpers/cli.ts";
@@ -55,7 +55,11 @@ function lookup(document: unknown, field: string): unknown {
 function expectedText(kind: string, raw: string): string {
   switch (kind) {
     case "tokens":
-      return `${formatTokens(BigInt(raw))} ${TOKEN_SYMBOL}`;
+      return `${exactTokens(BigInt(raw))} ${TOKEN_SYMBOL}`;
+    case "eth":
+      return `${exactTokens(BigInt(raw))} ETH`;
+    case "ethPerToken":
+      return `${raw} ETH per ${TOKEN_SYMBOL}`;
     case "wei":
       return `${raw} wei`;
     case "rate":

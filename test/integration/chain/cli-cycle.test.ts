@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -29,6 +29,7 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
   let provider: JsonRpcProvider;
   let deploymentFile: string;
   let accounts: { address: string; privateKey: string }[];
+  let chainUrl: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "segmint-cycle-"));
@@ -45,6 +46,7 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
     ]);
     const info = JSON.parse(chain.firstLine) as { url: string; accounts: typeof accounts };
     accounts = info.accounts;
+    chainUrl = info.url;
     provider = new JsonRpcProvider(info.url, undefined, {
       staticNetwork: true,
       pollingInterval: 50,
@@ -164,9 +166,29 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
       co.ticketBroker.redeemWinningTicket.staticCall(ticket, sig, recipientRand),
     ).rejects.toMatchObject({ revert: { name: "TicketBrokerTicketUsed" } });
 
-    // The orchestrator withdraws its fees: its token balance rises by exactly that much.
+    // The orchestrator withdraws its fees with the CLI. Fees wait the unlock period (3 rounds
+    // here) once settled: the first try settles them and says, in one coded line, from which
+    // round they can be withdrawn; from that round its balance rises by exactly that much.
+    const withdrawFees = () =>
+      runCli(["stake", "withdraw-fees", "--json"], {
+        env: {
+          SEGMINT_RPC: chainUrl,
+          SEGMINT_DEPLOYMENT: deploymentFile,
+          SEGMINT_PRIVATE_KEY: orchKey.privateKey,
+        },
+      });
+    const settledIn = await rm.currentRound();
+    const locked = await withdrawFees();
+    expect(locked.code).toBe(1);
+    const errors = locked.stderr.split("\n").filter((l) => l.startsWith("error"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain("error [FEES_LOCKED]");
+    expect(errors[0]).toContain(`round ${settledIn + 3n}`);
+    await mineRounds(3);
     const before = await balance(orch.address);
-    await send(co.bondingManager.withdrawFees(orch.address, orchFees));
+    const withdrawn = await withdrawFees();
+    expect(withdrawn.code).toBe(0);
+    expect(JSON.parse(withdrawn.stdout)).toMatchObject({ amount: orchFees.toString() });
     expect(await balance(orch.address)).toBe(before + orchFees);
 
     // The delegator unbonds part of its stake and withdraws it after the unbonding period.
@@ -190,6 +212,70 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
     expect(await balance(sender.address)).toBe(sBefore + 250n * TOKEN);
   });
 
+  it("imports Ignition's deployed_addresses.json into the same deployment file", async () => {
+    const deployment = await readDeployment(deploymentFile);
+    // What `npx hardhat ignition deploy ignition/modules/Segmint.ts` writes: addresses only.
+    const ignitionFile = path.join(dir, "deployed_addresses.json");
+    await writeFile(
+      ignitionFile,
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(deployment.contracts).map(([name, address]) => [
+            `Segmint#${name}`,
+            address,
+          ]),
+        ),
+      ),
+    );
+    // Passed as it is, it is refused with the conversion to run.
+    const asIs = await runCli([
+      "status",
+      accounts[0]?.address ?? "",
+      "--rpc",
+      chainUrl,
+      "--deployment",
+      ignitionFile,
+    ]);
+    expect(asIs.stderr.trim()).toMatch(/^error \[DEPLOYMENT_IS_IGNITION\].*import-deployment/);
+    const out = path.join(dir, "imported.json");
+    const imported = await runCli([
+      "import-deployment",
+      ignitionFile,
+      "--rpc",
+      chainUrl,
+      "--out",
+      out,
+    ]);
+    expect(imported.code).toBe(0);
+    expect(await readDeployment(out)).toEqual({
+      ...deployment,
+      params: { ...deployment.params, minSelfStake: deployment.params.minSelfStake },
+    });
+  });
+
+  it("prints its version, and the protocol's parameters and round as the contracts hold them", async () => {
+    const version = await runCli(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const protocol = await runCli([
+      "protocol",
+      "--json",
+      "--rpc",
+      chainUrl,
+      "--deployment",
+      deploymentFile,
+    ]);
+    expect(protocol.code).toBe(0);
+    const deployment = await readDeployment(deploymentFile);
+    expect(JSON.parse(protocol.stdout)).toMatchObject({
+      chainId: "31337",
+      round: { length: String(ROUND_LENGTH) },
+      unbondingPeriod: "2",
+      unlockPeriod: "3",
+      inflationPerRound: deployment.params.inflationPerRound.toString(),
+    });
+  });
+
   it("refuses a chain that is not there with one clear line", async () => {
     const result = await runCli([
       "deploy",
@@ -201,5 +287,17 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toMatch(/^error \[CHAIN_UNREACHABLE\]/);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
+
+    // Not a URL at all: said as such, not as a chain that does not answer.
+    const notUrl = await runCli([
+      "deploy",
+      "--rpc",
+      "127.0.0.1:8545",
+      "--out",
+      path.join(dir, "y.json"),
+    ]);
+    expect(notUrl.code).toBe(1);
+    expect(notUrl.stderr.trim()).toMatch(/^error \[RPC_URL_INVALID\]/);
+    expect(notUrl.stderr.trim().split("\n")).toHaveLength(1);
   });
 });

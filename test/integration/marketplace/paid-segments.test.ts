@@ -148,12 +148,22 @@ describe("20 paid segments from discovery to redemption", () => {
     const funds = await c.ticketBroker.getSenderInfo(new Wallet(broadcasterKey).address);
     expect(funds.deposit + funds.reserve).toBe(11n * TOKEN - faceValues);
 
-    // The orchestrator withdraws its fees: its token balance rises by exactly the face value.
+    // The operator stops its node, settles its fees and, once they have waited the unlock
+    // period, withdraws them: its token balance rises by exactly the face values.
     expect(await c.bondingManager.pendingFees(orchestrator.address)).toBe(faceValues);
+    await orchestrator.stop();
     const orch = segmintClients(
       deployment,
       new NonceManager(new Wallet(orchestratorKey, provider)),
     );
+    await (await orch.bondingManager.claimEarnings()).wait();
+    await expect(
+      orch.bondingManager.withdrawFees.staticCall(orchestrator.address, faceValues),
+    ).rejects.toMatchObject({ revert: { name: "BondingManagerFeesLocked" } });
+    const unlockPeriod = await c.ticketBroker.unlockPeriod();
+    await provider.send("hardhat_mine", [
+      `0x${(unlockPeriod * BigInt(ROUND_LENGTH)).toString(16)}`,
+    ]);
     const before = await c.token.balanceOf(orchestrator.address);
     await (await orch.bondingManager.withdrawFees(orchestrator.address, faceValues)).wait();
     expect(await c.token.balanceOf(orchestrator.address)).toBe(before + faceValues);

@@ -85,6 +85,36 @@ describe("segmint orchestrator (a real process on a real chain)", () => {
     const metrics = await (await fetch(`${ready.httpUrl}/metrics`)).text();
     expect(metrics).toContain("segmint_transcode_capacity_sessions");
 
+    // A second daemon on the same data dir, or with the same key on this chain, is refused in
+    // one line before it sends anything (it would take over the registry entry).
+    const second = (dataDir: string) =>
+      runCli(
+        [
+          "orchestrator",
+          "--rpc",
+          t.chain.url,
+          "--deployment",
+          t.deploymentFile,
+          "--data-dir",
+          dataDir,
+          "--price-per-pixel",
+          "1000",
+          "--http-port",
+          "0",
+        ],
+        { env: { SEGMINT_PRIVATE_KEY: t.key(1) } },
+      );
+    for (const [dataDir, code] of [
+      [path.join(t.dir, "o1"), "DATA_DIR_IN_USE"],
+      [path.join(t.dir, "o1-again"), "KEY_IN_USE"],
+    ] as const) {
+      const refused = await second(dataDir);
+      expect(refused.code).toBe(1);
+      const errors = refused.stderr.split("\n").filter((l) => l.startsWith("error"));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(`error [${code}]`);
+    }
+
     // Active from the next round: the reward service calls reward() once, and stake grows.
     await t.mineRounds(1);
     const rewarded = await eventually(
@@ -113,6 +143,16 @@ describe("segmint orchestrator (a real process on a real chain)", () => {
     const port = /\/tcp\/(\d+)/.exec(ready.multiaddrs[0] ?? "")?.[1];
     expect(service.multiaddrs.some((a) => a.includes(`/tcp/${port}`))).toBe(true);
     expect(service.peerIdSignature).toMatch(/^0x[0-9a-f]{128}$/);
+    // The market view finds it in the registry and asks it for its price over libp2p.
+    const market = await runCli(["orchestrators", "--json"], {
+      env: { SEGMINT_RPC: t.chain.url, SEGMINT_DEPLOYMENT: t.deploymentFile },
+    });
+    expect(market.code).toBe(0);
+    expect(JSON.parse(market.stdout)).toMatchObject({
+      orchestrators: [
+        { address: me.address, active: true, reachable: true, pricePerPixel: "1000" },
+      ],
+    });
     expect((await bm.getOrchestrator(me.address)).lastRewardRound).toBe(
       await t.as(0).roundsManager.currentRound(),
     );

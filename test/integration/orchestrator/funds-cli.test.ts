@@ -1,3 +1,4 @@
+import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli.ts";
 import { startTestChain, type TestChain, TOKEN } from "./helpers.ts";
@@ -60,7 +61,7 @@ describe("segmint stake / orchestrator-params / deposit / status on a real chain
 
     const bond = await cli(["stake", "bond", "100tokens"], t.key(1));
     expect(bond.code).toBe(0);
-    expect(bond.stdout).toMatch(/^Bonded 100 tokens/);
+    expect(bond.stdout).toMatch(/^Bonded 100 SGM/);
     expect(await bm.pendingStake(orch.address)).toBe(100n * TOKEN);
     expect(await token.balanceOf(orch.address)).toBe(900n * TOKEN);
 
@@ -142,6 +143,37 @@ describe("segmint stake / orchestrator-params / deposit / status on a real chain
     expect(await token.balanceOf(sender.address)).toBe(100n * TOKEN);
     const after = await broker.getSenderInfo(sender.address);
     expect([after.deposit, after.reserve, after.withdrawRound]).toEqual([0n, 0n, 0n]);
+  });
+
+  it("a new key gets tokens and ETH with documented commands; lacking gas is one line", async () => {
+    const fresh = Wallet.createRandom();
+    const other = t.wallet(4);
+    // No ETH yet: the address and the shortfall, one line, nothing sent.
+    const broke = await cli(["orchestrator-params"], fresh.privateKey);
+    expectError(broke, "INSUFFICIENT_ETH");
+    expect(broke.stderr).toContain(fresh.address);
+    expect(broke.stderr).toMatch(/needs [0-9.]+ ETH more/);
+
+    const faucet = await cli(["faucet", fresh.address, "--json"]);
+    expect(faucet.code).toBe(0);
+    expect(await t.as(0).token.balanceOf(fresh.address)).toBe(1_000n * TOKEN);
+    expect(await t.provider.getBalance(fresh.address)).toBe(10n * TOKEN);
+
+    const tokens = await cli(
+      ["transfer", "5SGM", "--to", other.address, "--json"],
+      fresh.privateKey,
+    );
+    expect(tokens.code).toBe(0);
+    expect(tokens.json()).toMatchObject({ asset: "SGM", amount: (5n * TOKEN).toString() });
+    expect(await t.as(0).token.balanceOf(fresh.address)).toBe(995n * TOKEN);
+    const before = await t.provider.getBalance(other.address);
+    const eth = await cli(["transfer", "0.5 ETH", "--to", other.address], fresh.privateKey);
+    expect(eth.code).toBe(0);
+    expect(eth.stdout).toMatch(/^Sent 0.5 ETH/);
+    expect(await t.provider.getBalance(other.address)).toBe(before + TOKEN / 2n);
+
+    // Funded, the same command now registers.
+    expect((await cli(["orchestrator-params"], fresh.privateKey)).code).toBe(0);
   });
 
   it("segmint status shows stake, delegation, terms, fees and funds; bad input is one line", async () => {

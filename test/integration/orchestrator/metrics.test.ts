@@ -263,18 +263,23 @@ describe("orchestrator /metrics and /status", () => {
     expect(sample(after, "segmint_segments_total", { result: "ok" })).toBe(1);
     expect(sample(after, "segmint_errors_total", { code: "BAD_REQUEST" })).toBe(1);
 
-    // Earnings from the chain's events: the operator withdraws its fees, and in the next round
-    // (the first it is active in) its reward() call mints into its pool.
+    // Earnings from the chain's events: the operator settles its fees, which then wait the
+    // unlock period; meanwhile, from the next round (the first it is active in), its node's
+    // reward() calls mint into its pool. Once the fees are unlocked it withdraws them.
     const bm = t.as(3).bondingManager;
     const fees = await bm.pendingFees(me.address);
     expect(fees).toBeGreaterThan(0n);
-    await (await bm.withdrawFees(me.address, fees)).wait();
-    await t.mineRounds(1);
+    await (await bm.claimEarnings()).wait();
+    const lock = await bm.feeBalance(me.address);
+    expect(lock.locked + lock.laterLocked).toBe(fees);
+    const unlockRound = lock.laterLocked > 0n ? lock.laterUnlockRound : lock.unlockRound;
+    while ((await t.as(3).roundsManager.currentRound()) < unlockRound) await t.mineRounds(1);
     await eventually(
-      async () => ((await status()).rewardCalls === 1 ? true : undefined),
+      async () => ((await status()).rewardCalls >= 1 ? true : undefined),
       30_000,
       "the reward call",
     );
+    await (await bm.withdrawFees(me.address, fees)).wait();
     const minted = (await bm.queryFilter(bm.filters.Rewarded(me.address))).reduce(
       (sum, e) => sum + e.args.amount,
       0n,

@@ -4,9 +4,9 @@
  * be killed with SIGKILL. Not a test file itself (no .test.ts).
  */
 import { JsonRpcProvider, Wallet } from "ethers";
-import { BrokerClient } from "../../../node/src/chain/broker-client.ts";
+import { fromHex } from "../../../node/src/chain/bytes.ts";
 import { parseDeployment } from "../../../node/src/chain/deployment.ts";
-import { fromHex } from "../../../node/src/chain/ticket.ts";
+import { BrokerClient } from "../../../node/src/payments/broker-client.ts";
 import {
   Balances,
   ChainStateCache,

@@ -6,14 +6,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BrokerClient } from "../../../node/src/chain/broker-client.ts";
+import { fromHex, toHex } from "../../../node/src/chain/bytes.ts";
 import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import { type Deployment, serializeDeployment } from "../../../node/src/chain/deployment.ts";
 import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
-import { fromHex, MAX_WIN_PROB, toHex } from "../../../node/src/chain/ticket.ts";
+import { fundDepositAndReserve } from "../../../node/src/chain/funding.ts";
+import {
+  openChainSession,
+  type SigningSession,
+  signWith,
+} from "../../../node/src/chain/session.ts";
+import { MAX_WIN_PROB } from "../../../node/src/chain/ticket.ts";
+import type { AccountNonces } from "../../../node/src/chain/tx.ts";
+import { silentLogger } from "../../../node/src/log/index.ts";
 import {
   Balances,
+  BrokerClient,
   ChainStateCache,
   defaultRedeemerOptions,
   defaultValidatorOptions,
@@ -36,7 +45,8 @@ let broadcaster: Wallet;
 // Transactions go through NonceManagers: ethers briefly caches eth_getTransactionCount, so
 // back-to-back sends from a bare Wallet can reuse a nonce.
 let orchestratorSigner: NonceManager;
-let broadcasterSigner: NonceManager;
+let broadcasterSigner: AccountNonces;
+let broadcasterSession: SigningSession;
 let asOrchestrator: SegmintClients;
 let dir: string;
 
@@ -57,7 +67,6 @@ beforeAll(async () => {
   orchestrator = new Wallet(o.privateKey, provider);
   broadcaster = new Wallet(b.privateKey, provider);
   orchestratorSigner = new NonceManager(orchestrator);
-  broadcasterSigner = new NonceManager(broadcaster);
   deployment = await deploySegmint(deployer, {
     ...defaultDeployParams,
     roundLength: ROUND_LENGTH,
@@ -74,9 +83,16 @@ beforeAll(async () => {
     await asOrchestrator.token.approve(deployment.contracts.BondingManager, 100n * TOKEN)
   ).wait();
   await (await asOrchestrator.bondingManager.bond(100n * TOKEN, orchestrator.address)).wait();
-  // The broadcaster funds its deposit and reserve through the payments helper.
-  const asBroadcaster = await BrokerClient.connect(deployment, broadcasterSigner);
-  const funded = await asBroadcaster.fundDepositAndReserve(10n * TOKEN, 2n * TOKEN);
+  // The broadcaster funds its deposit and reserve as every broadcaster does (chain/funding.ts),
+  // in a chain session whose nonce manager its other sends below share.
+  broadcasterSession = signWith(
+    await openChainSession({ rpc: chain.url, deployment: { value: deployment, source: "test" } }),
+    broadcaster,
+    silentLogger(),
+  );
+  broadcasterSigner = broadcasterSession.tx.signer;
+  await fundDepositAndReserve(broadcasterSession, { deposit: 10n * TOKEN, reserve: 2n * TOKEN });
+  const funded = await broadcasterSession.reader.ticketBroker.getSenderInfo(broadcaster.address);
   expect(funded.deposit).toBe(10n * TOKEN);
   expect(funded.reserve).toBe(2n * TOKEN);
   // Into the next round, where the orchestrator is active, and initialize it.
@@ -85,6 +101,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  broadcasterSession?.close();
   provider?.destroy();
   await chain?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -176,7 +193,10 @@ describe("payments on a real chain (JSON-RPC)", () => {
     expect(depositBefore - depositAfter).toBe(3n * FACE_VALUE);
     const feesAfter = await asOrchestrator.bondingManager.pendingFees(orchestrator.address);
     expect(feesAfter - feesBefore).toBe(3n * FACE_VALUE);
-    // And the orchestrator's token balance rises by exactly that when it withdraws.
+    // And the orchestrator's token balance rises by exactly that when it withdraws them, once
+    // they have been settled and waited the unlock period.
+    await (await asOrchestrator.bondingManager.claimEarnings()).wait();
+    await mine(Number(await asOrchestrator.ticketBroker.unlockPeriod()) * ROUND_LENGTH);
     const balanceBefore = await asOrchestrator.token.balanceOf(orchestrator.address);
     await (
       await asOrchestrator.bondingManager.withdrawFees(orchestrator.address, 3n * FACE_VALUE)
@@ -306,8 +326,7 @@ describe("payments on a real chain (JSON-RPC)", () => {
     const stop = await client.watch(cache, 50);
     try {
       const before = (await cache.senderFunds(broadcaster.address)).info.deposit;
-      const asBroadcaster = await BrokerClient.connect(deployment, broadcasterSigner);
-      await asBroadcaster.fundDepositAndReserve(TOKEN, 0n);
+      await fundDepositAndReserve(broadcasterSession, { deposit: TOKEN, reserve: 0n });
       let seen = before;
       for (let i = 0; i < 200 && seen === before; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));

@@ -115,7 +115,15 @@ contract EarningsTest is Test {
             "orchestrator fees != self-bond shares + fee cuts"
         );
 
-        // What is reported is what is paid: each withdraws its fees exactly.
+        // What is reported is what is paid: each settles its fees, waits out their lock and
+        // withdraws them exactly.
+        for (uint256 i = 0; i < _DELEGATORS; ++i) {
+            vm.prank(accounts[i]);
+            s.bonding.claimEarnings();
+        }
+        for (uint256 i = 0; i < Fixture.UNLOCK_PERIOD; ++i) {
+            Fixture.nextRound(s);
+        }
         for (uint256 i = 0; i < _DELEGATORS; ++i) {
             uint256 pending = s.bonding.pendingFees(accounts[i]);
             if (pending == 0) continue;

@@ -30,6 +30,10 @@ contract PaymentsHandler is CheckedHandler {
     uint256 public ghostReplaysAccepted;
     uint256 public ghostReplaysRejected;
     uint256 public ghostReserveOverdrawn;
+    /// @notice The smallest unlock period the run has set: no fee may leave sooner after its ticket.
+    uint256 public ghostMinUnlockPeriod = Fixture.UNLOCK_PERIOD;
+    /// @dev What tickets paid in each round (see paidThrough).
+    mapping(uint256 round => uint256) internal _paidInRound;
     mapping(address sender => uint256) public ghostFundedBy;
     mapping(address sender => uint256) public ghostWithdrawnBy;
     /// @dev Reserve each recipient took from each sender in each round, and all recipients'.
@@ -60,6 +64,13 @@ contract PaymentsHandler is CheckedHandler {
 
     function redeemedCount() external view returns (uint256) {
         return _redeemed.length;
+    }
+
+    /// @notice What tickets paid to recipients in rounds up to `round`.
+    function paidThrough(uint256 round) external view returns (uint256 paid) {
+        for (uint256 r = 0; r <= round; ++r) {
+            paid += _paidInRound[r];
+        }
     }
 
     // ------------------------------------------------------------ senders
@@ -185,6 +196,7 @@ contract PaymentsHandler is CheckedHandler {
         _check(s.broker.isTicketUsed(s.broker.getTicketHash(t)), "a redeemed ticket is not marked used");
         _takeReserve(senders[si], recipient, fromReserve, afterInfo.reserve, activeCount);
         ghostPaidToRecipients += fromDeposit + fromReserve;
+        _paidInRound[s.rounds.currentRound()] += fromDeposit + fromReserve;
         ++ghostTicketsPaid;
         _redeemed.push(Redeemed({ticket: t, sig: sig, recipientRand: rand}));
     }
@@ -288,6 +300,7 @@ contract PaymentsHandler is CheckedHandler {
         }
         _check(reserveTaken == batchTake, "per-recipient reserve claims do not add up");
         ghostPaidToRecipients += paid;
+        _paidInRound[s.rounds.currentRound()] += paid;
     }
 
     /// @dev Whether ticket i's recipient already appears among the batch's winning tickets before i.
@@ -339,8 +352,9 @@ contract PaymentsHandler is CheckedHandler {
         bytes memory call = abi.encodeCall(TicketBroker.setUnlockPeriod, (period));
         if (period <= s.broker.ticketValidityRounds()) {
             _expectRevert(address(this), address(s.broker), call, TicketBroker.TicketBrokerValidityNotBelowUnlockPeriod.selector);
-        } else {
-            _act(address(this), address(s.broker), call);
+        } else if (_act(address(this), address(s.broker), call)) {
+            _check(s.bonding.feeLockRounds() == period, "the fee lock does not follow the unlock period");
+            if (period < ghostMinUnlockPeriod) ghostMinUnlockPeriod = period;
         }
     }
 

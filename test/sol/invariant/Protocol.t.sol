@@ -87,7 +87,8 @@ contract ProtocolInvariantTest is Test {
         payments.clearServiceInfo(1);
         handler.claimEarnings(ProtocolHandlerIndex.delegator(0));
         handler.withdrawFees(ProtocolHandlerIndex.delegator(1), type(uint256).max - 1);
-        handler.withdrawFees(1, 1); // orchestrator 1 (its fee cut)
+        handler.withdrawFees(1, 1); // orchestrator 1's fee cut: locked for the unlock period
+        handler.claimEarnings(1); // settles it, which starts its lock
         handler.unbond(ProtocolHandlerIndex.delegator(1), 3_000 * Fixture.TOKEN);
         handler.rebond(ProtocolHandlerIndex.delegator(1), 0);
         handler.unbond(ProtocolHandlerIndex.delegator(1), 2_000 * Fixture.TOKEN);
@@ -102,6 +103,7 @@ contract ProtocolInvariantTest is Test {
         handler.advanceRounds(2); // bound(2, 1, 3): three rounds, the unlock period
         handler.withdrawStake(ProtocolHandlerIndex.delegator(1), 1);
         payments.withdraw(0);
+        handler.withdrawFees(1, 1); // unlocked now
 
         assertEq(handler.violations(), 0, handler.violation());
         assertEq(payments.violations(), 0, payments.violation());
@@ -277,6 +279,16 @@ contract ProtocolInvariantTest is Test {
                 "a sender's balance moved other than by funding and withdraw"
             );
         }
+    }
+
+    /// @dev No sender recovers funds except by withdraw() after its unlock period, counting fees
+    /// routed through an orchestrator it runs (or delegates to): every fee withdrawn by now was
+    /// paid by a ticket at least the (smallest) unlock period ago, whoever withdrew it.
+    function invariantFeesWaitTheUnlockPeriod() public view {
+        uint256 round = s.rounds.currentRound();
+        uint256 lock = payments.ghostMinUnlockPeriod();
+        uint256 unlocked = round < lock ? 0 : payments.paidThrough(round - lock);
+        assertLe(handler.ghostFeesWithdrawn(), unlocked, "fees withdrawn before the unlock period");
     }
 
     /// @dev Whatever the owner does, no ticket outlives its sender's unlock period.

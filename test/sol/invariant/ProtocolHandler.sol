@@ -197,14 +197,22 @@ contract ProtocolHandler is CheckedHandler {
         ++ghostSettlements;
     }
 
+    /// @dev Withdraws up to one wei more than all the account's fees: above them is refused as
+    /// insufficient, above the unlocked ones as locked.
     function withdrawFees(uint256 who, uint256 amount) external {
         address account = _bondedAccount(who);
-        uint256 fees = s.bonding.pendingFees(account);
+        BondingManager.FeeBalance memory balance = s.bonding.feeBalance(account);
+        uint256 fees = balance.withdrawable + balance.locked + balance.laterLocked + balance.unsettled;
+        _check(fees == s.bonding.pendingFees(account), "feeBalance does not add up to pendingFees");
         if (fees == 0) return;
         amount = bound(amount, 1, fees + 1);
         bytes memory call = abi.encodeCall(BondingManager.withdrawFees, (account, amount));
         if (amount > fees) {
             _expectRevert(account, address(s.bonding), call, BondingManager.BondingManagerInsufficientFees.selector);
+            return;
+        }
+        if (amount > balance.withdrawable) {
+            _expectRevert(account, address(s.bonding), call, BondingManager.BondingManagerFeesLocked.selector);
             return;
         }
         uint256 before = s.token.balanceOf(account);

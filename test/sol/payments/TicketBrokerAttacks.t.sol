@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {BondingManager} from "../../../contracts/bonding/BondingManager.sol";
 import {ITicketBroker} from "../../../contracts/interfaces/ITicketBroker.sol";
 import {TicketBroker} from "../../../contracts/payments/TicketBroker.sol";
 import {Fixture, Segmint} from "../utils/Fixture.sol";
@@ -90,6 +91,39 @@ contract TicketBrokerAttacksTest is Test {
             abi.encodeWithSelector(TicketBroker.TicketBrokerRecipientNotActive.selector, late, t.creationRound)
         );
         s.broker.redeemWinningTicket(t, sig, 30);
+    }
+
+    /// @dev The sender runs its own seated orchestrator (real stake above minSelfStake) and
+    /// pays it its whole deposit with an always-winning ticket, without unlock(). The fees are
+    /// credited, but they stay locked for the unlock period: the sender gets its money back no
+    /// sooner than through unlock() and withdraw(), counting from the redemption.
+    function testSelfDealingSenderWaitsTheUnlockPeriod() public {
+        uint256 deposit = 9_000 * Fixture.TOKEN;
+        Fixture.register(s, sender, 0, 0, 10 * Fixture.MIN_SELF_STAKE);
+        vm.prank(sender);
+        s.broker.fundDeposit(deposit);
+        Fixture.nextRound(s);
+        assertTrue(s.bonding.isActiveOrchestrator(sender), "sender's orchestrator not seated");
+
+        ITicketBroker.Ticket memory own = _ticket(sender, deposit, 60);
+        TicketBroker.RedemptionStatus status = s.broker.redeemWinningTicket(own, Fixture.sign(s, _SENDER_KEY, own), 60);
+        assertTrue(status == TicketBroker.RedemptionStatus.Paid, "own ticket not paid");
+        assertEq(s.bonding.pendingFees(sender), deposit, "fees credited to the sender's pool");
+        // Settling at once starts the lock as early as the sender can.
+        vm.prank(sender);
+        s.bonding.claimEarnings();
+
+        uint256 unlockRound = s.rounds.currentRound() + Fixture.UNLOCK_PERIOD;
+        for (uint256 i = 0; i < Fixture.UNLOCK_PERIOD; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(BondingManager.BondingManagerFeesLocked.selector, deposit, 0, unlockRound));
+            vm.prank(sender);
+            s.bonding.withdrawFees(sender, deposit);
+            Fixture.nextRound(s);
+        }
+        uint256 before = s.token.balanceOf(sender);
+        vm.prank(sender);
+        s.bonding.withdrawFees(sender, deposit);
+        assertEq(s.token.balanceOf(sender) - before, deposit, "fees withdrawn after the unlock period");
     }
 
     // ------------------------------------------------------------ parameters and keepers

@@ -63,6 +63,22 @@ describe("config loading", () => {
     }
   });
 
+  it("says a setting nobody gave is missing and names its variable, not zod's Invalid input", () => {
+    const result = (() => {
+      try {
+        resolveConfig(schema, {});
+        return null;
+      } catch (error) {
+        return error instanceof SegmintError ? error : null;
+      }
+    })();
+    expect(result?.code).toBe("CONFIG_INVALID");
+    expect(result?.details).toMatchObject({
+      problems: [{ path: "maxPricePerPixel", message: expect.stringContaining("missing") }],
+    });
+    expect(result?.message).toContain("SEGMINT_MAX_PRICE_PER_PIXEL");
+  });
+
   it("merges nested objects key by key", () => {
     expect(mergeLayers({ a: { b: 1, c: 2 } }, { a: { c: 3 } })).toEqual({ a: { b: 1, c: 3 } });
   });

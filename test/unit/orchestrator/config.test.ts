@@ -98,6 +98,37 @@ describe("ticket economics", () => {
     expect(e.faceValue).toBe(gasPrice * REDEEM_GAS * FACE_VALUE_GAS_MULTIPLE);
   });
 
+  it("weighs the redemption gas (ETH) against face values (tokens) at the token price", () => {
+    // One token for 0.0004 ETH: the same gas costs 2,500x more tokens than at parity.
+    const price = { numerator: 4n, denominator: 10_000n };
+    const e = ticketEconomics(base, gasPrice, price);
+    expect(e.redeemGasCost).toBe(gasPrice * REDEEM_GAS);
+    expect(e.minFaceValue).toBe(gasPrice * REDEEM_GAS * 2_500n);
+    expect(e.faceValue).toBe(gasPrice * REDEEM_GAS * 2_500n * FACE_VALUE_GAS_MULTIPLE);
+    // A face value worth its gas at parity is refused once the token is worth less.
+    const face = gasPrice * REDEEM_GAS * 10n;
+    expect(ticketEconomics({ ...base, faceValue: face }, gasPrice).faceValue).toBe(face);
+    expect(() => ticketEconomics({ ...base, faceValue: face }, gasPrice, price)).toThrow(
+      expect.objectContaining({ code: "FACE_VALUE_BELOW_GAS" }),
+    );
+  });
+
+  it("reads the token price setting as an exact decimal and refuses anything else", () => {
+    const config = (tokenPriceEth: string) =>
+      orchestratorConfigSchema.safeParse({
+        rpc: "http://127.0.0.1:8545",
+        deployment: "d.json",
+        pricePerPixel: "1",
+        tokenPriceEth,
+      });
+    const parsed = config("0.00040");
+    expect(parsed.success && parsed.data.tokenPriceEth).toEqual({
+      numerator: 1n,
+      denominator: 2_500n,
+    });
+    for (const bad of ["0", "-1", "1e-4", "abc", ""]) expect(config(bad).success).toBe(false);
+  });
+
   it("derives the face value from the expected value and a win probability", () => {
     const e = ticketEconomics({ ...base, ticketEv: 10n ** 16n, winProb: 0.25 }, gasPrice);
     expect(e.ticketEV).toBe(10n ** 16n);

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { toHex } from "../../../node/src/chain/bytes.ts";
 import { createChainMetrics, instrumentProvider } from "../../../node/src/chain/metrics.ts";
-import { toHex } from "../../../node/src/chain/ticket.ts";
 import { createOrchestratorMetrics } from "../../../node/src/metrics/index.ts";
 import { MeteredJournal } from "../../../node/src/orchestrator/journal.ts";
 import type { WinningTicket } from "../../../node/src/payments/interface.ts";

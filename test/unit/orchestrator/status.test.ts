@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { toHex } from "../../../node/src/chain/ticket.ts";
+import { toHex } from "../../../node/src/chain/bytes.ts";
 import {
   LIVE_WINDOW_MS,
   MAX_TRACKED_STREAMS,
@@ -239,9 +239,9 @@ class FakeChain implements StatusChain {
     this.check();
     return 800n;
   }
-  async pendingFees() {
+  async feeBalance() {
     this.check();
-    return 55n;
+    return { withdrawable: 20n, locked: 30n, laterLocked: 4n, unsettled: 1n };
   }
   async currentRound() {
     this.check();
@@ -273,7 +273,13 @@ function sources(over: Partial<StatusSources> = {}) {
     earnings: { read: async () => earnings.value },
     capacity: 2,
     pricePerPixel: 3n,
-    economics: { faceValue: 1_000n, ticketEV: 10n, minFaceValue: 1n },
+    economics: {
+      faceValue: 1_000n,
+      ticketEV: 10n,
+      minFaceValue: 1n,
+      redeemGasCost: 1n,
+      tokenPrice: { numerator: 1n, denominator: 1n },
+    },
     rewardCalls: () => 4,
     ...over,
   };
@@ -311,7 +317,14 @@ describe("readStatus", () => {
       rewardCut: 100_000,
       feeShare: 500_000,
       rewardCalls: 4,
-      earnings: { pendingFees: "55", pendingStake: "800", feesWithdrawn: "11", rewards: "22" },
+      earnings: {
+        pendingFees: "55",
+        withdrawableFees: "20",
+        lockedFees: "35",
+        pendingStake: "800",
+        feesWithdrawn: "11",
+        rewards: "22",
+      },
       tickets: {
         pending: 0,
         submitted: 0,
@@ -348,7 +361,14 @@ describe("readStatus", () => {
       totalStake: null,
       active: null,
       round: null,
-      earnings: { pendingFees: null, pendingStake: null, feesWithdrawn: null, rewards: null },
+      earnings: {
+        pendingFees: null,
+        withdrawableFees: null,
+        lockedFees: null,
+        pendingStake: null,
+        feesWithdrawn: null,
+        rewards: null,
+      },
       tickets: { redeemed: 0, received: 0, expectedValueEarned: "0" },
       capacity: 2,
     });

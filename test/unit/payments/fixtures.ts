@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { addressFromPrivateKey, type TicketDomain, toHex } from "../../../node/src/chain/ticket.ts";
+import { toHex } from "../../../node/src/chain/bytes.ts";
+import { addressFromPrivateKey } from "../../../node/src/chain/secp256k1.ts";
+import type { TicketDomain } from "../../../node/src/chain/ticket.ts";
 import {
   Balances,
   ChainStateCache,

@@ -1,14 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { toHex } from "../../../node/src/chain/ticket.ts";
+import { toHex } from "../../../node/src/chain/bytes.ts";
 import {
   defaultRedeemerOptions,
+  type FeeQuote,
   type RedeemChain,
   Redeemer,
   type RedeemerOptions,
   type RedeemReceipt,
+  type TxFees,
   type WinningTicket,
 } from "../../../node/src/payments/index.ts";
+import { FixedTokenPrice, type TokenPriceSource } from "../../../node/src/payments/token-price.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
 
 /** A chain that mines on demand and can be told to fail. */
@@ -17,12 +20,16 @@ class FakeRedeemChain implements RedeemChain {
   validity = 2n;
   price = 1n;
   used = new Set<string>();
-  sent: { txHash: string; hashes: string[]; gasPrice: bigint }[] = [];
+  sent: { txHash: string; hashes: string[]; fees: TxFees }[] = [];
+  /** Set to play an EIP-1559 chain: the latest base fee; `price` is then unused. */
+  baseFee: bigint | null = null;
+  tip = 0n;
   receipts = new Map<string, RedeemReceipt>();
   failSends = 0;
   /** Ticket hashes a batch will refuse even though the transaction succeeds. */
   refuse = new Set<string>();
   autoMine = true;
+  head = 100n;
 
   async currentRound() {
     return this.round;
@@ -30,34 +37,46 @@ class FakeRedeemChain implements RedeemChain {
   async ticketValidityRounds() {
     return this.validity;
   }
-  async gasPrice() {
-    return this.price;
+  async feeQuote(): Promise<FeeQuote> {
+    if (this.baseFee === null) return { price: this.price, baseFee: null, priorityFee: 0n };
+    return { price: this.baseFee + this.tip, baseFee: this.baseFee, priorityFee: this.tip };
   }
   async isTicketUsed(hash: string) {
     return this.used.has(hash);
   }
-  async redeemWinningTicket(win: WinningTicket, gasPrice: bigint) {
-    return this.send([win], gasPrice);
+  async redeemWinningTicket(win: WinningTicket, fees: TxFees) {
+    return this.send([win], fees);
   }
-  async batchRedeemWinningTickets(wins: readonly WinningTicket[], gasPrice: bigint) {
-    return this.send(wins, gasPrice);
+  async batchRedeemWinningTickets(wins: readonly WinningTicket[], fees: TxFees) {
+    return this.send(wins, fees);
   }
   async receipt(txHash: string) {
     return this.receipts.get(txHash) ?? null;
+  }
+  async blockNumber() {
+    return this.head;
   }
   mine(txHash: string, success = true) {
     const tx = this.sent.find((t) => t.txHash === txHash);
     if (!tx) throw new Error("unknown tx");
     if (success) for (const h of tx.hashes) if (!this.refuse.has(h)) this.used.add(h);
-    this.receipts.set(txHash, { success, gasUsed: 100_000n });
+    this.head += 1n;
+    this.receipts.set(txHash, { success, gasUsed: 100_000n, blockNumber: this.head });
   }
-  private send(wins: readonly WinningTicket[], gasPrice: bigint): string {
+  /** A reorganization drops the block holding `txHash`: its receipt and its effects are gone. */
+  reorg(txHash: string) {
+    const tx = this.sent.find((t) => t.txHash === txHash);
+    if (!tx) throw new Error("unknown tx");
+    for (const h of tx.hashes) this.used.delete(h);
+    this.receipts.delete(txHash);
+  }
+  private send(wins: readonly WinningTicket[], fees: TxFees): string {
     if (this.failSends > 0) {
       this.failSends--;
       throw new Error("connection refused");
     }
     const txHash = toHex(randomBytes(32));
-    this.sent.push({ txHash, hashes: wins.map((w) => w.ticketHash), gasPrice });
+    this.sent.push({ txHash, hashes: wins.map((w) => w.ticketHash), fees });
     if (this.autoMine) this.mine(txHash);
     return txHash;
   }
@@ -86,7 +105,11 @@ afterEach(() => {
   for (const db of dbs.splice(0)) db.close();
 });
 
-function setup(options: Partial<RedeemerOptions> = {}, path = ":memory:") {
+function setup(
+  options: Partial<RedeemerOptions> = {},
+  path = ":memory:",
+  tokenPrice?: TokenPriceSource,
+) {
   const db = openDatabase(path);
   dbs.push(db);
   let now = 1_000_000;
@@ -99,6 +122,7 @@ function setup(options: Partial<RedeemerOptions> = {}, path = ":memory:") {
     journal,
     chain,
     options: { ...defaultRedeemerOptions, gasPerTicket: 100n, ...options },
+    ...(tokenPrice ? { tokenPrice } : {}),
     now: clock.now,
     onSettled: (e) => settled.push(e.ticketHash),
     onRevealing: (entries) => revealing.push(...entries.map((e) => e.ticketHash)),
@@ -155,6 +179,7 @@ describe("Redeemer", () => {
     chain.receipts.set(txHash, {
       success: true,
       gasUsed: 1n,
+      blockNumber: chain.head,
       paid: new Map([[w.ticketHash, 4_000n]]),
     });
     await redeemer.tick();
@@ -173,15 +198,41 @@ describe("Redeemer", () => {
     expect(journal.listByStatus(["pending"])[0]?.attempts).toBe(0);
     chain.price = 50n;
     await redeemer.tick();
-    expect(chain.sent[0]?.gasPrice).toBe(50n);
+    expect(chain.sent[0]?.fees).toEqual({ gasPrice: 50n });
+  });
+
+  it("on an EIP-1559 chain waits out a base fee spike and never offers more than the cap", async () => {
+    const { journal, chain, redeemer } = setup({ maxGasPrice: 100n });
+    chain.tip = 2n;
+    chain.baseFee = 30n;
+    // 30 + 2 is under the cap although ethers' usual 2 x base + tip (62) would not be: the tip
+    // and base fee are what a mined transaction pays.
+    const first = win(1_000_000n);
+    journal.record(first);
+    await redeemer.tick();
+    expect(chain.sent[0]?.fees).toEqual({ maxFeePerGas: 62n, maxPriorityFeePerGas: 2n });
+    chain.baseFee = 150n; // spike: 152 per gas is over the cap
+    const second = win(1_000_000n);
+    journal.record(second);
+    await redeemer.tick();
+    await redeemer.tick();
+    expect(chain.sent).toHaveLength(1);
+    expect(statuses(journal)[second.ticketHash]).toBe("pending");
+    expect(journal.listByStatus(["pending"])[0]?.attempts).toBe(0);
+    chain.baseFee = 60n; // back under: 62 per gas, offered at most the cap of 100
+    await redeemer.tick();
+    expect(chain.sent[1]?.fees).toEqual({ maxFeePerGas: 100n, maxPriorityFeePerGas: 2n });
+    expect(chain.sent[1]?.hashes).toEqual([second.ticketHash]);
   });
 
   it("records winners whose face value does not cover the gas as uneconomic", async () => {
-    const { journal, chain, redeemer } = setup({
-      gasPerTicket: 100n,
-      tokenPerNativeWei: { numerator: 2n, denominator: 1n },
-    });
-    chain.price = 10n; // gas cost = 10 * 100 * 2 = 2000 token wei
+    // One token is worth half a native wei: a gas cost of 1,000 native wei is 2,000 token wei.
+    const { journal, chain, redeemer } = setup(
+      { gasPerTicket: 100n },
+      ":memory:",
+      new FixedTokenPrice({ numerator: 1n, denominator: 2n }),
+    );
+    chain.price = 10n; // gas cost = 10 * 100 = 1000 native wei = 2000 token wei
     const cheap = win(2_000n);
     const ok = win(2_001n);
     journal.record(cheap);
@@ -190,6 +241,65 @@ describe("Redeemer", () => {
     expect(statuses(journal)[cheap.ticketHash]).toBe("uneconomic");
     expect(journal.listByStatus(["uneconomic"])[0]?.reason).toMatch(/2000/);
     expect(chain.sent.flatMap((t) => t.hashes)).toEqual([ok.ticketHash]);
+  });
+
+  it("weighs face values against gas at the price its source gives at each pass", async () => {
+    let price = { numerator: 1n, denominator: 1n };
+    const source: TokenPriceSource = {
+      origin: "test feed",
+      nativePerToken: async () => price,
+    };
+    const { journal, chain, redeemer } = setup({ gasPerTicket: 100n }, ":memory:", source);
+    chain.price = 10n; // 1,000 native wei of gas
+    const ticket = win(1_500n);
+    // The token halves in value: the same gas now costs 2,000 token wei, more than the win.
+    price = { numerator: 1n, denominator: 2n };
+    journal.record(ticket);
+    await redeemer.tick();
+    expect(statuses(journal)[ticket.ticketHash]).toBe("uneconomic");
+    const next = win(1_500n);
+    journal.record(next);
+    // The token recovers: 1,000 token wei of gas, the win is worth sending.
+    price = { numerator: 1n, denominator: 1n };
+    await redeemer.tick();
+    expect(chain.sent.flatMap((t) => t.hashes)).toEqual([next.ticketHash]);
+  });
+
+  it("counts a redemption only once it has the configured confirmations", async () => {
+    const { journal, chain, redeemer } = setup({ confirmations: 3 });
+    const w = win(10_000n);
+    journal.record(w);
+    await redeemer.tick(); // sent and mined in one block
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("submitted");
+    chain.head += 1n;
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("submitted");
+    chain.head += 1n; // its block and two on top
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("redeemed");
+    expect(chain.sent).toHaveLength(1);
+  });
+
+  it("sends a redemption again when a reorganization removes it, and pays it once", async () => {
+    const { journal, chain, redeemer, clock } = setup({ confirmations: 2 });
+    const w = win(10_000n);
+    journal.record(w);
+    await redeemer.tick();
+    await redeemer.tick(); // seen mined, one confirmation of two
+    const first = chain.sent[0]?.txHash ?? "";
+    chain.reorg(first);
+    await redeemer.tick();
+    const [back] = journal.listByStatus(["pending"]);
+    expect(back?.reason).toMatch(/reorganization/);
+    clock.advance(defaultRedeemerOptions.backoffBaseMs);
+    await redeemer.tick(); // sent again, mined
+    expect(chain.sent).toHaveLength(2);
+    chain.head += 1n;
+    await redeemer.tick();
+    expect(statuses(journal)[w.ticketHash]).toBe("redeemed");
+    expect(journal.listByStatus(["redeemed"])[0]?.txHash).toBe(chain.sent[1]?.txHash);
+    expect(journal.totals().counts.redeemed).toBe(1);
   });
 
   it("marks winners that expired before redemption", async () => {

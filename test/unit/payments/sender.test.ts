@@ -1,11 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  recoverDigestSigner,
-  TicketHasher,
-  toHex,
-  WIN_PROB_SCALE,
-} from "../../../node/src/chain/ticket.ts";
+import { toHex } from "../../../node/src/chain/bytes.ts";
+import { recoverDigestSigner } from "../../../node/src/chain/secp256k1.ts";
+import { TicketHasher, WIN_PROB_SCALE } from "../../../node/src/chain/ticket.ts";
 import {
   paymentFromWire,
   paymentToWire,

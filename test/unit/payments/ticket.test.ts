@@ -8,22 +8,23 @@ import {
   Wallet,
 } from "ethers";
 import { describe, expect, it } from "vitest";
+import { toHex } from "../../../node/src/chain/bytes.ts";
+import { keccak_256, keccakBackendName } from "../../../node/src/chain/keccak.ts";
 import {
   availableSignatureBackends,
-  hashRecipientRand,
-  isWinningTicket,
-  keccak_256,
-  keccakBackendName,
-  MAX_WIN_PROB,
   recoverDigestSigner,
   signDigest,
+} from "../../../node/src/chain/secp256k1.ts";
+import {
+  hashRecipientRand,
+  isWinningTicket,
+  MAX_WIN_PROB,
   TICKET_DOMAIN_NAME,
   TICKET_DOMAIN_VERSION,
   TICKET_EIP712_TYPES,
   type Ticket,
   TicketHasher,
   ticketExpectedValue,
-  toHex,
 } from "../../../node/src/chain/ticket.ts";
 
 const wallet = new Wallet(`0x${"11".repeat(32)}`);

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { toHex } from "../../../node/src/chain/bytes.ts";
+import { signDigest } from "../../../node/src/chain/secp256k1.ts";
 import {
   MAX_WIN_PROB,
-  signDigest,
   type Ticket,
   TicketHasher,
-  toHex,
   WIN_PROB_SCALE,
 } from "../../../node/src/chain/ticket.ts";
 import { isSegmintError } from "../../../node/src/errors.ts";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { toHex } from "../../../node/src/chain/ticket.ts";
+import { toHex } from "../../../node/src/chain/bytes.ts";
 import type { WinningTicket } from "../../../node/src/payments/interface.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { toHex } from "../../../node/src/chain/ticket.ts";
+import { toHex } from "../../../node/src/chain/bytes.ts";
 import type { WinningTicket } from "../../../node/src/payments/interface.ts";
 import { LIMB_DIGITS, limbSum, limbSumColumns } from "../../../node/src/store/aggregates.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";

@@ -1,17 +1,20 @@
 import type { Provider, Signer } from "ethers";
+import { toHex } from "../chain/bytes.ts";
+import { type SegmintClients, segmintClients } from "../chain/contracts.ts";
+import type { Deployment } from "../chain/deployment.ts";
+import type { TicketDomain } from "../chain/ticket.ts";
 import { errorMessage } from "../errors.ts";
-import { PaymentsError } from "../payments/errors.ts";
+import { PollLoop } from "../poll-loop.ts";
+import { PaymentsError } from "./errors.ts";
 import type {
+  FeeQuote,
   PaymentsChainView,
   RedeemChain,
   RedeemReceipt,
   SenderInfo,
+  TxFees,
   WinningTicket,
-} from "../payments/interface.ts";
-import { PollLoop } from "../poll-loop.ts";
-import { type SegmintClients, segmintClients } from "./contracts.ts";
-import type { Deployment } from "./deployment.ts";
-import { type TicketDomain, toHex } from "./ticket.ts";
+} from "./interface.ts";
 
 type BrokerContracts = Pick<
   SegmintClients,
@@ -53,18 +56,23 @@ function ticketStruct(win: WinningTicket) {
 
 /**
  * The TicketBroker, RoundsManager and BondingManager calls payments make, over ethers v6:
- * the validator's reads (PaymentsChainView), the redeemer's reads and writes (RedeemChain),
- * and a broadcaster's deposit funding. Reads go through the provider; writes need the
- * runner to be a signer (the orchestrator's or broadcaster's key).
+ * the validator's reads (PaymentsChainView) and the redeemer's reads and writes (RedeemChain).
+ * Reads go through the provider; writes need the runner to be a signer (the orchestrator's
+ * key). Deposits are funded by chain/funding.ts.
  */
 export class BrokerClient implements PaymentsChainView, RedeemChain {
   private validityRounds: bigint | null = null;
 
-  /** `account` is the signer's address, or null for a read-only client. */
+  /**
+   * `safeDepth`: blocks below the head that a reorganization is not expected to reach. With a
+   * depth above 0 a sender's funds are read both at the head and that deep and the less
+   * favourable of the two is believed, so a deposit that only a reorganizable block holds does
+   * not back tickets.
+   */
   constructor(
     private readonly contracts: BrokerContracts,
     private readonly provider: Provider,
-    private readonly account: string | null,
+    private readonly safeDepth = 0,
   ) {}
 
   /** A client that can send transactions from `signer` (orchestrator or broadcaster). */
@@ -82,15 +90,15 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
         },
       );
     }
-    return new BrokerClient(
-      segmintClients(deployment, signer),
-      signer.provider,
-      await signer.getAddress(),
-    );
+    return new BrokerClient(segmintClients(deployment, signer), signer.provider);
   }
 
-  static readOnly(deployment: Pick<Deployment, "contracts">, provider: Provider): BrokerClient {
-    return new BrokerClient(segmintClients(deployment, provider), provider, null);
+  static readOnly(
+    deployment: Pick<Deployment, "contracts">,
+    provider: Provider,
+    safeDepth = 0,
+  ): BrokerClient {
+    return new BrokerClient(segmintClients(deployment, provider), provider, safeDepth);
   }
 
   /** The EIP-712 domain tickets for this deployment are signed in. */
@@ -123,14 +131,29 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
   }
 
   async senderInfo(sender: string): Promise<SenderInfo> {
-    const info = await read("the sender's deposit", () =>
-      this.contracts.ticketBroker.getSenderInfo(sender),
-    );
+    const at = async (blockTag: number | "latest"): Promise<SenderInfo> => {
+      const info = await read("the sender's deposit", () =>
+        this.contracts.ticketBroker.getSenderInfo(sender, { blockTag }),
+      );
+      return {
+        deposit: info.deposit,
+        reserve: info.reserve,
+        withdrawRound: info.withdrawRound,
+        reserveClaimedInCurrentRound: info.reserveClaimedInCurrentRound,
+      };
+    };
+    if (this.safeDepth === 0) return at("latest");
+    const head = await read("the block number", () => this.provider.getBlockNumber());
+    const [latest, safe] = await Promise.all([at(head), at(Math.max(0, head - this.safeDepth))]);
     return {
-      deposit: info.deposit,
-      reserve: info.reserve,
-      withdrawRound: info.withdrawRound,
-      reserveClaimedInCurrentRound: info.reserveClaimedInCurrentRound,
+      deposit: bigMin(latest.deposit, safe.deposit),
+      reserve: bigMin(latest.reserve, safe.reserve),
+      // An unlock started (or cancelled) only in the reorganizable blocks still counts.
+      withdrawRound: latest.withdrawRound !== 0n ? latest.withdrawRound : safe.withdrawRound,
+      reserveClaimedInCurrentRound:
+        latest.reserveClaimedInCurrentRound > safe.reserveClaimedInCurrentRound
+          ? latest.reserveClaimedInCurrentRound
+          : safe.reserveClaimedInCurrentRound,
     };
   }
 
@@ -147,12 +170,24 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     return { active, activeCount };
   }
 
-  async gasPrice(): Promise<bigint> {
-    const fee = await read("the gas price", () => this.provider.getFeeData());
-    const price = fee.maxFeePerGas ?? fee.gasPrice;
-    if (price === null)
+  /**
+   * The latest block's base fee plus the node's suggested tip on an EIP-1559 chain, else its gas
+   * price. (ethers' own maxFeePerGas doubles the base fee as headroom: a cap, not a cost.)
+   */
+  async feeQuote(): Promise<FeeQuote> {
+    const [fee, block] = await Promise.all([
+      read("the fee market", () => this.provider.getFeeData()),
+      read("the latest block", () => this.provider.getBlock("latest")),
+    ]);
+    const baseFee = block?.baseFeePerGas ?? null;
+    if (baseFee !== null && fee.maxPriorityFeePerGas !== null) {
+      const priorityFee = fee.maxPriorityFeePerGas;
+      return { price: baseFee + priorityFee, baseFee, priorityFee };
+    }
+    if (fee.gasPrice === null) {
       throw new PaymentsError("CHAIN_UNAVAILABLE", "the node reports no gas price");
-    return price;
+    }
+    return { price: fee.gasPrice, baseFee: null, priorityFee: 0n };
   }
 
   isTicketUsed(ticketHash: string): Promise<boolean> {
@@ -177,14 +212,22 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
       const fromReserve: bigint = event.paidFromReserve;
       paid.set(String(event.ticketHash).toLowerCase(), fromDeposit + fromReserve);
     }
-    return { success: receipt.status === 1, gasUsed: receipt.gasUsed, paid };
+    return {
+      success: receipt.status === 1,
+      gasUsed: receipt.gasUsed,
+      blockNumber: BigInt(receipt.blockNumber),
+      paid,
+    };
+  }
+
+  async blockNumber(): Promise<bigint> {
+    return BigInt(await read("the block number", () => this.provider.getBlockNumber()));
   }
 
   // ---- writes
 
   /** Sends a single redemption; returns its hash without waiting for it to be mined. */
-  async redeemWinningTicket(win: WinningTicket, gasPrice: bigint): Promise<string> {
-    const fees = await this.feeOverrides(gasPrice);
+  async redeemWinningTicket(win: WinningTicket, fees: TxFees): Promise<string> {
     const tx = await this.contracts.ticketBroker.redeemWinningTicket(
       ticketStruct(win),
       toHex(win.signature),
@@ -194,11 +237,7 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     return tx.hash;
   }
 
-  async batchRedeemWinningTickets(
-    wins: readonly WinningTicket[],
-    gasPrice: bigint,
-  ): Promise<string> {
-    const fees = await this.feeOverrides(gasPrice);
+  async batchRedeemWinningTickets(wins: readonly WinningTicket[], fees: TxFees): Promise<string> {
     const tx = await this.contracts.ticketBroker.batchRedeemWinningTickets(
       wins.map(ticketStruct),
       wins.map((w) => toHex(w.signature)),
@@ -212,44 +251,6 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
   async initializeRound(): Promise<void> {
     const tx = await this.contracts.roundsManager.initializeRound();
     await tx.wait();
-  }
-
-  /**
-   * Broadcaster: approves the TicketBroker for the total and funds deposit and reserve in two
-   * transactions, each awaited. Returns the sender's funds afterwards.
-   */
-  async fundDepositAndReserve(deposit: bigint, reserve: bigint): Promise<SenderInfo> {
-    if (this.account === null) {
-      throw new PaymentsError(
-        "BAD_PAYMENTS_OPTIONS",
-        "a read-only client cannot fund a deposit",
-        {},
-        {
-          hint: "connect the client with the broadcaster's signer",
-        },
-      );
-    }
-    if (deposit < 0n || reserve < 0n || deposit + reserve === 0n) {
-      throw new PaymentsError(
-        "BAD_PAYMENTS_OPTIONS",
-        "deposit and reserve must be >= 0, not both 0",
-        {
-          deposit: deposit.toString(),
-          reserve: reserve.toString(),
-        },
-      );
-    }
-    const broker = await this.contracts.ticketBroker.getAddress();
-    const approval = await this.contracts.token.approve(broker, deposit + reserve);
-    await approval.wait();
-    const funding = await this.contracts.ticketBroker.fundDepositAndReserve(deposit, reserve);
-    const receipt = await funding.wait();
-    if (receipt?.status !== 1) {
-      throw new PaymentsError("CHAIN_UNAVAILABLE", "funding the deposit and reserve failed", {
-        txHash: funding.hash,
-      });
-    }
-    return this.senderInfo(this.account ?? "");
   }
 
   /**
@@ -300,11 +301,8 @@ export class BrokerClient implements PaymentsChainView, RedeemChain {
     loop.start({ delayFirst: true });
     return () => loop.stop();
   }
+}
 
-  private async feeOverrides(gasPrice: bigint) {
-    const fee = await read("the fee market", () => this.provider.getFeeData());
-    if (fee.maxFeePerGas === null) return { gasPrice };
-    const tip = fee.maxPriorityFeePerGas ?? 0n;
-    return { maxFeePerGas: gasPrice, maxPriorityFeePerGas: tip < gasPrice ? tip : gasPrice };
-  }
+function bigMin(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }
