@@ -46,11 +46,12 @@ export interface LongRunning {
 /** Starts a long-running `segmint ARGS` and waits for its first stdout line. */
 export function startCli(
   args: string[],
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<LongRunning> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [segmintBin, ...args], {
       cwd: repoRoot,
+      env: { ...process.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let buffered = "";

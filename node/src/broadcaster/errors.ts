@@ -14,6 +14,8 @@ export type BroadcasterErrorCode =
   | "NO_DEPOSIT"
   /** The broadcaster's deposit is unlocking, so every orchestrator would refuse its tickets. */
   | "DEPOSIT_UNLOCKING"
+  /** The orchestrator reputation store cannot be opened or written. */
+  | "REPUTATION_STORE_FAILED"
   /** The live daemon's settings cannot work together (no stream key, any key off a dev chain). */
   | "LIVE_SETTINGS_INVALID"
   /** Live HLS was set up with a rendition list or window that cannot work (a wiring fault). */

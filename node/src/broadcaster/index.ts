@@ -14,9 +14,11 @@ export { BroadcasterError, type BroadcasterErrorCode, isBroadcasterError } from 
 export { HlsOutput } from "./hls-output.ts";
 export { prepareInput } from "./input.ts";
 export type * from "./interface.ts";
+export { createVerificationMetrics, type VerificationMetrics } from "./metrics.ts";
 export * from "./options.ts";
-export { estimatePixels, PaymentLedger } from "./payment.ts";
+export { PaymentLedger } from "./payment.ts";
 export { NetworkOrchestratorSource } from "./pool.ts";
+export { type OrchestratorRecord, type Reputation, ReputationStore } from "./reputation.ts";
 export * from "./selection.ts";
 export {
   type BroadcastDeps,
@@ -25,5 +27,6 @@ export {
   runBroadcast,
 } from "./session.ts";
 export { SuspensionList, type SuspensionOptions } from "./suspension.ts";
-export { verifyResult } from "./verify.ts";
+export { StreamTrust, type VerificationFailureReport, type VerificationReport } from "./trust.ts";
+export { expectedFrames, expectedPixels, VERIFICATION_CHECKS, verifyResult } from "./verify.ts";
 export { NetworkSegmentWorker, type OrchestratorTransport, wireProfile } from "./worker.ts";

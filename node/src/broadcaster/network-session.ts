@@ -20,9 +20,14 @@ import { requestTranscode } from "../p2p/transcode-client.ts";
 import { TicketSender } from "../payments/sender.ts";
 import { BroadcasterError } from "./errors.ts";
 import type { OrchestratorHandle } from "./interface.ts";
-import type { BroadcasterSessionConfig } from "./options.ts";
+import {
+  type BroadcasterSessionConfig,
+  type VerificationOptions,
+  verificationOptions,
+} from "./options.ts";
 import { PaymentLedger } from "./payment.ts";
 import { NetworkOrchestratorSource } from "./pool.ts";
+import { isProven, type Reputation, ReputationStore, reputationScore } from "./reputation.ts";
 import { type SelectionStrategy, WeightedSelection } from "./selection.ts";
 import type { OrchestratorTransport } from "./worker.ts";
 
@@ -44,6 +49,9 @@ export interface BroadcasterSession {
   readonly network: BroadcasterNetwork;
   readonly source: NetworkOrchestratorSource;
   readonly transport: OrchestratorTransport;
+  /** What this broadcaster knows of each orchestrator, kept across runs (reputation.ts). */
+  readonly reputation: Reputation;
+  readonly verification: VerificationOptions;
   /** A new payment session: its own ticket nonces, credit bookkeeping and spend cap. */
   newLedger(maxSpend: bigint): PaymentLedger;
   /** Stops the network and the chain connection; removes the temporary key folder. */
@@ -159,6 +167,13 @@ export async function openBroadcasterSession(
     });
     cleanups.push(() => network.stop());
 
+    const reputationFile =
+      cfg.reputationFile ??
+      (cfg.dataDir === undefined ? ":memory:" : join(cfg.dataDir, "reputation.sqlite"));
+    const reputation = ReputationStore.open(reputationFile);
+    cleanups.push(() => reputation.close());
+    const verification = verificationOptions(cfg);
+
     const dialTarget = (target: { peerId: string; multiaddrs: string[] }): PeerId | Multiaddr[] => {
       const addrs = Discovery.dialAddrs({ ...target, address: "", advert: null, sources: [] });
       return addrs.length > 0 ? addrs : peerIdFromString(target.peerId);
@@ -170,6 +185,14 @@ export async function openBroadcasterSession(
       stakeOf: (address) => clients.bondingManager.orchestratorTotalStake(address),
       strategy: deps.strategy ?? new WeightedSelection({ maxPricePerPixel: cfg.maxPricePerPixel }),
       maxTicketEV: cfg.maxTicketEV,
+      standing: (address) => {
+        const record = reputation.get(address);
+        return {
+          score: reputationScore(record),
+          proven: isProven(record, verification.provenAfterSegments),
+        };
+      },
+      unprovenMaxTicketEV: cfg.unprovenMaxTicketEV,
       maxInFlightPerOrchestrator: cfg.maxInFlightPerOrchestrator,
       discoveryWaitMs: cfg.discoveryWaitMs,
       log,
@@ -195,6 +218,8 @@ export async function openBroadcasterSession(
       network,
       source,
       transport,
+      reputation,
+      verification,
       newLedger: (maxSpend) =>
         new PaymentLedger(
           new TicketSender(key, domain, {

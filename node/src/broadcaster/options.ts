@@ -29,6 +29,26 @@ export const defaultBroadcastOptions = {
   // Each orchestrator gets at most this many segments at once, whatever capacity it reports:
   // more would only queue on its side and make a failure cost more retries.
   maxInFlightPerOrchestrator: 4,
+  // Spot checks (an SSIM pass over one rendition, ~0.1-0.5 s of CPU per 2 s segment) on a
+  // sample: every other segment of an orchestrator without a record, every segment of one with
+  // a failure on record, one in twenty of a proven one.
+  spotCheckRate: 0.05,
+  unprovenSpotCheckRate: 0.5,
+  suspectSpotCheckRate: 1,
+  // Verified segments before an orchestrator counts as proven (each failure on record asks for
+  // this many more). Twenty 2 s segments: under a minute of work.
+  provenAfterSegments: 20,
+  // One 2 s 720p+480p+360p segment costs ~0.094 tokens at the default price cap: an unproven
+  // orchestrator's ticket may be worth about one segment, not a whole token.
+  unprovenMaxTicketEV: TOKEN / 10n,
+  // Honest renditions measured 0.96-0.996 SSIM against the scaled source (docs/broadcaster-guide.md);
+  // below the floor a local reference transcode decides.
+  minSsim: { "*": 0.95 } as Readonly<Record<string, number>>,
+  referenceSsimMargin: 0.05,
+  // Thumbnail distance (0-255 grey levels, 32x18): honest <= 0.6 measured, a blur >= 7.
+  maxContentDistance: 6,
+  // Video bitrate floor as a fraction of min(profile bitrate, source bitrate).
+  minBitrateFraction: 0.05,
 } as const;
 
 /** Wei, or "N tokens": the same amount syntax as the orchestrator's settings. */
@@ -37,6 +57,33 @@ const wei = weiAmount;
 const list = commaList(z.string().min(1));
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
+const fraction = z.coerce.number().min(0).max(1);
+
+/**
+ * SSIM floors: one number for every profile ("0.95"), or per profile name with an optional
+ * default ("720p=0.96,360p=0.94,*=0.95").
+ */
+const ssimFloors = z
+  .union([z.number(), z.string(), z.record(z.string(), z.number().min(0).max(1))])
+  .transform((value, ctx): Record<string, number> => {
+    if (typeof value === "object") return { ...value };
+    const text = String(value).trim();
+    const floors: Record<string, number> = {};
+    for (const part of text
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "")) {
+      const [name, raw] = part.includes("=") ? part.split("=", 2) : ["*", part];
+      const floor = Number(raw);
+      if (name === undefined || name.trim() === "" || !(floor >= 0 && floor <= 1)) {
+        ctx.addIssue({ code: "custom", message: `"${part}" is not NAME=SSIM with SSIM in 0..1` });
+        return floors;
+      }
+      floors[name.trim()] = floor;
+    }
+    return floors;
+  });
 
 /**
  * What every broadcaster needs, the one-shot `segmint broadcast` and the `segmint broadcaster`
@@ -78,6 +125,24 @@ export const broadcasterSessionFields = {
   ),
   /** Folder for the libp2p peer key; a temporary one (removed afterwards) when unset. */
   dataDir: z.string().optional(),
+  /**
+   * The orchestrator reputation store (SQLite). Default: reputation.sqlite in dataDir; without
+   * a dataDir the record lasts for the run only.
+   */
+  reputationFile: z.string().min(1).optional(),
+  spotCheckRate: fraction.default(defaultBroadcastOptions.spotCheckRate),
+  unprovenSpotCheckRate: fraction.default(defaultBroadcastOptions.unprovenSpotCheckRate),
+  suspectSpotCheckRate: fraction.default(defaultBroadcastOptions.suspectSpotCheckRate),
+  provenAfterSegments: positiveInt(1_000_000).default(defaultBroadcastOptions.provenAfterSegments),
+  unprovenMaxTicketEV: wei.default(defaultBroadcastOptions.unprovenMaxTicketEV),
+  minSsim: ssimFloors.default({ ...defaultBroadcastOptions.minSsim }),
+  referenceSsimMargin: fraction.default(defaultBroadcastOptions.referenceSsimMargin),
+  maxContentDistance: z.coerce
+    .number()
+    .positive()
+    .max(255)
+    .default(defaultBroadcastOptions.maxContentDistance),
+  minBitrateFraction: fraction.default(defaultBroadcastOptions.minBitrateFraction),
 };
 
 export const broadcastConfigSchema = z.object({
@@ -96,3 +161,72 @@ export type BroadcastConfigInput = z.input<typeof broadcastConfigSchema>;
 const broadcasterSessionSchema = z.object(broadcasterSessionFields);
 /** The settings every broadcaster session reads (a superset satisfies it). */
 export type BroadcasterSessionConfig = z.output<typeof broadcasterSessionSchema>;
+
+/**
+ * What verification and the trust policy read (worker.ts, trust.ts): the settings above plus
+ * constants no operator needs to move.
+ */
+export interface VerificationOptions {
+  spotCheckRate: number;
+  unprovenSpotCheckRate: number;
+  suspectSpotCheckRate: number;
+  provenAfterSegments: number;
+  unprovenMaxTicketEV: bigint;
+  /** SSIM floor per profile name, "*" for the rest. */
+  minSsim: Record<string, number>;
+  referenceSsimMargin: number;
+  maxContentDistance: number;
+  minBitrateFraction: number;
+  /**
+   * Thumbnail mean luma (0-255) under which a picture is black; only a source at least twice
+   * as bright makes that a failure (a fade to black is honest). Measured: black 0-0.9, the
+   * test pattern 126.
+   */
+  blackLuma: number;
+  /**
+   * A rendition moving less than this fraction of its source is frozen, checked only when the
+   * source moves at least `minSourceMotion` grey levels per frame (a still source may freeze).
+   * Measured: honest 0.99-1.01 of the source, a frozen picture 0.001-0.002.
+   */
+  frozenMotionRatio: number;
+  minSourceMotion: number;
+  /** Slack on the bitrate ceiling (rounding, the encoder's first GOP). */
+  bitrateSlack: number;
+}
+
+/** Verification settings from a broadcaster's config (defaults already applied). */
+export function verificationOptions(
+  cfg: Pick<
+    BroadcasterSessionConfig,
+    | "spotCheckRate"
+    | "unprovenSpotCheckRate"
+    | "suspectSpotCheckRate"
+    | "provenAfterSegments"
+    | "unprovenMaxTicketEV"
+    | "minSsim"
+    | "referenceSsimMargin"
+    | "maxContentDistance"
+    | "minBitrateFraction"
+  >,
+): VerificationOptions {
+  return {
+    spotCheckRate: cfg.spotCheckRate,
+    unprovenSpotCheckRate: cfg.unprovenSpotCheckRate,
+    suspectSpotCheckRate: cfg.suspectSpotCheckRate,
+    provenAfterSegments: cfg.provenAfterSegments,
+    unprovenMaxTicketEV: cfg.unprovenMaxTicketEV,
+    minSsim: cfg.minSsim,
+    referenceSsimMargin: cfg.referenceSsimMargin,
+    maxContentDistance: cfg.maxContentDistance,
+    minBitrateFraction: cfg.minBitrateFraction,
+    blackLuma: 16,
+    frozenMotionRatio: 0.1,
+    minSourceMotion: 0.5,
+    bitrateSlack: 1.25,
+  };
+}
+
+/** The defaults, for callers without a config (tests, tools). */
+export const defaultVerificationOptions: VerificationOptions = verificationOptions(
+  broadcasterSessionSchema.parse({ rpc: "http://127.0.0.1:8545", deployment: "-" }),
+);

@@ -1,6 +1,5 @@
 import { WIN_PROB_SCALE } from "../chain/ticket.ts";
 import type { Profile } from "../media/interface.ts";
-import { outputFps, outputSize } from "../media/profiles.ts";
 import type { TicketParams, TicketPayment } from "../payments/interface.ts";
 import type { TicketSender } from "../payments/sender.ts";
 
@@ -98,25 +97,4 @@ export interface SourceVideo {
   width: number;
   height: number;
   fps: number;
-}
-
-/**
- * Pixels an orchestrator will produce for a segment of `frames` source frames lasting
- * `durationSeconds`: the same output size rule the transcoder applies, frames scaled when a
- * profile lowers the frame rate (plus one, as a frame-rate conversion may round up).
- */
-export function estimatePixels(
-  source: SourceVideo,
-  profiles: readonly Profile[],
-  frames: number,
-  durationSeconds: number,
-): bigint {
-  let total = 0n;
-  for (const profile of profiles) {
-    const { width, height } = outputSize(source, profile);
-    const fps = outputFps(source.fps, profile);
-    const outFrames = fps === undefined ? frames : Math.ceil(durationSeconds * fps) + 1;
-    total += BigInt(width) * BigInt(height) * BigInt(outFrames);
-  }
-  return total;
 }

@@ -16,6 +16,13 @@ export interface NetworkOrchestratorSourceDeps {
   strategy: SelectionStrategy;
   /** Ticket params worth more than this per ticket are refused by the sender: skip them. */
   maxTicketEV: bigint;
+  /**
+   * What this broadcaster knows of an orchestrator (reputation.ts): its selection score, and
+   * whether it is proven. Unset: nobody has a record and everyone counts as proven.
+   */
+  standing?: (address: string) => { score: number; proven: boolean };
+  /** An unproven orchestrator's tickets may be worth at most this (less value at risk). */
+  unprovenMaxTicketEV?: bigint;
   maxInFlightPerOrchestrator: number;
   /** How long to wait for a first candidate to be discovered. */
   discoveryWaitMs: number;
@@ -89,8 +96,17 @@ export class NetworkOrchestratorSource implements OrchestratorSource {
             );
             return null;
           }
+          const standing = this.deps.standing?.(candidate.address) ?? { score: 0, proven: true };
+          const unprovenCap = this.deps.unprovenMaxTicketEV;
+          if (!standing.proven && unprovenCap !== undefined && ev > unprovenCap) {
+            this.deps.log.info(
+              { address: candidate.address, ticketEV: ev.toString(), max: unprovenCap.toString() },
+              "candidate has no record yet and its tickets are worth more than --unproven-max-ticket-ev; skipped",
+            );
+            return null;
+          }
           const stake = await this.deps.stakeOf(candidate.address);
-          return { candidate, info, latencyMs, stake };
+          return { candidate, info, latencyMs, stake, reputation: standing.score };
         } catch (error) {
           this.deps.log.warn(
             { address: candidate.address, err: error },
@@ -109,6 +125,7 @@ export class NetworkOrchestratorSource implements OrchestratorSource {
       pricePerPixel: BigInt(a.info.pricePerPixel),
       latencyMs: a.latencyMs,
       capacity: a.info.capacity,
+      reputation: a.reputation,
     }));
     const chosen = this.deps.strategy.select(scored, count);
     return chosen.flatMap((c) => {

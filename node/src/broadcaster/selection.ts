@@ -2,7 +2,9 @@
  * Choosing orchestrators. Livepeer's broadcaster weighs stake 0.7 and a random draw 0.3; we
  * keep stake and chance as the main terms (stake is what makes an orchestrator accountable, chance
  * spreads work so new orchestrators get a start) and add price, latency and free capacity, so a
- * cheaper, closer or emptier node wins ties. The strategy is an interface: callers may pass their own.
+ * cheaper, closer or emptier node wins ties, and this broadcaster's own record of each one
+ * (reputation.ts): verified work raises it, a failed verification sinks it for a long time.
+ * The strategy is an interface: callers may pass their own.
  */
 
 export interface Candidate {
@@ -15,6 +17,8 @@ export interface Candidate {
   /** Round-trip time of the last info request, when measured. */
   latencyMs?: number;
   capacity: { total: number; free: number };
+  /** This broadcaster's record of it, 0 (nothing known, or failures) to 1 (reputation.ts). */
+  reputation?: number;
 }
 
 export interface SelectionWeights {
@@ -23,6 +27,8 @@ export interface SelectionWeights {
   latency: number;
   capacity: number;
   chance: number;
+  /** Weight of the reputation score; unset counts it as 0. */
+  reputation?: number;
 }
 
 export const defaultSelectionWeights: SelectionWeights = {
@@ -31,6 +37,8 @@ export const defaultSelectionWeights: SelectionWeights = {
   latency: 0.1,
   capacity: 0.05,
   chance: 0.3,
+  // As much as stake: a record of verified work is the best evidence a broadcaster has.
+  reputation: 0.4,
 };
 
 export interface SelectionStrategy {
@@ -92,7 +100,8 @@ export class WeightedSelection implements SelectionStrategy {
         w.price * priceScore +
         w.latency * latencyScore +
         w.capacity * capacityScore +
-        w.chance * this.random();
+        w.chance * this.random() +
+        (w.reputation ?? 0) * (c.reputation ?? 0);
       return { candidate: c, score };
     });
     scored.sort((a, b) => b.score - a.score);

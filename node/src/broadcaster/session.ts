@@ -13,7 +13,9 @@ import { normalizeInput, probeInput } from "./input.ts";
 import { openBroadcasterSession } from "./network-session.ts";
 import { type BroadcastConfigInput, broadcastConfigSchema } from "./options.ts";
 import type { SelectionStrategy } from "./selection.ts";
+import { ffmpegSpotCheckTools } from "./spot-check.ts";
 import { SuspensionList } from "./suspension.ts";
+import { StreamTrust, type VerificationReport } from "./trust.ts";
 import { ffmpegSegmentChecks, NetworkSegmentWorker } from "./worker.ts";
 
 export interface BroadcastProgress {
@@ -52,6 +54,8 @@ export interface BroadcastSummary {
   /** The input was re-encoded to H.264 first, and why (null when not). */
   normalized: string | null;
   suspended: string[];
+  /** Who failed verification on which check, and what was paid with the rejected results. */
+  verification: VerificationReport;
 }
 
 type Cleanup = () => Promise<void> | void;
@@ -104,6 +108,16 @@ export async function runBroadcast(
       fps: input.video.fps,
     };
     const streamId = `b-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const suspension = deps.suspension ?? new SuspensionList();
+    const trust = new StreamTrust({
+      reputation: session.reputation,
+      suspension,
+      options: session.verification,
+      metrics: null,
+      log,
+    });
+    const spotCheckTools = await ffmpegSpotCheckTools(ffmpeg.path, signal);
+    cleanups.push(() => spotCheckTools.close());
     const worker = new NetworkSegmentWorker({
       transport,
       ledger,
@@ -111,6 +125,9 @@ export async function runBroadcast(
       source: sourceVideo,
       streamId,
       ...ffmpegSegmentChecks(ffmpeg.path, signal),
+      verification: session.verification,
+      trust,
+      spotCheckTools,
       knownInfo: (address) => source.infoOf(address),
       log,
     });
@@ -129,7 +146,7 @@ export async function runBroadcast(
     const dispatcher = new Dispatcher({
       worker,
       source,
-      suspension: deps.suspension ?? new SuspensionList(),
+      suspension,
       sink: hls,
       log,
       options: { orchestrators: cfg.orchestrators, maxAttempts: cfg.maxAttempts },
@@ -171,7 +188,12 @@ export async function runBroadcast(
       throw new BroadcasterError(
         "SEGMENT_FAILED",
         `segment${names.length > 1 ? "s" : ""} ${names.join(", ")} failed on every attempt (last error: ${dispatched.failed[0]?.lastError})`,
-        { failed: dispatched.failed, written: written.segments, hlsDir },
+        {
+          failed: dispatched.failed,
+          written: written.segments,
+          hlsDir,
+          verification: trust.report(),
+        },
         {
           hint: "the HLS holds the other segments; add orchestrators or check their logs, then run again",
         },
@@ -194,6 +216,7 @@ export async function runBroadcast(
       master: written.master,
       normalized: input.normalized,
       suspended: dispatched.suspended,
+      verification: trust.report(),
     };
     log.info(
       { segments: summary.segments, retries: summary.retries, wallSeconds },

@@ -2,7 +2,8 @@
  * Tracks orchestrators that keep failing. After `maxConsecutiveFailures` failures in a row an
  * orchestrator is suspended for a time that doubles with each suspension (capped), so a node
  * that is down stops costing retries while one that recovers comes back. A success resets its
- * failure count.
+ * failure count. A result that fails verification is no accident: `suspend` takes the
+ * orchestrator out at once, for as long as the caller says (the rest of the stream).
  */
 export interface SuspensionOptions {
   maxConsecutiveFailures?: number;
@@ -40,8 +41,9 @@ export class SuspensionList {
     return r;
   }
 
-  /** Returns true when this failure suspended the orchestrator. */
+  /** Returns true when this failure suspended the orchestrator, or it already is suspended. */
   recordFailure(id: string): boolean {
+    if (this.isSuspended(id)) return true;
     const r = this.record(id);
     r.consecutiveFailures += 1;
     if (r.consecutiveFailures < this.maxFailures) return false;
@@ -50,6 +52,14 @@ export class SuspensionList {
     r.consecutiveFailures = 0;
     r.suspendedUntil = this.now() + duration;
     return true;
+  }
+
+  /** Suspends at once for `ms` (Infinity: for as long as this list lives). */
+  suspend(id: string, ms: number): void {
+    const r = this.record(id);
+    r.suspensions += 1;
+    r.consecutiveFailures = 0;
+    r.suspendedUntil = Math.max(r.suspendedUntil, this.now() + ms);
   }
 
   recordSuccess(id: string): void {

@@ -1,20 +1,24 @@
 import type { Logger } from "../log/index.ts";
 import type { Profile } from "../media/interface.ts";
-import { measureRendition, probeMedia } from "../media/probe.ts";
-import { outputSize } from "../media/profiles.ts";
+import { outputFps, outputSize } from "../media/profiles.ts";
+import { type PictureSummary, pictureSummary } from "../media/quality.ts";
 import { RemoteError } from "../p2p/errors.ts";
 import type { SignedInfo, TranscodeRequest } from "../p2p/messages.ts";
 import type { TranscodeResponse } from "../p2p/transcode-client.ts";
 import type { TicketParams } from "../payments/interface.ts";
 import { paymentToWire, ticketParamsFromWire } from "../payments/wire.ts";
+import { isBroadcasterError } from "./errors.ts";
 import type {
   OrchestratorHandle,
   SegmentOutcome,
   SegmentWorker,
   SourceSegment,
 } from "./interface.ts";
-import { estimatePixels, type PaymentLedger, requiredPixels, type SourceVideo } from "./payment.ts";
-import { type Measure, verifyResult } from "./verify.ts";
+import type { VerificationOptions } from "./options.ts";
+import { type PaymentLedger, requiredPixels, type SourceVideo } from "./payment.ts";
+import { isLocalSpotCheckFault, type SpotCheckTools, spotCheck } from "./spot-check.ts";
+import type { StreamTrust } from "./trust.ts";
+import { type ExpectedRendition, expectedPixels, type Inspect, verifyResult } from "./verify.ts";
 
 /** The two protocol calls the worker makes; p2p's requestInfo/requestTranscode in production. */
 export interface OrchestratorTransport {
@@ -27,20 +31,19 @@ export interface OrchestratorTransport {
   ): Promise<TranscodeResponse>;
 }
 
-/** The source segment's own video, measured once per segment (retries reuse it). */
-export interface SegmentVideo {
-  frames: number;
-  durationSeconds: number;
-}
-
 export interface NetworkSegmentWorkerDeps {
   transport: OrchestratorTransport;
   ledger: PaymentLedger;
   profiles: readonly Profile[];
   source: SourceVideo;
   streamId: string;
-  probeSegment: (data: Uint8Array) => Promise<SegmentVideo>;
-  measure: Measure;
+  /** Demuxes and decodes a segment (the source's and every rendition). */
+  inspect: Inspect;
+  verification: VerificationOptions;
+  /** Consequences of each verdict: suspension, reputation, sampling, reports. */
+  trust: StreamTrust;
+  /** Spot-check tools; without them no result is spot-checked. */
+  spotCheckTools?: SpotCheckTools;
   /** Signed info already fetched while choosing orchestrators: its params are used first. */
   knownInfo?: (address: string) => SignedInfo | undefined;
   log: Logger;
@@ -52,21 +55,12 @@ export interface NetworkSegmentWorkerDeps {
  */
 const SEGMENT_VIDEO_KEPT = 256;
 
-/** The worker's two measurements done with the local ffmpeg: the source segment and each rendition. */
+/** The worker's measurement with the local ffmpeg: one demux and decode per segment. */
 export function ffmpegSegmentChecks(
   ffmpegPath: string,
   signal: AbortSignal,
-): Pick<NetworkSegmentWorkerDeps, "probeSegment" | "measure"> {
-  return {
-    probeSegment: async (data) => {
-      const info = await probeMedia(Buffer.from(data), { ffmpegPath, format: "mpegts", signal });
-      return {
-        frames: info.video?.frames ?? 0,
-        durationSeconds: info.video?.durationSeconds ?? info.durationSeconds,
-      };
-    },
-    measure: (data) => measureRendition(Buffer.from(data), { ffmpegPath, signal }),
-  };
+): Pick<NetworkSegmentWorkerDeps, "inspect"> {
+  return { inspect: (data) => pictureSummary(data, { ffmpegPath, signal }) };
 }
 
 /** The media layer's profile JSON (profileJsonSchema), as the orchestrator reads it. */
@@ -86,8 +80,10 @@ export function wireProfile(profile: Profile): TranscodeRequest["profiles"][numb
 }
 
 /**
- * One try of one segment on one orchestrator: pay (tickets for the estimated pixels), send,
- * verify, settle the payment with the measured pixels.
+ * One try of one segment on one orchestrator: pay (tickets for the pixels an honest result
+ * holds), send, verify (and now and then spot-check), settle the payment with the measured
+ * pixels, never more than expected. A result that fails verification suspends the orchestrator
+ * for the stream and goes on its record (trust.ts); what was paid with it is reported.
  *
  * Ticket params are kept per in-flight slot ("lanes"): each lane's params come from their own
  * /segmint/info answer, so segments in flight to the same orchestrator never share a
@@ -95,13 +91,22 @@ export function wireProfile(profile: Profile): TranscodeRequest["profiles"][numb
  */
 export class NetworkSegmentWorker implements SegmentWorker {
   private readonly idleParams = new Map<string, TicketParams[]>();
-  private readonly segmentVideo = new Map<number, Promise<SegmentVideo>>();
+  private readonly sources = new Map<number, Promise<PictureSummary>>();
   private readonly wireProfiles: TranscodeRequest["profiles"];
-  private readonly expected: Map<string, { width: number; height: number }>;
+  private readonly expected: Map<string, ExpectedRendition>;
 
   constructor(private readonly deps: NetworkSegmentWorkerDeps) {
     this.wireProfiles = deps.profiles.map(wireProfile);
-    this.expected = new Map(deps.profiles.map((p) => [p.name, outputSize(deps.source, p)]));
+    this.expected = new Map(
+      deps.profiles.map((p) => [
+        p.name,
+        {
+          ...outputSize(deps.source, p),
+          fps: outputFps(deps.source.fps, p),
+          bitrateBps: p.bitrateBps,
+        },
+      ]),
+    );
   }
 
   async run(
@@ -109,8 +114,9 @@ export class NetworkSegmentWorker implements SegmentWorker {
     segment: SourceSegment,
     signal: AbortSignal,
   ): Promise<SegmentOutcome> {
-    const video = await this.video(segment);
+    const source = await this.sourcePicture(segment);
     const wanted = this.wanted(segment);
+    const expected = expectedPixels(source, this.deps.source.fps, wanted.expected.values());
     let params = await this.takeParams(handle, signal);
     let ticketsSent = 0;
     let spendScaled = 0n;
@@ -118,12 +124,6 @@ export class NetworkSegmentWorker implements SegmentWorker {
     // one more try on the same orchestrator with fresh params before it counts as a failure.
     for (let payTry = 0; ; payTry++) {
       const durationSec = Math.max(0.001, segment.durationSeconds);
-      const expected = estimatePixels(
-        this.deps.source,
-        wanted.profiles,
-        video.frames,
-        video.durationSeconds,
-      );
       const required = requiredPixels(wanted.profiles, durationSec);
       const payment = this.deps.ledger.pay(params, {
         required: (required > expected ? required : expected) * params.pricePerPixel,
@@ -171,15 +171,30 @@ export class NetworkSegmentWorker implements SegmentWorker {
             signature: response.signature,
             renditions: response.renditions,
             expected: wanted.expected,
-            sourceDurationSeconds: video.durationSeconds,
-            durationToleranceSeconds: Math.max(0.05, 1.5 / Math.max(1, this.deps.source.fps)),
+            source,
+            sourceFps: this.deps.source.fps,
           },
-          this.deps.measure,
+          this.deps.inspect,
+          this.deps.verification,
         );
+        await this.maybeSpotCheck(handle, segment, renditions, wanted.profiles, signal);
+      } catch (error) {
+        if (isBroadcasterError(error, "VERIFICATION_FAILED") && !signal.aborted) {
+          const details: Record<string, unknown> = error.details;
+          this.deps.trust.failed(handle.address, {
+            segment: segment.index,
+            check: typeof details.check === "string" ? details.check : "unknown",
+            profile: typeof details.profile === "string" ? details.profile : null,
+            valuePaid: spendScaled >> 256n,
+          });
+        }
+        throw error;
       } finally {
-        // It did the work and charged what it claims, verified or not.
+        // It did the work and charged what it claims, but never more than an honest result
+        // holds: a padded result (duplicated frames) is not settled at its claim.
         const claimed = response.renditions.reduce((sum, r) => sum + BigInt(r.pixels), 0n);
-        this.deps.ledger.settle(payment, claimed * params.pricePerPixel);
+        const settled = claimed < expected ? claimed : expected;
+        this.deps.ledger.settle(payment, settled * params.pricePerPixel);
         this.releaseParams(
           handle,
           response.ticketParams === null
@@ -187,7 +202,8 @@ export class NetworkSegmentWorker implements SegmentWorker {
             : ticketParamsFromWire(response.ticketParams, params.pricePerPixel),
         );
       }
-      this.segmentVideo.delete(segment.index);
+      this.deps.trust.passed(handle.address);
+      this.sources.delete(segment.index);
       return {
         renditions,
         ticketsSent,
@@ -197,11 +213,61 @@ export class NetworkSegmentWorker implements SegmentWorker {
     }
   }
 
+  /**
+   * On a sampled result, one rendition (drawn at random) is compared with the source. A check
+   * that cannot run here (our ffmpeg) is logged and skipped, never held against the result.
+   */
+  private async maybeSpotCheck(
+    handle: OrchestratorHandle,
+    segment: SourceSegment,
+    renditions: SegmentOutcome["renditions"],
+    profiles: readonly Profile[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const tools = this.deps.spotCheckTools;
+    if (tools === undefined || renditions.length === 0) return;
+    if (!this.deps.trust.sampleSpotCheck(handle.address)) return;
+    const pick = renditions[Math.floor(Math.random() * renditions.length)];
+    const profile = profiles.find((p) => p.name === pick?.profile);
+    const target = pick === undefined ? undefined : this.expected.get(pick.profile);
+    if (pick === undefined || profile === undefined || target === undefined) return;
+    try {
+      const checked = await spotCheck(tools, this.deps.verification, {
+        rendition: pick.data,
+        source: segment.data,
+        profile,
+        target,
+      });
+      this.deps.trust.spotCheckResult(checked.outcome);
+      this.deps.log.debug(
+        {
+          orchestrator: handle.address,
+          segment: segment.index,
+          profile: profile.name,
+          ssim: checked.score.ssim,
+          referenceSsim: checked.reference?.ssim,
+        },
+        "spot check passed",
+      );
+    } catch (error) {
+      if (isBroadcasterError(error, "VERIFICATION_FAILED")) {
+        this.deps.trust.spotCheckResult("failed");
+        throw error;
+      }
+      if (signal.aborted || !isLocalSpotCheckFault(error)) throw error;
+      this.deps.trust.spotCheckResult("skipped");
+      this.deps.log.warn(
+        { err: error, segment: segment.index },
+        "spot check could not run here; result kept",
+      );
+    }
+  }
+
   /** The ladder, or the part of it the segment asks for. */
   private wanted(segment: SourceSegment): {
     profiles: readonly Profile[];
     wire: TranscodeRequest["profiles"];
-    expected: ReadonlyMap<string, { width: number; height: number }>;
+    expected: ReadonlyMap<string, ExpectedRendition>;
   } {
     const names = segment.profiles;
     if (names === undefined) {
@@ -216,16 +282,17 @@ export class NetworkSegmentWorker implements SegmentWorker {
     };
   }
 
-  private video(segment: SourceSegment): Promise<SegmentVideo> {
-    let known = this.segmentVideo.get(segment.index);
+  /** The source segment's summary, measured once per segment (retries and hedges reuse it). */
+  private sourcePicture(segment: SourceSegment): Promise<PictureSummary> {
+    let known = this.sources.get(segment.index);
     if (known === undefined) {
-      known = this.deps.probeSegment(segment.data);
-      this.segmentVideo.set(segment.index, known);
-      known.catch(() => this.segmentVideo.delete(segment.index));
+      known = this.deps.inspect(segment.data);
+      this.sources.set(segment.index, known);
+      known.catch(() => this.sources.delete(segment.index));
       // A segment given up (a live deadline) is never deleted on success: keep the newest only.
-      if (this.segmentVideo.size > SEGMENT_VIDEO_KEPT) {
-        const oldest = this.segmentVideo.keys().next().value;
-        if (oldest !== undefined) this.segmentVideo.delete(oldest);
+      if (this.sources.size > SEGMENT_VIDEO_KEPT) {
+        const oldest = this.sources.keys().next().value;
+        if (oldest !== undefined) this.sources.delete(oldest);
       }
     }
     return known;

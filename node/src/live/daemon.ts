@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Registry } from "prom-client";
 import { BroadcasterError } from "../broadcaster/errors.ts";
+import { createVerificationMetrics } from "../broadcaster/metrics.ts";
 import { type BroadcasterSession, openBroadcasterSession } from "../broadcaster/network-session.ts";
 import { requiredPixels } from "../broadcaster/payment.ts";
 import type { SelectionStrategy } from "../broadcaster/selection.ts";
@@ -142,6 +143,7 @@ export async function startBroadcasterDaemon(
 
     const registry = new Registry();
     const metrics: LiveMetrics = createLiveMetrics(registry);
+    const verificationMetrics = createVerificationMetrics(registry);
     const streams = new Map<string, LiveStream>();
     const views = new Map<string, LiveHls>();
     const recordings = new Map<string, string>();
@@ -220,6 +222,7 @@ export async function startBroadcasterDaemon(
           maxAttempts: cfg.maxAttempts,
         },
         metrics,
+        verificationMetrics,
         log,
         onEnded: () => {
           metrics.streams.dec();

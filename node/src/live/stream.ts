@@ -7,8 +7,13 @@ import type {
   SegmentWorker,
   SourceSegment,
 } from "../broadcaster/interface.ts";
+import type { VerificationMetrics } from "../broadcaster/metrics.ts";
+import { defaultVerificationOptions, type VerificationOptions } from "../broadcaster/options.ts";
 import type { PaymentLedger } from "../broadcaster/payment.ts";
+import { type Reputation, ReputationStore } from "../broadcaster/reputation.ts";
+import { ffmpegSpotCheckTools } from "../broadcaster/spot-check.ts";
 import { SuspensionList } from "../broadcaster/suspension.ts";
+import { StreamTrust, type VerificationReport } from "../broadcaster/trust.ts";
 import {
   ffmpegSegmentChecks,
   NetworkSegmentWorker,
@@ -86,6 +91,8 @@ export interface LiveStreamStats {
   spend: string;
   /** Segments done per orchestrator address. */
   orchestrators: Record<string, number>;
+  /** Who failed verification on which check, and what the rejected results were paid. */
+  verification: VerificationReport;
 }
 
 export interface LiveStreamDeps {
@@ -97,12 +104,17 @@ export interface LiveStreamDeps {
     source: OrchestratorSource;
     transport: OrchestratorTransport;
     newLedger(maxSpend: bigint): PaymentLedger;
+    /** The broadcaster's record of orchestrators; a store for this stream alone when unset. */
+    reputation?: Reputation;
+    verification?: VerificationOptions;
   };
   /** Makes the stream's live HLS once its source is known. */
   createPlaylists(renditions: LiveRenditionInfo[]): LivePlaylists;
   ffmpegPath: string;
   options: LiveStreamOptions;
   metrics: LiveMetrics | null;
+  /** Who failed verification on which check (the daemon's /metrics). */
+  verificationMetrics?: VerificationMetrics | null;
   log: Logger;
   /** Called once when the stream has ended (its playlists carry ENDLIST). */
   onEnded?: () => void;
@@ -136,6 +148,8 @@ export class LiveStream {
   private readonly ladder: readonly Profile[];
   private readonly ledger: PaymentLedger;
   private readonly suspension = new SuspensionList();
+  private readonly verification: VerificationOptions;
+  private readonly trust: StreamTrust;
   /** Stable id sent to orchestrators (never the stream key, which is a secret). */
   private readonly streamId = `live-${randomBytes(6).toString("hex")}`;
   private readonly abort = new AbortController();
@@ -169,6 +183,14 @@ export class LiveStream {
     this.options = deps.options;
     this.ladder = [...deps.profiles].sort((a, b) => b.width * b.height - a.width * a.height);
     this.ledger = deps.session.newLedger(deps.options.maxSpend);
+    this.verification = deps.session.verification ?? defaultVerificationOptions;
+    this.trust = new StreamTrust({
+      reputation: deps.session.reputation ?? ReputationStore.open(":memory:"),
+      suspension: this.suspension,
+      options: this.verification,
+      metrics: deps.verificationMetrics ?? null,
+      log: this.log,
+    });
   }
 
   get streamKey(): string {
@@ -225,6 +247,7 @@ export class LiveStream {
       ticketsSent: this.ticketsSent,
       spend: this.ledger.totalSpent().toString(),
       orchestrators: { ...this.byOrchestrator },
+      verification: this.trust.report(),
     };
   }
 
@@ -324,8 +347,11 @@ export class LiveStream {
     feed: AsyncIterable<SourceSegment>,
   ): Promise<void> {
     const signal = this.abort.signal;
+    const injected = this.deps.worker?.(source, this.ledger, signal);
+    const spotCheckTools =
+      injected === undefined ? await ffmpegSpotCheckTools(this.deps.ffmpegPath, signal) : undefined;
     const worker =
-      this.deps.worker?.(source, this.ledger, signal) ??
+      injected ??
       new NetworkSegmentWorker({
         transport: this.deps.session.transport,
         ledger: this.ledger,
@@ -333,6 +359,9 @@ export class LiveStream {
         source: { width: source.width, height: source.height, fps: source.fps },
         streamId: this.streamId,
         ...ffmpegSegmentChecks(this.deps.ffmpegPath, signal),
+        verification: this.verification,
+        trust: this.trust,
+        ...(spotCheckTools === undefined ? {} : { spotCheckTools }),
         log: this.log,
       });
     const dispatcher = new Dispatcher({
@@ -369,6 +398,8 @@ export class LiveStream {
         "the stream's transcoding stopped; ending the stream",
       );
       this.current?.close(`transcoding stopped: ${String(code ?? errorMessage(error))}`);
+    } finally {
+      await spotCheckTools?.close();
     }
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { estimatePixels, PaymentLedger } from "../../../node/src/broadcaster/payment.ts";
+import { PaymentLedger } from "../../../node/src/broadcaster/payment.ts";
+import { expectedPixels } from "../../../node/src/broadcaster/verify.ts";
 import { WIN_PROB_SCALE } from "../../../node/src/chain/ticket.ts";
-import { presetProfile } from "../../../node/src/media/profiles.ts";
 import type { TicketParams } from "../../../node/src/payments/interface.ts";
 import { TicketSender } from "../../../node/src/payments/sender.ts";
 
@@ -113,17 +113,22 @@ describe("PaymentLedger", () => {
   });
 });
 
-describe("estimatePixels", () => {
-  it("uses the transcoder's output size and the source frame count", () => {
-    const source = { width: 640, height: 360, fps: 30 };
-    const px = estimatePixels(source, [presetProfile("720p"), presetProfile("240p")], 60, 2);
-    // 720p never upscales a 360p source; 240p keeps 16:9 at 426x240 (even sides).
-    expect(px).toBe(BigInt(640 * 360 * 60 + 426 * 240 * 60));
+describe("expectedPixels", () => {
+  const source = { decodedFrames: 60, firstSeconds: 10, lastSeconds: 10 + 59 / 30 };
+  const rendition = (width: number, height: number, fps?: number) => ({
+    width,
+    height,
+    fps,
+    bitrateBps: 1_000_000,
+  });
+
+  it("allows each rendition the source's frames plus one, at its output size", () => {
+    const px = expectedPixels(source, 30, [rendition(640, 360), rendition(426, 240)]);
+    expect(px).toBe(BigInt(640 * 360 * 61 + 426 * 240 * 61));
   });
 
   it("scales frames when a profile lowers the frame rate", () => {
-    const source = { width: 640, height: 360, fps: 60 };
-    const px = estimatePixels(source, [presetProfile("360p30")], 120, 2);
-    expect(px).toBe(BigInt(640 * 360 * 61));
+    const px = expectedPixels(source, 30, [rendition(640, 360, 15)]);
+    expect(px).toBe(BigInt(640 * 360 * 31));
   });
 });

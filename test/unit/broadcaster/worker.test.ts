@@ -7,15 +7,23 @@ import { afterEach, describe, expect, it } from "vitest";
 import { isBroadcasterError } from "../../../node/src/broadcaster/errors.ts";
 import { HlsOutput } from "../../../node/src/broadcaster/hls-output.ts";
 import type { OrchestratorHandle, SourceSegment } from "../../../node/src/broadcaster/interface.ts";
+import {
+  defaultVerificationOptions,
+  type VerificationOptions,
+} from "../../../node/src/broadcaster/options.ts";
 import { PaymentLedger } from "../../../node/src/broadcaster/payment.ts";
+import { ReputationStore } from "../../../node/src/broadcaster/reputation.ts";
+import type { SpotCheckTools } from "../../../node/src/broadcaster/spot-check.ts";
+import { SuspensionList } from "../../../node/src/broadcaster/suspension.ts";
+import { StreamTrust } from "../../../node/src/broadcaster/trust.ts";
 import {
   NetworkSegmentWorker,
   type OrchestratorTransport,
 } from "../../../node/src/broadcaster/worker.ts";
 import { WIN_PROB_SCALE } from "../../../node/src/chain/ticket.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
-import type { RenditionMeasurement } from "../../../node/src/media/interface.ts";
 import { presetProfile } from "../../../node/src/media/profiles.ts";
+import type { PictureSummary, QualityScore } from "../../../node/src/media/quality.ts";
 import { SIGNING_DOMAIN } from "../../../node/src/p2p/constants.ts";
 import { RemoteError } from "../../../node/src/p2p/errors.ts";
 import type { SignedInfo, TranscodeRequest } from "../../../node/src/p2p/messages.ts";
@@ -32,25 +40,48 @@ const handle: OrchestratorHandle = {
   multiaddrs: [],
   maxInFlight: 2,
 };
-const segment = (index: number): SourceSegment => ({
-  index,
-  data: new Uint8Array([1, 2, 3]),
-  startSeconds: index * 2,
-  durationSeconds: 2,
-});
-
-/** A fake rendition's bytes say what the fake measurement will find in them. */
+/**
+ * A fake segment's bytes say what the fake inspection finds in them: size, frames (at 30 fps
+ * from 10 s unless `times` lists them), brightness and whether the picture moves.
+ */
 interface FakeMedia {
   width: number;
   height: number;
   frames: number;
-  durationSeconds: number;
+  times?: number[];
+  /** Frames that decode (default all). */
+  decoded?: number;
+  luma?: number;
+  frozen?: boolean;
+  videoBytes?: number;
 }
 const encode = (m: FakeMedia) => new TextEncoder().encode(JSON.stringify(m));
-const measure = async (data: Uint8Array): Promise<RenditionMeasurement> => {
+const inspect = async (data: Uint8Array): Promise<PictureSummary> => {
   const m = JSON.parse(new TextDecoder().decode(data)) as FakeMedia;
-  return { ...m, bytes: data.byteLength, pixels: m.width * m.height * m.frames };
+  const times = m.times ?? Array.from({ length: m.frames }, (_, i) => 10 + i / 30);
+  const decoded = m.decoded ?? m.frames;
+  const luma = m.luma ?? 120;
+  return {
+    packets: m.frames,
+    decodedFrames: decoded,
+    firstSeconds: times[0] ?? 0,
+    lastSeconds: times.at(-1) ?? 0,
+    videoBytes: m.videoBytes ?? 200_000,
+    width: m.width,
+    height: m.height,
+    thumbnails: Array.from({ length: decoded }, (_, i) =>
+      new Uint8Array(32 * 18).fill(m.frozen ? luma : luma + (i % 4) * 3),
+    ),
+  };
 };
+
+const SOURCE: FakeMedia = { width: 640, height: 360, frames: 60 };
+const segment = (index: number, media: FakeMedia = SOURCE): SourceSegment => ({
+  index,
+  data: encode(media),
+  startSeconds: index * 2,
+  durationSeconds: 2,
+});
 
 interface Behaviour {
   refuseFirst?: "BAD_TICKET";
@@ -93,6 +124,7 @@ class FakeTransport implements OrchestratorTransport {
   async transcode(
     _handle: OrchestratorHandle,
     request: Omit<TranscodeRequest, "segmentBytes">,
+    segmentData: Uint8Array,
   ): Promise<TranscodeResponse> {
     this.requests.push(request);
     await new Promise((resolve) => setImmediate(resolve));
@@ -100,12 +132,9 @@ class FakeTransport implements OrchestratorTransport {
       this.refused = true;
       throw new RemoteError(this.behaviour.refuseFirst, "RAND_REVEALED");
     }
-    const media = this.behaviour.media ?? {
-      width: 640,
-      height: 360,
-      frames: 60,
-      durationSeconds: 2,
-    };
+    // An honest result keeps the source's frames and timestamps.
+    const source = JSON.parse(new TextDecoder().decode(segmentData)) as FakeMedia;
+    const media = this.behaviour.media ?? { ...source };
     const data = encode(media);
     const pixels = this.behaviour.claimPixels ?? media.width * media.height * media.frames;
     const sha256 = createHash("sha256").update(data).digest("hex");
@@ -138,7 +167,26 @@ class FakeTransport implements OrchestratorTransport {
   }
 }
 
-function worker(transport: FakeTransport) {
+class FakeTools implements SpotCheckTools {
+  references = 0;
+  constructor(
+    private readonly ssim: number,
+    private readonly referenceSsim: number,
+  ) {}
+  async compare(rendition: Uint8Array): Promise<QualityScore> {
+    const reference = new TextDecoder().decode(rendition) === "reference";
+    return { ssim: reference ? this.referenceSsim : this.ssim, psnr: 40 };
+  }
+  async reference(): Promise<Uint8Array> {
+    this.references += 1;
+    return new TextEncoder().encode("reference");
+  }
+}
+
+function worker(
+  transport: FakeTransport,
+  options: { tools?: SpotCheckTools; verification?: Partial<VerificationOptions> } = {},
+) {
   const ledger = new PaymentLedger(
     new TicketSender(
       new Uint8Array(32).fill(9),
@@ -149,38 +197,59 @@ function worker(transport: FakeTransport) {
       { maxPricePerPixel: 10n, maxTicketEV: 10n ** 9n, maxTotalSpend: 10n ** 12n },
     ),
   );
+  const verification = { ...defaultVerificationOptions, ...options.verification };
+  const reputation = ReputationStore.open(":memory:");
+  const suspension = new SuspensionList();
+  const trust = new StreamTrust({
+    reputation,
+    suspension,
+    options: verification,
+    metrics: null,
+    log: silentLogger(),
+    random: () => 0,
+  });
   const w = new NetworkSegmentWorker({
     transport,
     ledger,
     profiles: [presetProfile("360p")],
     source: { width: 640, height: 360, fps: 30 },
     streamId: "s1",
-    probeSegment: async () => ({ frames: 60, durationSeconds: 2 }),
-    measure,
+    inspect,
+    verification,
+    trust,
+    ...(options.tools === undefined ? {} : { spotCheckTools: options.tools }),
     log: silentLogger(),
   });
-  return { w, ledger };
+  return { w, ledger, trust, reputation, suspension };
 }
 
 const signal = new AbortController().signal;
 
+async function failure(run: Promise<unknown>): Promise<{ code: string; check: string }> {
+  const error = await run.catch((e: unknown) => e);
+  expect(isBroadcasterError(error, "VERIFICATION_FAILED")).toBe(true);
+  const details = (error as { details: { check: string } }).details;
+  return { code: "VERIFICATION_FAILED", check: details.check };
+}
+
 describe("NetworkSegmentWorker", () => {
-  it("pays for the estimated pixels, sends, verifies and settles", async () => {
+  it("pays for the pixels an honest result holds, sends, verifies and settles", async () => {
     const transport = new FakeTransport();
-    const { w, ledger } = worker(transport);
+    const { w, ledger, reputation } = worker(transport);
     const outcome = await w.run(handle, segment(0), signal);
     expect(outcome.renditions.map((r) => [r.profile, r.width, r.height, r.pixels])).toEqual([
       ["360p", 640, 360, 640 * 360 * 60],
     ]);
-    // 13.8 Mpixel at 1 wei each, tickets worth 1 Mwei: 14 tickets.
-    expect(outcome.ticketsSent).toBe(14);
-    expect(outcome.expectedValue).toBe(14_000_000n);
+    // At most 61 frames of 640x360 at 1 wei each, tickets worth 1 Mwei: 15 tickets.
+    expect(outcome.ticketsSent).toBe(15);
+    expect(outcome.expectedValue).toBe(15_000_000n);
     expect(transport.requests[0]?.profiles[0]).toMatchObject({
       name: "360p",
       width: 640,
       height: 360,
     });
-    expect(ledger.credit(orchestrator.address)).toBe(14_000_000n - 13_824_000n);
+    expect(ledger.credit(orchestrator.address)).toBe(15_000_000n - 13_824_000n);
+    expect(reputation.get(orchestrator.address).verified).toBe(1);
   });
 
   it("fetches fresh ticket params and tries again once when the payment is refused", async () => {
@@ -190,7 +259,7 @@ describe("NetworkSegmentWorker", () => {
     expect(transport.infoCalls).toBe(2);
     const [first, second] = transport.requests;
     expect(first?.tickets[0]?.recipientRandHash).not.toBe(second?.tickets[0]?.recipientRandHash);
-    expect(outcome.ticketsSent).toBe(28);
+    expect(outcome.ticketsSent).toBe(30);
   });
 
   it("gives segments in flight to one orchestrator their own ticket params", async () => {
@@ -206,28 +275,130 @@ describe("NetworkSegmentWorker", () => {
 
   it("rejects a result that claims more pixels than it holds", async () => {
     const { w } = worker(new FakeTransport({ claimPixels: 640 * 360 * 61 }));
-    const error = await w.run(handle, segment(0), signal).catch((e: unknown) => e);
-    expect(isBroadcasterError(error, "VERIFICATION_FAILED")).toBe(true);
-    expect((error as { details: { field: string } }).details.field).toBe("pixels");
+    expect((await failure(w.run(handle, segment(0), signal))).check).toBe("claimed");
   });
 
   it("rejects a receipt signed by another key", async () => {
     const { w } = worker(new FakeTransport({ signer: impostor }));
-    const error = await w.run(handle, segment(0), signal).catch((e: unknown) => e);
-    expect((error as { details: { field: string } }).details.field).toBe("signature");
+    expect((await failure(w.run(handle, segment(0), signal))).check).toBe("signature");
   });
 
-  it("rejects a wrong resolution and a wrong duration", async () => {
-    const small = worker(
-      new FakeTransport({ media: { width: 320, height: 180, frames: 60, durationSeconds: 2 } }),
+  it("rejects a wrong resolution, and timestamps that are not the source's", async () => {
+    const small = worker(new FakeTransport({ media: { ...SOURCE, width: 320, height: 180 } }));
+    expect((await failure(small.w.run(handle, segment(0), signal))).check).toBe("resolution");
+    const shifted = Array.from({ length: 60 }, (_, i) => 11 + i / 30);
+    const late = worker(new FakeTransport({ media: { ...SOURCE, times: shifted } }));
+    expect((await failure(late.w.run(handle, segment(0), signal))).check).toBe("timestamps");
+  });
+
+  it("fails duplicated frames, and settles no more than the pixels it expected", async () => {
+    const doubled = Array.from({ length: 120 }, (_, i) => 10 + i / 60);
+    const { w, ledger } = worker(
+      new FakeTransport({ media: { ...SOURCE, frames: 120, times: doubled } }),
     );
-    const e1 = await small.w.run(handle, segment(0), signal).catch((e: unknown) => e);
-    expect((e1 as { details: { field: string } }).details.field).toBe("resolution");
-    const short = worker(
-      new FakeTransport({ media: { width: 640, height: 360, frames: 60, durationSeconds: 1 } }),
+    expect((await failure(w.run(handle, segment(0), signal))).check).toBe("frames");
+    // Paid 15 Mwei; its 2x claim is settled at the 61 frames an honest result may hold.
+    expect(ledger.credit(orchestrator.address)).toBe(15_000_000n - 640n * 360n * 61n);
+  });
+
+  it("fails missing frames and truncated output", async () => {
+    const { w } = worker(new FakeTransport({ media: { ...SOURCE, frames: 12 } }));
+    expect((await failure(w.run(handle, segment(0), signal))).check).toBe("frames");
+  });
+
+  it("passes an honest variable-frame-rate result (same frames, same first and last times)", async () => {
+    // 23 frames over 2.3 s with uneven gaps: no length of the last frame is assumed.
+    const times = Array.from({ length: 23 }, (_, i) => 10 + i * 0.1 + (i % 3 === 0 ? 0.02 : 0));
+    const vfr: FakeMedia = { width: 640, height: 360, frames: 23, times };
+    const { w } = worker(new FakeTransport());
+    const outcome = await w.run(handle, segment(0, vfr), signal);
+    expect(outcome.renditions[0]?.frames).toBe(23);
+  });
+
+  it("passes an honest result that lacks the source frames nothing could decode (open GOP)", async () => {
+    // The first 3 packets of the source depend on a frame before the cut: no decoder shows them.
+    const openGop: FakeMedia = { ...SOURCE, decoded: 57 };
+    const times = Array.from({ length: 57 }, (_, i) => 10 + (i + 3) / 30);
+    const honest = new FakeTransport({ media: { ...SOURCE, frames: 57, times } });
+    const outcome = await worker(honest).w.run(handle, segment(0, openGop), signal);
+    expect(outcome.renditions[0]?.frames).toBe(57);
+  });
+
+  it("fails black, frozen and undecodable pictures, but not a dark or still source", async () => {
+    const black = worker(new FakeTransport({ media: { ...SOURCE, luma: 0 } }));
+    expect((await failure(black.w.run(handle, segment(0), signal))).check).toBe("black");
+    const frozen = worker(new FakeTransport({ media: { ...SOURCE, frozen: true } }));
+    expect((await failure(frozen.w.run(handle, segment(0), signal))).check).toBe("frozen");
+    const broken = worker(new FakeTransport({ media: { ...SOURCE, decoded: 40 } }));
+    expect((await failure(broken.w.run(handle, segment(0), signal))).check).toBe("decodable");
+    const dark = worker(new FakeTransport());
+    await dark.w.run(handle, segment(0, { ...SOURCE, luma: 0 }), signal);
+    await dark.w.run(handle, segment(1, { ...SOURCE, frozen: true }), signal);
+  });
+
+  it("fails a picture unlike the source's, and a bitrate outside the profile's bounds", async () => {
+    const other = worker(new FakeTransport({ media: { ...SOURCE, luma: 60 } }));
+    expect((await failure(other.w.run(handle, segment(0), signal))).check).toBe("content");
+    const starved = worker(new FakeTransport({ media: { ...SOURCE, videoBytes: 500 } }));
+    expect((await failure(starved.w.run(handle, segment(0), signal))).check).toBe("bitrate");
+    const bloated = worker(new FakeTransport({ media: { ...SOURCE, videoBytes: 2_000_000 } }));
+    expect((await failure(bloated.w.run(handle, segment(0), signal))).check).toBe("bitrate");
+  });
+
+  it("suspends a failed orchestrator at once, records it and reports what it was paid", async () => {
+    const { w, trust, reputation, suspension } = worker(
+      new FakeTransport({ media: { ...SOURCE, luma: 0 } }),
     );
-    const e2 = await short.w.run(handle, segment(0), signal).catch((e: unknown) => e);
-    expect((e2 as { details: { field: string } }).details.field).toBe("duration");
+    await failure(w.run(handle, segment(3), signal));
+    expect(suspension.isSuspended(orchestrator.address)).toBe(true);
+    const record = reputation.get(orchestrator.address);
+    expect([record.failed, record.lastFailure?.check]).toEqual([1, "black"]);
+    const report = trust.report();
+    expect(report.failures).toEqual([
+      {
+        orchestrator: orchestrator.address,
+        segment: 3,
+        check: "black",
+        profile: "360p",
+        valuePaid: "15000000",
+      },
+    ]);
+    expect(report.rejectedValue).toBe("15000000");
+    expect(record.rejectedValue).toBe(15_000_000n);
+  });
+
+  it("spot-checks against the source, and below the floor against a local reference", async () => {
+    const good = new FakeTools(0.99, 0.99);
+    await worker(new FakeTransport(), { tools: good }).w.run(handle, segment(0), signal);
+    expect(good.references).toBe(0);
+    // Hard content: below the floor, but as good as this broadcaster's own transcode.
+    const hard = new FakeTools(0.9, 0.92);
+    await worker(new FakeTransport(), { tools: hard }).w.run(handle, segment(0), signal);
+    expect(hard.references).toBe(1);
+    const cheap = new FakeTools(0.86, 0.99);
+    const run = worker(new FakeTransport(), { tools: cheap }).w.run(handle, segment(0), signal);
+    expect((await failure(run)).check).toBe("quality");
+  });
+});
+
+describe("StreamTrust", () => {
+  it("samples unproven and suspect orchestrators more often than proven ones", () => {
+    const reputation = ReputationStore.open(":memory:");
+    const trust = new StreamTrust({
+      reputation,
+      suspension: new SuspensionList(),
+      options: { ...defaultVerificationOptions, provenAfterSegments: 2 },
+      metrics: null,
+      log: silentLogger(),
+    });
+    expect(trust.spotCheckRate("0xA")).toBe(defaultVerificationOptions.unprovenSpotCheckRate);
+    trust.passed("0xA");
+    trust.passed("0xA");
+    expect(trust.proven("0xA")).toBe(true);
+    expect(trust.spotCheckRate("0xA")).toBe(defaultVerificationOptions.spotCheckRate);
+    trust.failed("0xA", { segment: 1, check: "frames", profile: "360p", valuePaid: 5n });
+    expect(trust.proven("0xA")).toBe(false);
+    expect(trust.spotCheckRate("0xA")).toBe(defaultVerificationOptions.suspectSpotCheckRate);
   });
 });
 
