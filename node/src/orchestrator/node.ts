@@ -289,11 +289,16 @@ export async function startOrchestrator(
       close: async () => {
         // A segment normally takes a second or two; one that is still running after the drain
         // timeout is failed by the network's stop (its stream is aborted) rather than waited on.
+        // The protocol's drain waits for answers to be written too: a segment transcoded
+        // during the stop is delivered, not cut off with its stream.
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<void>((resolve) => {
           timer = setTimeout(resolve, DRAIN_TIMEOUT_MS);
         });
-        await Promise.race([service.drain(), timeout]);
+        await Promise.race([
+          Promise.all([service.drain(), network.transcode.drain(DRAIN_TIMEOUT_MS)]),
+          timeout,
+        ]);
         clearTimeout(timer);
         await network.stop();
       },
@@ -357,7 +362,8 @@ export async function startOrchestrator(
         multiaddrs,
         chain: statusChain(clients),
         journal,
-        service,
+        // Sessions held, as info and adverts count them: one source for both.
+        service: { sessions: network.transcode.slots.inUse },
         activity,
         earnings,
         capacity,

@@ -9,7 +9,12 @@ import {
   profileFromJson,
 } from "../media/index.ts";
 import type { OrchestratorMetrics } from "../metrics/index.ts";
-import type { TranscodeJob, TranscodeResult, TranscodeService } from "../p2p/interface.ts";
+import type {
+  Admission,
+  TranscodeJob,
+  TranscodeResult,
+  TranscodeService,
+} from "../p2p/interface.ts";
 import type { Profile as WireProfile, TicketParams as WireTicketParams } from "../p2p/messages.ts";
 import type { Balances } from "../payments/balances.ts";
 import {
@@ -48,8 +53,24 @@ export interface PaidTranscodeServiceDeps {
   metrics: OrchestratorMetrics | null;
   /** Where served streams, accepted tickets and refusals are recorded for /status. */
   activity?: NodeActivity;
+  /** This node's own limit on one segment's ffmpeg run (defaults below). */
+  transcodeTimeout?: TranscodeTimeout;
   log: Logger;
 }
+
+/** ffmpeg's time limit for one segment: `baseMs + perMediaSecondMs x its seconds`. */
+export interface TranscodeTimeout {
+  baseMs: number;
+  perMediaSecondMs: number;
+}
+
+/**
+ * A 2 s segment to a 3-rendition ladder takes about 1-1.5 s on one CPU (docs/performance.md):
+ * 1.5 s + 2 s per media second (5.5 s for 2 s) is three times that, and stays under a live
+ * broadcaster's 6 s segment deadline, so a hung ffmpeg is answered TIMEOUT here before the
+ * broadcaster gives up on the segment, and the session is freed for the next one.
+ */
+export const defaultTranscodeTimeout: TranscodeTimeout = { baseMs: 1_500, perMediaSecondMs: 2_000 };
 
 /** Frames assumed per second when a profile keeps the source's rate (for the pre-check). */
 const ASSUMED_FPS = 30;
@@ -76,13 +97,14 @@ export class PaidTranscodeService implements TranscodeService {
     return this.inFlight.size;
   }
 
-  handle(job: TranscodeJob, segment: Uint8Array, signal: AbortSignal): Promise<TranscodeResult> {
-    if (!this.accepting) {
-      return Promise.reject(
-        new SegmintError("CAPACITY_FULL", "the orchestrator is shutting down", {}),
-      );
-    }
-    const work = this.run(job, segment, signal);
+  handle(
+    job: TranscodeJob,
+    segment: Uint8Array,
+    signal: AbortSignal,
+    admission: Admission,
+  ): Promise<TranscodeResult> {
+    if (!this.accepting) return Promise.reject(shuttingDown());
+    const work = this.run(job, segment, signal, admission);
     this.inFlight.add(work);
     this.deps.metrics?.sessions.set(this.inFlight.size);
     const done = () => {
@@ -103,6 +125,7 @@ export class PaidTranscodeService implements TranscodeService {
     job: TranscodeJob,
     segment: Uint8Array,
     signal: AbortSignal,
+    admission: Admission,
   ): Promise<TranscodeResult> {
     const { request } = job;
     const log = this.deps.log.child({
@@ -128,9 +151,11 @@ export class PaidTranscodeService implements TranscodeService {
       const maxFee = maxPixels(profiles, request.durationSec) * this.deps.pricePerPixel;
       // Refused before any work, so an unpaid request costs no CPU.
       this.deps.balances.require(sender, maxFee);
+      // Only now, paid for, does the request take (or wait briefly for) a session.
+      await admission.admit();
 
       const started = performance.now();
-      const result = await this.transcode(segment, profiles, signal);
+      const result = await this.transcode(segment, profiles, request.durationSec, signal);
       const wallSeconds = (performance.now() - started) / 1000;
       const pixels = result.renditions.reduce((sum, r) => sum + BigInt(r.pixels), 0n);
       this.deps.balances.debit(sender, pixels * this.deps.pricePerPixel);
@@ -162,7 +187,10 @@ export class PaidTranscodeService implements TranscodeService {
         balance: this.deps.balances.balance(sender).toString(),
         ticketParams: await this.freshParams(sender, log),
       };
-    } catch (error) {
+    } catch (thrown) {
+      // A stop (or a process-group signal that killed ffmpeg with us) is never the
+      // segment's fault: the broadcaster is told to go elsewhere, not that its input is bad.
+      const error = this.accepting ? thrown : shuttingDown(thrown);
       const code = isSegmintError(error) ? error.code : "INTERNAL";
       this.deps.metrics?.segments.inc({ result: code });
       this.deps.metrics?.errors.inc({ code });
@@ -225,11 +253,14 @@ export class PaidTranscodeService implements TranscodeService {
   private async transcode(
     segment: Uint8Array,
     profiles: MediaProfile[],
+    durationSec: number,
     signal: AbortSignal,
   ): Promise<MediaTranscodeResult> {
     const buffer = Buffer.from(segment.buffer, segment.byteOffset, segment.byteLength);
+    const limit = this.deps.transcodeTimeout ?? defaultTranscodeTimeout;
+    const timeoutMs = Math.round(limit.baseMs + limit.perMediaSecondMs * durationSec);
     try {
-      return await this.deps.transcoder.transcode(buffer, { profiles, signal });
+      return await this.deps.transcoder.transcode(buffer, { profiles, signal, timeoutMs });
     } catch (error) {
       if (!isMediaError(error)) throw error;
       throw new SegmintError(wireCodeForMedia(error.code), error.message, error.details, {
@@ -250,6 +281,16 @@ export class PaidTranscodeService implements TranscodeService {
       return null;
     }
   }
+}
+
+/** The refusal for work cut short by a stop: CAPACITY_FULL, a signal to go elsewhere. */
+function shuttingDown(cause?: unknown): SegmintError {
+  return new SegmintError(
+    "CAPACITY_FULL",
+    "the orchestrator is shutting down",
+    {},
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WIN_PROB_SCALE } from "../../../node/src/chain/ticket.ts";
-import { isSegmintError } from "../../../node/src/errors.ts";
+import { isSegmintError, SegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { MediaError, presetProfile } from "../../../node/src/media/index.ts";
 import { createOrchestratorMetrics } from "../../../node/src/metrics/index.ts";
@@ -44,6 +44,20 @@ function build(opts: { price?: bigint; winProbOne?: boolean; allowed?: string[] 
   return { e: env, service, transcoder, metrics, price };
 }
 
+/** Admits at once and counts the sessions taken. */
+class CountingAdmission {
+  admitted = 0;
+  refuse = false;
+  async admit(): Promise<void> {
+    if (this.refuse) throw new SegmintError("CAPACITY_FULL", "every session is busy", {});
+    this.admitted += 1;
+  }
+}
+
+function admission(): CountingAdmission {
+  return new CountingAdmission();
+}
+
 /** The fee the service asks a balance to cover before it works: every pixel of the box. */
 function fullFee(price: bigint): bigint {
   return maxPixels([presetProfile(PROFILE)], DURATION) * price;
@@ -82,7 +96,7 @@ describe("PaidTranscodeService", () => {
       (sum, t) => sum + BigInt(t.faceValue) * BigInt(t.winProb),
       0n,
     );
-    const result = await service.handle(j, SEGMENT, new AbortController().signal);
+    const result = await service.handle(j, SEGMENT, new AbortController().signal, admission());
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(transcoder.calls).toHaveLength(1);
@@ -107,9 +121,9 @@ describe("PaidTranscodeService", () => {
       (sum, t) => sum + BigInt(t.faceValue) * BigInt(t.winProb),
       0n,
     );
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
-      "INSUFFICIENT_BALANCE",
-    );
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("INSUFFICIENT_BALANCE");
     expect(transcoder.calls).toHaveLength(0);
     // The valid tickets stay credited (they were paid); nothing was debited.
     expect(e.balances.balanceScaled(e.sender.address)).toBe(credited);
@@ -123,7 +137,7 @@ describe("PaidTranscodeService", () => {
     };
     const j = await job(e, fullFee(1n));
     expect(j.request.tickets.length).toBeGreaterThan(0);
-    const result = await service.handle(j, SEGMENT, new AbortController().signal);
+    const result = await service.handle(j, SEGMENT, new AbortController().signal, admission());
     expect(result.ok).toBe(true);
     expect(pendingDuringWork).toBe(1);
     const [entry] = e.journal.listByStatus(["pending"]);
@@ -138,9 +152,9 @@ describe("PaidTranscodeService", () => {
     // Flip one byte of the signature: it no longer recovers to the sender.
     const sig = first.sig;
     first.sig = `${sig.slice(0, 10)}${sig[10] === "0" ? "1" : "0"}${sig.slice(11)}`;
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
-      "BAD_TICKET",
-    );
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("BAD_TICKET");
     expect(transcoder.calls).toHaveLength(0);
     expect(e.balances.balanceScaled(e.sender.address)).toBe(0n);
     expect(e.journal.listByStatus(["pending"])).toHaveLength(0);
@@ -150,19 +164,21 @@ describe("PaidTranscodeService", () => {
     const { e, service, transcoder } = build();
     const j = await job(e, 0n);
     expect(j.request.tickets).toHaveLength(0);
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
-      "INSUFFICIENT_BALANCE",
-    );
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("INSUFFICIENT_BALANCE");
     expect(transcoder.calls).toHaveLength(0);
   });
 
   it("draws on a peer's earlier credit when a segment comes without tickets", async () => {
     const { e, service } = build();
     const first = await job(e, fullFee(1n) * 3n);
-    expect((await service.handle(first, SEGMENT, new AbortController().signal)).ok).toBe(true);
+    expect(
+      (await service.handle(first, SEGMENT, new AbortController().signal, admission())).ok,
+    ).toBe(true);
     const before = e.balances.balance(e.sender.address);
     const second = await job(e, 0n);
-    const result = await service.handle(second, SEGMENT, new AbortController().signal);
+    const result = await service.handle(second, SEGMENT, new AbortController().signal, admission());
     expect(result.ok).toBe(true);
     expect(e.balances.balance(e.sender.address)).toBeLessThan(before);
   });
@@ -173,6 +189,7 @@ describe("PaidTranscodeService", () => {
       await job(e, fullFee(1n)),
       SEGMENT,
       new AbortController().signal,
+      admission(),
     );
     expect(result.ok).toBe(true);
   });
@@ -180,9 +197,9 @@ describe("PaidTranscodeService", () => {
   it("refuses a profile it does not offer without touching the tickets", async () => {
     const { e, service, transcoder } = build({ allowed: ["720p30"] });
     const j = await job(e, fullFee(1n));
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
-      "BAD_REQUEST",
-    );
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("BAD_REQUEST");
     expect(transcoder.calls).toHaveLength(0);
     expect(e.balances.balanceScaled(e.sender.address)).toBe(0n);
   });
@@ -191,9 +208,9 @@ describe("PaidTranscodeService", () => {
     const { e, service, transcoder } = build();
     transcoder.fail = new MediaError("INPUT_INVALID", "not MPEG-TS", {});
     const j = await job(e, fullFee(1n));
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
-      "BAD_SEGMENT",
-    );
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("BAD_SEGMENT");
     const credited = j.request.tickets.reduce(
       (sum, t) => sum + BigInt(t.faceValue) * BigInt(t.winProb),
       0n,
@@ -216,6 +233,7 @@ describe("PaidTranscodeService", () => {
       await job(e, fullFee(1n)),
       SEGMENT,
       new AbortController().signal,
+      admission(),
     );
     await new Promise((r) => setTimeout(r, 20));
     expect(service.sessions).toBe(1);
@@ -225,7 +243,12 @@ describe("PaidTranscodeService", () => {
     });
     expect(
       await refusal(
-        service.handle(await job(e, fullFee(1n)), SEGMENT, new AbortController().signal),
+        service.handle(
+          await job(e, fullFee(1n)),
+          SEGMENT,
+          new AbortController().signal,
+          admission(),
+        ),
       ),
     ).toBe("CAPACITY_FULL");
     expect(drained).toBe(false);
@@ -233,5 +256,66 @@ describe("PaidTranscodeService", () => {
     expect((await running).ok).toBe(true);
     await draining;
     expect(service.sessions).toBe(0);
+  });
+
+  it("takes a session only once the request is paid for, and never for an unpaid one", async () => {
+    const { e, service, transcoder } = build();
+    const unpaid = admission();
+    expect(
+      await refusal(
+        service.handle(await job(e, 0n), SEGMENT, new AbortController().signal, unpaid),
+      ),
+    ).toBe("INSUFFICIENT_BALANCE");
+    expect(unpaid.admitted).toBe(0);
+    const paid = admission();
+    let admittedDuringWork = -1;
+    transcoder.during = () => {
+      admittedDuringWork = paid.admitted;
+    };
+    const result = await service.handle(
+      await job(e, fullFee(1n)),
+      SEGMENT,
+      new AbortController().signal,
+      paid,
+    );
+    expect(result.ok).toBe(true);
+    expect(admittedDuringWork).toBe(1);
+  });
+
+  it("answers CAPACITY_FULL without transcoding when no session frees up", async () => {
+    const { e, service, transcoder } = build();
+    const full = admission();
+    full.refuse = true;
+    expect(
+      await refusal(
+        service.handle(await job(e, fullFee(1n)), SEGMENT, new AbortController().signal, full),
+      ),
+    ).toBe("CAPACITY_FULL");
+    expect(transcoder.calls).toHaveLength(0);
+  });
+
+  it("gives ffmpeg a time limit that follows the segment's length", async () => {
+    const { e, service, transcoder } = build();
+    await service.handle(
+      await job(e, fullFee(1n)),
+      SEGMENT,
+      new AbortController().signal,
+      admission(),
+    );
+    // 1.5 s + 2 s per media second for a 2 s segment: under a live broadcaster's 6 s deadline.
+    expect(transcoder.calls[0]?.timeoutMs).toBe(5_500);
+  });
+
+  it("reports work cut short by a stop as CAPACITY_FULL, never as the segment's fault", async () => {
+    const { e, service, transcoder } = build();
+    const j = await job(e, fullFee(1n));
+    transcoder.during = () => {
+      // The stop arrives while ffmpeg runs, and ffmpeg dies with it (a process-group signal).
+      void service.drain();
+      transcoder.fail = new MediaError("INPUT_INVALID", "ffmpeg was killed mid-read", {});
+    };
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("CAPACITY_FULL");
   });
 });
