@@ -29,7 +29,6 @@ import {
   Redeemer,
   TicketParamsIssuer,
   TicketValidator,
-  ticketParamsToWire,
 } from "../payments/index.ts";
 import { PollLoop } from "../poll-loop.ts";
 import { openDatabase, TicketJournal } from "../store/index.ts";
@@ -50,7 +49,7 @@ import {
   startingStatus,
   statusChain,
 } from "./status.ts";
-import { PaidTranscodeService, profileKeys } from "./transcode-service.ts";
+import { PaidTranscodeService, profileKeys, ticketParamsProvider } from "./transcode-service.ts";
 
 /**
  * How long a stop waits for segments in flight. A 2 s segment transcodes in about a second on
@@ -273,7 +272,7 @@ export async function startOrchestrator(
         pricePerPixel: () => config.pricePerPixel.toString(),
         capabilities: () => capabilities,
       },
-      tickets: { ticketParams: async (sender) => ticketParamsToWire(await issuer.issue(sender)) },
+      tickets: ticketParamsProvider(issuer),
       service,
       metrics: metrics?.p2p ?? null,
       log,

@@ -11,6 +11,7 @@ import {
 import type { OrchestratorMetrics } from "../metrics/index.ts";
 import type {
   Admission,
+  TicketParamsProvider,
   TranscodeJob,
   TranscodeResult,
   TranscodeService,
@@ -281,6 +282,32 @@ export class PaidTranscodeService implements TranscodeService {
       return null;
     }
   }
+}
+
+/** Payments refusals that are the sender's to fix: answered INSUFFICIENT_BALANCE. */
+const SENDER_REFUSALS = new Set(["SENDER_FUNDS_TOO_LOW", "SENDER_UNLOCKING"]);
+
+/**
+ * Ticket params for /segmint/info from the issuer, with the sender's own problems (no
+ * deposit, unlocking) turned into the wire's INSUFFICIENT_BALANCE: a coded refusal the
+ * broadcaster can act on, not an INTERNAL error logged with a stack.
+ */
+export function ticketParamsProvider(issuer: TicketIssuer): TicketParamsProvider {
+  return {
+    ticketParams: async (sender) => {
+      try {
+        return ticketParamsToWire(await issuer.issue(sender));
+      } catch (error) {
+        if (isSegmintError(error) && SENDER_REFUSALS.has(error.code)) {
+          throw new SegmintError("INSUFFICIENT_BALANCE", error.message, error.details, {
+            cause: error,
+            ...(error.hint === undefined ? {} : { hint: error.hint }),
+          });
+        }
+        throw error;
+      }
+    },
+  };
 }
 
 /** The refusal for work cut short by a stop: CAPACITY_FULL, a signal to go elsewhere. */

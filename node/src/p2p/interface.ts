@@ -12,7 +12,11 @@ import type {
  * are tested with fakes and wired to payments, media and the chain at the composition root.
  */
 
-/** Issues fresh ticket params for a sender (payments subsystem). */
+/**
+ * Issues fresh ticket params for a sender (payments subsystem). A refusal meant for the
+ * sender (it has no funds here) is thrown as a coded error whose code is a wire code
+ * (INSUFFICIENT_BALANCE); the info protocol answers with that code.
+ */
 export interface TicketParamsProvider {
   ticketParams(sender: string): Promise<TicketParams>;
 }

@@ -3,7 +3,7 @@ import type { Connection, Stream } from "@libp2p/interface";
 import { errorMessage, isSegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
-import { P2pError, WIRE_ERROR_CODES, type WireErrorCode } from "./errors.ts";
+import { isWireCode, P2pError, type WireErrorCode } from "./errors.ts";
 import { abortStream, exchangeSignal, finishStream, streamGoneSignal } from "./exchange.ts";
 import { abortError, encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
 import type { SegmintNode } from "./host.ts";
@@ -383,10 +383,6 @@ export class TranscodeProtocol {
     abortStream(stream, error instanceof Error ? error : new Error(String(error)));
     return broken ? "broken" : refusal.code;
   }
-}
-
-function isWireCode(code: string): code is WireErrorCode {
-  return (WIRE_ERROR_CODES as readonly string[]).includes(code);
 }
 
 /** Maps a local framing failure to the code the peer is told. */

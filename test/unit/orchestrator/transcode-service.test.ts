@@ -9,6 +9,7 @@ import {
   PaidTranscodeService,
   profileKeys,
 } from "../../../node/src/orchestrator/index.ts";
+import { ticketParamsProvider } from "../../../node/src/orchestrator/transcode-service.ts";
 import type { TranscodeJob } from "../../../node/src/p2p/interface.ts";
 import { paymentToWire } from "../../../node/src/payments/index.ts";
 import { FakeTranscoder, paymentsSetup } from "./fakes.ts";
@@ -317,5 +318,15 @@ describe("PaidTranscodeService", () => {
     expect(
       await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
     ).toBe("CAPACITY_FULL");
+  });
+
+  it("refuses ticket params for an unfunded sender with INSUFFICIENT_BALANCE", async () => {
+    const { e } = build();
+    const provider = ticketParamsProvider(e.issuer);
+    const stranger = `0x${"5a".repeat(20)}`;
+    expect(await refusal(provider.ticketParams(stranger))).toBe("INSUFFICIENT_BALANCE");
+    expect((await provider.ticketParams(e.sender.address)).recipient).toBe(
+      e.recipient.toLowerCase(),
+    );
   });
 });
