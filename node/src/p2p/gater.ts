@@ -1,4 +1,4 @@
-import type { ConnectionGater, MultiaddrConnection } from "@libp2p/interface";
+import type { ConnectionGater } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 
 /**
@@ -8,6 +8,12 @@ import type { Multiaddr } from "@multiformats/multiaddr";
  * handshake timeout frees a place. A connection counts from the moment it is accepted until
  * its encryption is done or its socket closes, whichever comes first.
  */
+/** What the gater reads of a connection: where it comes from and when it closes. */
+export interface PendingConnection {
+  remoteAddr: Multiaddr;
+  addEventListener(type: "close", listener: () => void): void;
+}
+
 export class PendingPerHostGater implements ConnectionGater {
   private readonly pending = new Map<string, number>();
 
@@ -18,7 +24,7 @@ export class PendingPerHostGater implements ConnectionGater {
     return this.pending.get(host) ?? 0;
   }
 
-  denyInboundConnection(maConn: MultiaddrConnection): boolean {
+  denyInboundConnection(maConn: PendingConnection): boolean {
     const host = hostOf(maConn.remoteAddr);
     if (host === undefined) return false;
     const count = this.pending.get(host) ?? 0;
@@ -40,7 +46,7 @@ export class PendingPerHostGater implements ConnectionGater {
     return false;
   }
 
-  denyInboundEncryptedConnection(_peer: unknown, maConn: MultiaddrConnection): boolean {
+  denyInboundEncryptedConnection(_peer: unknown, maConn: PendingConnection): boolean {
     const done = this.settle.get(maConn);
     this.settle.delete(maConn);
     done?.();
@@ -48,7 +54,7 @@ export class PendingPerHostGater implements ConnectionGater {
   }
 
   /** Each counted connection's way to stop counting, by its connection object. */
-  private readonly settle = new WeakMap<MultiaddrConnection, () => void>();
+  private readonly settle = new WeakMap<PendingConnection, () => void>();
 }
 
 function hostOf(addr: Multiaddr): string | undefined {

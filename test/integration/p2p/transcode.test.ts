@@ -442,6 +442,32 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
     expect(ok.renditions).toHaveLength(2);
   });
 
+  it("delivers work in flight on a drain before stopping, and refuses new work with CAPACITY_FULL", async () => {
+    const { node, service, protocol, client } = await orchestrator({ capacity: 2 });
+    let open = () => {};
+    service.gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const inFlight = requestTranscode(client, node.getMultiaddrs(), request, segmentOf(1000));
+    await waitFor(() => service.jobs.length === 1);
+    let drained = false;
+    const draining = protocol.drain(10_000).then(() => {
+      drained = true;
+    });
+    await expectCode(
+      requestTranscode(client, node.getMultiaddrs(), request, segmentOf(1000)),
+      "CAPACITY_FULL",
+    );
+    expect(drained).toBe(false);
+    open();
+    // The segment finished during the drain reaches its broadcaster; only then does it stop.
+    expect((await inFlight).renditions).toHaveLength(2);
+    await draining;
+    await protocol.stop();
+    expect(service.jobs).toHaveLength(1);
+    expectNoState(protocol);
+  });
+
   it("refuses inbound streams past maxInboundStreams per connection", async () => {
     const { node, service, protocol, client } = await orchestrator({
       capacity: 4,
