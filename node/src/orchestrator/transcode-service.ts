@@ -264,9 +264,13 @@ export class PaidTranscodeService implements TranscodeService {
       return await this.deps.transcoder.transcode(buffer, { profiles, signal, timeoutMs });
     } catch (error) {
       if (!isMediaError(error)) throw error;
-      throw new SegmintError(wireCodeForMedia(error.code), error.message, error.details, {
-        cause: error,
-      });
+      // ffmpeg ended by a signal it did not get from our time limit (a stop that reached the
+      // whole process group, the OOM killer) gave no verdict on the input: never BAD_SEGMENT.
+      const code =
+        error.code.startsWith("INPUT_") && error.details.exitCode === null
+          ? "INTERNAL"
+          : wireCodeForMedia(error.code);
+      throw new SegmintError(code, error.message, error.details, { cause: error });
     }
   }
 

@@ -329,4 +329,20 @@ describe("PaidTranscodeService", () => {
       e.recipient.toLowerCase(),
     );
   });
+
+  it("never blames the segment when ffmpeg was killed from outside", async () => {
+    const { e, service, transcoder } = build();
+    // A probe whose ffmpeg died of a signal (exit code null) says nothing about the input.
+    transcoder.fail = new MediaError("INPUT_INVALID", "not readable", { exitCode: null });
+    expect(
+      await refusal(
+        service.handle(
+          await job(e, fullFee(1n)),
+          SEGMENT,
+          new AbortController().signal,
+          admission(),
+        ),
+      ),
+    ).toBe("INTERNAL");
+  });
 });
