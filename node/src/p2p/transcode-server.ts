@@ -137,15 +137,16 @@ export class TranscodeProtocol {
     this.counters.active += 1;
     this.metrics?.activeStreams.inc({ protocol: TRANSCODE_PROTOCOL });
     const work = (async () => {
-      if (this.draining) {
-        throw new Refusal("CAPACITY_FULL", "the orchestrator is shutting down");
-      }
       const request = await this.withDeadline(
         reading,
         this.limits.headerTimeoutMs,
         `the request header did not arrive within ${this.limits.headerTimeoutMs} ms`,
         () => this.readHeader(reader),
       );
+      // Refused after its header, like every refusal, so the client reads the answer.
+      if (this.draining) {
+        throw new Refusal("CAPACITY_FULL", "the orchestrator is shutting down");
+      }
       const segment = await this.readSegment(reader, request, reading);
       const admission = {
         admit: async () => {
