@@ -66,12 +66,15 @@ export interface TranscodeTimeout {
 }
 
 /**
- * A 2 s segment to a 3-rendition ladder takes about 1-1.5 s on one CPU (docs/performance.md):
- * 1.5 s + 2 s per media second (5.5 s for 2 s) is three times that, and stays under a live
- * broadcaster's 6 s segment deadline, so a hung ffmpeg is answered TIMEOUT here before the
- * broadcaster gives up on the segment, and the session is freed for the next one.
+ * A 2 s segment to a 3-rendition ladder takes about 1-1.5 s on one idle CPU
+ * (docs/performance.md), and 2-4 s on a loaded two-core machine with two sessions running:
+ * 5 s + 3 s per media second (11 s for 2 s) leaves room for that, and stays far below the
+ * broadcaster's 60 s exchange deadline, so a hung ffmpeg is answered TIMEOUT here, with a
+ * code, and its session freed, instead of holding both ends until the transport gives up. A
+ * live broadcaster does not wait that long: its try limit from our observed speed and its
+ * hedge move the segment elsewhere first.
  */
-export const defaultTranscodeTimeout: TranscodeTimeout = { baseMs: 1_500, perMediaSecondMs: 2_000 };
+export const defaultTranscodeTimeout: TranscodeTimeout = { baseMs: 5_000, perMediaSecondMs: 3_000 };
 
 /** Frames assumed per second when a profile keeps the source's rate (for the pre-check). */
 const ASSUMED_FPS = 30;

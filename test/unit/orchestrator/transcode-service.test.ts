@@ -303,8 +303,8 @@ describe("PaidTranscodeService", () => {
       new AbortController().signal,
       admission(),
     );
-    // 1.5 s + 2 s per media second for a 2 s segment: under a live broadcaster's 6 s deadline.
-    expect(transcoder.calls[0]?.timeoutMs).toBe(5_500);
+    // 5 s + 3 s per media second for a 2 s segment: far under the 60 s exchange deadline.
+    expect(transcoder.calls[0]?.timeoutMs).toBe(11_000);
   });
 
   it("reports work cut short by a stop as CAPACITY_FULL, never as the segment's fault", async () => {
