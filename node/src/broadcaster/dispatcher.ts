@@ -116,9 +116,11 @@ export const defaultDispatcherOptions: DispatcherOptions = {
   failureBackoffMs: 1_000,
   maxFailureBackoffMs: 30_000,
   // A segment normally takes its orchestrator about the same time each time; four times that
-  // is a hang, not a noisy machine. 5 s covers a short wait in the orchestrator's queue.
+  // is a hang, not a noisy machine. 10 s covers a wait in the orchestrator's queue (up to 3 s)
+  // plus a transcode slowed down by a loaded machine, and is still a fraction of the 60 s an
+  // exchange may otherwise take.
   slowTryFactor: 4,
-  minTryTimeoutMs: 5_000,
+  minTryTimeoutMs: 10_000,
   readAhead: 4,
   topUpIntervalMs: 5_000,
   deadlineMs: null,
