@@ -1,3 +1,4 @@
+import { WIN_PROB_SCALE } from "../chain/ticket.ts";
 import { errorMessage, isSegmintError, SegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import {
@@ -81,10 +82,12 @@ const ASSUMED_FPS = 30;
 
 /**
  * The paid work behind /segmint/transcode. In order: refuse when stopping; resolve the asked
- * profiles; validate and credit the tickets (the validator journals winners, fsync'd, at this
- * step, so before any reply); check the sender's balance covers the most this segment can
- * cost; transcode; debit pixels x price; answer with fresh ticket params. A refusal before
- * the tickets leaves nothing behind; tickets accepted stay credited, as they were paid.
+ * profiles; check, without state, that what the tickets claim plus the sender's balance covers
+ * the most this segment can cost; take a session (the admission may wait briefly, or refuse
+ * CAPACITY_FULL); validate and credit the tickets (the validator journals winners, fsync'd, at
+ * this step, so before any reply); check the balance covers the segment; transcode; debit
+ * pixels x price; answer with fresh ticket params. A refusal before the tickets leaves nothing
+ * behind; tickets accepted stay credited, as they were paid.
  */
 export class PaidTranscodeService implements TranscodeService {
   private accepting = true;
@@ -141,6 +144,25 @@ export class PaidTranscodeService implements TranscodeService {
       const profiles = request.profiles.map((p) => this.resolveProfile(p));
       const payments = request.tickets.map((t) => paymentFromWire(t));
       const sender = this.senderFor(job.peerId, payments);
+      const maxFee = maxPixels(profiles, request.durationSec) * this.deps.pricePerPixel;
+      // Stateless and cheap: what the tickets claim to be worth plus what the sender holds here
+      // must cover the segment, so a request paying nothing never waits for or holds a session.
+      const claimedScaled = payments.reduce(
+        (sum, p) => sum + p.ticket.faceValue * p.ticket.winProb,
+        0n,
+      );
+      if (this.deps.balances.balanceScaled(sender) + claimedScaled < maxFee * WIN_PROB_SCALE) {
+        throw new SegmintError(
+          "INSUFFICIENT_BALANCE",
+          "the tickets sent and the balance held here do not cover this segment",
+          { required: maxFee.toString() },
+          { hint: "send more tickets with the segment" },
+        );
+      }
+      // The session is taken before the tickets are: a CAPACITY_FULL then leaves no state
+      // behind (no ticket credited), which is what the broadcaster's ledger assumes when it
+      // takes its tickets back. Forged tickets hold a session only while they are checked.
+      await admission.admit();
       if (payments.length > 0) {
         const accepted = await this.deps.tickets.receiveAll(payments);
         this.activity.ticketsAccepted(accepted);
@@ -152,11 +174,8 @@ export class PaidTranscodeService implements TranscodeService {
         paid?.expectedValueWei.inc(scaledToWei(ev));
         this.senderOfPeer.set(job.peerId, sender);
       }
-      const maxFee = maxPixels(profiles, request.durationSec) * this.deps.pricePerPixel;
       // Refused before any work, so an unpaid request costs no CPU.
       this.deps.balances.require(sender, maxFee);
-      // Only now, paid for, does the request take (or wait briefly for) a session.
-      await admission.admit();
 
       const started = performance.now();
       const result = await this.transcode(segment, profiles, request.durationSec, signal);

@@ -114,20 +114,18 @@ describe("PaidTranscodeService", () => {
     expect(text).toMatch(new RegExp(`segmint_tickets_received_total ${j.request.tickets.length}`));
   });
 
-  it("refuses with INSUFFICIENT_BALANCE before any work, and debits nothing", async () => {
+  it("refuses with INSUFFICIENT_BALANCE before any work, taking none of the tickets", async () => {
     // One ticket is worth 1e12 wei; at 1e6 wei a pixel a 360p segment costs ~1.4e13.
     const { e, service, transcoder, price } = build({ price: 1_000_000n });
     const j = await job(e, fullFee(price) / 4n);
-    const credited = j.request.tickets.reduce(
-      (sum, t) => sum + BigInt(t.faceValue) * BigInt(t.winProb),
-      0n,
+    const paid = admission();
+    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal, paid))).toBe(
+      "INSUFFICIENT_BALANCE",
     );
-    expect(
-      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
-    ).toBe("INSUFFICIENT_BALANCE");
     expect(transcoder.calls).toHaveLength(0);
-    // The valid tickets stay credited (they were paid); nothing was debited.
-    expect(e.balances.balanceScaled(e.sender.address)).toBe(credited);
+    expect(paid.admitted).toBe(0);
+    // Nothing credited or debited: the broadcaster takes its tickets back on a refusal.
+    expect(e.balances.balanceScaled(e.sender.address)).toBe(0n);
   });
 
   it("journals a winning ticket before the work is done and the answer goes out", async () => {
@@ -283,16 +281,20 @@ describe("PaidTranscodeService", () => {
     expect(admittedDuringWork).toBe(1);
   });
 
-  it("answers CAPACITY_FULL without transcoding when no session frees up", async () => {
+  it("answers CAPACITY_FULL without transcoding or taking the tickets when no session frees up", async () => {
     const { e, service, transcoder } = build();
     const full = admission();
     full.refuse = true;
-    expect(
-      await refusal(
-        service.handle(await job(e, fullFee(1n)), SEGMENT, new AbortController().signal, full),
-      ),
-    ).toBe("CAPACITY_FULL");
+    const j = await job(e, fullFee(1n));
+    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal, full))).toBe(
+      "CAPACITY_FULL",
+    );
+    expect(e.balances.balanceScaled(e.sender.address)).toBe(0n);
     expect(transcoder.calls).toHaveLength(0);
+    // The same tickets are still good for the retry: none of their nonces was used.
+    expect((await service.handle(j, SEGMENT, new AbortController().signal, admission())).ok).toBe(
+      true,
+    );
   });
 
   it("gives ffmpeg a time limit that follows the segment's length", async () => {
