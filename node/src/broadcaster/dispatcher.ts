@@ -15,10 +15,14 @@ import type { SuspensionList } from "./suspension.ts";
 
 /**
  * How a failed try is treated:
- * - `failure`: the orchestrator failed (dropped stream, bad result): counts an attempt and a
- *   failure towards its suspension; the segment goes to another orchestrator.
- * - `busy`: it was full (CAPACITY_FULL): not its fault and not an attempt (up to a budget);
- *   its in-flight limit is lowered and the segment waits for a free slot.
+ * - `failure`: the orchestrator failed (dropped stream, refused connection, bad result, no
+ *   answer within its observed speed): counts an attempt; the orchestrator is backed off
+ *   (no new tries for a growing, jittered while) and the failure counts towards its
+ *   suspension, once per back-off (tries failing together are one incident); the segment
+ *   goes to another orchestrator.
+ * - `busy`: it was full (CAPACITY_FULL): a signal, never a fault and never a suspension; not
+ *   an attempt (up to a budget); its in-flight limit is lowered, it gets no new tries for a
+ *   jittered, growing back-off, and the segment goes to one with room or waits.
  * - `unusable`: it asks for more than our caps allow: dropped from the session, attempt counted.
  * - `fatal`: nothing else can succeed (spend cap reached, run aborted): the run stops.
  */
@@ -45,6 +49,12 @@ export function classifyFailure(error: unknown): FailureKind {
   return "failure";
 }
 
+/** How often a slow try looks again for a free orchestrator to hedge on. */
+const HEDGE_RECHECK_MS = 50;
+
+/** Weight of the newest try in an orchestrator's observed speed (exponential average). */
+const SPEED_WEIGHT = 0.3;
+
 export interface DispatcherOptions {
   /** Orchestrators to work with at once. */
   orchestrators: number;
@@ -52,8 +62,29 @@ export interface DispatcherOptions {
   maxAttempts: number;
   /** CAPACITY_FULL answers a segment may get before they count as attempts. */
   maxBusyRetries: number;
-  /** Wait after a CAPACITY_FULL before the segment is offered again. */
+  /**
+   * First wait after a CAPACITY_FULL before that orchestrator gets new tries; doubles with
+   * each busy answer a segment gets, up to `maxBusyBackoffMs`, with +-50% jitter so
+   * broadcasters refused together do not come back together.
+   */
   busyBackoffMs: number;
+  maxBusyBackoffMs: number;
+  /**
+   * First back-off after an orchestrator failed (a refused connection, a dropped stream);
+   * doubles with each failure in a row up to `maxFailureBackoffMs`, jittered. A restarting
+   * node is then tried again a little later instead of being sent every next segment.
+   */
+  failureBackoffMs: number;
+  maxFailureBackoffMs: number;
+  /**
+   * A try on an orchestrator whose speed is known is given up after `slowTryFactor` times its
+   * usual time for the segment's length (never less than `minTryTimeoutMs`), counted as its
+   * failure, and the segment goes elsewhere: a hung ffmpeg costs a few seconds, not the
+   * transport's whole time limit. Before its first answer, the orchestrator's own transcode
+   * limit (shorter than this) answers for it.
+   */
+  slowTryFactor: number;
+  minTryTimeoutMs: number;
   /** Source segments read ahead of the dispatch (bounds memory on long files). */
   readAhead: number;
   /** While fewer than `orchestrators` are in use, look for more at most this often. */
@@ -79,8 +110,17 @@ export interface DispatcherOptions {
 export const defaultDispatcherOptions: DispatcherOptions = {
   orchestrators: 2,
   maxAttempts: 3,
-  maxBusyRetries: 20,
+  maxBusyRetries: 40,
   busyBackoffMs: 250,
+  maxBusyBackoffMs: 4_000,
+  failureBackoffMs: 1_000,
+  maxFailureBackoffMs: 30_000,
+  // A segment normally takes its orchestrator about the same time each time; four times that
+  // is a hang, not a noisy machine. 10 s covers a wait in the orchestrator's queue (up to 3 s)
+  // plus a transcode slowed down by a loaded machine, and is still a fraction of the 60 s an
+  // exchange may otherwise take.
+  slowTryFactor: 4,
+  minTryTimeoutMs: 10_000,
   readAhead: 4,
   topUpIntervalMs: 5_000,
   deadlineMs: null,
@@ -100,6 +140,8 @@ export interface DispatcherDeps {
   /** Called once for each segment given up (every attempt failed, or its deadline passed). */
   onSegmentFailed?: (segment: SourceSegment, failure: SegmentFailure) => void;
   classify?: (error: unknown) => FailureKind;
+  /** A uniform [0, 1) source for back-off jitter; injectable so tests are deterministic. */
+  random?: () => number;
 }
 
 export interface SegmentFailure {
@@ -148,6 +190,12 @@ interface Active {
   limit: number;
   /** When it last answered anything, a result or a refusal (ms, performance.now()). */
   lastAnswerAt: number;
+  /** No new tries before this (ms, performance.now()): it failed or said it was full. */
+  backoffUntil: number;
+  /** Failures in a row, each one back-off window (drives the failure back-off). */
+  failureStreak: number;
+  /** Its usual time per media second, from answered tries; null before the first. */
+  msPerMediaSecond: number | null;
 }
 
 function errorCode(error: unknown): string {
@@ -191,7 +239,10 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.options = { ...defaultDispatcherOptions, ...deps.options };
     this.classify = deps.classify ?? classifyFailure;
+    this.random = deps.random ?? Math.random;
   }
+
+  private readonly random: () => number;
 
   async run(segments: AsyncIterable<SourceSegment>, signal: AbortSignal): Promise<DispatchSummary> {
     await this.replenish();
@@ -289,16 +340,24 @@ export class Dispatcher {
   /** The segment's try is slow: send it to another free orchestrator it has not been on too. */
   private hedge(job: Job): void {
     if (job.settled || job.hedged || this.runSignal.aborted) return;
+    const now = performance.now();
     const free = [...this.active.values()].filter(
       (a) =>
         !this.deps.suspension.isSuspended(a.handle.address) &&
         !job.tried.has(a.handle.address) &&
-        a.inFlight < a.limit,
+        a.inFlight < a.limit &&
+        a.backoffUntil <= now,
     );
     let best: Active | undefined;
     for (const a of free)
       if (best === undefined || a.inFlight / a.limit < best.inFlight / best.limit) best = a;
-    if (best === undefined) return;
+    if (best === undefined) {
+      // Every other orchestrator is busy right now: look again shortly rather than leave the
+      // segment on a hung node until its deadline.
+      const again = setTimeout(() => this.hedge(job), HEDGE_RECHECK_MS);
+      job.cancel.signal.addEventListener("abort", () => clearTimeout(again), { once: true });
+      return;
+    }
     job.hedged = true;
     this.summary.retries += 1;
     this.deps.log.info(
@@ -346,7 +405,9 @@ export class Dispatcher {
     // Wait for an untried one while one exists; fall back to a tried one only when the
     // segment has been everywhere (a retry on the same node beats losing the segment).
     const pool = fresh.length > 0 ? fresh : usable;
-    const free = pool.filter((a) => a.inFlight < a.limit);
+    const now = performance.now();
+    // One that failed or said it was full gets nothing new until its back-off ends.
+    const free = pool.filter((a) => a.inFlight < a.limit && a.backoffUntil <= now);
     if (free.length === 0) return "wait";
     let best = free[0] as Active;
     for (const a of free) if (a.inFlight / a.limit < best.inFlight / best.limit) best = a;
@@ -363,6 +424,10 @@ export class Dispatcher {
     if (Number.isFinite(remaining)) {
       signals.push(AbortSignal.timeout(Math.max(1, Math.ceil(remaining))));
     }
+    // A try running far longer than this orchestrator usually takes is a hang: give it up.
+    const limitMs = this.tryLimitMs(target, job);
+    const tooSlow = limitMs === null ? null : AbortSignal.timeout(limitMs);
+    if (tooSlow !== null) signals.push(tooSlow);
     const trySignal = AbortSignal.any(signals);
     const hedgeAfter = this.options.hedgeAfterMs;
     const hedgeTimer =
@@ -388,12 +453,23 @@ export class Dispatcher {
         if (job.running === 0) this.onDeadline(job, target, performance.now() - startedAt);
         return;
       }
+      if (tooSlow?.aborted === true && !signal.aborted) {
+        this.deps.log.warn(
+          { segment: job.segment.index, orchestrator: address, limitMs },
+          "try ran far past the orchestrator's usual time: given up",
+        );
+        this.penalize(target);
+        if (job.running > 0) return;
+        job.lastError = "TRY_TOO_SLOW";
+        job.attempts += 1;
+        if (job.attempts >= this.options.maxAttempts) this.fail(job, job.lastError);
+        else this.retry(job);
+        return;
+      }
       target.lastAnswerAt = performance.now();
       if (job.running > 0) {
         // The hedged try is still going: this failure is the orchestrator's, not the segment's.
-        if (this.classify(error) === "failure" && this.deps.suspension.recordFailure(address)) {
-          this.drop(address, "suspended after repeated failures");
-        }
+        if (this.classify(error) === "failure") this.penalize(target);
         return;
       }
       this.onFailure(job, target, error, signal);
@@ -410,6 +486,7 @@ export class Dispatcher {
     job.settled = true;
     job.cancel.abort(new Error("another try answered first"));
     this.deps.suspension.recordSuccess(address);
+    this.noteSpeed(target, job, performance.now() - startedAt);
     try {
       await this.deps.sink.write(job.segment, outcome);
     } catch (error) {
@@ -443,21 +520,28 @@ export class Dispatcher {
       this.fail(job, code);
       return;
     }
-    if (kind === "busy" && job.busyRetries < this.options.maxBusyRetries) {
-      job.busyRetries += 1;
-      // It told us it is full: never send it more at once than it holds now.
+    if (kind === "busy") {
+      // It told us it is full: never send it more at once than it holds now, and give it a
+      // moment before the next try. Busy is a signal, not a fault: no suspension, ever.
       target.limit = Math.max(1, target.inFlight);
+      const base = Math.min(
+        this.options.maxBusyBackoffMs,
+        this.options.busyBackoffMs * 2 ** job.busyRetries,
+      );
+      target.backoffUntil = Math.max(target.backoffUntil, performance.now() + this.jitter(base));
       job.tried.delete(address);
-      job.notBefore = performance.now() + this.options.busyBackoffMs;
-      this.retry(job);
-      return;
+      if (job.busyRetries < this.options.maxBusyRetries) {
+        job.busyRetries += 1;
+        this.retry(job);
+        return;
+      }
     }
     job.attempts += 1;
     if (kind === "unusable") {
       this.unusable.add(address);
       this.drop(address, "over our caps");
-    } else if (this.deps.suspension.recordFailure(address)) {
-      this.drop(address, "suspended after repeated failures");
+    } else if (kind === "failure") {
+      this.penalize(target);
     }
     if (job.attempts >= this.options.maxAttempts) {
       this.fail(job, code);
@@ -495,9 +579,49 @@ export class Dispatcher {
     const deadline = this.options.deadlineMs;
     if (deadline === null) return;
     if (performance.now() - target.lastAnswerAt < deadline) return;
+    this.penalize(target);
+  }
+
+  /**
+   * The orchestrator failed: back it off (growing, jittered) and count one failure towards
+   * its suspension, unless it is already backing off: tries that fail together (a node
+   * restarting refuses every one at once) are one incident, not three.
+   */
+  private penalize(target: Active): void {
+    const now = performance.now();
+    if (target.backoffUntil > now && target.failureStreak > 0) return;
+    target.failureStreak += 1;
+    const base = Math.min(
+      this.options.maxFailureBackoffMs,
+      this.options.failureBackoffMs * 2 ** (target.failureStreak - 1),
+    );
+    target.backoffUntil = now + this.jitter(base);
     if (this.deps.suspension.recordFailure(target.handle.address)) {
-      this.drop(target.handle.address, "suspended: no answer for a whole deadline");
+      this.drop(target.handle.address, "suspended after repeated failures");
     }
+  }
+
+  /** An answered try: the orchestrator is well again, and its speed is known better. */
+  private noteSpeed(target: Active, job: Job, ms: number): void {
+    target.failureStreak = 0;
+    // A back-off that full answers lowered creeps back up, one segment at a time.
+    if (target.limit < Math.max(1, target.handle.maxInFlight)) target.limit += 1;
+    const perSecond = ms / Math.max(job.segment.durationSeconds, 0.1);
+    const known = target.msPerMediaSecond;
+    target.msPerMediaSecond =
+      known === null ? perSecond : SPEED_WEIGHT * perSecond + (1 - SPEED_WEIGHT) * known;
+  }
+
+  /** How long a try on `target` may run, from its observed speed; null while unknown. */
+  private tryLimitMs(target: Active, job: Job): number | null {
+    if (target.msPerMediaSecond === null) return null;
+    const usual = target.msPerMediaSecond * Math.max(job.segment.durationSeconds, 0.1);
+    return Math.ceil(Math.max(this.options.minTryTimeoutMs, this.options.slowTryFactor * usual));
+  }
+
+  /** `ms` give or take half, so clients refused together do not come back together. */
+  private jitter(ms: number): number {
+    return ms * (0.5 + this.random());
   }
 
   /** Gives up queued segments whose deadline has passed. */
@@ -581,6 +705,9 @@ export class Dispatcher {
             inFlight: 0,
             limit,
             lastAnswerAt: performance.now(),
+            backoffUntil: 0,
+            failureStreak: 0,
+            msPerMediaSecond: null,
           });
           added += 1;
           this.deps.log.info(
@@ -601,9 +728,10 @@ export class Dispatcher {
   /** How long to sleep when nothing could start: until the next backoff ends, or a change. */
   private nextDelay(): number {
     const now = performance.now();
-    const waits = this.queue
-      .flatMap((j) => [j.notBefore - now, j.deadline - now])
-      .filter((d) => d > 0 && Number.isFinite(d));
+    const waits = [
+      ...this.queue.flatMap((j) => [j.notBefore - now, j.deadline - now]),
+      ...[...this.active.values()].map((a) => a.backoffUntil - now),
+    ].filter((d) => d > 0 && Number.isFinite(d));
     return waits.length > 0 ? Math.max(1, Math.min(...waits)) : 1_000;
   }
 

@@ -42,7 +42,11 @@ export const defaultSelectionWeights: SelectionWeights = {
 };
 
 export interface SelectionStrategy {
-  /** Up to `count` candidates, best first. Never returns one that is full or too expensive. */
+  /**
+   * Up to `count` candidates, best first. Never returns one that is too expensive; one that
+   * is full comes only after every one with room (full is a passing state, not a fault: a
+   * broadcaster with no other choice waits for it rather than failing).
+   */
   select(candidates: readonly Candidate[], count: number): Candidate[];
 }
 
@@ -73,9 +77,7 @@ export class WeightedSelection implements SelectionStrategy {
   }
 
   select(candidates: readonly Candidate[], count: number): Candidate[] {
-    const eligible = candidates.filter(
-      (c) => c.capacity.free > 0 && c.pricePerPixel <= this.maxPrice,
-    );
+    const eligible = candidates.filter((c) => c.pricePerPixel <= this.maxPrice);
     if (eligible.length === 0 || count <= 0) return [];
     const maxStake = eligible.reduce((m, c) => (c.stake > m ? c.stake : m), 0n);
     const minPrice = eligible.reduce(
@@ -104,7 +106,8 @@ export class WeightedSelection implements SelectionStrategy {
         (w.reputation ?? 0) * (c.reputation ?? 0);
       return { candidate: c, score };
     });
-    scored.sort((a, b) => b.score - a.score);
+    const hasRoom = (c: Candidate) => (c.capacity.free > 0 ? 1 : 0);
+    scored.sort((a, b) => hasRoom(b.candidate) - hasRoom(a.candidate) || b.score - a.score);
     return scored.slice(0, count).map((s) => s.candidate);
   }
 }

@@ -83,12 +83,20 @@ async function listOrchestrators(s: ChainSession): Promise<Listed[]> {
  * listens, and the temporary peer key is removed again.
  */
 async function probe(list: Listed[], sender: string): Promise<void> {
-  const [{ createHost, Discovery, requestInfo }, dataDir] = await Promise.all([
+  const [{ createHost, defaultP2pOptions, Discovery, requestInfo }, dataDir] = await Promise.all([
     import("../p2p/index.ts"),
     mkdtemp(path.join(tmpdir(), "segmint-market-")),
   ]);
   const node = await createHost(
-    { dataDir, listen: [], announce: [], gossipsub: false, mdns: false, maxConnections: 64 },
+    {
+      ...defaultP2pOptions.host,
+      dataDir,
+      listen: [],
+      announce: [],
+      gossipsub: false,
+      mdns: false,
+      maxConnections: 64,
+    },
     silentLogger(),
   );
   try {

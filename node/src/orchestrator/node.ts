@@ -27,7 +27,6 @@ import {
   Redeemer,
   TicketParamsIssuer,
   TicketValidator,
-  ticketParamsToWire,
 } from "../payments/index.ts";
 import { FixedTokenPrice, formatTokenPrice, PARITY } from "../payments/token-price.ts";
 import { PollLoop } from "../poll-loop.ts";
@@ -51,7 +50,7 @@ import {
   startingStatus,
   statusChain,
 } from "./status.ts";
-import { PaidTranscodeService, profileKeys } from "./transcode-service.ts";
+import { PaidTranscodeService, profileKeys, ticketParamsProvider } from "./transcode-service.ts";
 
 /**
  * How long a stop waits for segments in flight. A 2 s segment transcodes in about a second on
@@ -297,7 +296,7 @@ export async function startOrchestrator(
         pricePerPixel: () => config.pricePerPixel.toString(),
         capabilities: () => capabilities,
       },
-      tickets: { ticketParams: async (sender) => ticketParamsToWire(await issuer.issue(sender)) },
+      tickets: ticketParamsProvider(issuer),
       service,
       metrics: metrics?.p2p ?? null,
       log,
@@ -313,11 +312,16 @@ export async function startOrchestrator(
       close: async () => {
         // A segment normally takes a second or two; one that is still running after the drain
         // timeout is failed by the network's stop (its stream is aborted) rather than waited on.
+        // The protocol's drain waits for answers to be written too: a segment transcoded
+        // during the stop is delivered, not cut off with its stream.
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<void>((resolve) => {
           timer = setTimeout(resolve, DRAIN_TIMEOUT_MS);
         });
-        await Promise.race([service.drain(), timeout]);
+        await Promise.race([
+          Promise.all([service.drain(), network.transcode.drain(DRAIN_TIMEOUT_MS)]),
+          timeout,
+        ]);
         clearTimeout(timer);
         await network.stop();
       },
@@ -405,7 +409,8 @@ export async function startOrchestrator(
         multiaddrs,
         chain: statusChain(clients),
         journal,
-        service,
+        // Sessions held, as info and adverts count them: one source for both.
+        service: { sessions: network.transcode.slots.inUse },
         activity,
         earnings,
         capacity,

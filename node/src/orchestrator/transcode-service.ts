@@ -1,3 +1,4 @@
+import { WIN_PROB_SCALE } from "../chain/ticket.ts";
 import { errorMessage, isSegmintError, SegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import {
@@ -9,7 +10,13 @@ import {
   profileFromJson,
 } from "../media/index.ts";
 import type { OrchestratorMetrics } from "../metrics/index.ts";
-import type { TranscodeJob, TranscodeResult, TranscodeService } from "../p2p/interface.ts";
+import type {
+  Admission,
+  TicketParamsProvider,
+  TranscodeJob,
+  TranscodeResult,
+  TranscodeService,
+} from "../p2p/interface.ts";
 import type { Profile as WireProfile, TicketParams as WireTicketParams } from "../p2p/messages.ts";
 import type { Balances } from "../payments/balances.ts";
 import {
@@ -48,18 +55,39 @@ export interface PaidTranscodeServiceDeps {
   metrics: OrchestratorMetrics | null;
   /** Where served streams, accepted tickets and refusals are recorded for /status. */
   activity?: NodeActivity;
+  /** This node's own limit on one segment's ffmpeg run (defaults below). */
+  transcodeTimeout?: TranscodeTimeout;
   log: Logger;
 }
+
+/** ffmpeg's time limit for one segment: `baseMs + perMediaSecondMs x its seconds`. */
+export interface TranscodeTimeout {
+  baseMs: number;
+  perMediaSecondMs: number;
+}
+
+/**
+ * A 2 s segment to a 3-rendition ladder takes about 1-1.5 s on one idle CPU
+ * (docs/performance.md), and 2-4 s on a loaded two-core machine with two sessions running:
+ * 5 s + 3 s per media second (11 s for 2 s) leaves room for that, and stays far below the
+ * broadcaster's 60 s exchange deadline, so a hung ffmpeg is answered TIMEOUT here, with a
+ * code, and its session freed, instead of holding both ends until the transport gives up. A
+ * live broadcaster does not wait that long: its try limit from our observed speed and its
+ * hedge move the segment elsewhere first.
+ */
+export const defaultTranscodeTimeout: TranscodeTimeout = { baseMs: 5_000, perMediaSecondMs: 3_000 };
 
 /** Frames assumed per second when a profile keeps the source's rate (for the pre-check). */
 const ASSUMED_FPS = 30;
 
 /**
  * The paid work behind /segmint/transcode. In order: refuse when stopping; resolve the asked
- * profiles; validate and credit the tickets (the validator journals winners, fsync'd, at this
- * step, so before any reply); check the sender's balance covers the most this segment can
- * cost; transcode; debit pixels x price; answer with fresh ticket params. A refusal before
- * the tickets leaves nothing behind; tickets accepted stay credited, as they were paid.
+ * profiles; check, without state, that what the tickets claim plus the sender's balance covers
+ * the most this segment can cost; take a session (the admission may wait briefly, or refuse
+ * CAPACITY_FULL); validate and credit the tickets (the validator journals winners, fsync'd, at
+ * this step, so before any reply); check the balance covers the segment; transcode; debit
+ * pixels x price; answer with fresh ticket params. A refusal before the tickets leaves nothing
+ * behind; tickets accepted stay credited, as they were paid.
  */
 export class PaidTranscodeService implements TranscodeService {
   private accepting = true;
@@ -76,13 +104,14 @@ export class PaidTranscodeService implements TranscodeService {
     return this.inFlight.size;
   }
 
-  handle(job: TranscodeJob, segment: Uint8Array, signal: AbortSignal): Promise<TranscodeResult> {
-    if (!this.accepting) {
-      return Promise.reject(
-        new SegmintError("CAPACITY_FULL", "the orchestrator is shutting down", {}),
-      );
-    }
-    const work = this.run(job, segment, signal);
+  handle(
+    job: TranscodeJob,
+    segment: Uint8Array,
+    signal: AbortSignal,
+    admission: Admission,
+  ): Promise<TranscodeResult> {
+    if (!this.accepting) return Promise.reject(shuttingDown());
+    const work = this.run(job, segment, signal, admission);
     this.inFlight.add(work);
     this.deps.metrics?.sessions.set(this.inFlight.size);
     const done = () => {
@@ -103,6 +132,7 @@ export class PaidTranscodeService implements TranscodeService {
     job: TranscodeJob,
     segment: Uint8Array,
     signal: AbortSignal,
+    admission: Admission,
   ): Promise<TranscodeResult> {
     const { request } = job;
     const log = this.deps.log.child({
@@ -114,6 +144,25 @@ export class PaidTranscodeService implements TranscodeService {
       const profiles = request.profiles.map((p) => this.resolveProfile(p));
       const payments = request.tickets.map((t) => paymentFromWire(t));
       const sender = this.senderFor(job.peerId, payments);
+      const maxFee = maxPixels(profiles, request.durationSec) * this.deps.pricePerPixel;
+      // Stateless and cheap: what the tickets claim to be worth plus what the sender holds here
+      // must cover the segment, so a request paying nothing never waits for or holds a session.
+      const claimedScaled = payments.reduce(
+        (sum, p) => sum + p.ticket.faceValue * p.ticket.winProb,
+        0n,
+      );
+      if (this.deps.balances.balanceScaled(sender) + claimedScaled < maxFee * WIN_PROB_SCALE) {
+        throw new SegmintError(
+          "INSUFFICIENT_BALANCE",
+          "the tickets sent and the balance held here do not cover this segment",
+          { required: maxFee.toString() },
+          { hint: "send more tickets with the segment" },
+        );
+      }
+      // The session is taken before the tickets are: a CAPACITY_FULL then leaves no state
+      // behind (no ticket credited), which is what the broadcaster's ledger assumes when it
+      // takes its tickets back. Forged tickets hold a session only while they are checked.
+      await admission.admit();
       if (payments.length > 0) {
         const accepted = await this.deps.tickets.receiveAll(payments);
         this.activity.ticketsAccepted(accepted);
@@ -125,12 +174,11 @@ export class PaidTranscodeService implements TranscodeService {
         paid?.expectedValueWei.inc(scaledToWei(ev));
         this.senderOfPeer.set(job.peerId, sender);
       }
-      const maxFee = maxPixels(profiles, request.durationSec) * this.deps.pricePerPixel;
       // Refused before any work, so an unpaid request costs no CPU.
       this.deps.balances.require(sender, maxFee);
 
       const started = performance.now();
-      const result = await this.transcode(segment, profiles, signal);
+      const result = await this.transcode(segment, profiles, request.durationSec, signal);
       const wallSeconds = (performance.now() - started) / 1000;
       const pixels = result.renditions.reduce((sum, r) => sum + BigInt(r.pixels), 0n);
       this.deps.balances.debit(sender, pixels * this.deps.pricePerPixel);
@@ -162,7 +210,10 @@ export class PaidTranscodeService implements TranscodeService {
         balance: this.deps.balances.balance(sender).toString(),
         ticketParams: await this.freshParams(sender, log),
       };
-    } catch (error) {
+    } catch (thrown) {
+      // A stop (or a process-group signal that killed ffmpeg with us) is never the
+      // segment's fault: the broadcaster is told to go elsewhere, not that its input is bad.
+      const error = this.accepting ? thrown : shuttingDown(thrown);
       const code = isSegmintError(error) ? error.code : "INTERNAL";
       this.deps.metrics?.segments.inc({ result: code });
       this.deps.metrics?.errors.inc({ code });
@@ -225,16 +276,23 @@ export class PaidTranscodeService implements TranscodeService {
   private async transcode(
     segment: Uint8Array,
     profiles: MediaProfile[],
+    durationSec: number,
     signal: AbortSignal,
   ): Promise<MediaTranscodeResult> {
     const buffer = Buffer.from(segment.buffer, segment.byteOffset, segment.byteLength);
+    const limit = this.deps.transcodeTimeout ?? defaultTranscodeTimeout;
+    const timeoutMs = Math.round(limit.baseMs + limit.perMediaSecondMs * durationSec);
     try {
-      return await this.deps.transcoder.transcode(buffer, { profiles, signal });
+      return await this.deps.transcoder.transcode(buffer, { profiles, signal, timeoutMs });
     } catch (error) {
       if (!isMediaError(error)) throw error;
-      throw new SegmintError(wireCodeForMedia(error.code), error.message, error.details, {
-        cause: error,
-      });
+      // ffmpeg ended by a signal it did not get from our time limit (a stop that reached the
+      // whole process group, the OOM killer) gave no verdict on the input: never BAD_SEGMENT.
+      const code =
+        error.code.startsWith("INPUT_") && error.details.exitCode === null
+          ? "INTERNAL"
+          : wireCodeForMedia(error.code);
+      throw new SegmintError(code, error.message, error.details, { cause: error });
     }
   }
 
@@ -250,6 +308,42 @@ export class PaidTranscodeService implements TranscodeService {
       return null;
     }
   }
+}
+
+/** Payments refusals that are the sender's to fix: answered INSUFFICIENT_BALANCE. */
+const SENDER_REFUSALS = new Set(["SENDER_FUNDS_TOO_LOW", "SENDER_UNLOCKING"]);
+
+/**
+ * Ticket params for /segmint/info from the issuer, with the sender's own problems (no
+ * deposit, unlocking) turned into the wire's INSUFFICIENT_BALANCE: a coded refusal the
+ * broadcaster can act on, not an INTERNAL error logged with a stack.
+ */
+export function ticketParamsProvider(issuer: TicketIssuer): TicketParamsProvider {
+  return {
+    ticketParams: async (sender) => {
+      try {
+        return ticketParamsToWire(await issuer.issue(sender));
+      } catch (error) {
+        if (isSegmintError(error) && SENDER_REFUSALS.has(error.code)) {
+          throw new SegmintError("INSUFFICIENT_BALANCE", error.message, error.details, {
+            cause: error,
+            ...(error.hint === undefined ? {} : { hint: error.hint }),
+          });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** The refusal for work cut short by a stop: CAPACITY_FULL, a signal to go elsewhere. */
+function shuttingDown(cause?: unknown): SegmintError {
+  return new SegmintError(
+    "CAPACITY_FULL",
+    "the orchestrator is shutting down",
+    {},
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /**

@@ -16,6 +16,10 @@ export const WIRE_ERROR_CODES = [
 ] as const;
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
 
+export function isWireCode(code: string): code is WireErrorCode {
+  return (WIRE_ERROR_CODES as readonly string[]).includes(code);
+}
+
 /** Local codes: what went wrong on this side of a stream, or in the p2p subsystem itself. */
 export type P2pLocalErrorCode =
   | "P2P_FRAME_TOO_LARGE"

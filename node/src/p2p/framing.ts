@@ -170,7 +170,9 @@ export class FrameReader {
    * past the total is refused: the sender declared the size up front and must keep to it.
    */
   async readBody(totalBytes: number, maxFrameBytes: number, what: string): Promise<Uint8Array> {
-    const body = new Uint8Array(totalBytes);
+    // Frames are kept as they come and joined at the end: memory follows the bytes actually
+    // received, not the size a (possibly hostile) sender declared up front.
+    const frames: Uint8Array[] = [];
     let offset = 0;
     while (offset < totalBytes) {
       const cap = Math.min(maxFrameBytes, totalBytes - offset);
@@ -178,6 +180,13 @@ export class FrameReader {
       if (frame.byteLength === 0) {
         throw new P2pError("P2P_MALFORMED_FRAME", `empty frame inside the ${what}`, { what });
       }
+      frames.push(frame);
+      offset += frame.byteLength;
+    }
+    if (frames.length === 1 && frames[0] !== undefined) return frames[0];
+    const body = new Uint8Array(totalBytes);
+    offset = 0;
+    for (const frame of frames) {
       body.set(frame, offset);
       offset += frame.byteLength;
     }

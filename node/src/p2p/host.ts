@@ -11,6 +11,7 @@ import { createLibp2p } from "libp2p";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { P2pError } from "./errors.ts";
+import { PendingPerHostGater } from "./gater.ts";
 import type { HostOptions } from "./options.ts";
 import { loadOrCreatePeerKey } from "./peer-key.ts";
 
@@ -28,7 +29,7 @@ export type SegmintNode = Libp2p<SegmintServices>;
  * gossipsub and mDNS. The identity comes from the data dir, so the peer id is stable.
  */
 export async function createHost(options: HostOptions, log: Logger): Promise<SegmintNode> {
-  for (const addr of [...options.listen, ...options.announce]) {
+  for (const addr of [...options.listen, ...options.announce, ...options.allow]) {
     try {
       multiaddr(addr);
     } catch (error) {
@@ -72,7 +73,15 @@ export async function createHost(options: HostOptions, log: Logger): Promise<Seg
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery,
-      connectionManager: { maxConnections: options.maxConnections },
+      // Every limit's reason is in options.ts (HostOptions).
+      connectionManager: {
+        maxConnections: options.maxConnections,
+        maxIncomingPendingConnections: options.maxPendingConnections,
+        inboundUpgradeTimeout: options.handshakeTimeoutMs,
+        inboundConnectionThreshold: options.inboundConnectionsPerSecond,
+        allow: options.allow,
+      },
+      connectionGater: new PendingPerHostGater(options.maxPendingPerHost),
       services,
     });
   } catch (error) {

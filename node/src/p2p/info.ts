@@ -1,9 +1,10 @@
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { z } from "zod";
+import { isSegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { INFO_PROTOCOL, SIGNING_DOMAIN } from "./constants.ts";
-import { P2pError, RemoteError, WIRE_ERROR_CODES } from "./errors.ts";
+import { isWireCode, P2pError, RemoteError, WIRE_ERROR_CODES } from "./errors.ts";
 import {
   abortStream,
   type Dialer,
@@ -15,6 +16,7 @@ import {
 import { encodeJson, FrameReader, writeFrame } from "./framing.ts";
 import type { SegmintNode } from "./host.ts";
 import type { Clock, OrchestratorProfile, TicketParamsProvider } from "./interface.ts";
+import { LogLimiter } from "./log-limiter.ts";
 import {
   type InfoPayload,
   InfoRequestSchema,
@@ -22,7 +24,7 @@ import {
   SignedInfoSchema,
 } from "./messages.ts";
 import type { P2pMetrics } from "./metrics.ts";
-import { defaultP2pOptions, type StreamLimits } from "./options.ts";
+import { defaultP2pOptions, type InfoLimits, type StreamLimits } from "./options.ts";
 import { type EthSigner, recoverSigner, sameAddress, signPayload } from "./signing.ts";
 
 /**
@@ -40,20 +42,28 @@ export interface InfoProtocolInit {
   signer: EthSigner;
   profile: OrchestratorProfile;
   tickets: TicketParamsProvider;
-  limits?: StreamLimits;
+  limits?: InfoLimits;
   metrics?: P2pMetrics | null;
   log: Logger;
   clock?: Clock;
 }
 
+type InfoAnswer = z.infer<typeof InfoResponseSchema>;
+
 export class InfoProtocol {
-  private readonly limits: StreamLimits;
+  private readonly limits: InfoLimits;
   private readonly clock: Clock;
+  private readonly refusals: LogLimiter;
   private stopper = new AbortController();
 
   constructor(private readonly init: InfoProtocolInit) {
     this.limits = init.limits ?? defaultP2pOptions.info;
     this.clock = init.clock ?? Date.now;
+    this.refusals = new LogLimiter(
+      this.limits.refusalLogIntervalMs,
+      this.limits.maxRefusalLogSenders,
+      this.clock,
+    );
   }
 
   async start(): Promise<void> {
@@ -110,20 +120,10 @@ export class InfoProtocol {
         }
         throw error;
       }
-      let answer: unknown;
-      let result: string;
-      try {
-        answer = { ok: true, info: await this.signedInfo(sender) };
-        result = "ok";
-      } catch (error) {
-        // Payments or media failed to say what we offer: tell the peer, keep details here.
-        this.init.log.error({ err: error, remotePeer }, "cannot build info");
-        answer = { ok: false, code: "INTERNAL", message: "the orchestrator cannot quote now" };
-        result = "INTERNAL";
-      }
+      const answer = await this.quote(sender, remotePeer);
       await writeFrame(stream, encodeJson(answer), signal);
       await finishStream(stream, signal);
-      return result;
+      return answer.ok ? "ok" : answer.code;
     } catch (error) {
       this.init.log.debug(
         { remotePeer, code: error instanceof P2pError ? error.code : undefined, err: error },
@@ -132,6 +132,38 @@ export class InfoProtocol {
       abortStream(stream, error);
       return "broken";
     }
+  }
+
+  /**
+   * The answer for `sender`: its signed info, or a coded refusal. A refusal the ticket
+   * provider decided (an unfunded sender: INSUFFICIENT_BALANCE) is the sender's problem and
+   * logged in one line; anything else is ours (INTERNAL) and logged with its cause. Either
+   * way a sender is logged at most once per `refusalLogIntervalMs`, so a flood of random
+   * senders cannot fill the disk.
+   */
+  async quote(sender: string, remotePeer: string): Promise<InfoAnswer> {
+    try {
+      return { ok: true, info: await this.signedInfo(sender) };
+    } catch (error) {
+      const refused = isSegmintError(error) && isWireCode(error.code) ? error.code : null;
+      if (this.refusals.shouldLog(sender.toLowerCase())) {
+        if (refused !== null) {
+          this.init.log.info({ remotePeer, sender, code: refused }, "info request refused");
+        } else {
+          this.init.log.error({ err: error, remotePeer, sender }, "cannot build info");
+        }
+      }
+      if (refused !== null && isSegmintError(error)) {
+        return { ok: false, code: refused, message: error.message.slice(0, 1024) };
+      }
+      // Payments or media failed to say what we offer: tell the peer, keep details here.
+      return { ok: false, code: "INTERNAL", message: "the orchestrator cannot quote now" };
+    }
+  }
+
+  /** Senders remembered for log limiting (bounded by `maxRefusalLogSenders`). */
+  get refusalLogSize(): number {
+    return this.refusals.size;
   }
 
   /** Builds and signs this orchestrator's info for `sender`. */

@@ -12,7 +12,11 @@ import type {
  * are tested with fakes and wired to payments, media and the chain at the composition root.
  */
 
-/** Issues fresh ticket params for a sender (payments subsystem). */
+/**
+ * Issues fresh ticket params for a sender (payments subsystem). A refusal meant for the
+ * sender (it has no funds here) is thrown as a coded error whose code is a wire code
+ * (INSUFFICIENT_BALANCE); the info protocol answers with that code.
+ */
 export interface TicketParamsProvider {
   ticketParams(sender: string): Promise<TicketParams>;
 }
@@ -54,12 +58,28 @@ export type TranscodeResult =
   | { ok: false; code: WireErrorCode; message: string };
 
 /**
+ * How the service takes one of the orchestrator's transcode sessions. It calls `admit` once
+ * the request is paid for (tickets checked, balance covers the segment) and before any
+ * transcoding: a request that pays nothing never holds a session. `admit` resolves once a
+ * session is held (it may wait briefly in a bounded queue) and rejects with a coded
+ * CAPACITY_FULL when none frees up in time; the session is released when the exchange ends.
+ */
+export interface Admission {
+  admit(): Promise<void>;
+}
+
+/**
  * The work behind /segmint/transcode: validate the tickets, credit and debit the sender,
- * transcode. It must stop promptly when `signal` aborts (the stream broke or timed out) and
- * must leave no state behind for a request it refuses.
+ * take a session through `admission`, transcode. It must stop promptly when `signal` aborts
+ * (the stream broke or timed out) and must leave no state behind for a request it refuses.
  */
 export interface TranscodeService {
-  handle(job: TranscodeJob, segment: Uint8Array, signal: AbortSignal): Promise<TranscodeResult>;
+  handle(
+    job: TranscodeJob,
+    segment: Uint8Array,
+    signal: AbortSignal,
+    admission: Admission,
+  ): Promise<TranscodeResult>;
 }
 
 /** An orchestrator as the on-chain registry lists it (active and staked only). */

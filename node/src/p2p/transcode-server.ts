@@ -3,11 +3,11 @@ import type { Connection, Stream } from "@libp2p/interface";
 import { errorMessage, isSegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
-import { P2pError, WIRE_ERROR_CODES, type WireErrorCode } from "./errors.ts";
+import { isWireCode, P2pError, type WireErrorCode } from "./errors.ts";
 import { abortStream, exchangeSignal, finishStream, streamGoneSignal } from "./exchange.ts";
 import { abortError, encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
 import type { SegmintNode } from "./host.ts";
-import type { TranscodedRendition, TranscodeService } from "./interface.ts";
+import type { Admission, TranscodedRendition, TranscodeService } from "./interface.ts";
 import {
   type RenditionHeader,
   renditionReceipt,
@@ -42,6 +42,9 @@ export interface TranscodeStats {
   broken: number;
 }
 
+/** How often a body's pace is checked; a dripping sender is cut within this of falling behind. */
+const BODY_PACE_CHECK_MS = 500;
+
 /** A refusal decided by the handler: answered with `{ok: false, code}` then the stream ends. */
 class Refusal extends Error {
   constructor(
@@ -64,11 +67,19 @@ export class TranscodeProtocol {
   private readonly counters: TranscodeStats = { active: 0, served: 0, refused: {}, broken: 0 };
   private stopper = new AbortController();
   private readonly metrics: P2pMetrics | null;
+  /** Every exchange being served, so a drain can wait for their answers to be written. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private draining = false;
 
   constructor(private readonly init: TranscodeProtocolInit) {
     this.limits = init.limits ?? defaultP2pOptions.transcode;
     this.metrics = init.metrics ?? null;
-    this.slots = init.slots ?? new Slots(this.limits.capacity);
+    this.slots =
+      init.slots ??
+      new Slots(this.limits.capacity, {
+        maxWaiting: this.limits.maxQueued,
+        maxWaitMs: this.limits.queueWaitMs,
+      });
   }
 
   async start(): Promise<void> {
@@ -78,6 +89,21 @@ export class TranscodeProtocol {
       (stream, connection) => this.serve(stream, connection),
       { maxInboundStreams: this.limits.maxInboundStreams },
     );
+  }
+
+  /**
+   * Stops taking requests (new ones get CAPACITY_FULL, so broadcasters go elsewhere without
+   * counting it against this node) and waits up to `timeoutMs` for the exchanges in flight,
+   * answers included: a segment already transcoded is delivered, not dropped by the stop.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+    clearTimeout(timer);
   }
 
   async stop(): Promise<void> {
@@ -97,21 +123,46 @@ export class TranscodeProtocol {
     );
     const remotePeer = connection.remotePeer.toString();
     const log = this.init.log.child({ remotePeer, stream: stream.id });
-    const reader = new FrameReader(stream, { signal, stallMs: this.limits.stallMs });
-    let release: (() => void) | null = null;
+    // The request's own deadlines (header, then body pace) end reading only; the exchange
+    // signal above also bounds the transcode and the answer.
+    const reading = new AbortController();
+    const reader = new FrameReader(stream, {
+      signal: AbortSignal.any([signal, reading.signal]),
+      stallMs: this.limits.stallMs,
+    });
+    // Set by the service's admit(), released when the exchange ends whichever way.
+    const session: { release: (() => void) | null } = { release: null };
     let bytesOut = 0;
     let result = "broken";
     this.counters.active += 1;
     this.metrics?.activeStreams.inc({ protocol: TRANSCODE_PROTOCOL });
-    try {
-      const request = await this.readHeader(reader);
-      release = this.slots.tryAcquire();
-      if (release === null) {
-        throw new Refusal("CAPACITY_FULL", `all ${this.slots.total} transcode slots are busy`);
+    const work = (async () => {
+      const request = await this.withDeadline(
+        reading,
+        this.limits.headerTimeoutMs,
+        `the request header did not arrive within ${this.limits.headerTimeoutMs} ms`,
+        () => this.readHeader(reader),
+      );
+      // Refused after its header, like every refusal, so the client reads the answer.
+      if (this.draining) {
+        throw new Refusal("CAPACITY_FULL", "the orchestrator is shutting down");
       }
-      const segment = await this.readSegment(reader, request);
+      const segment = await this.readSegment(reader, request, reading);
+      const admission = {
+        admit: async () => {
+          if (session.release !== null) return;
+          session.release = await this.slots.acquire(signal);
+          if (session.release === null) {
+            throw new P2pError(
+              "CAPACITY_FULL",
+              `all ${this.slots.total} transcode sessions are busy`,
+              { total: this.slots.total },
+            );
+          }
+        },
+      };
       const started = performance.now();
-      const outcome = await this.runService(remotePeer, request, segment, signal);
+      const outcome = await this.runService(remotePeer, request, segment, signal, admission);
       if (!outcome.ok) throw new Refusal(outcome.code, outcome.message);
       const { header, bodies } = await this.answer(request, outcome);
       const headerBytes = encodeJson(header);
@@ -132,16 +183,40 @@ export class TranscodeProtocol {
         },
         "segment transcoded",
       );
+    })();
+    this.inFlight.add(work);
+    try {
+      await work;
     } catch (error) {
       result = await this.fail(stream, error, log);
     } finally {
-      release?.();
+      this.inFlight.delete(work);
+      reading.abort();
+      session.release?.();
       this.counters.active -= 1;
       const protocol = TRANSCODE_PROTOCOL;
       this.metrics?.activeStreams.dec({ protocol });
       this.metrics?.streams.inc({ protocol, result });
       this.metrics?.bytes.inc({ protocol, direction: "in" }, reader.bytesRead);
       this.metrics?.bytes.inc({ protocol, direction: "out" }, bytesOut);
+    }
+  }
+
+  /** Runs `read`, aborting `reading` (a TIMEOUT refusal) if it is not done within `ms`. */
+  private async withDeadline<T>(
+    reading: AbortController,
+    ms: number,
+    message: string,
+    read: () => Promise<T>,
+  ): Promise<T> {
+    const timer = setTimeout(
+      () => reading.abort(new P2pError("P2P_STREAM_TIMEOUT", message, { ms })),
+      ms,
+    );
+    try {
+      return await read();
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -175,11 +250,39 @@ export class TranscodeProtocol {
     return request;
   }
 
-  private async readSegment(reader: FrameReader, request: TranscodeRequest): Promise<Uint8Array> {
+  /**
+   * Reads the body at no less than `minBodyBytesPerSecond` after `bodyGraceMs`: a sender
+   * falling behind that pace is cut with TIMEOUT at once, whatever size it declared, and no
+   * session is held meanwhile.
+   */
+  private async readSegment(
+    reader: FrameReader,
+    request: TranscodeRequest,
+    reading: AbortController,
+  ): Promise<Uint8Array> {
+    const { bodyGraceMs, minBodyBytesPerSecond } = this.limits;
+    const startedAt = performance.now();
+    const startBytes = reader.bytesRead;
+    const pace = setInterval(() => {
+      const elapsedMs = performance.now() - startedAt;
+      const due = ((elapsedMs - bodyGraceMs) / 1000) * minBodyBytesPerSecond;
+      const received = reader.bytesRead - startBytes;
+      if (due > 0 && received < Math.min(due, request.segmentBytes)) {
+        reading.abort(
+          new P2pError(
+            "P2P_STREAM_TIMEOUT",
+            `the segment arrived slower than ${minBodyBytesPerSecond} bytes/s`,
+            { received, declared: request.segmentBytes, elapsedMs: Math.round(elapsedMs) },
+          ),
+        );
+      }
+    }, BODY_PACE_CHECK_MS);
     try {
       return await reader.readBody(request.segmentBytes, this.limits.maxFrameBytes, "segment");
     } catch (error) {
       throw asRefusal(error, "BAD_REQUEST");
+    } finally {
+      clearInterval(pace);
     }
   }
 
@@ -188,9 +291,10 @@ export class TranscodeProtocol {
     request: TranscodeRequest,
     segment: Uint8Array,
     signal: AbortSignal,
+    admission: Admission,
   ) {
     try {
-      return await this.init.service.handle({ peerId, request }, segment, signal);
+      return await this.init.service.handle({ peerId, request }, segment, signal, admission);
     } catch (error) {
       if (signal.aborted) {
         const reason = abortError(signal);
@@ -280,10 +384,6 @@ export class TranscodeProtocol {
     abortStream(stream, error instanceof Error ? error : new Error(String(error)));
     return broken ? "broken" : refusal.code;
   }
-}
-
-function isWireCode(code: string): code is WireErrorCode {
-  return (WIRE_ERROR_CODES as readonly string[]).includes(code);
 }
 
 /** Maps a local framing failure to the code the peer is told. */

@@ -8,6 +8,7 @@ import { isP2pError } from "../../../node/src/p2p/errors.ts";
 import { encodeJson, FrameReader, writeFrame } from "../../../node/src/p2p/framing.ts";
 import type { SegmintNode } from "../../../node/src/p2p/host.ts";
 import type {
+  Admission,
   TranscodeJob,
   TranscodeResult,
   TranscodeService,
@@ -33,7 +34,10 @@ class FakeService implements TranscodeService {
     job: TranscodeJob,
     segment: Uint8Array,
     signal: AbortSignal,
+    admission: Admission,
   ): Promise<TranscodeResult> {
+    // Paid for, as far as this fake knows: take a session as the real service does.
+    await admission.admit();
     this.jobs.push({ job, segment });
     this.signals.push(signal);
     if (this.hang) {
@@ -342,8 +346,11 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
     expectNoState(protocol);
   });
 
-  it("answers CAPACITY_FULL when every slot is taken", async () => {
-    const { node, service, protocol, client } = await orchestrator({ capacity: 1 });
+  it("answers CAPACITY_FULL when every slot is taken and none frees up within the wait", async () => {
+    const { node, service, protocol, client } = await orchestrator({
+      capacity: 1,
+      queueWaitMs: 200,
+    });
     let open = () => {};
     service.gate = new Promise<void>((resolve) => {
       open = resolve;
@@ -356,6 +363,108 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
     );
     open();
     expect((await first).renditions).toHaveLength(2);
+    expectNoState(protocol);
+  });
+
+  it("queues a paid request briefly for a busy slot instead of refusing it", async () => {
+    const { node, service, protocol, client } = await orchestrator({ capacity: 1 });
+    let open = () => {};
+    service.gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const first = requestTranscode(client, node.getMultiaddrs(), request, segmentOf(1000));
+    await waitFor(() => service.jobs.length === 1);
+    const second = requestTranscode(client, node.getMultiaddrs(), request, segmentOf(1000));
+    await waitFor(() => protocol.slots.queued === 1);
+    expect(service.jobs).toHaveLength(1);
+    open();
+    expect((await first).renditions).toHaveLength(2);
+    expect((await second).renditions).toHaveLength(2);
+    expect(protocol.stats().refused).toEqual({});
+    expectNoState(protocol);
+  });
+
+  it("cuts a header dribbled a byte at a time, holding no slot meanwhile", async () => {
+    const { node, service, protocol, client } = await orchestrator({
+      capacity: 1,
+      headerTimeoutMs: 600,
+    });
+    const stream = await client.dialProtocol(node.getMultiaddrs(), TRANSCODE_PROTOCOL);
+    const header = encodeJson({ ...request, segmentBytes: 1000 });
+    // A length prefix, then the header's bytes one every 150 ms: never a stall, never done.
+    const prefix = new Uint8Array([0x80 | (header.byteLength & 0x7f), header.byteLength >> 7]);
+    stream.send(prefix);
+    const reader = new FrameReader(stream, {
+      signal: AbortSignal.timeout(10_000),
+      stallMs: 10_000,
+    });
+    const answer = reader.next(65_536, "answer");
+    for (let i = 0; i < header.byteLength && stream.writeStatus === "writable"; i += 1) {
+      expect(protocol.slots.capacity().free).toBe(1);
+      stream.send(header.subarray(i, i + 1));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      if (protocol.stats().refused.TIMEOUT === 1) break;
+    }
+    expect(JSON.parse(new TextDecoder().decode(await answer))).toMatchObject({
+      ok: false,
+      code: "TIMEOUT",
+    });
+    expect(service.jobs).toHaveLength(0);
+    expectNoState(protocol);
+  });
+
+  it("cuts a body sent slower than the minimum rate, whatever size it declared", async () => {
+    const { node, service, protocol, client } = await orchestrator({
+      capacity: 1,
+      bodyGraceMs: 300,
+      minBodyBytesPerSecond: 64 * 1024,
+    });
+    const stream = await client.dialProtocol(node.getMultiaddrs(), TRANSCODE_PROTOCOL);
+    const signal = AbortSignal.timeout(10_000);
+    await writeFrame(stream, encodeJson({ ...request, segmentBytes: 1_000_000 }), signal);
+    const reader = new FrameReader(stream, { signal, stallMs: 10_000 });
+    const answer = reader.next(65_536, "answer");
+    // 100 bytes every 100 ms: 1 KB/s, never silent long enough to stall.
+    const drip = setInterval(() => {
+      if (stream.writeStatus === "writable") void writeFrame(stream, segmentOf(100), signal);
+    }, 100);
+    try {
+      expect(JSON.parse(new TextDecoder().decode(await answer))).toMatchObject({
+        ok: false,
+        code: "TIMEOUT",
+      });
+    } finally {
+      clearInterval(drip);
+    }
+    expect(service.jobs).toHaveLength(0);
+    expectNoState(protocol);
+    const ok = await requestTranscode(client, node.getMultiaddrs(), request, segmentOf(10_000));
+    expect(ok.renditions).toHaveLength(2);
+  });
+
+  it("delivers work in flight on a drain before stopping, and refuses new work with CAPACITY_FULL", async () => {
+    const { node, service, protocol, client } = await orchestrator({ capacity: 2 });
+    let open = () => {};
+    service.gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const inFlight = requestTranscode(client, node.getMultiaddrs(), request, segmentOf(1000));
+    await waitFor(() => service.jobs.length === 1);
+    let drained = false;
+    const draining = protocol.drain(10_000).then(() => {
+      drained = true;
+    });
+    await expectCode(
+      requestTranscode(client, node.getMultiaddrs(), request, segmentOf(1000)),
+      "CAPACITY_FULL",
+    );
+    expect(drained).toBe(false);
+    open();
+    // The segment finished during the drain reaches its broadcaster; only then does it stop.
+    expect((await inFlight).renditions).toHaveLength(2);
+    await draining;
+    await protocol.stop();
+    expect(service.jobs).toHaveLength(1);
     expectNoState(protocol);
   });
 

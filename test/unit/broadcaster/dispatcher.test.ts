@@ -77,7 +77,7 @@ function setup(
       },
     },
     log: silentLogger(),
-    options: { orchestrators: 2, busyBackoffMs: 1 },
+    options: { orchestrators: 2, busyBackoffMs: 1, failureBackoffMs: 0 },
     ...extra,
   });
   return { worker, source, written, dispatcher };
@@ -154,7 +154,7 @@ describe("Dispatcher", () => {
       [handle("A", 1), handle("B", 1)],
       {
         suspension: new SuspensionList({ baseSuspensionMs: 1_000, now: () => clock.t }),
-        options: { orchestrators: 2, topUpIntervalMs: 0 },
+        options: { orchestrators: 2, topUpIntervalMs: 0, failureBackoffMs: 0 },
       },
     );
     const summary = await run(dispatcher, 20);
@@ -181,7 +181,7 @@ describe("Dispatcher", () => {
     const { worker, dispatcher } = setup(
       (_address, segment, attempt) => (segment.index === 0 && attempt < 2 ? dropped() : "ok"),
       [handle("A")],
-      { options: { orchestrators: 1 } },
+      { options: { orchestrators: 1, failureBackoffMs: 0 } },
     );
     const summary = await run(dispatcher, 2);
     expect(summary.failed).toEqual([]);
@@ -211,7 +211,7 @@ describe("Dispatcher", () => {
     const { dispatcher } = setup(
       (_a, segment) => (segment.index >= 2 ? new PaymentsError("SPEND_CAP_REACHED", "cap") : "ok"),
       [handle("A", 1)],
-      { options: { orchestrators: 1 } },
+      { options: { orchestrators: 1, failureBackoffMs: 0 } },
     );
     await expect(run(dispatcher, 10)).rejects.toMatchObject({ code: "SPEND_CAP_REACHED" });
   });
@@ -249,7 +249,7 @@ describe("Dispatcher", () => {
         return "ok";
       },
       [handle("A", 1)],
-      { options: { orchestrators: 1 } },
+      { options: { orchestrators: 1, failureBackoffMs: 0 } },
     );
     const error = await dispatcher.run(segments(50), stop.signal).catch((e: unknown) => e);
     expect(isBroadcasterError(error, "BROADCAST_ABORTED")).toBe(true);
@@ -280,7 +280,7 @@ describe("Dispatcher", () => {
         },
       },
       log: silentLogger(),
-      options: { orchestrators: 1, deadlineMs: 100 },
+      options: { orchestrators: 1, deadlineMs: 100, failureBackoffMs: 0 },
       onSegmentFailed: (segment, failure) =>
         given.push({ segment: segment.index, lastError: failure.lastError }),
     });
@@ -326,7 +326,7 @@ describe("Dispatcher", () => {
       suspension,
       sink: { async write() {} },
       log: silentLogger(),
-      options: { orchestrators: 2, deadlineMs: 100, maxAttempts: 1 },
+      options: { orchestrators: 2, deadlineMs: 100, maxAttempts: 1, failureBackoffMs: 0 },
     });
     await run(dispatcher, 12);
     expect(suspension.isSuspended("HUNG")).toBe(true);
@@ -376,5 +376,113 @@ describe("Dispatcher", () => {
     // The frozen node's tries were cancelled once the hedge answered.
     expect(cancelled.filter((c) => !c.startsWith("FROZEN:"))).toEqual([]);
     expect(cancelled.length).toBeGreaterThan(0);
+  });
+
+  it("never suspends an orchestrator for being full, however often it says so", async () => {
+    let busy = 60;
+    const suspension = new SuspensionList({ maxConsecutiveFailures: 1 });
+    const { dispatcher } = setup(
+      () => {
+        if (busy > 0) {
+          busy -= 1;
+          return new RemoteError("CAPACITY_FULL", "full");
+        }
+        return "ok";
+      },
+      [handle("A", 2)],
+      {
+        suspension,
+        random: () => 0.5,
+        options: { orchestrators: 1, busyBackoffMs: 1, maxBusyBackoffMs: 2, maxBusyRetries: 100 },
+      },
+    );
+    const summary = await run(dispatcher, 3);
+    expect(summary.failed).toEqual([]);
+    expect(summary.segments).toBe(3);
+    expect(summary.suspended).toEqual([]);
+    expect(suspension.isSuspended("A")).toBe(false);
+  });
+
+  it("backs a failed orchestrator off: the next segments go elsewhere, and it is not suspended", async () => {
+    const suspension = new SuspensionList({ maxConsecutiveFailures: 3 });
+    const { worker, dispatcher } = setup(
+      (address, _segment, attempt) => (address === "A" && attempt === 0 ? dropped() : "ok"),
+      [handle("A", 1), handle("B", 1)],
+      { suspension, random: () => 0.5, options: { orchestrators: 2, failureBackoffMs: 60_000 } },
+    );
+    const summary = await run(dispatcher, 6);
+    expect(summary.failed).toEqual([]);
+    expect(summary.segments).toBe(6);
+    // A refused its first segment and got nothing more while it backed off.
+    expect(worker.calls.filter((c) => c.address === "A")).toHaveLength(1);
+    expect(summary.orchestrators.B).toBe(6);
+    expect(suspension.isSuspended("A")).toBe(false);
+  });
+
+  it("counts tries refused together by a restarting node as one failure, and takes it back", async () => {
+    let refusals = 3;
+    const suspension = new SuspensionList({ maxConsecutiveFailures: 3 });
+    const { worker, dispatcher } = setup(
+      (address) => {
+        if (address === "A" && refusals > 0) {
+          refusals -= 1;
+          return dropped();
+        }
+        return "ok";
+      },
+      [handle("A", 3)],
+      { suspension, random: () => 0.5, options: { orchestrators: 1, failureBackoffMs: 20 } },
+    );
+    const summary = await run(dispatcher, 6);
+    expect(summary.failed).toEqual([]);
+    expect(summary.segments).toBe(6);
+    expect(summary.suspended).toEqual([]);
+    expect(worker.calls.filter((c) => c.address === "A").length).toBe(9);
+  });
+
+  it("gives up a try running far past the node's usual time and sends it elsewhere", async () => {
+    const aborted: number[] = [];
+    const worker: SegmentWorker = {
+      run: (h, segment, signal) =>
+        new Promise<SegmentOutcome>((resolve, reject) => {
+          // A answers its first two segments quickly, then its ffmpeg hangs.
+          if (h.address === "A" && segment.index >= 2) {
+            signal.addEventListener(
+              "abort",
+              () => {
+                aborted.push(segment.index);
+                reject(signal.reason);
+              },
+              { once: true },
+            );
+            return;
+          }
+          setTimeout(
+            () => resolve({ renditions: [], ticketsSent: 1, expectedValue: 1n, signature: "0x" }),
+            5,
+          );
+        }),
+    };
+    const written: number[] = [];
+    const dispatcher = new Dispatcher({
+      worker,
+      source: new FakeSource([handle("A", 1), handle("B", 1)]),
+      suspension: new SuspensionList(),
+      sink: {
+        async write(segment) {
+          written.push(segment.index);
+        },
+      },
+      log: silentLogger(),
+      random: () => 0.5,
+      // A file broadcast: no segment deadline and no hedging; only the limit from A's observed
+      // speed can end its hung tries (the run would otherwise wait on them for ever).
+      options: { orchestrators: 2, minTryTimeoutMs: 100, slowTryFactor: 4 },
+    });
+    const summary = await run(dispatcher, 5);
+    expect(summary.failed).toEqual([]);
+    expect(written.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+    expect(aborted.length).toBeGreaterThan(0);
+    expect(summary.orchestrators.B).toBeGreaterThan(0);
   });
 });

@@ -12,17 +12,15 @@ const base = (over: Partial<Candidate>): Candidate => ({
 });
 
 describe("WeightedSelection", () => {
-  it("never picks a full or too expensive orchestrator", () => {
+  it("never picks a too expensive orchestrator, and a full one only after those with room", () => {
     const s = new WeightedSelection({ maxPricePerPixel: 10n, random: () => 0.5 });
-    const picked = s.select(
-      [
-        base({ address: "full", capacity: { total: 4, free: 0 } }),
-        base({ address: "pricey", pricePerPixel: 11n }),
-        base({ address: "ok" }),
-      ],
-      3,
-    );
-    expect(picked.map((c) => c.address)).toEqual(["ok"]);
+    const candidates = [
+      base({ address: "full", stake: 1000n, capacity: { total: 4, free: 0 } }),
+      base({ address: "pricey", pricePerPixel: 11n }),
+      base({ address: "ok" }),
+    ];
+    expect(s.select(candidates, 1).map((c) => c.address)).toEqual(["ok"]);
+    expect(s.select(candidates, 3).map((c) => c.address)).toEqual(["ok", "full"]);
   });
 
   it("prefers stake, then price, all else equal", () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WIN_PROB_SCALE } from "../../../node/src/chain/ticket.ts";
-import { isSegmintError } from "../../../node/src/errors.ts";
+import { isSegmintError, SegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { MediaError, presetProfile } from "../../../node/src/media/index.ts";
 import { createOrchestratorMetrics } from "../../../node/src/metrics/index.ts";
@@ -9,6 +9,7 @@ import {
   PaidTranscodeService,
   profileKeys,
 } from "../../../node/src/orchestrator/index.ts";
+import { ticketParamsProvider } from "../../../node/src/orchestrator/transcode-service.ts";
 import type { TranscodeJob } from "../../../node/src/p2p/interface.ts";
 import { paymentToWire } from "../../../node/src/payments/index.ts";
 import { FakeTranscoder, paymentsSetup } from "./fakes.ts";
@@ -42,6 +43,20 @@ function build(opts: { price?: bigint; winProbOne?: boolean; allowed?: string[] 
     log: silentLogger(),
   });
   return { e: env, service, transcoder, metrics, price };
+}
+
+/** Admits at once and counts the sessions taken. */
+class CountingAdmission {
+  admitted = 0;
+  refuse = false;
+  async admit(): Promise<void> {
+    if (this.refuse) throw new SegmintError("CAPACITY_FULL", "every session is busy", {});
+    this.admitted += 1;
+  }
+}
+
+function admission(): CountingAdmission {
+  return new CountingAdmission();
 }
 
 /** The fee the service asks a balance to cover before it works: every pixel of the box. */
@@ -82,7 +97,7 @@ describe("PaidTranscodeService", () => {
       (sum, t) => sum + BigInt(t.faceValue) * BigInt(t.winProb),
       0n,
     );
-    const result = await service.handle(j, SEGMENT, new AbortController().signal);
+    const result = await service.handle(j, SEGMENT, new AbortController().signal, admission());
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(transcoder.calls).toHaveLength(1);
@@ -99,20 +114,18 @@ describe("PaidTranscodeService", () => {
     expect(text).toMatch(new RegExp(`segmint_tickets_received_total ${j.request.tickets.length}`));
   });
 
-  it("refuses with INSUFFICIENT_BALANCE before any work, and debits nothing", async () => {
+  it("refuses with INSUFFICIENT_BALANCE before any work, taking none of the tickets", async () => {
     // One ticket is worth 1e12 wei; at 1e6 wei a pixel a 360p segment costs ~1.4e13.
     const { e, service, transcoder, price } = build({ price: 1_000_000n });
     const j = await job(e, fullFee(price) / 4n);
-    const credited = j.request.tickets.reduce(
-      (sum, t) => sum + BigInt(t.faceValue) * BigInt(t.winProb),
-      0n,
-    );
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
+    const paid = admission();
+    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal, paid))).toBe(
       "INSUFFICIENT_BALANCE",
     );
     expect(transcoder.calls).toHaveLength(0);
-    // The valid tickets stay credited (they were paid); nothing was debited.
-    expect(e.balances.balanceScaled(e.sender.address)).toBe(credited);
+    expect(paid.admitted).toBe(0);
+    // Nothing credited or debited: the broadcaster takes its tickets back on a refusal.
+    expect(e.balances.balanceScaled(e.sender.address)).toBe(0n);
   });
 
   it("journals a winning ticket before the work is done and the answer goes out", async () => {
@@ -123,7 +136,7 @@ describe("PaidTranscodeService", () => {
     };
     const j = await job(e, fullFee(1n));
     expect(j.request.tickets.length).toBeGreaterThan(0);
-    const result = await service.handle(j, SEGMENT, new AbortController().signal);
+    const result = await service.handle(j, SEGMENT, new AbortController().signal, admission());
     expect(result.ok).toBe(true);
     expect(pendingDuringWork).toBe(1);
     const [entry] = e.journal.listByStatus(["pending"]);
@@ -138,9 +151,9 @@ describe("PaidTranscodeService", () => {
     // Flip one byte of the signature: it no longer recovers to the sender.
     const sig = first.sig;
     first.sig = `${sig.slice(0, 10)}${sig[10] === "0" ? "1" : "0"}${sig.slice(11)}`;
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
-      "BAD_TICKET",
-    );
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("BAD_TICKET");
     expect(transcoder.calls).toHaveLength(0);
     expect(e.balances.balanceScaled(e.sender.address)).toBe(0n);
     expect(e.journal.listByStatus(["pending"])).toHaveLength(0);
@@ -150,19 +163,21 @@ describe("PaidTranscodeService", () => {
     const { e, service, transcoder } = build();
     const j = await job(e, 0n);
     expect(j.request.tickets).toHaveLength(0);
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
-      "INSUFFICIENT_BALANCE",
-    );
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("INSUFFICIENT_BALANCE");
     expect(transcoder.calls).toHaveLength(0);
   });
 
   it("draws on a peer's earlier credit when a segment comes without tickets", async () => {
     const { e, service } = build();
     const first = await job(e, fullFee(1n) * 3n);
-    expect((await service.handle(first, SEGMENT, new AbortController().signal)).ok).toBe(true);
+    expect(
+      (await service.handle(first, SEGMENT, new AbortController().signal, admission())).ok,
+    ).toBe(true);
     const before = e.balances.balance(e.sender.address);
     const second = await job(e, 0n);
-    const result = await service.handle(second, SEGMENT, new AbortController().signal);
+    const result = await service.handle(second, SEGMENT, new AbortController().signal, admission());
     expect(result.ok).toBe(true);
     expect(e.balances.balance(e.sender.address)).toBeLessThan(before);
   });
@@ -173,6 +188,7 @@ describe("PaidTranscodeService", () => {
       await job(e, fullFee(1n)),
       SEGMENT,
       new AbortController().signal,
+      admission(),
     );
     expect(result.ok).toBe(true);
   });
@@ -180,9 +196,9 @@ describe("PaidTranscodeService", () => {
   it("refuses a profile it does not offer without touching the tickets", async () => {
     const { e, service, transcoder } = build({ allowed: ["720p30"] });
     const j = await job(e, fullFee(1n));
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
-      "BAD_REQUEST",
-    );
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("BAD_REQUEST");
     expect(transcoder.calls).toHaveLength(0);
     expect(e.balances.balanceScaled(e.sender.address)).toBe(0n);
   });
@@ -191,9 +207,9 @@ describe("PaidTranscodeService", () => {
     const { e, service, transcoder } = build();
     transcoder.fail = new MediaError("INPUT_INVALID", "not MPEG-TS", {});
     const j = await job(e, fullFee(1n));
-    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal))).toBe(
-      "BAD_SEGMENT",
-    );
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("BAD_SEGMENT");
     const credited = j.request.tickets.reduce(
       (sum, t) => sum + BigInt(t.faceValue) * BigInt(t.winProb),
       0n,
@@ -216,6 +232,7 @@ describe("PaidTranscodeService", () => {
       await job(e, fullFee(1n)),
       SEGMENT,
       new AbortController().signal,
+      admission(),
     );
     await new Promise((r) => setTimeout(r, 20));
     expect(service.sessions).toBe(1);
@@ -225,7 +242,12 @@ describe("PaidTranscodeService", () => {
     });
     expect(
       await refusal(
-        service.handle(await job(e, fullFee(1n)), SEGMENT, new AbortController().signal),
+        service.handle(
+          await job(e, fullFee(1n)),
+          SEGMENT,
+          new AbortController().signal,
+          admission(),
+        ),
       ),
     ).toBe("CAPACITY_FULL");
     expect(drained).toBe(false);
@@ -233,5 +255,96 @@ describe("PaidTranscodeService", () => {
     expect((await running).ok).toBe(true);
     await draining;
     expect(service.sessions).toBe(0);
+  });
+
+  it("takes a session only once the request is paid for, and never for an unpaid one", async () => {
+    const { e, service, transcoder } = build();
+    const unpaid = admission();
+    expect(
+      await refusal(
+        service.handle(await job(e, 0n), SEGMENT, new AbortController().signal, unpaid),
+      ),
+    ).toBe("INSUFFICIENT_BALANCE");
+    expect(unpaid.admitted).toBe(0);
+    const paid = admission();
+    let admittedDuringWork = -1;
+    transcoder.during = () => {
+      admittedDuringWork = paid.admitted;
+    };
+    const result = await service.handle(
+      await job(e, fullFee(1n)),
+      SEGMENT,
+      new AbortController().signal,
+      paid,
+    );
+    expect(result.ok).toBe(true);
+    expect(admittedDuringWork).toBe(1);
+  });
+
+  it("answers CAPACITY_FULL without transcoding or taking the tickets when no session frees up", async () => {
+    const { e, service, transcoder } = build();
+    const full = admission();
+    full.refuse = true;
+    const j = await job(e, fullFee(1n));
+    expect(await refusal(service.handle(j, SEGMENT, new AbortController().signal, full))).toBe(
+      "CAPACITY_FULL",
+    );
+    expect(e.balances.balanceScaled(e.sender.address)).toBe(0n);
+    expect(transcoder.calls).toHaveLength(0);
+    // The same tickets are still good for the retry: none of their nonces was used.
+    expect((await service.handle(j, SEGMENT, new AbortController().signal, admission())).ok).toBe(
+      true,
+    );
+  });
+
+  it("gives ffmpeg a time limit that follows the segment's length", async () => {
+    const { e, service, transcoder } = build();
+    await service.handle(
+      await job(e, fullFee(1n)),
+      SEGMENT,
+      new AbortController().signal,
+      admission(),
+    );
+    // 5 s + 3 s per media second for a 2 s segment: far under the 60 s exchange deadline.
+    expect(transcoder.calls[0]?.timeoutMs).toBe(11_000);
+  });
+
+  it("reports work cut short by a stop as CAPACITY_FULL, never as the segment's fault", async () => {
+    const { e, service, transcoder } = build();
+    const j = await job(e, fullFee(1n));
+    transcoder.during = () => {
+      // The stop arrives while ffmpeg runs, and ffmpeg dies with it (a process-group signal).
+      void service.drain();
+      transcoder.fail = new MediaError("INPUT_INVALID", "ffmpeg was killed mid-read", {});
+    };
+    expect(
+      await refusal(service.handle(j, SEGMENT, new AbortController().signal, admission())),
+    ).toBe("CAPACITY_FULL");
+  });
+
+  it("refuses ticket params for an unfunded sender with INSUFFICIENT_BALANCE", async () => {
+    const { e } = build();
+    const provider = ticketParamsProvider(e.issuer);
+    const stranger = `0x${"5a".repeat(20)}`;
+    expect(await refusal(provider.ticketParams(stranger))).toBe("INSUFFICIENT_BALANCE");
+    expect((await provider.ticketParams(e.sender.address)).recipient).toBe(
+      e.recipient.toLowerCase(),
+    );
+  });
+
+  it("never blames the segment when ffmpeg was killed from outside", async () => {
+    const { e, service, transcoder } = build();
+    // A probe whose ffmpeg died of a signal (exit code null) says nothing about the input.
+    transcoder.fail = new MediaError("INPUT_INVALID", "not readable", { exitCode: null });
+    expect(
+      await refusal(
+        service.handle(
+          await job(e, fullFee(1n)),
+          SEGMENT,
+          new AbortController().signal,
+          admission(),
+        ),
+      ),
+    ).toBe("INTERNAL");
   });
 });

@@ -1,13 +1,16 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { Wallet } from "ethers";
+import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { SegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { isP2pError } from "../../../node/src/p2p/errors.ts";
 import { InfoProtocol, verifyInfo } from "../../../node/src/p2p/info.ts";
 import type { SignedInfo } from "../../../node/src/p2p/messages.ts";
 import { SignedInfoSchema } from "../../../node/src/p2p/messages.ts";
+import { defaultP2pOptions } from "../../../node/src/p2p/options.ts";
 import { signPayload } from "../../../node/src/p2p/signing.ts";
 
 const orchestrator = Wallet.createRandom();
@@ -82,5 +85,66 @@ describe("info signing and verification", () => {
     const refuses = z.object({ schema: z.literal(2) });
     expect(codeOf(() => verifyInfo(info, peerId.toString(), accepts))).toBeUndefined();
     expect(codeOf(() => verifyInfo(info, peerId.toString(), refuses))).toBe("P2P_BAD_RESPONSE");
+  });
+});
+
+describe("info refusals to unfunded senders", () => {
+  function flooded(maxSenders: number) {
+    const lines: string[] = [];
+    let now = 1_700_000_000_000;
+    const info = new InfoProtocol({
+      node: { peerId, handle: async () => {}, unhandle: async () => {} },
+      signer: orchestrator,
+      profile: {
+        pricePerPixel: () => "3",
+        capabilities: () => ({ schema: 1, encoders: [] }),
+        capacity: () => ({ total: 2, free: 2 }),
+      },
+      tickets: {
+        // What the orchestrator's provider throws for a sender with no deposit.
+        ticketParams: async (sender) => {
+          throw new SegmintError("INSUFFICIENT_BALANCE", "no deposit", { sender });
+        },
+      },
+      limits: {
+        ...defaultP2pOptions.info,
+        refusalLogIntervalMs: 60_000,
+        maxRefusalLogSenders: maxSenders,
+      },
+      log: pino({ level: "info" }, { write: (line: string) => lines.push(line) }),
+      clock: () => now,
+    });
+    return { info, lines, advance: (ms: number) => (now += ms) };
+  }
+
+  it("answers with a code, not INTERNAL, and logs a sender at most once a minute", async () => {
+    const { info, lines, advance } = flooded(100);
+    const sender = Wallet.createRandom().address;
+    for (let i = 0; i < 5; i += 1) {
+      expect(await info.quote(sender, "peer")).toMatchObject({
+        ok: false,
+        code: "INSUFFICIENT_BALANCE",
+      });
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain("stack");
+    advance(60_000);
+    await info.quote(sender, "peer");
+    expect(lines).toHaveLength(2);
+  });
+
+  it("keeps its per-sender state bounded over 10,000 requests from random senders", async () => {
+    const { info, lines } = flooded(1_000);
+    let largest = 0;
+    for (let i = 0; i < 10_000; i += 1) {
+      const sender = `0x${i.toString(16).padStart(40, "0")}`;
+      const answer = await info.quote(sender, "peer");
+      expect(answer.ok).toBe(false);
+      largest = Math.max(largest, info.refusalLogSize);
+    }
+    // Flat: the table never grew past its bound, whatever the number of senders.
+    expect(largest).toBe(1_000);
+    expect(info.refusalLogSize).toBe(1_000);
+    expect(lines).toHaveLength(10_000);
   });
 });
