@@ -87,7 +87,6 @@ export async function deploymentFromIgnition(
     provider.getNetwork(),
     tokenCreation(c, provider, contracts.Token),
   ]);
-  const deploymentBlock = creation.block;
   const [deployer, roundLength, unbondingPeriod, unlockPeriod, maxActiveSetSize, minSelfStake] =
     await Promise.all([
       c.token.owner(),
@@ -101,7 +100,6 @@ export async function deploymentFromIgnition(
     c.minter.inflationPerRound(),
     c.ticketBroker.ticketValidityRounds(),
   ]);
-  const initialSupply = creation.initialSupply;
   return parseDeployment(
     {
       chainId: Number(network.chainId),
