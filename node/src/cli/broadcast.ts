@@ -9,6 +9,7 @@ import { formatTokens } from "../config/amounts.ts";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { createLogger } from "../log/index.ts";
 import {
+  addFundingFlags,
   type BroadcasterSessionFlags,
   checkOutDir,
   collect,
@@ -44,8 +45,7 @@ function formatSummary(s: BroadcastSummary, requested: number): string {
 }
 
 export function registerBroadcast(program: Command): void {
-  program
-    .command("broadcast")
+  addFundingFlags(program.command("broadcast"))
     .summary("transcode a video file on the network into HLS, paying orchestrators with tickets")
     .description(
       "Cut INPUT (any file ffmpeg reads) into segments, discover orchestrators (chain registry, " +
@@ -84,16 +84,6 @@ export function registerBroadcast(program: Command): void {
     .option(
       "--max-spend <amount>",
       `stop paying once tickets worth this much were sent (default ${defaultBroadcastOptions.maxSpend})`,
-      parseBigIntOption,
-    )
-    .option(
-      "--deposit <amount>",
-      "first add this much to the TicketBroker deposit",
-      parseBigIntOption,
-    )
-    .option(
-      "--reserve <amount>",
-      "first add this much to the TicketBroker reserve",
       parseBigIntOption,
     )
     .option(

@@ -4,6 +4,7 @@ import { readConfigFile, resolveConfig } from "../config/load.ts";
 import { toJson } from "../json.ts";
 import { createLogger } from "../log/index.ts";
 import {
+  addFundingFlags,
   type BroadcasterSessionFlags,
   collect,
   parseBigIntOption,
@@ -27,8 +28,7 @@ interface BroadcasterFlags extends BroadcasterSessionFlags {
 }
 
 export function registerBroadcaster(program: Command): void {
-  program
-    .command("broadcaster")
+  addFundingFlags(program.command("broadcaster"))
     .summary(
       "the live broadcaster daemon: RTMP in, live HLS out, transcoded and paid on the network",
     )
@@ -72,16 +72,6 @@ export function registerBroadcaster(program: Command): void {
     .option(
       "--max-spend <amount>",
       "expected value of all tickets one stream may send",
-      parseBigIntOption,
-    )
-    .option(
-      "--deposit <amount>",
-      "first add this much to the TicketBroker deposit",
-      parseBigIntOption,
-    )
-    .option(
-      "--reserve <amount>",
-      "first add this much to the TicketBroker reserve",
       parseBigIntOption,
     )
     .option(

@@ -1,4 +1,5 @@
 import { stat } from "node:fs/promises";
+import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { parseTokenAmount } from "../config/amounts.ts";
 import { SegmintError } from "../errors.ts";
@@ -71,6 +72,21 @@ export function stopOnSignals(log: { info(obj: object, msg: string): void }): {
 /** A repeatable option's values, in the order given. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** --deposit and --reserve, which both broadcaster commands take. */
+export function addFundingFlags(command: Command): Command {
+  return command
+    .option(
+      "--deposit <amount>",
+      "first add this much to the TicketBroker deposit",
+      parseBigIntOption,
+    )
+    .option(
+      "--reserve <amount>",
+      "first add this much to the TicketBroker reserve",
+      parseBigIntOption,
+    );
 }
 
 /** The flags every broadcaster command takes (`segmint broadcast` and `segmint broadcaster`). */

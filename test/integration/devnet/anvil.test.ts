@@ -107,6 +107,25 @@ describe("on anvil", () => {
       await anvil?.stop();
     });
 
+    /** `segmint deposit fund FLAGS` as the market's broadcaster. */
+    const fund = async (flags: string[]) => {
+      const result = await runCli(
+        [
+          "deposit",
+          "fund",
+          ...flags,
+          "--rpc",
+          anvil.url,
+          "--deployment",
+          market.deploymentFile,
+          "--key",
+          market.broadcaster.privateKey,
+        ],
+        { timeoutMs: 60_000 },
+      );
+      expect(result.code, result.stderr).toBe(0);
+    };
+
     it("holds a winner while gas is over the cap, re-sends it after a reorg, pays it once", async () => {
       const [orchestrator] = market.orchestrators;
       if (orchestrator === undefined) throw new Error("no orchestrator");
@@ -128,24 +147,7 @@ describe("on anvil", () => {
 
       // The deposit first, buried under the confirmations the daemon asks for: it believes
       // only funds a reorganization of its last blocks cannot take away.
-      const funded = await runCli(
-        [
-          "deposit",
-          "fund",
-          "--deposit",
-          "5 SGM",
-          "--reserve",
-          "5 SGM",
-          "--rpc",
-          anvil.url,
-          "--deployment",
-          market.deploymentFile,
-          "--key",
-          market.broadcaster.privateKey,
-        ],
-        { timeoutMs: 60_000 },
-      );
-      expect(funded.code, funded.stderr).toBe(0);
+      await fund(["--deposit", "5 SGM", "--reserve", "5 SGM"]);
       await anvil.send("anvil_mine", [toBeHex(3)]);
 
       // A spike: 1,000 gwei, ten times the daemon's cap, decaying at most 12.5% a block.
@@ -238,22 +240,7 @@ describe("on anvil", () => {
       const deployment = await readDeployment(market.deploymentFile);
       const safe = BrokerClient.readOnly(deployment, anvil.provider, 2);
       const before = await safe.senderInfo(market.broadcaster.address);
-      const funded = await runCli(
-        [
-          "deposit",
-          "fund",
-          "--deposit",
-          "1 SGM",
-          "--rpc",
-          anvil.url,
-          "--deployment",
-          market.deploymentFile,
-          "--key",
-          market.broadcaster.privateKey,
-        ],
-        { timeoutMs: 60_000 },
-      );
-      expect(funded.code, funded.stderr).toBe(0);
+      await fund(["--deposit", "1 SGM"]);
       const latest = BrokerClient.readOnly(deployment, anvil.provider);
       expect((await latest.senderInfo(market.broadcaster.address)).deposit).toBe(
         before.deposit + parseEther("1"),
