@@ -123,6 +123,8 @@ contract FeeLockTest is Test {
     /// @dev An absurd lock saturates the unlock round instead of making settling revert.
     function testHugeLockSaturates() public {
         s.broker.setUnlockPeriod(type(uint32).max);
+        Fixture.nextRound(s);
+        assertGe(s.rounds.currentRound(), 1, "round + lock must pass 2^32 - 1");
         _creditAndSettle(3);
         assertEq(s.bonding.feeBalance(orch).unlockRound, type(uint32).max, "saturated unlock round");
     }
