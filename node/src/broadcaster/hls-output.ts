@@ -16,6 +16,11 @@ interface Written {
   renditions: VerifiedRendition[];
 }
 
+/** The file a segment's rendition is written to in its profile's folder. */
+export function segmentName(index: number): string {
+  return `seg${String(index).padStart(6, "0")}.ts`;
+}
+
 export interface HlsOutputOptions {
   dir: string;
   profiles: readonly Profile[];
@@ -71,7 +76,7 @@ export class HlsOutput implements ResultSink {
   }
 
   async write(segment: SourceSegment, outcome: SegmentOutcome): Promise<void> {
-    const uri = `seg${String(segment.index).padStart(6, "0")}.ts`;
+    const uri = segmentName(segment.index);
     await Promise.all(
       outcome.renditions.map((r) => writeAtomic(join(this.options.dir, r.profile, uri), r.data)),
     );

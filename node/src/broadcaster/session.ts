@@ -10,8 +10,10 @@ import { Dispatcher } from "./dispatcher.ts";
 import { BroadcasterError } from "./errors.ts";
 import { HlsOutput } from "./hls-output.ts";
 import { normalizeInput, probeInput } from "./input.ts";
+import type { SourceSegment } from "./interface.ts";
 import { openBroadcasterSession } from "./network-session.ts";
 import { type BroadcastConfigInput, broadcastConfigSchema } from "./options.ts";
+import { BroadcastRecord } from "./resume.ts";
 import type { SelectionStrategy } from "./selection.ts";
 import { ffmpegSpotCheckTools } from "./spot-check.ts";
 import { SuspensionList } from "./suspension.ts";
@@ -54,6 +56,8 @@ export interface BroadcastSummary {
   /** The input was re-encoded to H.264 first, and why (null when not). */
   normalized: string | null;
   suspended: string[];
+  /** Segments taken back from an earlier run into the same --out, not sent or paid again. */
+  resumed: number;
   /** Who failed verification on which check, and what was paid with the rejected results. */
   verification: VerificationReport;
 }
@@ -140,35 +144,64 @@ export async function runBroadcast(
       frameRate: (profile) => outputFps(input.video.fps, profile) ?? input.video.fps,
     });
     await hls.init();
+    // What an earlier run of this command verified into this folder is kept, not paid again.
+    const record = await BroadcastRecord.open(hlsDir, profiles);
 
     let done = 0;
     let mediaDone = 0;
+    const segmentDone = (segment: SourceSegment) => {
+      done += 1;
+      mediaDone += segment.durationSeconds;
+      deps.onProgress?.({
+        segments: done,
+        mediaSeconds: mediaDone,
+        totalSeconds: input.info.durationSeconds,
+      });
+    };
     const dispatcher = new Dispatcher({
       worker,
       source,
       suspension,
-      sink: hls,
+      sink: {
+        write: async (segment, outcome) => {
+          await hls.write(segment, outcome);
+          await record.record(segment, outcome.renditions);
+        },
+      },
       log,
       options: { orchestrators: cfg.orchestrators, maxAttempts: cfg.maxAttempts },
-      onSegmentDone: (segment) => {
-        done += 1;
-        mediaDone += segment.durationSeconds;
-        deps.onProgress?.({
-          segments: done,
-          mediaSeconds: mediaDone,
-          totalSeconds: input.info.durationSeconds,
-        });
-      },
+      onSegmentDone: segmentDone,
     });
-    const segments = segmentFile(input.path, {
+    const cut = segmentFile(input.path, {
       ffmpegPath: ffmpeg.path,
       codec: input.video.codec,
       targetSeconds: cfg.segmentSeconds,
       signal,
       timeoutMs: media.timeoutBaseMs + media.timeoutPerMediaSecondMs * input.info.durationSeconds,
     });
+    let resumed = 0;
+    let resumedSeconds = 0;
+    async function* unrecorded(): AsyncIterable<SourceSegment> {
+      for await (const segment of cut) {
+        const renditions = await record.restore(segment);
+        if (renditions === null) {
+          yield segment;
+          continue;
+        }
+        await hls.write(segment, { renditions, ticketsSent: 0, expectedValue: 0n, signature: "" });
+        resumed += 1;
+        resumedSeconds += segment.durationSeconds;
+        segmentDone(segment);
+      }
+    }
+    const segments = unrecorded();
     log.info(
-      { input: cfg.input, durationSeconds: input.info.durationSeconds, streamId },
+      {
+        input: cfg.input,
+        durationSeconds: input.info.durationSeconds,
+        streamId,
+        recorded: record.size,
+      },
       "broadcast started",
     );
 
@@ -180,7 +213,25 @@ export async function runBroadcast(
       runError = error;
     }
     // Whatever happened, what arrived is written out as playable HLS.
+    if (record.size === 0) await record.discard();
     const written = await hls.finish();
+    if (runError !== undefined && signal.aborted) {
+      throw new BroadcasterError(
+        "BROADCAST_ABORTED",
+        `stopped with ${written.segments} segments in ${hlsDir} and tickets worth ${ledger.totalSpent()} wei sent`,
+        {
+          written: written.segments,
+          resumed,
+          expectedValuePaid: ledger.totalSpent().toString(),
+          hlsDir,
+          master: written.master,
+          verification: trust.report(),
+        },
+        {
+          hint: "run the same command again: the verified segments in --out are kept and not paid for again",
+        },
+      );
+    }
     if (runError !== undefined) throw runError;
     if (dispatched === undefined) throw new Error("dispatcher returned nothing");
     if (dispatched.failed.length > 0) {
@@ -202,7 +253,7 @@ export async function runBroadcast(
     const wallSeconds = (performance.now() - started) / 1000;
     const variants = hls.variants();
     const summary: BroadcastSummary = {
-      segments: dispatched.segments,
+      segments: dispatched.segments + resumed,
       renditions: variants.length,
       variants,
       orchestrators: dispatched.orchestrators,
@@ -210,12 +261,13 @@ export async function runBroadcast(
       ticketsSent: dispatched.ticketsSent,
       expectedValuePaid: ledger.totalSpent().toString(),
       wallSeconds,
-      mediaSeconds: dispatched.mediaSeconds,
+      mediaSeconds: dispatched.mediaSeconds + resumedSeconds,
       realtimeFactor: wallSeconds > 0 ? dispatched.mediaSeconds / wallSeconds : 0,
       hlsDir,
       master: written.master,
       normalized: input.normalized,
       suspended: dispatched.suspended,
+      resumed,
       verification: trust.report(),
     };
     log.info(

@@ -3,10 +3,12 @@ import {
   type BroadcastSummary,
   broadcastConfigSchema,
   defaultBroadcastOptions,
+  isBroadcasterError,
   runBroadcast,
 } from "../broadcaster/index.ts";
 import { formatTokens } from "../config/amounts.ts";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
+import { toJson } from "../json.ts";
 import { createLogger } from "../log/index.ts";
 import {
   addFundingFlags,
@@ -122,11 +124,20 @@ export function registerBroadcast(program: Command): void {
         level: process.env.SEGMINT_LOG_LEVEL ?? (flags.verbose ? "info" : "warn"),
         ...(flags.verbose ? { stacks: true } : {}),
       });
-      await runMediaCommand(
-        "broadcasting",
-        flags,
-        ({ signal, onProgress }) => runBroadcast(config, { log, signal, onProgress }),
-        (summary: BroadcastSummary) => formatSummary(summary, config.orchestrators),
-      );
+      try {
+        await runMediaCommand(
+          "broadcasting",
+          flags,
+          ({ signal, onProgress }) => runBroadcast(config, { log, signal, onProgress }),
+          (summary: BroadcastSummary) => formatSummary(summary, config.orchestrators),
+        );
+      } catch (error) {
+        // Stopped or failed part-way: with --json, what was kept and spent still goes to
+        // stdout as one object (the coded line goes to stderr as always).
+        if (flags.json && isBroadcasterError(error)) {
+          process.stdout.write(`${toJson({ error: error.code, ...error.details })}\n`);
+        }
+        throw error;
+      }
     });
 }

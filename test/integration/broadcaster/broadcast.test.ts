@@ -3,7 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BroadcastSummary, runBroadcast } from "../../../node/src/broadcaster/index.ts";
+import {
+  type BroadcastSummary,
+  isBroadcasterError,
+  runBroadcast,
+} from "../../../node/src/broadcaster/index.ts";
 import { segmintClients } from "../../../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import { type Deployment, writeDeployment } from "../../../node/src/chain/deployment.ts";
@@ -241,6 +245,39 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
     const paid = BigInt(summary.expectedValuePaid);
     expect(paid).toBeGreaterThanOrEqual(perTicket * BigInt(summary.ticketsSent));
     expect(paid).toBeLessThan(perTicket * BigInt(summary.ticketsSent + 1));
+  });
+
+  it("says what an interrupted broadcast kept and spent, and the same command resumes without paying twice", async () => {
+    const outDir = join(dir, "hls-resume");
+    const stop = new AbortController();
+    const interrupted = await runBroadcast(config(outDir), {
+      signal: stop.signal,
+      onProgress: ({ segments }) => {
+        if (segments >= 2) stop.abort();
+      },
+    }).catch((error: unknown) => error);
+    expect(isBroadcasterError(interrupted, "BROADCAST_ABORTED")).toBe(true);
+    const kept = isBroadcasterError(interrupted) ? interrupted.details : {};
+    const written = Number(kept.written);
+    expect(written).toBeGreaterThanOrEqual(2);
+    expect(written).toBeLessThan(clipSegments);
+    expect(BigInt(String(kept.expectedValuePaid))).toBeGreaterThan(0n);
+
+    // The same command: the verified segments are taken back, only the rest is sent and paid.
+    const resumed = await runBroadcast(config(outDir));
+    expect(resumed.resumed).toBe(written);
+    expect(resumed.segments).toBe(clipSegments);
+    expect(Object.values(resumed.orchestrators).reduce((a, b) => a + b, 0)).toBe(
+      clipSegments - written,
+    );
+    const probed = await probeVariant(join(outDir, "240p", "index.m3u8"));
+    expect(Math.abs(probed.duration - clipSeconds)).toBeLessThanOrEqual(0.2);
+
+    // Once more: everything is there, nothing is sent or paid.
+    const again = await runBroadcast(config(outDir));
+    expect(again.resumed).toBe(clipSegments);
+    expect(again.ticketsSent).toBe(0);
+    expect(again.expectedValuePaid).toBe("0");
   });
 
   it("finishes every segment when an orchestrator is killed mid-broadcast, counting the retries", async () => {
