@@ -437,7 +437,12 @@ export class Dispatcher {
     const startedAt = performance.now();
     let outcome: SegmentOutcome;
     try {
-      outcome = await this.deps.worker.run(target.handle, job.segment, trySignal);
+      // The orchestrator learns how long it has, so a hung ffmpeg there ends with the try.
+      const budget = Math.min(remaining, limitMs ?? Number.POSITIVE_INFINITY);
+      const segment = Number.isFinite(budget)
+        ? { ...job.segment, budgetMs: Math.max(1, Math.floor(budget)) }
+        : job.segment;
+      outcome = await this.deps.worker.run(target.handle, segment, trySignal);
     } catch (error) {
       clearTimeout(hedgeTimer);
       target.inFlight -= 1;

@@ -15,6 +15,11 @@ export interface SourceSegment {
    * A live stream that falls behind sheds its top rendition this way.
    */
   profiles?: readonly string[];
+  /**
+   * How long this try's answer is waited for, ms (the dispatcher sets it from the segment's
+   * deadline and the node's observed speed); sent so the orchestrator stops its work by then.
+   */
+  budgetMs?: number;
 }
 
 /** An orchestrator the broadcaster has chosen to work with. */

@@ -141,6 +141,7 @@ export class NetworkSegmentWorker implements SegmentWorker {
             durationSec,
             profiles: wanted.wire,
             tickets: payment.tickets.map(paymentToWire),
+            ...(segment.budgetMs === undefined ? {} : { budgetMs: segment.budgetMs }),
           },
           segment.data,
           signal,

@@ -178,7 +178,13 @@ export class PaidTranscodeService implements TranscodeService {
       this.deps.balances.require(sender, maxFee);
 
       const started = performance.now();
-      const result = await this.transcode(segment, profiles, request.durationSec, signal);
+      const result = await this.transcode(
+        segment,
+        profiles,
+        request.durationSec,
+        signal,
+        request.budgetMs,
+      );
       const wallSeconds = (performance.now() - started) / 1000;
       const pixels = result.renditions.reduce((sum, r) => sum + BigInt(r.pixels), 0n);
       this.deps.balances.debit(sender, pixels * this.deps.pricePerPixel);
@@ -278,10 +284,13 @@ export class PaidTranscodeService implements TranscodeService {
     profiles: MediaProfile[],
     durationSec: number,
     signal: AbortSignal,
+    budgetMs: number | undefined,
   ): Promise<MediaTranscodeResult> {
     const buffer = Buffer.from(segment.buffer, segment.byteOffset, segment.byteLength);
     const limit = this.deps.transcodeTimeout ?? defaultTranscodeTimeout;
-    const timeoutMs = Math.round(limit.baseMs + limit.perMediaSecondMs * durationSec);
+    const own = Math.round(limit.baseMs + limit.perMediaSecondMs * durationSec);
+    // Never past the broadcaster's own wait: a hung ffmpeg frees its session by then.
+    const timeoutMs = budgetMs === undefined ? own : Math.min(own, budgetMs);
     try {
       return await this.deps.transcoder.transcode(buffer, { profiles, signal, timeoutMs });
     } catch (error) {

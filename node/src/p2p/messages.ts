@@ -118,6 +118,11 @@ export const TranscodeRequestSchema = z.object({
   profiles: z.array(ProfileSchema).min(1),
   tickets: z.array(WireTicketSchema),
   segmentBytes: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+  /**
+   * How long the broadcaster waits for this answer, ms (a live segment's deadline): work still
+   * running then is of no use to anyone, so the orchestrator stops its ffmpeg by then.
+   */
+  budgetMs: z.int().min(1).max(600_000).optional(),
 });
 export type TranscodeRequest = z.infer<typeof TranscodeRequestSchema>;
 

@@ -256,9 +256,11 @@ describe("Dispatcher", () => {
   });
   it("gives up a segment whose deadline passes during a hung try, and the stream goes on", async () => {
     const hung = new Set<number>([1]);
+    const budgets: Array<number | undefined> = [];
     const worker: SegmentWorker = {
       run: (h, segment, signal) =>
         new Promise<SegmentOutcome>((resolve, reject) => {
+          budgets.push(segment.budgetMs);
           if (hung.has(segment.index) && h.address === "A") {
             signal.addEventListener("abort", () => reject(signal.reason), { once: true });
             return;
@@ -288,6 +290,11 @@ describe("Dispatcher", () => {
     expect(given).toEqual([{ segment: 1, lastError: "DEADLINE_PASSED" }]);
     expect(summary.failed.map((f) => f.segment)).toEqual([1]);
     expect(written.sort((a, b) => a - b)).toEqual([0, 2, 3]);
+    // Every try told the orchestrator how long it had: at most the 100 ms deadline.
+    for (const budget of budgets) {
+      expect(budget).toBeGreaterThan(0);
+      expect(budget).toBeLessThanOrEqual(100);
+    }
   });
 
   it("starts a live stream with no orchestrator yet when told to, giving segments up at their deadline", async () => {

@@ -307,6 +307,11 @@ describe("PaidTranscodeService", () => {
     );
     // 5 s + 3 s per media second for a 2 s segment: far under the 60 s exchange deadline.
     expect(transcoder.calls[0]?.timeoutMs).toBe(11_000);
+    // A live segment's broadcaster waits 4 s: ffmpeg is stopped by then, not after 11 s.
+    const live = await job(e, fullFee(1n));
+    live.request.budgetMs = 4_000;
+    await service.handle(live, SEGMENT, new AbortController().signal, admission());
+    expect(transcoder.calls[1]?.timeoutMs).toBe(4_000);
   });
 
   it("reports work cut short by a stop as CAPACITY_FULL, never as the segment's fault", async () => {
