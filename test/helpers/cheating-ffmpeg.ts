@@ -47,7 +47,8 @@ export async function writeCheatingFfmpeg(
   const lines = [
     "#!/usr/bin/perl",
     "use strict; use warnings;",
-    `my $real = ${JSON.stringify(realFfmpeg)};`,
+    // Single quotes: perl would read "@ffmpeg-installer/..." in double quotes as an array.
+    `my $real = '${realFfmpeg.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}';`,
     "my @a = @ARGV;",
     "my $transcode = grep { $_ eq '-filter_complex' } @a;",
     "if ($transcode) {",
