@@ -76,15 +76,25 @@ export async function preflight(label: string, call: () => Promise<unknown>): Pr
   }
 }
 
-/** Nodes word it differently: geth "insufficient funds", Hardhat "doesn't have enough funds". */
-export function lacksFunds(error: unknown): boolean {
+/**
+ * Whether `test` holds for the error or one it wraps (its `cause`, or ethers' `error`): ethers
+ * and the nodes nest the message that says what happened a few levels down.
+ */
+function anyCause(error: unknown, test: (error: Error & { code?: unknown }) => boolean): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    if (/insufficient funds|enough funds/i.test(current.message)) return true;
-    if ("code" in current && current.code === "INSUFFICIENT_FUNDS") return true;
+    if (test(current)) return true;
     current = current.cause ?? ("error" in current ? current.error : undefined);
   }
   return false;
+}
+
+/** Nodes word it differently: geth "insufficient funds", Hardhat "doesn't have enough funds". */
+export function lacksFunds(error: unknown): boolean {
+  return anyCause(
+    error,
+    (e) => /insufficient funds|enough funds/i.test(e.message) || e.code === "INSUFFICIENT_FUNDS",
+  );
 }
 
 /**
@@ -93,24 +103,15 @@ export function lacksFunds(error: unknown): boolean {
  * again with a fresh nonce is safe.
  */
 export function nonceTaken(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    if (
-      "code" in current &&
-      (current.code === "NONCE_EXPIRED" || current.code === "REPLACEMENT_UNDERPRICED")
-    ) {
-      return true;
-    }
-    if (
+  return anyCause(
+    error,
+    (e) =>
+      e.code === "NONCE_EXPIRED" ||
+      e.code === "REPLACEMENT_UNDERPRICED" ||
       /nonce too low|nonce has already been used|replacement transaction underpriced/i.test(
-        current.message,
-      )
-    ) {
-      return true;
-    }
-    current = current.cause ?? ("error" in current ? current.error : undefined);
-  }
-  return false;
+        e.message,
+      ),
+  );
 }
 
 /** INSUFFICIENT_ETH for `address`, naming the shortfall when the cost is known. */

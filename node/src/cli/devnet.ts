@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadWallet } from "../chain/keys.ts";
 import { checkRpcUrl } from "../chain/session.ts";
-import { formatTokens, parseEthAmount } from "../config/amounts.ts";
+import { formatTokens, parseEthOrWei } from "../config/amounts.ts";
 import { type DevnetSummary, type ExternalChain, runDevnet } from "../devnet/index.ts";
 import type { LiveDevnetReady, LiveDevnetSummary } from "../devnet/live.ts";
 import { SegmintError } from "../errors.ts";
@@ -104,17 +104,7 @@ async function externalChain(flags: DevnetFlags): Promise<ExternalChain | undefi
     return undefined;
   }
   checkRpcUrl(flags.rpc);
-  const fundEth = /^\d+$/.test(flags.fundEth.trim())
-    ? BigInt(flags.fundEth.trim())
-    : parseEthAmount(flags.fundEth);
-  if (fundEth === undefined) {
-    throw new SegmintError(
-      "BAD_AMOUNT",
-      `--fund-eth "${flags.fundEth}" is not an amount of ETH`,
-      { what: "--fund-eth", value: flags.fundEth },
-      { hint: 'give wei ("1000000000000000000") or ETH ("0.5 ETH")' },
-    );
-  }
+  const fundEth = parseEthOrWei(flags.fundEth, "--fund-eth");
   const funder = flags.key === undefined ? undefined : await loadWallet({ privateKey: flags.key });
   return {
     rpc: flags.rpc,

@@ -9,6 +9,7 @@ import {
   formatTokens,
   parseAmount,
   parseEthAmount,
+  parseEthOrWei,
   TOKEN_SYMBOL,
 } from "../config/amounts.ts";
 import { SegmintError } from "../errors.ts";
@@ -126,16 +127,7 @@ export function registerTransfer(program: Command): void {
   ).action(async (addressText: string, flags: FaucetFlags) => {
     const to = requireAddress(addressText, "address");
     const tokens = parseAmount(flags.tokens, "--tokens");
-    const ethText = flags.eth.trim();
-    const eth = /^\d+$/.test(ethText) ? BigInt(ethText) : parseEthAmount(ethText);
-    if (eth === undefined) {
-      throw new SegmintError(
-        "BAD_AMOUNT",
-        `--eth "${flags.eth}" is not an amount of ETH`,
-        { what: "--eth", value: flags.eth },
-        { hint: 'give wei ("1000000000000000000") or ETH ("1 ETH")' },
-      );
-    }
+    const eth = parseEthOrWei(flags.eth, "--eth");
     const [funder] = devAccounts(1);
     if (funder === undefined) throw new Error("the dev mnemonic derived no account");
     const { rpc, file } = chainTarget(flags);

@@ -31,6 +31,23 @@ export function parseEthAmount(text: string): bigint | undefined {
 }
 
 /**
+ * An amount of the chain's native currency from a person: wei or "N ETH". A BAD_AMOUNT error
+ * names `what` (the flag or argument) and shows the accepted forms.
+ */
+export function parseEthOrWei(text: string, what = "amount"): bigint {
+  const value = text.trim();
+  if (WHOLE_WEI.test(value)) return BigInt(value);
+  const eth = parseEthAmount(value);
+  if (eth !== undefined) return eth;
+  throw new SegmintError(
+    "BAD_AMOUNT",
+    `${what} "${text}" is not an amount of ETH`,
+    { what, value: text },
+    { hint: 'give wei ("1000000000000000000") or ETH ("0.5 ETH")' },
+  );
+}
+
+/**
  * An amount of tokens from a person: wei, "N tokens" or "N SGM". A BAD_AMOUNT error names
  * `what` (the flag or argument) and shows the accepted forms.
  */

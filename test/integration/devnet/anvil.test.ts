@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, parseEther, toBeHex, Wallet } from "ethers";
+import { JsonRpcProvider, parseEther, parseUnits, toBeHex, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeployment } from "../../../node/src/chain/deployment.ts";
 import { devAccounts } from "../../../node/src/chain/devchain.ts";
@@ -151,7 +151,7 @@ describe("on anvil", () => {
       await anvil.send("anvil_mine", [toBeHex(3)]);
 
       // A spike: 1,000 gwei, ten times the daemon's cap, decaying at most 12.5% a block.
-      await anvil.send("anvil_setNextBlockBaseFeePerGas", [toBeHex(parseUnitsGwei(1_000n))]);
+      await anvil.send("anvil_setNextBlockBaseFeePerGas", [toBeHex(parseUnits("1000", "gwei"))]);
       await anvil.send("evm_mine");
 
       const funds = async () => {
@@ -192,7 +192,7 @@ describe("on anvil", () => {
       expect(await funds()).toBe(fundsAfterBroadcast);
 
       const reorganizeAndConfirm = async () => {
-        await anvil.send("anvil_setNextBlockBaseFeePerGas", [toBeHex(parseUnitsGwei(1n))]);
+        await anvil.send("anvil_setNextBlockBaseFeePerGas", [toBeHex(parseUnits("1", "gwei"))]);
         await anvil.send("evm_mine");
         await until(
           "the redemption to be sent",
@@ -284,7 +284,3 @@ describe("on anvil", () => {
 
 /** The first well-known development key, which anvil funds like Hardhat does. */
 const DEV_KEY_0 = devAccounts(1)[0]?.privateKey ?? "";
-
-function parseUnitsGwei(gwei: bigint): bigint {
-  return gwei * 1_000_000_000n;
-}
