@@ -1,12 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { toHex } from "../../../node/src/chain/bytes.ts";
 import { createChainMetrics, instrumentProvider } from "../../../node/src/chain/metrics.ts";
 import { createOrchestratorMetrics } from "../../../node/src/metrics/index.ts";
 import { MeteredJournal } from "../../../node/src/orchestrator/journal.ts";
-import type { WinningTicket } from "../../../node/src/payments/interface.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { randomWin } from "../../helpers/tickets.ts";
 
 /** Emits ethers-style "debug" events on demand. */
 class FakeProvider {
@@ -30,23 +28,7 @@ async function value(registry: Registry, name: string, labels: Record<string, st
   return found?.value;
 }
 
-function win(faceValue: bigint): WinningTicket {
-  return {
-    ticket: {
-      recipient: toHex(randomBytes(20)),
-      sender: toHex(randomBytes(20)),
-      faceValue,
-      winProb: (1n << 256n) - 1n,
-      senderNonce: 1n,
-      recipientRandHash: toHex(randomBytes(32)),
-      creationRound: 5n,
-      creationRoundBlockHash: toHex(randomBytes(32)),
-    },
-    signature: Uint8Array.from(randomBytes(65)),
-    recipientRand: BigInt(toHex(randomBytes(32))),
-    ticketHash: toHex(randomBytes(32)),
-  };
-}
+const win = (faceValue: bigint) => randomWin({ faceValue });
 
 describe("chain metrics from the provider's debug events", () => {
   it("counts requests by method (batches too), errors, and times answers", async () => {

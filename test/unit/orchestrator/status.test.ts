@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { toHex } from "../../../node/src/chain/bytes.ts";
 import {
   LIVE_WINDOW_MS,
   MAX_TRACKED_STREAMS,
@@ -19,8 +17,8 @@ import {
   type StatusChain,
   type StatusSources,
 } from "../../../node/src/orchestrator/status.ts";
-import type { WinningTicket } from "../../../node/src/payments/interface.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { randomWin } from "../../helpers/tickets.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 const ONE = 1n << 256n; // winProb 2^256 ~ always: creditedScaled = faceValue * ONE
@@ -209,23 +207,7 @@ describe("EarningsScanner", () => {
   });
 });
 
-function win(faceValue: bigint): WinningTicket {
-  return {
-    ticket: {
-      recipient: toHex(randomBytes(20)),
-      sender: toHex(randomBytes(20)),
-      faceValue,
-      winProb: ONE - 1n,
-      senderNonce: 1n,
-      recipientRandHash: toHex(randomBytes(32)),
-      creationRound: 5n,
-      creationRoundBlockHash: toHex(randomBytes(32)),
-    },
-    signature: Uint8Array.from(randomBytes(65)),
-    recipientRand: BigInt(toHex(randomBytes(32))),
-    ticketHash: toHex(randomBytes(32)),
-  };
-}
+const win = (faceValue: bigint) => randomWin({ faceValue });
 
 const ADDRESS = "0x00000000000000000000000000000000000000a1";
 

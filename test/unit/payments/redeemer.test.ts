@@ -13,6 +13,7 @@ import {
 } from "../../../node/src/payments/index.ts";
 import { FixedTokenPrice, type TokenPriceSource } from "../../../node/src/payments/token-price.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { randomWin } from "../../helpers/tickets.ts";
 
 /** A chain that mines on demand and can be told to fail. */
 class FakeRedeemChain implements RedeemChain {
@@ -82,23 +83,9 @@ class FakeRedeemChain implements RedeemChain {
   }
 }
 
-function win(faceValue: bigint, creationRound = 10n): WinningTicket {
-  return {
-    ticket: {
-      recipient: toHex(randomBytes(20)),
-      sender: toHex(randomBytes(20)),
-      faceValue,
-      winProb: 1n << 255n,
-      senderNonce: 1n,
-      recipientRandHash: toHex(randomBytes(32)),
-      creationRound,
-      creationRoundBlockHash: toHex(randomBytes(32)),
-    },
-    signature: Uint8Array.from(randomBytes(65)),
-    recipientRand: 1n,
-    ticketHash: toHex(randomBytes(32)),
-  };
-}
+/** Half the tickets would win; the rand is a fixed one. */
+const win = (faceValue: bigint, creationRound = 10n) =>
+  randomWin({ faceValue, creationRound, winProb: 1n << 255n }, { recipientRand: 1n });
 
 const dbs: { close(): void }[] = [];
 afterEach(() => {

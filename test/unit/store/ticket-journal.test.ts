@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { toHex } from "../../../node/src/chain/bytes.ts";
-import type { WinningTicket } from "../../../node/src/payments/interface.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { randomWin } from "../../helpers/tickets.ts";
 
 let dir = "";
 beforeEach(() => {
@@ -17,23 +17,8 @@ afterEach(() => {
 
 const sender = toHex(randomBytes(20));
 
-function win(faceValue: bigint, nonce: bigint): WinningTicket {
-  return {
-    ticket: {
-      recipient: toHex(randomBytes(20)),
-      sender,
-      faceValue,
-      winProb: (1n << 256n) - 1n,
-      senderNonce: nonce,
-      recipientRandHash: toHex(randomBytes(32)),
-      creationRound: 5n,
-      creationRoundBlockHash: toHex(randomBytes(32)),
-    },
-    signature: Uint8Array.from(randomBytes(65)),
-    recipientRand: BigInt(toHex(randomBytes(32))),
-    ticketHash: toHex(randomBytes(32)),
-  };
-}
+const win = (faceValue: bigint, nonce: bigint) =>
+  randomWin({ faceValue, sender, senderNonce: nonce });
 
 describe("TicketJournal", () => {
   it("opens with WAL and synchronous FULL", () => {

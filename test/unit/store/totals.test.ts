@@ -1,13 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { toHex } from "../../../node/src/chain/bytes.ts";
-import type { WinningTicket } from "../../../node/src/payments/interface.ts";
 import { LIMB_DIGITS, limbSum, limbSumColumns } from "../../../node/src/store/aggregates.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { randomWin } from "../../helpers/tickets.ts";
 
 let dir = "";
 beforeEach(() => {
@@ -17,23 +15,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function win(faceValue: bigint): WinningTicket {
-  return {
-    ticket: {
-      recipient: toHex(randomBytes(20)),
-      sender: toHex(randomBytes(20)),
-      faceValue,
-      winProb: (1n << 256n) - 1n,
-      senderNonce: 1n,
-      recipientRandHash: toHex(randomBytes(32)),
-      creationRound: 5n,
-      creationRoundBlockHash: toHex(randomBytes(32)),
-    },
-    signature: Uint8Array.from(randomBytes(65)),
-    recipientRand: BigInt(toHex(randomBytes(32))),
-    ticketHash: toHex(randomBytes(32)),
-  };
-}
+const win = (faceValue: bigint) => randomWin({ faceValue });
 
 /** Records winners with these face values and returns their journal ids, in order. */
 function recordAll(journal: TicketJournal, values: readonly bigint[]): number[] {
