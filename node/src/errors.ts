@@ -1,15 +1,20 @@
+import { describeError, type ErrorCode } from "./error-catalog.ts";
+
+export type { ErrorCode } from "./error-catalog.ts";
+
 /**
  * The base of every error Segmint reports on purpose. `code` is stable and is what tests
- * and callers match on; `details` carries the values behind the message; `hint` tells an
- * operator what to do about it. Each subsystem defines its own codes in its errors.ts.
+ * and callers match on; it must be in the catalog (error-catalog.ts), which says who owns it,
+ * what it means and what to do. `details` carries the values behind the message; `hint` tells
+ * an operator what to do about it: the thrower's own words, else the catalog's.
  */
 export class SegmintError<
-  Code extends string = string,
+  Code extends ErrorCode = ErrorCode,
   Details extends Record<string, unknown> = Record<string, unknown>,
 > extends Error {
   readonly code: Code;
   readonly details: Details;
-  readonly hint: string | undefined;
+  readonly hint: string;
 
   constructor(
     code: Code,
@@ -21,16 +26,17 @@ export class SegmintError<
     this.name = "SegmintError";
     this.code = code;
     this.details = details;
-    this.hint = options?.hint;
+    this.hint = options?.hint ?? describeError(code)?.hint ?? "";
   }
 }
 
 /**
  * The base of each subsystem's error class (MediaError, P2pError, ...): the subsystem's own code
- * union, details optional. A subclass only names itself (`override name = "MediaError"`), so
- * `instanceof` and the code type still tell the subsystems apart.
+ * union (`CodeOf<"media">` from the catalog), details optional. A subclass only names itself
+ * (`override name = "MediaError"`), so `instanceof` and the code type still tell the
+ * subsystems apart.
  */
-export abstract class SubsystemError<Code extends string> extends SegmintError<Code> {
+export abstract class SubsystemError<Code extends ErrorCode> extends SegmintError<Code> {
   constructor(
     code: Code,
     message: string,
@@ -45,10 +51,14 @@ export function isSegmintError(error: unknown): error is SegmintError {
   return error instanceof SegmintError;
 }
 
-/** One line for a terminal: the code, the message and, when there is one, what to do. */
+/**
+ * One line for a terminal: the code, the message and what to do (the error's own hint, else
+ * the catalog's for its code).
+ */
 export function formatErrorLine(error: unknown): string {
   if (isSegmintError(error)) {
-    return `error [${error.code}]: ${error.message}${error.hint ? ` (${error.hint})` : ""}`;
+    const hint = error.hint || describeError(error.code)?.hint;
+    return `error [${error.code}]: ${error.message}${hint ? ` (${hint})` : ""}`;
   }
   if (error instanceof Error) return `error: ${error.message}`;
   return `error: ${String(error)}`;

@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { InterfaceAbi } from "ethers";
 import { z } from "zod";
-import { SegmintError } from "../errors.ts";
+import { ChainError } from "./errors.ts";
 
 /** The Segmint contracts, in deployment order. */
 export const CONTRACT_NAMES = [
@@ -71,7 +71,7 @@ export async function loadArtifact(
   try {
     text = await readFile(file, "utf8");
   } catch (cause) {
-    throw new SegmintError(
+    throw new ChainError(
       "ARTIFACTS_MISSING",
       `the compiled ${name} contract is missing (${file})`,
       { contract: name, file },
@@ -127,8 +127,8 @@ function invalidArtifact(
   file: string,
   problem: string,
   cause?: unknown,
-): SegmintError {
-  return new SegmintError(
+): ChainError {
+  return new ChainError(
     "ARTIFACTS_INVALID",
     `the compiled ${name} contract at ${file} is unreadable: ${problem}`,
     { contract: name, file, problem },

@@ -15,10 +15,11 @@ import type {
   Token,
 } from "../../../types/ethers-contracts/index.ts";
 import { formatEth } from "../config/amounts.ts";
-import { errorMessage, SegmintError } from "../errors.ts";
+import { errorMessage } from "../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { type ContractName, loadArtifacts } from "./artifacts.ts";
 import { type Deployment, type DeploymentContracts, parseDeployment } from "./deployment.ts";
+import { ChainError } from "./errors.ts";
 import { lacksFunds } from "./tx.ts";
 
 /** Every parameter of a deployment; rounds and blocks are counts, token amounts are wei. */
@@ -151,7 +152,7 @@ export async function deploySegmint(
   const log = options.log ?? silentLogger();
   const problems = checkDeployParams(params);
   if (problems.length > 0) {
-    throw new SegmintError(
+    throw new ChainError(
       "DEPLOY_PARAMS_INVALID",
       `invalid deployment parameters: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
       { problems },
@@ -160,7 +161,7 @@ export async function deploySegmint(
   }
   const provider = signer.provider;
   if (provider === null) {
-    throw new SegmintError(
+    throw new ChainError(
       "DEPLOY_NO_PROVIDER",
       "the deployer signer is not connected to a chain",
       {},
@@ -297,7 +298,7 @@ async function send(
       const address = await signer.getAddress();
       const shortfall = await deployShortfall(signer, tx, address);
       const short = shortfall === null ? "" : ` (${formatEth(shortfall)} short)`;
-      throw new SegmintError(
+      throw new ChainError(
         "DEPLOY_INSUFFICIENT_FUNDS",
         `the deployer ${address} cannot pay the gas for ${step}${short}`,
         { step, address, ...(shortfall === null ? {} : { shortfall: shortfall.toString() }) },
@@ -345,8 +346,8 @@ function txFailed(
   txHash: string | undefined,
   reason: string,
   cause?: unknown,
-): SegmintError {
-  return new SegmintError(
+): ChainError {
+  return new ChainError(
     "DEPLOY_TX_FAILED",
     `deployment step ${step} failed: ${reason}`,
     { step, txHash },

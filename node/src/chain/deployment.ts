@@ -2,8 +2,8 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { getAddress } from "ethers";
 import { z } from "zod";
-import { SegmintError } from "../errors.ts";
 import { toJson } from "../json.ts";
+import { ChainError } from "./errors.ts";
 
 const address = z
   .string()
@@ -63,12 +63,12 @@ export function invalidDeployment(
   issues: readonly z.core.$ZodIssue[],
   what: string,
   hint: string,
-): SegmintError {
+): ChainError {
   const problems = issues.map((issue) => ({
     path: issue.path.map(String).join(".") || "(root)",
     message: issue.message,
   }));
-  return new SegmintError(
+  return new ChainError(
     "DEPLOYMENT_INVALID",
     `${source} ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
     { source, problems },
@@ -93,7 +93,7 @@ export async function readDeployment(file: string): Promise<Deployment> {
   try {
     text = await readFile(file, "utf8");
   } catch (cause) {
-    throw new SegmintError(
+    throw new ChainError(
       "DEPLOYMENT_NOT_FOUND",
       `cannot read the deployment file ${file}`,
       { file },
@@ -104,7 +104,7 @@ export async function readDeployment(file: string): Promise<Deployment> {
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new SegmintError(
+    throw new ChainError(
       "DEPLOYMENT_INVALID",
       `the deployment file ${file} is not valid JSON`,
       { source: file, problems: [{ path: "(root)", message: "not valid JSON" }] },
@@ -112,7 +112,7 @@ export async function readDeployment(file: string): Promise<Deployment> {
     );
   }
   if (isIgnitionAddresses(json)) {
-    throw new SegmintError(
+    throw new ChainError(
       "DEPLOYMENT_IS_IGNITION",
       `${file} is Hardhat Ignition's deployed_addresses.json, which has no chain id or parameters`,
       { file },
@@ -155,7 +155,7 @@ export async function writeDeployment(file: string, deployment: Deployment): Pro
     await rename(temp, file);
   } catch (cause) {
     await rm(temp, { force: true }).catch(() => undefined);
-    throw new SegmintError(
+    throw new ChainError(
       "DEPLOYMENT_WRITE_FAILED",
       `cannot write the deployment file ${file}`,
       { file },

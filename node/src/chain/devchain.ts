@@ -2,7 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
-import { SegmintError } from "../errors.ts";
+import { ChainError } from "./errors.ts";
 
 /** Hardhat's well-known development mnemonic: every account it derives is public knowledge. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -83,7 +83,7 @@ export async function startDevChain(options: DevChainOptions = {}): Promise<DevC
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === "EADDRINUSE") {
-      throw new SegmintError(
+      throw new ChainError(
         "CHAIN_PORT_IN_USE",
         `port ${port} on 127.0.0.1 is already in use`,
         { port },

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Wallet } from "ethers";
-import { SegmintError } from "../errors.ts";
+import { ChainError } from "./errors.ts";
 
 export interface KeySource {
   /** A hex private key (0x-prefixed or not). */
@@ -19,7 +19,7 @@ export interface KeySource {
  */
 export async function loadWallet(source: KeySource): Promise<Wallet> {
   if (source.privateKey !== undefined && source.keystoreFile !== undefined) {
-    throw new SegmintError(
+    throw new ChainError(
       "KEY_CONFLICT",
       "both a private key and a keystore were given",
       {},
@@ -30,7 +30,7 @@ export async function loadWallet(source: KeySource): Promise<Wallet> {
     const hex = source.privateKey.trim();
     const normalized = hex.startsWith("0x") ? hex : `0x${hex}`;
     if (!/^0x[0-9a-fA-F]{64}$/.test(normalized)) {
-      throw new SegmintError(
+      throw new ChainError(
         "KEY_INVALID",
         "the private key is not 32 bytes of hex",
         {},
@@ -41,7 +41,7 @@ export async function loadWallet(source: KeySource): Promise<Wallet> {
       return new Wallet(normalized);
     } catch {
       // 0 and values at or above the curve order are 32 bytes of hex but no key.
-      throw new SegmintError(
+      throw new ChainError(
         "KEY_INVALID",
         "the private key is not a valid secp256k1 key (zero or above the curve order)",
         {},
@@ -55,7 +55,7 @@ export async function loadWallet(source: KeySource): Promise<Wallet> {
     try {
       json = await readFile(file, "utf8");
     } catch {
-      throw new SegmintError("KEYSTORE_UNREADABLE", `cannot read the keystore file ${file}`, {
+      throw new ChainError("KEYSTORE_UNREADABLE", `cannot read the keystore file ${file}`, {
         file,
       });
     }
@@ -64,7 +64,7 @@ export async function loadWallet(source: KeySource): Promise<Wallet> {
       try {
         password = (await readFile(source.passwordFile, "utf8")).split(/\r?\n/)[0] ?? "";
       } catch {
-        throw new SegmintError(
+        throw new ChainError(
           "PASSWORD_FILE_UNREADABLE",
           `cannot read the password file ${source.passwordFile}`,
           { file: source.passwordFile },
@@ -72,7 +72,7 @@ export async function loadWallet(source: KeySource): Promise<Wallet> {
       }
     }
     if (password === undefined) {
-      throw new SegmintError(
+      throw new ChainError(
         "KEYSTORE_PASSWORD_MISSING",
         `no password for the keystore ${file}`,
         { file },
@@ -83,14 +83,14 @@ export async function loadWallet(source: KeySource): Promise<Wallet> {
       const wallet = await Wallet.fromEncryptedJson(json, password);
       return new Wallet(wallet.privateKey);
     } catch {
-      throw new SegmintError(
+      throw new ChainError(
         "KEYSTORE_DECRYPT_FAILED",
         `cannot decrypt the keystore ${file}: wrong password or not a keystore`,
         { file },
       );
     }
   }
-  throw new SegmintError(
+  throw new ChainError(
     "KEY_MISSING",
     "no signing key given",
     {},

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
+import type { CodeOf } from "../error-catalog.ts";
 import type { StartDecision } from "./funding.ts";
 import type { PublishDecision } from "./interface.ts";
 
 /** Why the daemon refuses a publisher at connect: a stable code for logs, metrics and /status. */
-export type PublishRefusalCode = "UNKNOWN_KEY" | "KEY_BUSY" | "STREAM_LIMIT" | "CANNOT_PAY";
+export type PublishRefusalCode = CodeOf<"live">;
 
 export type PublishVerdict =
   | { accept: true; reconnect: boolean }

@@ -1,27 +1,12 @@
+import type { CodeOf } from "../error-catalog.ts";
 import { SubsystemError } from "../errors.ts";
 
 /**
  * Every deliberate failure of the media subsystem. Callers and tests match on the code;
  * `details` carries the measured values so an orchestrator can report them to a broadcaster.
+ * The catalog (error-catalog.ts) says what each means and which wire code it is answered with.
  */
-export type MediaErrorCode =
-  | "FFMPEG_NOT_FOUND"
-  | "FFMPEG_FAILED"
-  | "INPUT_NOT_FOUND"
-  | "INPUT_EMPTY"
-  | "INPUT_TOO_LARGE"
-  | "INPUT_INVALID"
-  | "INPUT_NO_VIDEO"
-  | "INPUT_UNSUPPORTED_CODEC"
-  | "INPUT_RESOLUTION_TOO_LARGE"
-  | "INPUT_DURATION_TOO_LONG"
-  | "INPUT_NO_KEYFRAME"
-  | "OUTPUT_TOO_LARGE"
-  | "TRANSCODE_TIMEOUT"
-  | "TRANSCODE_ABORTED"
-  | "PROFILE_INVALID"
-  | "PROFILE_UNKNOWN"
-  | "CAPABILITIES_INVALID";
+export type MediaErrorCode = CodeOf<"media">;
 
 export class MediaError extends SubsystemError<MediaErrorCode> {
   override name = "MediaError";

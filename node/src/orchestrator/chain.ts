@@ -1,9 +1,11 @@
+import type { ChainErrorCode } from "../chain/errors.ts";
 import type { ChainSession } from "../chain/session.ts";
 import type { TxSender } from "../chain/tx.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import type { BrokerClient } from "../payments/broker-client.ts";
 import type { RedeemChain } from "../payments/interface.ts";
+import type { OrchestratorErrorCode } from "./errors.ts";
 
 /**
  * The redeemer's chain calls over payments' BrokerClient, with its two sends queued behind the
@@ -25,12 +27,17 @@ export function queuedRedeemChain(broker: BrokerClient, tx: TxSender): RedeemCha
   };
 }
 
+/** The faults the chain watch reports: two of the chain session's codes and one of its own. */
+type ChainHealthCode =
+  | Extract<ChainErrorCode, "CHAIN_UNREACHABLE" | "DEPLOYMENT_NO_CODE">
+  | Extract<OrchestratorErrorCode, "REGISTRATION_LOST">;
+
 /** Whether the node's chain is as it left it; /healthz answers 503 while it is not. */
 export type ChainHealth =
   | { ok: true }
   | {
       ok: false;
-      code: "CHAIN_UNREACHABLE" | "DEPLOYMENT_NO_CODE" | "REGISTRATION_LOST";
+      code: ChainHealthCode;
       reason: string;
     };
 

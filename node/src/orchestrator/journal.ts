@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import type { ErrorCode } from "../errors.ts";
 import type {
   JournalEntry,
   RedemptionStatus,
@@ -13,7 +14,7 @@ import type { JournalStore, JournalTotals } from "../store/index.ts";
 
 /** Where redemption troubles are reported for /status (NodeActivity implements it). */
 export interface ErrorSink {
-  error(code: string, message: string): void;
+  error(code: ErrorCode, message: string): void;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { WIN_PROB_SCALE } from "../chain/ticket.ts";
+import { wireCodeOf } from "../error-catalog.ts";
 import { errorMessage, isSegmintError, SegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import {
@@ -295,12 +296,12 @@ export class PaidTranscodeService implements TranscodeService {
       return await this.deps.transcoder.transcode(buffer, { profiles, signal, timeoutMs });
     } catch (error) {
       if (!isMediaError(error)) throw error;
+      // The catalog says which wire code a media code is answered with; one without is ours.
+      const wire = wireCodeOf(error.code) ?? "INTERNAL";
       // ffmpeg ended by a signal it did not get from our time limit (a stop that reached the
       // whole process group, the OOM killer) gave no verdict on the input: never BAD_SEGMENT.
-      const code =
-        error.code.startsWith("INPUT_") && error.details.exitCode === null
-          ? "INTERNAL"
-          : wireCodeForMedia(error.code);
+      const verdictOnInput = wire === "BAD_SEGMENT" || wire === "SEGMENT_TOO_LARGE";
+      const code = verdictOnInput && error.details.exitCode === null ? "INTERNAL" : wire;
       throw new SegmintError(code, error.message, error.details, { cause: error });
     }
   }
@@ -319,13 +320,10 @@ export class PaidTranscodeService implements TranscodeService {
   }
 }
 
-/** Payments refusals that are the sender's to fix: answered INSUFFICIENT_BALANCE. */
-const SENDER_REFUSALS = new Set(["SENDER_FUNDS_TOO_LOW", "SENDER_UNLOCKING"]);
-
 /**
  * Ticket params for /segmint/info from the issuer, with the sender's own problems (no
- * deposit, unlocking) turned into the wire's INSUFFICIENT_BALANCE: a coded refusal the
- * broadcaster can act on, not an INTERNAL error logged with a stack.
+ * deposit, unlocking) turned into the wire code the catalog gives them (INSUFFICIENT_BALANCE):
+ * a coded refusal the broadcaster can act on, not an INTERNAL error logged with a stack.
  */
 export function ticketParamsProvider(issuer: TicketIssuer): TicketParamsProvider {
   return {
@@ -333,10 +331,11 @@ export function ticketParamsProvider(issuer: TicketIssuer): TicketParamsProvider
       try {
         return ticketParamsToWire(await issuer.issue(sender));
       } catch (error) {
-        if (isSegmintError(error) && SENDER_REFUSALS.has(error.code)) {
-          throw new SegmintError("INSUFFICIENT_BALANCE", error.message, error.details, {
+        const wire = isSegmintError(error) ? wireCodeOf(error.code) : undefined;
+        if (isSegmintError(error) && wire !== undefined && wire !== error.code) {
+          throw new SegmintError(wire, error.message, error.details, {
             cause: error,
-            ...(error.hint === undefined ? {} : { hint: error.hint }),
+            hint: error.hint,
           });
         }
         throw error;
@@ -374,14 +373,4 @@ export function maxPixels(profiles: readonly MediaProfile[], durationSec: number
     total += BigInt(p.width) * BigInt(p.height) * BigInt(frames);
   }
   return total;
-}
-
-function wireCodeForMedia(
-  code: string,
-): "BAD_SEGMENT" | "SEGMENT_TOO_LARGE" | "BAD_REQUEST" | "TIMEOUT" | "INTERNAL" {
-  if (code === "INPUT_TOO_LARGE") return "SEGMENT_TOO_LARGE";
-  if (code.startsWith("INPUT_")) return "BAD_SEGMENT";
-  if (code.startsWith("PROFILE_")) return "BAD_REQUEST";
-  if (code === "TRANSCODE_TIMEOUT") return "TIMEOUT";
-  return "INTERNAL";
 }

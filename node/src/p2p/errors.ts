@@ -1,3 +1,4 @@
+import type { CodeOf } from "../error-catalog.ts";
 import { SubsystemError } from "../errors.ts";
 
 /**
@@ -21,19 +22,13 @@ export function isWireCode(code: string): code is WireErrorCode {
 }
 
 /** Local codes: what went wrong on this side of a stream, or in the p2p subsystem itself. */
-export type P2pLocalErrorCode =
-  | "P2P_FRAME_TOO_LARGE"
-  | "P2P_MALFORMED_FRAME"
-  | "P2P_BAD_HEADER"
-  | "P2P_STREAM_STALLED"
-  | "P2P_STREAM_TIMEOUT"
-  | "P2P_STREAM_ENDED"
-  | "P2P_BAD_SIGNATURE"
-  | "P2P_BAD_RESPONSE"
-  | "P2P_PEER_KEY"
-  | "P2P_BAD_OPTIONS"
-  | "P2P_GOSSIPSUB_DISABLED";
+export type P2pLocalErrorCode = Exclude<CodeOf<"p2p">, WireErrorCode>;
 
+/**
+ * A local code or a wire code. Every wire code is a catalog code (the catalog also says which
+ * wire code each local code is answered with), so adding one here without its catalog entry
+ * fails to compile.
+ */
 export type P2pErrorCode = P2pLocalErrorCode | WireErrorCode;
 
 export class P2pError extends SubsystemError<P2pErrorCode> {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Connection, Stream } from "@libp2p/interface";
+import { wireCodeOf } from "../error-catalog.ts";
 import { errorMessage, isSegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
@@ -386,22 +387,14 @@ export class TranscodeProtocol {
   }
 }
 
-/** Maps a local framing failure to the code the peer is told. */
+/**
+ * Maps a local framing failure to the code the peer is told: the wire code the catalog gives
+ * it (a stall or timeout is TIMEOUT, a bad frame or header BAD_REQUEST), else `fallback`.
+ */
 function asRefusal(error: unknown, fallback: WireErrorCode): Refusal {
   if (error instanceof Refusal) return error;
   if (error instanceof P2pError) {
-    switch (error.code) {
-      case "P2P_STREAM_STALLED":
-      case "P2P_STREAM_TIMEOUT":
-        return new Refusal("TIMEOUT", error.message);
-      case "P2P_FRAME_TOO_LARGE":
-      case "P2P_BAD_HEADER":
-      case "P2P_MALFORMED_FRAME":
-      case "P2P_STREAM_ENDED":
-        return new Refusal("BAD_REQUEST", error.message);
-      default:
-        return new Refusal(fallback, error.message);
-    }
+    return new Refusal(wireCodeOf(error.code) ?? fallback, error.message);
   }
   return new Refusal(fallback, errorMessage(error));
 }

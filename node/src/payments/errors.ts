@@ -1,3 +1,4 @@
+import type { CodeOf } from "../error-catalog.ts";
 import { SubsystemError } from "../errors.ts";
 
 /**
@@ -19,23 +20,12 @@ export const BAD_TICKET_REASONS = [
 ] as const;
 export type BadTicketReason = (typeof BAD_TICKET_REASONS)[number];
 
-export type PaymentsErrorCode =
-  // Orchestrator side: a ticket or a sender that cannot pay.
-  | "BAD_TICKET"
-  | "INSUFFICIENT_BALANCE"
-  | "FACE_VALUE_TOO_HIGH"
-  | "SENDER_UNLOCKING"
-  | "SENDER_FUNDS_TOO_LOW"
-  // Orchestrator side: no seat in the active set, so no ticket could pay it.
-  | "ORCHESTRATOR_NOT_ACTIVE"
-  // Broadcaster side: ticket params outside the operator's caps.
-  | "BAD_TICKET_PARAMS"
-  | "PRICE_TOO_HIGH"
-  | "TICKET_EV_TOO_HIGH"
-  | "SPEND_CAP_REACHED"
-  // Either side.
-  | "BAD_PAYMENTS_OPTIONS"
-  | "CHAIN_UNAVAILABLE";
+/**
+ * Orchestrator side: a ticket or a sender that cannot pay, no seat in the active set.
+ * Broadcaster side: ticket params outside the operator's caps. Either side: settings and chain
+ * reads. Meanings, hints and wire codes: the catalog (error-catalog.ts).
+ */
+export type PaymentsErrorCode = CodeOf<"payments">;
 
 export class PaymentsError extends SubsystemError<PaymentsErrorCode> {
   override name = "PaymentsError";

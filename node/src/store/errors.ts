@@ -1,6 +1,7 @@
+import type { CodeOf } from "../error-catalog.ts";
 import { SubsystemError } from "../errors.ts";
 
-export type StoreErrorCode = "STORE_OPEN_FAILED" | "STORE_SCHEMA_TOO_NEW" | "STORE_CORRUPT_ROW";
+export type StoreErrorCode = CodeOf<"store">;
 
 export class StoreError extends SubsystemError<StoreErrorCode> {
   override name = "StoreError";

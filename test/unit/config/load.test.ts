@@ -53,7 +53,7 @@ describe("config loading", () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(SegmintError);
-      const e = error as SegmintError<string, { problems: { path: string }[] }>;
+      const e = error as SegmintError<"CONFIG_INVALID", { problems: { path: string }[] }>;
       expect(e.code).toBe("CONFIG_INVALID");
       expect(e.details.problems.map((p) => p.path).sort()).toEqual([
         "maxPricePerPixel",
