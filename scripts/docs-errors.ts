@@ -24,8 +24,9 @@ happened (what to do)\`, and exits 1; "what to do" is the error's own hint where
 raised it knows more, else the one below. Daemons log the code with each refusal, and the
 orchestrator's \`/status\` lists the latest ones.
 
-Codes are added, never renamed. Each belongs to the part of the node that raises it; its
-subsystem's error class (\`ChainError\`, \`MediaError\`, ...) takes only its own codes.
+Codes are added, never renamed. Each belongs to the part of the node that raises it, and where
+that part has an error class (\`ChainError\`, \`MediaError\`, ...) the class takes only its own
+codes.
 
 The **wire** column is the code a broadcaster is told when an orchestrator refuses its request
 for this reason (docs/protocol.md lists the wire codes). A code with no wire code stays on the
