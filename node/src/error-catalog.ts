@@ -328,7 +328,7 @@ export const ERROR_CATALOG = {
   TRANSCODE_TIMEOUT: {
     owner: "media",
     title: "ffmpeg ran past its time limit and was stopped",
-    hint: "the input may be malformed, or the machine overloaded: lower --max-sessions",
+    hint: "the input may be malformed, or the machine overloaded (run fewer transcodes at once)",
     wire: "TIMEOUT",
   },
   TRANSCODE_ABORTED: {
