@@ -351,7 +351,7 @@ function shuttingDown(cause?: unknown): SegmintError {
   return new SegmintError(
     "CAPACITY_FULL",
     "the orchestrator is shutting down",
-    {},
+    { reason: "STOPPING" },
     cause === undefined ? {} : { cause },
   );
 }
