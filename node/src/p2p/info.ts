@@ -13,13 +13,14 @@ import {
   type SignedInfo,
 } from "../protocol/index.ts";
 import { INFO_PROTOCOL, SIGNING_DOMAIN } from "./constants.ts";
-import { P2pError, RemoteError } from "./errors.ts";
+import { P2pError } from "./errors.ts";
 import {
   abortStream,
   type Dialer,
   exchangeSignal,
   finishStream,
   openStream,
+  refusalError,
   streamGoneSignal,
 } from "./exchange.ts";
 import { encodeJson, FrameReader, writeFrame } from "./framing.ts";
@@ -226,7 +227,7 @@ export async function requestInfo(
       limits.maxHeaderBytes,
       "info response",
     );
-    if (!response.ok) throw new RemoteError(response.code, response.message, response.details);
+    if (!response.ok) throw refusalError(response);
     verifyInfo(response.info, remotePeer.toString(), options.capabilitiesSchema);
     return response.info;
   } catch (error) {

@@ -12,8 +12,8 @@ import {
   type WireTicketParams,
 } from "../protocol/index.ts";
 import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
-import { P2pError, RemoteError } from "./errors.ts";
-import { abortStream, type Dialer, exchangeSignal, openStream } from "./exchange.ts";
+import { P2pError } from "./errors.ts";
+import { abortStream, type Dialer, exchangeSignal, openStream, refusalError } from "./exchange.ts";
 import { decodeJson, encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
 import { defaultP2pOptions, type TranscodeLimits } from "./options.ts";
 import { recoverSigner, sameAddress } from "./signing.ts";
@@ -91,7 +91,7 @@ export async function requestTranscode(
       // The stream broke before any answer: the upload's failure is the better explanation.
       throw uploadError ?? error;
     }
-    if (!response.ok) throw new RemoteError(response.code, response.message, response.details);
+    if (!response.ok) throw refusalError(response);
     await upload;
     reader.stallMs = limits.stallMs;
 
