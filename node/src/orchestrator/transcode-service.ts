@@ -218,8 +218,7 @@ export class PaidTranscodeService implements TranscodeService {
     } catch (thrown) {
       // A stop (or a process-group signal that killed ffmpeg with us) is never the
       // segment's fault: the broadcaster is told to go elsewhere, not that its input is bad.
-      // Every other refusal goes out under its wire code, its cause as the reason.
-      const error = this.accepting ? asWireRefusal(thrown) : shuttingDown(thrown);
+      const error = this.accepting ? thrown : shuttingDown(thrown);
       const code = isSegmintError(error) ? error.code : "INTERNAL";
       this.deps.metrics?.segments.inc({ result: code });
       this.deps.metrics?.errors.inc({ code });
@@ -232,7 +231,8 @@ export class PaidTranscodeService implements TranscodeService {
         },
         "segment refused",
       );
-      throw error;
+      // The broadcaster is told the wire code, with the local code above as its reason.
+      throw asWireRefusal(error);
     }
   }
 

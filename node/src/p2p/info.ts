@@ -110,7 +110,7 @@ export class InfoProtocol {
           this.init.log.debug({ remotePeer, code: error.code }, "info request refused");
           await writeFrame(
             stream,
-            encodeJson(refusalAnswer("BAD_REQUEST", error.message, { reason: "MALFORMED" })),
+            encodeJson(refusalAnswer("BAD_REQUEST", error.message, { reason: error.code })),
             signal,
           );
           await finishStream(stream, signal);
