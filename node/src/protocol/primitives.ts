@@ -7,10 +7,14 @@ import { z } from "zod";
  * leading zeros, no sign on a uint) so a value re-encodes to the very string it came from.
  */
 
-/** A uint256 as a decimal string: no sign, no leading zeros, at most 78 digits (2^256 ~ 1.2e77). */
+const UINT256_MAX = (1n << 256n) - 1n;
+
+/** A uint256 as a decimal string: no sign, no leading zeros, at most 2^256 - 1 (78 digits). */
 export const uint256String = z
   .string()
-  .regex(/^(0|[1-9][0-9]{0,77})$/, "expected a decimal uint256");
+  .regex(/^(0|[1-9][0-9]{0,77})$/, "expected a decimal uint256")
+  // Only a 78-digit string can pass 2^256 - 1 (about 1.16e77).
+  .refine((text) => text.length < 78 || BigInt(text) <= UINT256_MAX, "above 2^256 - 1");
 /** A signed integer as a decimal string (a balance may be negative after a debit). */
 export const intString = z.string().regex(/^(0|-?[1-9][0-9]{0,77})$/, "expected a decimal integer");
 export const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 20-byte 0x address");

@@ -72,7 +72,8 @@ describe("ticket params on the wire", () => {
 
   it("refuse numbers a decimal uint256 cannot be, as a malformed ticket", () => {
     const wire = ticketParamsToWire(params);
-    for (const bad of ["-1", "01", "1e3", "0x10", "1".repeat(79), ""]) {
+    const overMax = (1n << 256n).toString();
+    for (const bad of ["-1", "01", "1e3", "0x10", "1".repeat(79), "", overMax]) {
       const error = thrown(() => ticketParamsFromWire({ ...wire, faceValue: bad }, 1n));
       expect(error).toMatchObject({ code: "BAD_TICKET", details: { reason: "MALFORMED" } });
     }
