@@ -361,6 +361,12 @@ export const ERROR_CATALOG = {
     hint: "nothing to fix: the broadcaster backs off and tries another orchestrator",
     wire: "CAPACITY_FULL",
   },
+  NOT_ACTIVE: {
+    owner: "p2p",
+    title: "the orchestrator has no seat in the active set this round, so no ticket could pay it",
+    hint: "nothing to fix as a broadcaster: choose another orchestrator; its operator bonds more stake",
+    wire: "NOT_ACTIVE",
+  },
   BAD_SEGMENT: {
     owner: "p2p",
     title: "the segment cannot be decoded or fails input validation",
@@ -466,6 +472,7 @@ export const ERROR_CATALOG = {
     owner: "payments",
     title: "a ticket's face value is more than the sender's deposit and reserve can back",
     hint: "the sender must add to its deposit or reserve, or use smaller tickets",
+    wire: "INSUFFICIENT_BALANCE",
   },
   SENDER_UNLOCKING: {
     owner: "payments",
@@ -483,6 +490,7 @@ export const ERROR_CATALOG = {
     owner: "payments",
     title: "this orchestrator has no seat in the active set this round, so no ticket can pay it",
     hint: "bond more stake (`segmint stake bond`) and wait for the next round",
+    wire: "NOT_ACTIVE",
   },
   BAD_TICKET_PARAMS: {
     owner: "payments",

@@ -2,6 +2,8 @@
  * The broadcaster client: a file in, HLS out, the transcoding bought from orchestrators on the
  * network (selection, payment, parallel dispatch with retries and suspension, verification).
  */
+
+export { wireProfile } from "../protocol/profiles.ts";
 export {
   classifyFailure,
   Dispatcher,
@@ -29,4 +31,4 @@ export {
 export { SuspensionList, type SuspensionOptions } from "./suspension.ts";
 export { StreamTrust, type VerificationFailureReport, type VerificationReport } from "./trust.ts";
 export { expectedFrames, expectedPixels, VERIFICATION_CHECKS, verifyResult } from "./verify.ts";
-export { NetworkSegmentWorker, type OrchestratorTransport, wireProfile } from "./worker.ts";
+export { NetworkSegmentWorker, type OrchestratorTransport } from "./worker.ts";

@@ -1,6 +1,6 @@
 import type { Logger } from "../log/index.ts";
-import type { Candidate as DiscoveredCandidate } from "../p2p/discovery.ts";
-import type { SignedInfo } from "../p2p/messages.ts";
+import type { DiscoveredCandidate } from "../p2p/discovery.ts";
+import type { SignedInfo } from "../protocol/index.ts";
 import type { OrchestratorHandle, OrchestratorSource } from "./interface.ts";
 import type { Candidate, SelectionStrategy } from "./selection.ts";
 

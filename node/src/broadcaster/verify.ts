@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { isMediaError } from "../media/errors.ts";
 import { contentDistance, meanLuma, motion, type PictureSummary } from "../media/quality.ts";
-import { renditionReceipt } from "../p2p/messages.ts";
 import type { ReceivedRendition } from "../p2p/transcode-client.ts";
 import { receiptSigner } from "../p2p/transcode-client.ts";
+import { renditionReceipt } from "../protocol/index.ts";
 import { BroadcasterError } from "./errors.ts";
 import type { VerifiedRendition } from "./interface.ts";
 import type { VerificationOptions } from "./options.ts";

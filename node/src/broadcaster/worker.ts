@@ -3,10 +3,16 @@ import type { Profile } from "../media/interface.ts";
 import { outputFps, outputSize } from "../media/profiles.ts";
 import { type PictureSummary, pictureSummary } from "../media/quality.ts";
 import { RemoteError } from "../p2p/errors.ts";
-import type { SignedInfo, TranscodeRequest } from "../p2p/messages.ts";
 import type { TranscodeResponse } from "../p2p/transcode-client.ts";
 import type { TicketParams } from "../payments/interface.ts";
-import { paymentToWire, ticketParamsFromWire } from "../payments/wire.ts";
+import {
+  maxChargeablePixels,
+  paymentToWire,
+  type SignedInfo,
+  type TranscodeRequestHeader as TranscodeRequest,
+  ticketParamsFromWire,
+  wireProfile,
+} from "../protocol/index.ts";
 import { isBroadcasterError } from "./errors.ts";
 import type {
   OrchestratorHandle,
@@ -15,7 +21,7 @@ import type {
   SourceSegment,
 } from "./interface.ts";
 import type { VerificationOptions } from "./options.ts";
-import { type PaymentLedger, requiredPixels, type SourceVideo } from "./payment.ts";
+import type { PaymentLedger, SourceVideo } from "./payment.ts";
 import { isLocalSpotCheckFault, type SpotCheckTools, spotCheck } from "./spot-check.ts";
 import type { StreamTrust } from "./trust.ts";
 import { type ExpectedRendition, expectedPixels, type Inspect, verifyResult } from "./verify.ts";
@@ -63,22 +69,6 @@ export function ffmpegSegmentChecks(
   return { inspect: (data) => pictureSummary(data, { ffmpegPath, signal }) };
 }
 
-/** The media layer's profile JSON (profileJsonSchema), as the orchestrator reads it. */
-export function wireProfile(profile: Profile): TranscodeRequest["profiles"][number] {
-  return {
-    name: profile.name,
-    width: profile.width,
-    height: profile.height,
-    bitrate: profile.bitrateBps,
-    ...(profile.fps === undefined ? {} : { fps: profile.fps }),
-    codec: profile.codec,
-    gop: profile.gopSeconds,
-    preset: profile.preset,
-    ...(profile.crf === undefined ? {} : { crf: profile.crf }),
-    allowUpscale: profile.allowUpscale,
-  };
-}
-
 /**
  * One try of one segment on one orchestrator: pay (tickets for the pixels an honest result
  * holds), send, verify (and now and then spot-check), settle the payment with the measured
@@ -124,7 +114,7 @@ export class NetworkSegmentWorker implements SegmentWorker {
     // one more try on the same orchestrator with fresh params before it counts as a failure.
     for (let payTry = 0; ; payTry++) {
       const durationSec = Math.max(0.001, segment.durationSeconds);
-      const required = requiredPixels(wanted.profiles, durationSec);
+      const required = maxChargeablePixels(wanted.profiles, durationSec);
       const payment = this.deps.ledger.pay(params, {
         required: (required > expected ? required : expected) * params.pricePerPixel,
         expected: expected * params.pricePerPixel,

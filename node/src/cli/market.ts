@@ -83,10 +83,8 @@ async function listOrchestrators(s: ChainSession): Promise<Listed[]> {
  * listens, and the temporary peer key is removed again.
  */
 async function probe(list: Listed[], sender: string): Promise<void> {
-  const [{ createHost, defaultP2pOptions, Discovery, requestInfo }, dataDir] = await Promise.all([
-    import("../p2p/index.ts"),
-    mkdtemp(path.join(tmpdir(), "segmint-market-")),
-  ]);
+  const [{ createHost, defaultP2pOptions, Discovery, RemoteError, requestInfo }, dataDir] =
+    await Promise.all([import("../p2p/index.ts"), mkdtemp(path.join(tmpdir(), "segmint-market-"))]);
   const node = await createHost(
     {
       ...defaultP2pOptions.host,
@@ -114,8 +112,7 @@ async function probe(list: Listed[], sender: string): Promise<void> {
           o.pricePerPixel = info.pricePerPixel;
         } catch (error) {
           // A coded refusal still came from the orchestrator: it is reachable.
-          const refused = error instanceof Error && "code" in error && error.name === "RemoteError";
-          o.reachable = refused;
+          o.reachable = error instanceof RemoteError;
           o.probeError = errorMessage(error);
         }
       }),

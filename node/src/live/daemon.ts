@@ -4,7 +4,6 @@ import { Registry } from "prom-client";
 import { BroadcasterError } from "../broadcaster/errors.ts";
 import { createVerificationMetrics } from "../broadcaster/metrics.ts";
 import { type BroadcasterSession, openBroadcasterSession } from "../broadcaster/network-session.ts";
-import { requiredPixels } from "../broadcaster/payment.ts";
 import type { SelectionStrategy } from "../broadcaster/selection.ts";
 import { DEV_CHAIN_ID } from "../chain/devchain.ts";
 import { resolveConfig } from "../config/load.ts";
@@ -14,6 +13,7 @@ import { locateBinaries } from "../media/binaries.ts";
 import type { MediaOptions } from "../media/options.ts";
 import { resolveMediaOptions } from "../media/options.ts";
 import { loadLadder } from "../media/profiles.ts";
+import { maxChargeablePixels } from "../protocol/index.ts";
 import { DepositKeeper, depositChain, type FundingState } from "./funding.ts";
 import { startLiveHttpServer } from "./http-server.ts";
 import { type Ingest, startIngest } from "./ingest.ts";
@@ -155,7 +155,8 @@ export async function startBroadcasterDaemon(
       {
         address: session.address,
         maxAutoDeposit: cfg.autoDeposit,
-        perStreamPerMinute: requiredPixels(profiles, ONE_MINUTE_SECONDS) * cfg.maxPricePerPixel,
+        perStreamPerMinute:
+          maxChargeablePixels(profiles, ONE_MINUTE_SECONDS) * cfg.maxPricePerPixel,
         coverMinutes: cfg.coverMinutes,
         checkIntervalMs: FUNDING_CHECK_MS,
       },

@@ -24,4 +24,4 @@ export { type TicketEconomics, ticketEconomics } from "./pricing.ts";
 export { DEFAULT_FEE_SHARE_PPM, DEFAULT_REWARD_CUT_PPM, Registration } from "./registration.ts";
 export { RoundService } from "./reward-service.ts";
 export type { OrchestratorStatus } from "./status.ts";
-export { maxPixels, PaidTranscodeService, profileKeys } from "./transcode-service.ts";
+export { PaidTranscodeService, profileKeys } from "./transcode-service.ts";

@@ -1,5 +1,4 @@
 import { WIN_PROB_SCALE } from "../chain/ticket.ts";
-import { wireCodeOf } from "../error-catalog.ts";
 import { errorMessage, isSegmintError, SegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import {
@@ -15,20 +14,22 @@ import type {
   Admission,
   TicketParamsProvider,
   TranscodeJob,
-  TranscodeResult,
   TranscodeService,
+  TranscodeServiceResult,
 } from "../p2p/interface.ts";
-import type { Profile as WireProfile, TicketParams as WireTicketParams } from "../p2p/messages.ts";
 import type { Balances } from "../payments/balances.ts";
-import {
-  paymentFromWire,
-  type TicketParams,
-  type TicketPayment,
-  ticketParamsToWire,
-} from "../payments/index.ts";
+import type { TicketParams, TicketPayment } from "../payments/index.ts";
 import { scaledToWei } from "../payments/metrics.ts";
 import type { TicketAcceptance } from "../payments/validator.ts";
+import {
+  maxChargeablePixels,
+  paymentFromWire,
+  ticketParamsToWire,
+  type WireProfile,
+  type WireTicketParams,
+} from "../protocol/index.ts";
 import { NodeActivity } from "./activity.ts";
+import { asWireRefusal } from "./refusals.ts";
 
 /** The payments validator as the service uses it (TicketValidator implements it). */
 export interface TicketReceiver {
@@ -36,7 +37,7 @@ export interface TicketReceiver {
 }
 
 /** The segment transcoder as the service uses it (media's SegmentTranscoder implements it). */
-export interface SegmentWorker {
+export interface Transcoder {
   transcode(segment: Buffer, request: MediaTranscodeRequest): Promise<MediaTranscodeResult>;
 }
 
@@ -48,7 +49,7 @@ export interface PaidTranscodeServiceDeps {
   tickets: TicketReceiver;
   balances: Balances;
   issuer: TicketIssuer;
-  transcoder: SegmentWorker;
+  transcoder: Transcoder;
   /** Token wei per output pixel. */
   pricePerPixel: bigint;
   /** Keys (see profileKeys) of the profiles offered; null accepts any the media layer can make. */
@@ -77,9 +78,6 @@ export interface TranscodeTimeout {
  * hedge move the segment elsewhere first.
  */
 export const defaultTranscodeTimeout: TranscodeTimeout = { baseMs: 5_000, perMediaSecondMs: 3_000 };
-
-/** Frames assumed per second when a profile keeps the source's rate (for the pre-check). */
-const ASSUMED_FPS = 30;
 
 /**
  * The paid work behind /segmint/transcode. In order: refuse when stopping; resolve the asked
@@ -110,7 +108,7 @@ export class PaidTranscodeService implements TranscodeService {
     segment: Uint8Array,
     signal: AbortSignal,
     admission: Admission,
-  ): Promise<TranscodeResult> {
+  ): Promise<TranscodeServiceResult> {
     if (!this.accepting) return Promise.reject(shuttingDown());
     const work = this.run(job, segment, signal, admission);
     this.inFlight.add(work);
@@ -134,7 +132,7 @@ export class PaidTranscodeService implements TranscodeService {
     segment: Uint8Array,
     signal: AbortSignal,
     admission: Admission,
-  ): Promise<TranscodeResult> {
+  ): Promise<TranscodeServiceResult> {
     const { request } = job;
     const log = this.deps.log.child({
       peer: job.peerId,
@@ -145,7 +143,7 @@ export class PaidTranscodeService implements TranscodeService {
       const profiles = request.profiles.map((p) => this.resolveProfile(p));
       const payments = request.tickets.map((t) => paymentFromWire(t));
       const sender = this.senderFor(job.peerId, payments);
-      const maxFee = maxPixels(profiles, request.durationSec) * this.deps.pricePerPixel;
+      const maxFee = maxChargeablePixels(profiles, request.durationSec) * this.deps.pricePerPixel;
       // Stateless and cheap: what the tickets claim to be worth plus what the sender holds here
       // must cover the segment, so a request paying nothing never waits for or holds a session.
       const claimedScaled = payments.reduce(
@@ -156,7 +154,7 @@ export class PaidTranscodeService implements TranscodeService {
         throw new SegmintError(
           "INSUFFICIENT_BALANCE",
           "the tickets sent and the balance held here do not cover this segment",
-          { required: maxFee.toString() },
+          { reason: "TICKETS_SHORT", required: maxFee.toString() },
           { hint: "send more tickets with the segment" },
         );
       }
@@ -226,10 +224,15 @@ export class PaidTranscodeService implements TranscodeService {
       this.deps.metrics?.errors.inc({ code });
       this.activity.error(code, errorMessage(error));
       log.info(
-        { code, err: isSegmintError(error) ? error.message : String(error) },
+        {
+          code,
+          reason: isSegmintError(error) ? error.details.reason : undefined,
+          err: isSegmintError(error) ? error.message : String(error),
+        },
         "segment refused",
       );
-      throw error;
+      // The broadcaster is told the wire code, with the local code above as its reason.
+      throw asWireRefusal(error);
     }
   }
 
@@ -243,13 +246,14 @@ export class PaidTranscodeService implements TranscodeService {
       throw new SegmintError(
         "BAD_REQUEST",
         isSegmintError(error) ? error.message : `bad profile ${name}`,
-        { profile: name },
+        { reason: isSegmintError(error) ? error.code : "PROFILE_INVALID", profile: name },
         { cause: error },
       );
     }
     const allowed = this.deps.allowedProfiles;
     if (allowed !== null && !profileKeys(profile).some((key) => allowed.has(key))) {
       throw new SegmintError("BAD_REQUEST", `this orchestrator does not offer profile ${name}`, {
+        reason: "PROFILE_NOT_OFFERED",
         profile: name,
       });
     }
@@ -264,7 +268,7 @@ export class PaidTranscodeService implements TranscodeService {
         throw new SegmintError(
           "INSUFFICIENT_BALANCE",
           "no tickets were sent and this peer has no balance here",
-          { peerId },
+          { reason: "NO_TICKETS", peerId },
           { hint: "send tickets with the segment" },
         );
       }
@@ -274,7 +278,7 @@ export class PaidTranscodeService implements TranscodeService {
       throw new SegmintError(
         "BAD_REQUEST",
         "all tickets of one segment must come from one sender",
-        {},
+        { reason: "MIXED_SENDERS" },
       );
     }
     return first;
@@ -295,14 +299,18 @@ export class PaidTranscodeService implements TranscodeService {
     try {
       return await this.deps.transcoder.transcode(buffer, { profiles, signal, timeoutMs });
     } catch (error) {
-      if (!isMediaError(error)) throw error;
-      // The catalog says which wire code a media code is answered with; one without is ours.
-      const wire = wireCodeOf(error.code) ?? "INTERNAL";
+      const refusal = asWireRefusal(error);
       // ffmpeg ended by a signal it did not get from our time limit (a stop that reached the
       // whole process group, the OOM killer) gave no verdict on the input: never BAD_SEGMENT.
-      const verdictOnInput = wire === "BAD_SEGMENT" || wire === "SEGMENT_TOO_LARGE";
-      const code = verdictOnInput && error.details.exitCode === null ? "INTERNAL" : wire;
-      throw new SegmintError(code, error.message, error.details, { cause: error });
+      if (
+        isMediaError(error) &&
+        error.details.exitCode === null &&
+        isSegmintError(refusal) &&
+        refusal.code === "BAD_SEGMENT"
+      ) {
+        throw new SegmintError("INTERNAL", error.message, { reason: error.code }, { cause: error });
+      }
+      throw refusal;
     }
   }
 
@@ -322,8 +330,9 @@ export class PaidTranscodeService implements TranscodeService {
 
 /**
  * Ticket params for /segmint/info from the issuer, with the sender's own problems (no
- * deposit, unlocking) turned into the wire code the catalog gives them (INSUFFICIENT_BALANCE):
- * a coded refusal the broadcaster can act on, not an INTERNAL error logged with a stack.
+ * deposit, unlocking) turned into the wire's INSUFFICIENT_BALANCE and a node out of the
+ * active set into NOT_ACTIVE, each with its reason: a coded refusal the broadcaster can act
+ * on, not an INTERNAL error logged with a stack.
  */
 export function ticketParamsProvider(issuer: TicketIssuer): TicketParamsProvider {
   return {
@@ -331,14 +340,7 @@ export function ticketParamsProvider(issuer: TicketIssuer): TicketParamsProvider
       try {
         return ticketParamsToWire(await issuer.issue(sender));
       } catch (error) {
-        const wire = isSegmintError(error) ? wireCodeOf(error.code) : undefined;
-        if (isSegmintError(error) && wire !== undefined && wire !== error.code) {
-          throw new SegmintError(wire, error.message, error.details, {
-            cause: error,
-            hint: error.hint,
-          });
-        }
-        throw error;
+        throw asWireRefusal(error);
       }
     },
   };
@@ -349,7 +351,7 @@ function shuttingDown(cause?: unknown): SegmintError {
   return new SegmintError(
     "CAPACITY_FULL",
     "the orchestrator is shutting down",
-    {},
+    { reason: "STOPPING" },
     cause === undefined ? {} : { cause },
   );
 }
@@ -363,14 +365,4 @@ export function profileKeys(profile: MediaProfile): string[] {
     `name:${profile.name.toLowerCase()}`,
     `shape:${profile.width}x${profile.height}@${profile.fps ?? "source"}/${profile.codec}`,
   ];
-}
-
-/** Most pixels a segment can produce: every rendition at its full box and frame rate. */
-export function maxPixels(profiles: readonly MediaProfile[], durationSec: number): bigint {
-  let total = 0n;
-  for (const p of profiles) {
-    const frames = Math.ceil((p.fps ?? ASSUMED_FPS) * durationSec);
-    total += BigInt(p.width) * BigInt(p.height) * BigInt(frames);
-  }
-  return total;
 }

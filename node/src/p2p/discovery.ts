@@ -2,17 +2,17 @@ import type { AbortOptions, PeerId, PeerInfo } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import type { Logger } from "../log/index.ts";
+import type { SignedAdvert } from "../protocol/index.ts";
 import type { AdvertBook } from "./adverts.ts";
 import { P2pError } from "./errors.ts";
 import type { RegisteredOrchestrator, RegistryReader } from "./interface.ts";
-import type { SignedAdvert } from "./messages.ts";
 
 /**
  * Where a broadcaster's orchestrators come from: the on-chain registry (the source of trust),
  * adverts checked against it, and, to join the network at all, bootstrap addresses and mDNS.
  */
 
-export interface Candidate {
+export interface DiscoveredCandidate {
   /** The orchestrator's Ethereum address (checksummed as the source gave it). */
   address: string;
   peerId: string;
@@ -77,8 +77,8 @@ export class Discovery {
    * Orchestrators a broadcaster may use: the registry's active ones merged with valid
    * adverts (which passed the registry's owner and activity checks when they arrived).
    */
-  candidates(): Candidate[] {
-    const byAddress = new Map<string, Candidate>();
+  candidates(): DiscoveredCandidate[] {
+    const byAddress = new Map<string, DiscoveredCandidate>();
     for (const entry of this.registered) {
       byAddress.set(entry.address.toLowerCase(), {
         address: entry.address,
@@ -112,7 +112,7 @@ export class Discovery {
   }
 
   /** Multiaddrs to dial a candidate, each ending in its /p2p/ peer id. */
-  static dialAddrs(candidate: Candidate): Multiaddr[] {
+  static dialAddrs(candidate: DiscoveredCandidate): Multiaddr[] {
     const out: Multiaddr[] = [];
     for (const text of candidate.multiaddrs) {
       try {

@@ -1,25 +1,12 @@
 import type { CodeOf } from "../error-catalog.ts";
 import { SubsystemError } from "../errors.ts";
+import type { WireErrorCode } from "../protocol/refusals.ts";
 
 /**
- * Codes that travel on the wire in a transcode error response. They are part of the protocol
- * (docs/protocol.md): add codes, never rename them.
+ * Codes that travel on the wire in a refusal. The protocol module defines them (they are part
+ * of the messages, docs/protocol.md); they are re-exported here beside the local codes.
  */
-export const WIRE_ERROR_CODES = [
-  "BAD_TICKET",
-  "INSUFFICIENT_BALANCE",
-  "CAPACITY_FULL",
-  "BAD_SEGMENT",
-  "SEGMENT_TOO_LARGE",
-  "BAD_REQUEST",
-  "TIMEOUT",
-  "INTERNAL",
-] as const;
-export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
-
-export function isWireCode(code: string): code is WireErrorCode {
-  return (WIRE_ERROR_CODES as readonly string[]).includes(code);
-}
+export { isWireCode, WIRE_ERROR_CODES, type WireErrorCode } from "../protocol/refusals.ts";
 
 /** Local codes: what went wrong on this side of a stream, or in the p2p subsystem itself. */
 export type P2pLocalErrorCode = Exclude<CodeOf<"p2p">, WireErrorCode>;
@@ -46,6 +33,12 @@ export class RemoteError extends P2pError {
   constructor(code: WireErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(code, `orchestrator refused the request: ${message}`, details);
     this.name = "RemoteError";
+  }
+
+  /** The refusal's reason (BAD_TICKET's STALE_PARAMS, ...) when the orchestrator gave one. */
+  get reason(): string | undefined {
+    const reason = this.details.reason;
+    return typeof reason === "string" ? reason : undefined;
   }
 }
 

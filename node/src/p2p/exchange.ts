@@ -1,7 +1,8 @@
 import type { AbortOptions, PeerId, Stream } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { errorMessage } from "../errors.ts";
-import { P2pError } from "./errors.ts";
+import type { RefusalAnswer } from "../protocol/index.ts";
+import { P2pError, RemoteError } from "./errors.ts";
 import { abortError } from "./framing.ts";
 import type { SegmintNode } from "./host.ts";
 
@@ -24,6 +25,17 @@ export function streamGoneSignal(stream: Stream): AbortSignal {
     { once: true },
   );
   return controller.signal;
+}
+
+/**
+ * The error a client throws for an orchestrator's refusal: its wire code and details as the
+ * protocol schema decoded them, the reason also in the message so a log line or a summary
+ * that shows only the message still names the cause.
+ */
+export function refusalError(answer: RefusalAnswer): RemoteError {
+  const reason = answer.details?.reason;
+  const message = reason === undefined ? answer.message : `${answer.message} (${reason})`;
+  return new RemoteError(answer.code, message, answer.details ?? {});
 }
 
 /** What a client needs from a libp2p node: dialing. Narrow so tests can pass any host. */

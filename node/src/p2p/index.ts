@@ -11,7 +11,12 @@ export {
 } from "./adverts.ts";
 export { type P2pConfig, p2pConfigSchema, p2pOptionsFromConfig } from "./config.ts";
 export { ADVERT_TOPIC, INFO_PROTOCOL, SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
-export { type Candidate, Discovery, type DiscoveryNode, parseBootstrap } from "./discovery.ts";
+export {
+  type DiscoveredCandidate,
+  Discovery,
+  type DiscoveryNode,
+  parseBootstrap,
+} from "./discovery.ts";
 export {
   isP2pError,
   P2pError,
@@ -23,7 +28,6 @@ export {
 export { createHost, type SegmintNode, type SegmintServices } from "./host.ts";
 export { InfoProtocol, requestInfo, verifyInfo } from "./info.ts";
 export type * from "./interface.ts";
-export * from "./messages.ts";
 export { createP2pMetrics, type P2pMetrics } from "./metrics.ts";
 export {
   BroadcasterNetwork,

@@ -1,41 +1,41 @@
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
-import { z } from "zod";
+import type { z } from "zod";
 import { isSegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
+import {
+  type InfoPayload,
+  InfoRequestSchema,
+  type InfoResponse,
+  InfoResponseSchema,
+  isWireCode,
+  refusalAnswer,
+  type SignedInfo,
+} from "../protocol/index.ts";
 import { INFO_PROTOCOL, SIGNING_DOMAIN } from "./constants.ts";
-import { isWireCode, P2pError, RemoteError, WIRE_ERROR_CODES } from "./errors.ts";
+import { P2pError } from "./errors.ts";
 import {
   abortStream,
   type Dialer,
   exchangeSignal,
   finishStream,
   openStream,
+  refusalError,
   streamGoneSignal,
 } from "./exchange.ts";
 import { encodeJson, FrameReader, writeFrame } from "./framing.ts";
 import type { SegmintNode } from "./host.ts";
 import type { Clock, OrchestratorProfile, TicketParamsProvider } from "./interface.ts";
 import { LogLimiter } from "./log-limiter.ts";
-import {
-  type InfoPayload,
-  InfoRequestSchema,
-  type SignedInfo,
-  SignedInfoSchema,
-} from "./messages.ts";
 import type { P2pMetrics } from "./metrics.ts";
 import { defaultP2pOptions, type InfoLimits, type StreamLimits } from "./options.ts";
 import { type EthSigner, recoverSigner, sameAddress, signPayload } from "./signing.ts";
 
 /**
  * /segmint/info/1.0.0: the broadcaster sends `{sender}`; the orchestrator answers with one
- * frame, `{ok: true, info}` (info signed by its Ethereum key) or `{ok: false, code, message}`.
+ * frame, `{ok: true, info}` (info signed by its Ethereum key) or a refusal
+ * `{ok: false, code, message, details}`.
  */
-
-const InfoResponseSchema = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), info: SignedInfoSchema }),
-  z.object({ ok: z.literal(false), code: z.enum(WIRE_ERROR_CODES), message: z.string().max(1024) }),
-]);
 
 export interface InfoProtocolInit {
   node: Pick<SegmintNode, "handle" | "unhandle" | "peerId">;
@@ -47,8 +47,6 @@ export interface InfoProtocolInit {
   log: Logger;
   clock?: Clock;
 }
-
-type InfoAnswer = z.infer<typeof InfoResponseSchema>;
 
 export class InfoProtocol {
   private readonly limits: InfoLimits;
@@ -112,7 +110,7 @@ export class InfoProtocol {
           this.init.log.debug({ remotePeer, code: error.code }, "info request refused");
           await writeFrame(
             stream,
-            encodeJson({ ok: false, code: "BAD_REQUEST", message: error.message }),
+            encodeJson(refusalAnswer("BAD_REQUEST", error.message, { reason: error.code })),
             signal,
           );
           await finishStream(stream, signal);
@@ -136,28 +134,30 @@ export class InfoProtocol {
 
   /**
    * The answer for `sender`: its signed info, or a coded refusal. A refusal the ticket
-   * provider decided (an unfunded sender: INSUFFICIENT_BALANCE) is the sender's problem and
+   * provider decided (an unfunded or unlocking sender: INSUFFICIENT_BALANCE; this node out of
+   * the active set: NOT_ACTIVE), with its reason and values in the details, is a fact and
    * logged in one line; anything else is ours (INTERNAL) and logged with its cause. Either
    * way a sender is logged at most once per `refusalLogIntervalMs`, so a flood of random
    * senders cannot fill the disk.
    */
-  async quote(sender: string, remotePeer: string): Promise<InfoAnswer> {
+  async quote(sender: string, remotePeer: string): Promise<InfoResponse> {
     try {
       return { ok: true, info: await this.signedInfo(sender) };
     } catch (error) {
       const refused = isSegmintError(error) && isWireCode(error.code) ? error.code : null;
       if (this.refusals.shouldLog(sender.toLowerCase())) {
         if (refused !== null) {
-          this.init.log.info({ remotePeer, sender, code: refused }, "info request refused");
+          const reason = isSegmintError(error) ? error.details.reason : undefined;
+          this.init.log.info({ remotePeer, sender, code: refused, reason }, "info request refused");
         } else {
           this.init.log.error({ err: error, remotePeer, sender }, "cannot build info");
         }
       }
       if (refused !== null && isSegmintError(error)) {
-        return { ok: false, code: refused, message: error.message.slice(0, 1024) };
+        return refusalAnswer(refused, error.message, error.details);
       }
       // Payments or media failed to say what we offer: tell the peer, keep details here.
-      return { ok: false, code: "INTERNAL", message: "the orchestrator cannot quote now" };
+      return refusalAnswer("INTERNAL", "the orchestrator cannot quote now");
     }
   }
 
@@ -227,7 +227,7 @@ export async function requestInfo(
       limits.maxHeaderBytes,
       "info response",
     );
-    if (!response.ok) throw new RemoteError(response.code, response.message);
+    if (!response.ok) throw refusalError(response);
     verifyInfo(response.info, remotePeer.toString(), options.capabilitiesSchema);
     return response.info;
   } catch (error) {

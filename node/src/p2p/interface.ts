@@ -1,11 +1,10 @@
-import type { WireErrorCode } from "./errors.ts";
 import type {
-  Capabilities,
+  CapabilityDocument,
   Capacity,
-  Profile,
-  TicketParams,
-  TranscodeRequest,
-} from "./messages.ts";
+  TranscodeRequestHeader,
+  WireProfile,
+  WireTicketParams,
+} from "../protocol/index.ts";
 
 /**
  * What the p2p layer needs from the rest of the node. Each piece is injected, so the protocols
@@ -14,11 +13,12 @@ import type {
 
 /**
  * Issues fresh ticket params for a sender (payments subsystem). A refusal meant for the
- * sender (it has no funds here) is thrown as a coded error whose code is a wire code
- * (INSUFFICIENT_BALANCE); the info protocol answers with that code.
+ * sender (it has no funds here, this orchestrator is not active) is thrown as a coded error
+ * whose code is a wire code (INSUFFICIENT_BALANCE, NOT_ACTIVE) with a `reason` in its details;
+ * the info protocol answers with that code and those details.
  */
 export interface TicketParamsProvider {
-  ticketParams(sender: string): Promise<TicketParams>;
+  ticketParams(sender: string): Promise<WireTicketParams>;
 }
 
 /** What an orchestrator says about itself in info answers and adverts. */
@@ -26,7 +26,7 @@ export interface OrchestratorProfile {
   /** Wei per pixel, as a decimal string. */
   pricePerPixel(): string;
   /** The media capability document (already validated by the media layer). */
-  capabilities(): Capabilities;
+  capabilities(): CapabilityDocument;
   /** Current sessions: total and free. */
   capacity(): Capacity;
 }
@@ -35,11 +35,11 @@ export interface OrchestratorProfile {
 export interface TranscodeJob {
   /** The remote libp2p peer (its identity is proven by the noise handshake). */
   peerId: string;
-  request: TranscodeRequest;
+  request: TranscodeRequestHeader;
 }
 
 export interface TranscodedRendition {
-  profile: Profile["name"];
+  profile: WireProfile["name"];
   data: Uint8Array;
   pixels: number;
   width: number;
@@ -47,15 +47,14 @@ export interface TranscodedRendition {
   frames: number;
 }
 
-export type TranscodeResult =
-  | {
-      ok: true;
-      renditions: TranscodedRendition[];
-      /** The sender's balance after this segment, wei as a decimal string. */
-      balance: string;
-      ticketParams: TicketParams | null;
-    }
-  | { ok: false; code: WireErrorCode; message: string };
+/** What the service hands back for a transcoded segment; a refusal is thrown, never returned. */
+export interface TranscodeServiceResult {
+  ok: true;
+  renditions: TranscodedRendition[];
+  /** The sender's balance after this segment, wei as a decimal string. */
+  balance: string;
+  ticketParams: WireTicketParams | null;
+}
 
 /**
  * How the service takes one of the orchestrator's transcode sessions. It calls `admit` once
@@ -72,6 +71,9 @@ export interface Admission {
  * The work behind /segmint/transcode: validate the tickets, credit and debit the sender,
  * take a session through `admission`, transcode. It must stop promptly when `signal` aborts
  * (the stream broke or timed out) and must leave no state behind for a request it refuses.
+ * A refusal is thrown as a coded error whose code is a wire code, with a `reason` and the
+ * values behind it in its details (scalars only cross the wire); any other error is answered
+ * INTERNAL and stays in the orchestrator's log.
  */
 export interface TranscodeService {
   handle(
@@ -79,7 +81,7 @@ export interface TranscodeService {
     segment: Uint8Array,
     signal: AbortSignal,
     admission: Admission,
-  ): Promise<TranscodeResult>;
+  ): Promise<TranscodeServiceResult>;
 }
 
 /** An orchestrator as the on-chain registry lists it (active and staked only). */

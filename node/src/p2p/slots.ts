@@ -1,4 +1,4 @@
-import type { Capacity } from "./messages.ts";
+import type { Capacity } from "../protocol/index.ts";
 
 export interface SlotQueueOptions {
   /** Requests that may wait for a slot at once; more are refused at once. */

@@ -1,19 +1,20 @@
 import { createHash } from "node:crypto";
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
-import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
-import { P2pError, RemoteError } from "./errors.ts";
-import { abortStream, type Dialer, exchangeSignal, openStream } from "./exchange.ts";
-import { decodeJson, encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
 import {
   type RenditionHeader,
   type RenditionReceipt,
   renditionReceipt,
-  type TicketParams,
-  type TranscodeRequest,
-  TranscodeRequestSchema,
+  type TranscodeRequestHeader,
+  TranscodeRequestHeaderSchema,
+  type TranscodeResponseHeader,
   TranscodeResponseSchema,
-} from "./messages.ts";
+  type WireTicketParams,
+} from "../protocol/index.ts";
+import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
+import { P2pError } from "./errors.ts";
+import { abortStream, type Dialer, exchangeSignal, openStream, refusalError } from "./exchange.ts";
+import { decodeJson, encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
 import { defaultP2pOptions, type TranscodeLimits } from "./options.ts";
 import { recoverSigner, sameAddress } from "./signing.ts";
 
@@ -28,7 +29,7 @@ export interface TranscodeResponse {
   /** The address that signed the receipt (equal to `expectedSigner` when one was given). */
   signer: string;
   balance: string;
-  ticketParams: TicketParams | null;
+  ticketParams: WireTicketParams | null;
 }
 
 export interface RequestTranscodeOptions {
@@ -42,20 +43,21 @@ export interface RequestTranscodeOptions {
 /**
  * Sends one segment to an orchestrator and returns its verified renditions: every body
  * matches its announced sha256 and the receipt signature covers those hashes. A refusal
- * from the orchestrator throws a RemoteError whose `code` is the wire code (BAD_TICKET, ...).
+ * from the orchestrator throws a RemoteError whose `code` is the wire code (BAD_TICKET, ...)
+ * and whose details are the refusal's, decoded by the protocol schema (`reason`, values).
  */
 export async function requestTranscode(
   node: Dialer,
   peer: PeerId | Multiaddr | Multiaddr[],
-  request: Omit<TranscodeRequest, "segmentBytes">,
+  request: Omit<TranscodeRequestHeader, "segmentBytes">,
   segment: Uint8Array,
   options: RequestTranscodeOptions = {},
 ): Promise<TranscodeResponse> {
   const limits = options.limits ?? defaultP2pOptions.transcode;
   const signal = exchangeSignal(options.timeoutMs ?? limits.timeoutMs, options.signal);
   // Check our own request first: a mistake here is ours to report, not the orchestrator's.
-  const header: TranscodeRequest = decodeJson(
-    TranscodeRequestSchema,
+  const header: TranscodeRequestHeader = decodeJson(
+    TranscodeRequestHeaderSchema,
     encodeJson({ ...request, segmentBytes: segment.byteLength }),
     "transcode request header",
   );
@@ -78,7 +80,7 @@ export async function requestTranscode(
     // No byte comes back while the orchestrator transcodes: only the overall time limit
     // applies to the wait for the answer; the stall limit applies again to the bodies.
     reader.stallMs = options.timeoutMs ?? limits.timeoutMs;
-    let response: ReturnType<typeof TranscodeResponseSchema.parse>;
+    let response: TranscodeResponseHeader;
     try {
       response = await reader.readJson(
         TranscodeResponseSchema,
@@ -89,7 +91,7 @@ export async function requestTranscode(
       // The stream broke before any answer: the upload's failure is the better explanation.
       throw uploadError ?? error;
     }
-    if (!response.ok) throw new RemoteError(response.code, response.message);
+    if (!response.ok) throw refusalError(response);
     await upload;
     reader.stallMs = limits.stallMs;
 

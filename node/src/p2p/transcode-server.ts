@@ -3,20 +3,24 @@ import type { Connection, Stream } from "@libp2p/interface";
 import { wireCodeOf } from "../error-catalog.ts";
 import { errorMessage, isSegmintError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
+import {
+  isWireCode,
+  type RefusalDetails,
+  type RenditionHeader,
+  refusalAnswer,
+  refusalDetails,
+  renditionReceipt,
+  type TranscodeOk,
+  type TranscodeRequestHeader,
+  TranscodeRequestHeaderSchema,
+  type WireErrorCode,
+} from "../protocol/index.ts";
 import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
-import { isWireCode, P2pError, type WireErrorCode } from "./errors.ts";
+import { P2pError } from "./errors.ts";
 import { abortStream, exchangeSignal, finishStream, streamGoneSignal } from "./exchange.ts";
 import { abortError, encodeJson, FrameReader, writeBody, writeFrame } from "./framing.ts";
 import type { SegmintNode } from "./host.ts";
 import type { Admission, TranscodedRendition, TranscodeService } from "./interface.ts";
-import {
-  type RenditionHeader,
-  renditionReceipt,
-  type TranscodeErrorHeader,
-  type TranscodeOk,
-  type TranscodeRequest,
-  TranscodeRequestSchema,
-} from "./messages.ts";
 import type { P2pMetrics } from "./metrics.ts";
 import { defaultP2pOptions, type TranscodeLimits } from "./options.ts";
 import { type EthSigner, signPayload } from "./signing.ts";
@@ -46,11 +50,15 @@ export interface TranscodeStats {
 /** How often a body's pace is checked; a dripping sender is cut within this of falling behind. */
 const BODY_PACE_CHECK_MS = 500;
 
-/** A refusal decided by the handler: answered with `{ok: false, code}` then the stream ends. */
+/**
+ * A refusal decided by the handler: answered with `{ok: false, code, message, details}`, then
+ * the stream ends. `details.reason` says which of the code's causes it was.
+ */
 class Refusal extends Error {
   constructor(
     readonly code: WireErrorCode,
     message: string,
+    readonly details: RefusalDetails = {},
   ) {
     super(message);
   }
@@ -146,7 +154,9 @@ export class TranscodeProtocol {
       );
       // Refused after its header, like every refusal, so the client reads the answer.
       if (this.draining) {
-        throw new Refusal("CAPACITY_FULL", "the orchestrator is shutting down");
+        throw new Refusal("CAPACITY_FULL", "the orchestrator is shutting down", {
+          reason: "STOPPING",
+        });
       }
       const segment = await this.readSegment(reader, request, reading);
       const admission = {
@@ -157,14 +167,13 @@ export class TranscodeProtocol {
             throw new P2pError(
               "CAPACITY_FULL",
               `all ${this.slots.total} transcode sessions are busy`,
-              { total: this.slots.total },
+              { reason: "SESSIONS_BUSY", total: this.slots.total },
             );
           }
         },
       };
       const started = performance.now();
       const outcome = await this.runService(remotePeer, request, segment, signal, admission);
-      if (!outcome.ok) throw new Refusal(outcome.code, outcome.message);
       const { header, bodies } = await this.answer(request, outcome);
       const headerBytes = encodeJson(header);
       await writeFrame(stream, headerBytes, signal);
@@ -221,11 +230,11 @@ export class TranscodeProtocol {
     }
   }
 
-  private async readHeader(reader: FrameReader): Promise<TranscodeRequest> {
-    let request: TranscodeRequest;
+  private async readHeader(reader: FrameReader): Promise<TranscodeRequestHeader> {
+    let request: TranscodeRequestHeader;
     try {
       request = await reader.readJson(
-        TranscodeRequestSchema,
+        TranscodeRequestHeaderSchema,
         this.limits.maxHeaderBytes,
         "transcode request header",
       );
@@ -236,17 +245,26 @@ export class TranscodeProtocol {
       throw new Refusal(
         "SEGMENT_TOO_LARGE",
         `segment of ${request.segmentBytes} bytes is over the ${this.limits.maxSegmentBytes}-byte cap`,
+        { size: request.segmentBytes, max: this.limits.maxSegmentBytes },
       );
     }
     if (request.profiles.length > this.limits.maxProfiles) {
-      throw new Refusal("BAD_REQUEST", `at most ${this.limits.maxProfiles} profiles per request`);
+      throw new Refusal("BAD_REQUEST", `at most ${this.limits.maxProfiles} profiles per request`, {
+        reason: "TOO_MANY_PROFILES",
+        max: this.limits.maxProfiles,
+      });
     }
     if (request.tickets.length > this.limits.maxTickets) {
-      throw new Refusal("BAD_REQUEST", `at most ${this.limits.maxTickets} tickets per request`);
+      throw new Refusal("BAD_REQUEST", `at most ${this.limits.maxTickets} tickets per request`, {
+        reason: "TOO_MANY_TICKETS",
+        max: this.limits.maxTickets,
+      });
     }
     const names = new Set(request.profiles.map((p) => p.name));
     if (names.size !== request.profiles.length) {
-      throw new Refusal("BAD_REQUEST", "profile names must be unique");
+      throw new Refusal("BAD_REQUEST", "profile names must be unique", {
+        reason: "DUPLICATE_PROFILE",
+      });
     }
     return request;
   }
@@ -258,7 +276,7 @@ export class TranscodeProtocol {
    */
   private async readSegment(
     reader: FrameReader,
-    request: TranscodeRequest,
+    request: TranscodeRequestHeader,
     reading: AbortController,
   ): Promise<Uint8Array> {
     const { bodyGraceMs, minBodyBytesPerSecond } = this.limits;
@@ -289,7 +307,7 @@ export class TranscodeProtocol {
 
   private async runService(
     peerId: string,
-    request: TranscodeRequest,
+    request: TranscodeRequestHeader,
     segment: Uint8Array,
     signal: AbortSignal,
     admission: Admission,
@@ -301,12 +319,15 @@ export class TranscodeProtocol {
         const reason = abortError(signal);
         // A peer that went away gets no answer: the stream is counted as broken, not refused.
         if (reason.code !== "P2P_STREAM_TIMEOUT") throw reason;
-        throw new Refusal("TIMEOUT", "the segment took too long to transcode");
+        throw new Refusal("TIMEOUT", "the segment took too long to transcode", {
+          reason: "EXCHANGE_DEADLINE",
+        });
       }
-      // A service signals refusals as coded errors too; only wire codes cross the wire, the
-      // rest is an internal failure whose details stay in our log.
+      // The service signals refusals as coded errors; only wire codes cross the wire, with
+      // the scalar details (reason, values), and the rest is an internal failure whose
+      // details stay in our log.
       if (isSegmintError(error) && isWireCode(error.code))
-        throw new Refusal(error.code, error.message);
+        throw new Refusal(error.code, error.message, refusalDetails(error.details));
       this.init.log.error(
         { err: error, streamId: request.streamId, seq: request.seq },
         "transcode service failed",
@@ -316,7 +337,7 @@ export class TranscodeProtocol {
   }
 
   private async answer(
-    request: TranscodeRequest,
+    request: TranscodeRequestHeader,
     result: {
       renditions: TranscodedRendition[];
       balance: string;
@@ -366,12 +387,11 @@ export class TranscodeProtocol {
     const broken = !(error instanceof Refusal);
     if (broken) this.counters.broken += 1;
     else this.counters.refused[refusal.code] = (this.counters.refused[refusal.code] ?? 0) + 1;
-    log.info({ code: refusal.code, reason: refusal.message }, "transcode request refused");
-    const answer: TranscodeErrorHeader = {
-      ok: false,
-      code: refusal.code,
-      message: refusal.message,
-    };
+    log.info(
+      { code: refusal.code, reason: refusal.details.reason, message: refusal.message },
+      "transcode request refused",
+    );
+    const answer = refusalAnswer(refusal.code, refusal.message, refusal.details);
     // A short budget of its own: the exchange signal may already have fired (stall, timeout).
     const grace = AbortSignal.timeout(1_000);
     try {
@@ -387,14 +407,16 @@ export class TranscodeProtocol {
   }
 }
 
-/**
- * Maps a local framing failure to the code the peer is told: the wire code the catalog gives
- * it (a stall or timeout is TIMEOUT, a bad frame or header BAD_REQUEST), else `fallback`.
- */
+/** Maps a local framing failure to the code the peer is told. */
 function asRefusal(error: unknown, fallback: WireErrorCode): Refusal {
   if (error instanceof Refusal) return error;
   if (error instanceof P2pError) {
-    return new Refusal(wireCodeOf(error.code) ?? fallback, error.message);
+    // The catalog says which wire code a framing fault is answered with; the fault is the reason.
+    const wire = wireCodeOf(error.code);
+    if (wire === undefined) return new Refusal(fallback, error.message);
+    return wire === error.code
+      ? new Refusal(wire, error.message)
+      : new Refusal(wire, error.message, { reason: error.code });
   }
   return new Refusal(fallback, errorMessage(error));
 }

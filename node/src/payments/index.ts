@@ -25,4 +25,3 @@ export {
 export { Redeemer, type RedeemerDeps } from "./redeemer.ts";
 export { segmentFee, TicketSender } from "./sender.ts";
 export { type TicketAcceptance, TicketValidator, type TicketValidatorDeps } from "./validator.ts";
-export * from "./wire.ts";

@@ -1,27 +1,16 @@
 import type { Ticket } from "../chain/ticket.ts";
+import type { IssuedTicketParams } from "../protocol/tickets.ts";
 
-/** What an orchestrator hands a broadcaster so it can write tickets to it (the /segmint/info answer). */
-export interface TicketParams {
-  recipient: string;
-  faceValue: bigint;
-  winProb: bigint;
-  recipientRandHash: string;
-  /** Random per issuance; sent back with each ticket so the recipient can recompute its rand. */
-  seed: string;
-  creationRound: bigint;
-  creationRoundBlockHash: string;
-  /** The last round in which tickets made from these params are accepted. */
-  expirationRound: bigint;
+/** The decoded ticket the protocol carries; payments signs and validates it. */
+export type { TicketPayment } from "../protocol/tickets.ts";
+
+/**
+ * What an orchestrator hands a broadcaster so it can write tickets to it (the /segmint/info
+ * answer): the issued params (their wire form and codec are the protocol's) and the price.
+ */
+export interface TicketParams extends IssuedTicketParams {
   /** The orchestrator's price, token wei per pixel, that these params were issued for. */
   pricePerPixel: bigint;
-}
-
-/** One signed ticket as it travels with a segment. */
-export interface TicketPayment {
-  ticket: Ticket;
-  /** 65 bytes r||s||v. */
-  signature: Uint8Array;
-  seed: string;
 }
 
 /** A won ticket with all an orchestrator needs to redeem it; what the journal stores. */

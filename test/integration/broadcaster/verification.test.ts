@@ -23,14 +23,14 @@ import { pictureSummary } from "../../../node/src/media/quality.ts";
 import { type Segment, segmentFile } from "../../../node/src/media/segmenter.ts";
 import { SegmentTranscoder } from "../../../node/src/media/transcoder.ts";
 import { SIGNING_DOMAIN } from "../../../node/src/p2p/constants.ts";
-import {
-  renditionReceipt,
-  type SignedInfo,
-  type TranscodeRequest,
-} from "../../../node/src/p2p/messages.ts";
 import { signPayload } from "../../../node/src/p2p/signing.ts";
 import type { TranscodeResponse } from "../../../node/src/p2p/transcode-client.ts";
 import { TicketSender } from "../../../node/src/payments/sender.ts";
+import {
+  renditionReceipt,
+  type SignedInfo,
+  type TranscodeRequestHeader as TranscodeRequest,
+} from "../../../node/src/protocol/index.ts";
 import { CHEATS, type Cheat, writeCheatingFfmpeg } from "../../helpers/cheating-ffmpeg.ts";
 import { createMediaWorkspace, ffmpegChildren, type MediaWorkspace } from "../../helpers/media.ts";
 

@@ -5,7 +5,6 @@ import { getBytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { generateTestMedia, locateBinaries, presetProfile } from "../../../node/src/media/index.ts";
-import { maxPixels } from "../../../node/src/orchestrator/index.ts";
 import {
   createHost,
   defaultP2pOptions,
@@ -13,11 +12,12 @@ import {
   requestTranscode,
   type SegmintNode,
 } from "../../../node/src/p2p/index.ts";
+import { TicketSender } from "../../../node/src/payments/index.ts";
 import {
+  maxChargeablePixels,
   paymentToWire,
-  TicketSender,
   ticketParamsFromWire,
-} from "../../../node/src/payments/index.ts";
+} from "../../../node/src/protocol/index.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
 import {
   eventually,
@@ -114,7 +114,7 @@ describe("crash safety of the orchestrator process", () => {
       { chainId: 31337n, verifyingContract: t.deployment.contracts.TicketBroker },
       { maxPricePerPixel: 10n, maxTicketEV: 2n * TOKEN, maxTotalSpend: 10n * TOKEN },
     );
-    const fee = maxPixels([presetProfile("360p30")], 2) * params.pricePerPixel;
+    const fee = maxChargeablePixels([presetProfile("360p30")], 2) * params.pricePerPixel;
     const payments = sender.createTickets(params, fee);
     expect(payments).toHaveLength(1);
 

@@ -8,7 +8,7 @@ import { TxSender } from "../../../node/src/chain/tx.ts";
 import { isSegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { generateTestMedia, locateBinaries, presetProfile } from "../../../node/src/media/index.ts";
-import { maxPixels, type OrchestratorStatus } from "../../../node/src/orchestrator/index.ts";
+import type { OrchestratorStatus } from "../../../node/src/orchestrator/index.ts";
 import {
   createHost,
   defaultP2pOptions,
@@ -16,11 +16,12 @@ import {
   requestTranscode,
   type SegmintNode,
 } from "../../../node/src/p2p/index.ts";
+import { TicketSender } from "../../../node/src/payments/index.ts";
 import {
+  maxChargeablePixels,
   paymentToWire,
-  TicketSender,
   ticketParamsFromWire,
-} from "../../../node/src/payments/index.ts";
+} from "../../../node/src/protocol/index.ts";
 import {
   eventually,
   type OrchestratorProcess,
@@ -156,7 +157,7 @@ describe("orchestrator /metrics and /status", () => {
     );
     const payments = sender.createTickets(
       params,
-      maxPixels([presetProfile("240p30")], 2) * params.pricePerPixel,
+      maxChargeablePixels([presetProfile("240p30")], 2) * params.pricePerPixel,
     );
     expect(payments).toHaveLength(1);
     const ffmpeg = (await locateBinaries()).ffmpeg.path;

@@ -5,8 +5,8 @@ import { Wallet } from "ethers";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { createHost, type SegmintNode } from "../../../node/src/p2p/host.ts";
 import type { OrchestratorProfile, TicketParamsProvider } from "../../../node/src/p2p/interface.ts";
-import type { TicketParams } from "../../../node/src/p2p/messages.ts";
 import { defaultP2pOptions } from "../../../node/src/p2p/options.ts";
+import type { WireTicketParams as TicketParams } from "../../../node/src/protocol/index.ts";
 
 /** Hosts and temp dirs made by a test, torn down together in afterEach/afterAll. */
 export class Testbed {

@@ -10,14 +10,17 @@ import type { SegmintNode } from "../../../node/src/p2p/host.ts";
 import type {
   Admission,
   TranscodeJob,
-  TranscodeResult,
+  TranscodeServiceResult as TranscodeResult,
   TranscodeService,
 } from "../../../node/src/p2p/interface.ts";
-import type { TranscodeRequest, WireTicket } from "../../../node/src/p2p/messages.ts";
 import { createP2pMetrics } from "../../../node/src/p2p/metrics.ts";
 import { defaultP2pOptions, type TranscodeLimits } from "../../../node/src/p2p/options.ts";
 import { receiptSigner, requestTranscode } from "../../../node/src/p2p/transcode-client.ts";
 import { TranscodeProtocol } from "../../../node/src/p2p/transcode-server.ts";
+import type {
+  TranscodeRequestHeader as TranscodeRequest,
+  WireTicket,
+} from "../../../node/src/protocol/index.ts";
 import { broadcasterWallet, fakeTicketParams, orchestratorWallet, Testbed } from "./helpers.ts";
 
 /** Fake work: each rendition is the segment's bytes reversed and cut to a profile-sized share. */
@@ -227,7 +230,9 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
 
   it("passes the service's refusal through with its wire code", async () => {
     const { node, service, protocol, client } = await orchestrator();
-    service.answer = () => ({ ok: false, code: "BAD_TICKET", message: "replayed nonce" });
+    service.answer = () => {
+      throw new SegmintError("BAD_TICKET", "replayed nonce", { reason: "REPLAYED_NONCE" });
+    };
     await expectCode(
       requestTranscode(client, node.getMultiaddrs(), request, segmentOf(1000)),
       "BAD_TICKET",

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { NetworkOrchestratorSource } from "../../../node/src/broadcaster/pool.ts";
 import { WeightedSelection } from "../../../node/src/broadcaster/selection.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
-import type { Candidate } from "../../../node/src/p2p/discovery.ts";
-import type { SignedInfo } from "../../../node/src/p2p/messages.ts";
+import type { DiscoveredCandidate as Candidate } from "../../../node/src/p2p/discovery.ts";
+import type { SignedInfo } from "../../../node/src/protocol/index.ts";
 
 const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
 const hex = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;

@@ -10,7 +10,7 @@ import {
 } from "../../../node/src/broadcaster/reputation.ts";
 import { type Candidate, WeightedSelection } from "../../../node/src/broadcaster/selection.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
-import type { SignedInfo } from "../../../node/src/p2p/messages.ts";
+import type { SignedInfo } from "../../../node/src/protocol/index.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {

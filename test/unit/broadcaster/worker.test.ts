@@ -26,10 +26,13 @@ import { presetProfile } from "../../../node/src/media/profiles.ts";
 import type { PictureSummary, QualityScore } from "../../../node/src/media/quality.ts";
 import { SIGNING_DOMAIN } from "../../../node/src/p2p/constants.ts";
 import { RemoteError } from "../../../node/src/p2p/errors.ts";
-import type { SignedInfo, TranscodeRequest } from "../../../node/src/p2p/messages.ts";
 import { signPayload } from "../../../node/src/p2p/signing.ts";
 import type { TranscodeResponse } from "../../../node/src/p2p/transcode-client.ts";
 import { TicketSender } from "../../../node/src/payments/sender.ts";
+import type {
+  SignedInfo,
+  TranscodeRequestHeader as TranscodeRequest,
+} from "../../../node/src/protocol/index.ts";
 
 const orchestrator = new Wallet(`0x${"11".repeat(32)}`);
 const impostor = new Wallet(`0x${"22".repeat(32)}`);

@@ -4,14 +4,10 @@ import { isSegmintError, SegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { MediaError, presetProfile } from "../../../node/src/media/index.ts";
 import { createOrchestratorMetrics } from "../../../node/src/metrics/index.ts";
-import {
-  maxPixels,
-  PaidTranscodeService,
-  profileKeys,
-} from "../../../node/src/orchestrator/index.ts";
+import { PaidTranscodeService, profileKeys } from "../../../node/src/orchestrator/index.ts";
 import { ticketParamsProvider } from "../../../node/src/orchestrator/transcode-service.ts";
 import type { TranscodeJob } from "../../../node/src/p2p/interface.ts";
-import { paymentToWire } from "../../../node/src/payments/index.ts";
+import { maxChargeablePixels, paymentToWire } from "../../../node/src/protocol/index.ts";
 import { FakeTranscoder, paymentsSetup } from "./fakes.ts";
 
 type Env = ReturnType<typeof paymentsSetup>;
@@ -61,7 +57,7 @@ function admission(): CountingAdmission {
 
 /** The fee the service asks a balance to cover before it works: every pixel of the box. */
 function fullFee(price: bigint): bigint {
-  return maxPixels([presetProfile(PROFILE)], DURATION) * price;
+  return maxChargeablePixels([presetProfile(PROFILE)], DURATION) * price;
 }
 
 async function job(e: Env, fee: bigint, profiles = [PROFILE]): Promise<TranscodeJob> {

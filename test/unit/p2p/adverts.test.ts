@@ -7,9 +7,9 @@ import { silentLogger } from "../../../node/src/log/index.ts";
 import { AdvertBook, AdvertPublisher } from "../../../node/src/p2p/adverts.ts";
 import { encodeJson } from "../../../node/src/p2p/framing.ts";
 import type { OrchestratorProfile } from "../../../node/src/p2p/interface.ts";
-import type { SignedAdvert } from "../../../node/src/p2p/messages.ts";
 import { defaultP2pOptions } from "../../../node/src/p2p/options.ts";
 import type { EthSigner } from "../../../node/src/p2p/signing.ts";
+import type { SignedAdvert } from "../../../node/src/protocol/index.ts";
 import { FakeRegistry } from "./fakes.ts";
 
 const orchestrator = Wallet.createRandom();

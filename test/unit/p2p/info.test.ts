@@ -8,10 +8,9 @@ import { SegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { isP2pError } from "../../../node/src/p2p/errors.ts";
 import { InfoProtocol, verifyInfo } from "../../../node/src/p2p/info.ts";
-import type { SignedInfo } from "../../../node/src/p2p/messages.ts";
-import { SignedInfoSchema } from "../../../node/src/p2p/messages.ts";
 import { defaultP2pOptions } from "../../../node/src/p2p/options.ts";
 import { signPayload } from "../../../node/src/p2p/signing.ts";
+import { type SignedInfo, SignedInfoSchema } from "../../../node/src/protocol/index.ts";
 
 const orchestrator = Wallet.createRandom();
 const peerId = peerIdFromPrivateKey(await generateKeyPair("Ed25519"));

@@ -3,15 +3,13 @@ import { describe, expect, it } from "vitest";
 import { toHex } from "../../../node/src/chain/bytes.ts";
 import { recoverDigestSigner } from "../../../node/src/chain/secp256k1.ts";
 import { TicketHasher, WIN_PROB_SCALE } from "../../../node/src/chain/ticket.ts";
+import { segmentFee, type TicketParams, TicketSender } from "../../../node/src/payments/index.ts";
 import {
   paymentFromWire,
   paymentToWire,
-  segmentFee,
-  type TicketParams,
-  TicketSender,
   ticketParamsFromWire,
   ticketParamsToWire,
-} from "../../../node/src/payments/index.ts";
+} from "../../../node/src/protocol/index.ts";
 import { domain, ONE_TOKEN, setup } from "./fixtures.ts";
 
 function params(overrides: Partial<TicketParams> = {}): TicketParams {
