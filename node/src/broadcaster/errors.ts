@@ -4,6 +4,8 @@ import { SubsystemError } from "../errors.ts";
 export type BroadcasterErrorCode =
   /** No usable orchestrator was found (none discovered, none answered, all too expensive). */
   | "NO_ORCHESTRATORS"
+  /** None of the orchestrators pinned with --orchestrator could be used; details say why. */
+  | "PINNED_ORCHESTRATORS_UNAVAILABLE"
   /** A segment failed on every attempt; details name it. */
   | "SEGMENT_FAILED"
   /** A result did not match what was asked or claimed (hash, signature, size, pixels, duration). */

@@ -56,6 +56,12 @@ const wei = weiAmount;
 
 const list = commaList(z.string().min(1));
 
+/** An orchestrator's address; compared without regard to case. */
+const address = z
+  .string()
+  .trim()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "expected an orchestrator's address (0x and 40 hex digits)");
+
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 const fraction = z.coerce.number().min(0).max(1);
@@ -106,6 +112,10 @@ export const broadcasterSessionFields = {
   deposit: wei.optional(),
   reserve: wei.optional(),
   orchestrators: positiveInt(64).default(defaultBroadcastOptions.orchestrators),
+  /** Use only these orchestrators (`--orchestrator`, repeatable); empty: any. */
+  pinnedOrchestrators: commaList(address).default([]),
+  /** Never use these (`--exclude-orchestrator`, repeatable); wins over a pin. */
+  excludedOrchestrators: commaList(address).default([]),
   maxAttempts: positiveInt(10).default(defaultBroadcastOptions.maxAttempts),
   segmentSeconds: z.coerce
     .number()

@@ -7,14 +7,18 @@ import { resolveMediaOptions } from "../media/options.ts";
 import { loadLadder, outputFps } from "../media/profiles.ts";
 import { segmentFile } from "../media/segmenter.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import { BroadcasterError } from "./errors.ts";
+import { BroadcasterError, isBroadcasterError } from "./errors.ts";
 import { HlsOutput } from "./hls-output.ts";
 import { normalizeInput, probeInput } from "./input.ts";
 import type { SourceSegment } from "./interface.ts";
 import { openBroadcasterSession } from "./network-session.ts";
 import { type BroadcastConfigInput, broadcastConfigSchema } from "./options.ts";
 import { BroadcastRecord } from "./resume.ts";
-import type { SelectionStrategy } from "./selection.ts";
+import {
+  pinnedUnavailableError,
+  type SelectionStrategy,
+  type UnavailablePins,
+} from "./selection.ts";
 import { ffmpegSpotCheckTools } from "./spot-check.ts";
 import { SuspensionList } from "./suspension.ts";
 import { StreamTrust, type VerificationReport } from "./trust.ts";
@@ -56,6 +60,10 @@ export interface BroadcastSummary {
   /** The input was re-encoded to H.264 first, and why (null when not). */
   normalized: string | null;
   suspended: string[];
+  /** Pinned orchestrators (--orchestrator) that did no work, and why; null without pins. */
+  pinnedUnavailable: UnavailablePins | null;
+  /** What was added to the deposit and reserve before starting (token wei); null: nothing. */
+  funded: { deposit: string; reserve: string } | null;
   /** Segments taken back from an earlier run into the same --out, not sent or paid again. */
   resumed: number;
   /** Who failed verification on which check, and what was paid with the rejected results. */
@@ -232,6 +240,9 @@ export async function runBroadcast(
         },
       );
     }
+    if (isBroadcasterError(runError, "NO_ORCHESTRATORS") && session.lists.pins > 0) {
+      throw pinnedUnavailableError(session.lists.unavailable([]));
+    }
     if (runError !== undefined) throw runError;
     if (dispatched === undefined) throw new Error("dispatcher returned nothing");
     if (dispatched.failed.length > 0) {
@@ -267,6 +278,17 @@ export async function runBroadcast(
       master: written.master,
       normalized: input.normalized,
       suspended: dispatched.suspended,
+      pinnedUnavailable:
+        session.lists.pins > 0
+          ? session.lists.unavailable(Object.keys(dispatched.orchestrators))
+          : null,
+      funded:
+        session.funded === null
+          ? null
+          : {
+              deposit: session.funded.deposit.toString(),
+              reserve: session.funded.reserve.toString(),
+            },
       resumed,
       verification: trust.report(),
     };

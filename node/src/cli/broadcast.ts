@@ -12,6 +12,7 @@ import { toJson } from "../json.ts";
 import { createLogger } from "../log/index.ts";
 import {
   addFundingFlags,
+  addOrchestratorListFlags,
   type BroadcasterSessionFlags,
   checkOutDir,
   collect,
@@ -27,6 +28,22 @@ interface BroadcastFlags extends BroadcasterSessionFlags {
   verbose?: boolean;
 }
 
+function pinnedLines(pins: BroadcastSummary["pinnedUnavailable"]): string[] {
+  if (pins === null) return [];
+  return [
+    ...pins.notFound.map((a) => `  pinned orchestrator ${a} was not found`),
+    ...pins.refused.map(
+      (a) => `  pinned orchestrator ${a} was refused (no answer, price or ticket cap)`,
+    ),
+  ];
+}
+
+/** Orchestrators the run could use at once: --orchestrators, or fewer when fewer are pinned. */
+function requestedOrchestrators(config: { orchestrators: number; pinnedOrchestrators: string[] }) {
+  const pins = new Set(config.pinnedOrchestrators.map((a) => a.toLowerCase())).size;
+  return pins > 0 ? Math.min(pins, config.orchestrators) : config.orchestrators;
+}
+
 function formatSummary(s: BroadcastSummary, requested: number): string {
   const used = Object.keys(s.orchestrators).length;
   const lines = [
@@ -39,6 +56,12 @@ function formatSummary(s: BroadcastSummary, requested: number): string {
     ...(used < requested
       ? [`  only ${used} of the ${requested} orchestrators asked for (--orchestrators) took work`]
       : []),
+    ...pinnedLines(s.pinnedUnavailable),
+    ...(s.funded === null
+      ? []
+      : [
+          `  funded   deposit +${formatTokens(BigInt(s.funded.deposit))}, reserve +${formatTokens(BigInt(s.funded.reserve))} before starting`,
+        ]),
     `  retries ${s.retries}, tickets sent ${s.ticketsSent}, expected value paid ${formatTokens(BigInt(s.expectedValuePaid))}`,
     ...(s.normalized === null ? [] : [`  input re-encoded to H.264 first (${s.normalized})`]),
     `  master   ${s.master}`,
@@ -47,7 +70,7 @@ function formatSummary(s: BroadcastSummary, requested: number): string {
 }
 
 export function registerBroadcast(program: Command): void {
-  addFundingFlags(program.command("broadcast"))
+  addOrchestratorListFlags(addFundingFlags(program.command("broadcast")))
     .summary("transcode a video file on the network into HLS, paying orchestrators with tickets")
     .description(
       "Cut INPUT (any file ffmpeg reads) into segments, discover orchestrators (chain registry, " +
@@ -129,7 +152,7 @@ export function registerBroadcast(program: Command): void {
           "broadcasting",
           flags,
           ({ signal, onProgress }) => runBroadcast(config, { log, signal, onProgress }),
-          (summary: BroadcastSummary) => formatSummary(summary, config.orchestrators),
+          (summary: BroadcastSummary) => formatSummary(summary, requestedOrchestrators(config)),
         );
       } catch (error) {
         // Stopped or failed part-way: with --json, what was kept and spent still goes to

@@ -263,10 +263,16 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
     expect(written).toBeLessThan(clipSegments);
     expect(BigInt(String(kept.expectedValuePaid))).toBeGreaterThan(0n);
 
-    // The same command: the verified segments are taken back, only the rest is sent and paid.
-    const resumed = await runBroadcast(config(outDir));
+    // The same command: the verified segments are taken back, only the rest is sent and paid,
+    // here pinned to one orchestrator (--orchestrator), which does all of it.
+    const resumed = await runBroadcast({
+      ...config(outDir),
+      pinnedOrchestrators: [inProcess.address],
+    });
     expect(resumed.resumed).toBe(written);
     expect(resumed.segments).toBe(clipSegments);
+    expect(Object.keys(resumed.orchestrators)).toEqual([inProcess.address]);
+    expect(resumed.pinnedUnavailable).toEqual({ notFound: [], refused: [] });
     expect(Object.values(resumed.orchestrators).reduce((a, b) => a + b, 0)).toBe(
       clipSegments - written,
     );
@@ -310,6 +316,17 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
       discoveryWaitMs: 500,
     }).catch((e: unknown) => e);
     expect(cheap).toMatchObject({ code: "NO_ORCHESTRATORS" });
+    // Pinned to an address no orchestrator has: refused, naming it.
+    const stranger = Wallet.createRandom().address;
+    const pinned = await runBroadcast({
+      ...config(join(dir, "hls-pinned")),
+      pinnedOrchestrators: [stranger],
+      discoveryWaitMs: 500,
+    }).catch((e: unknown) => e);
+    expect(pinned).toMatchObject({
+      code: "PINNED_ORCHESTRATORS_UNAVAILABLE",
+      details: { notFound: [stranger.toLowerCase()], refused: [] },
+    });
   });
 
   it("segmint broadcast exits 1 with one coded line on a missing or non-media input", async () => {
