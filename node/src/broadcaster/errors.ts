@@ -16,6 +16,8 @@ export type BroadcasterErrorCode =
   | "NO_DEPOSIT"
   /** The broadcaster's deposit is unlocking, so every orchestrator would refuse its tickets. */
   | "DEPOSIT_UNLOCKING"
+  /** `segmint spend` found no spend history where it looked (no broadcast kept one there). */
+  | "SPEND_HISTORY_NOT_FOUND"
   /** The orchestrator reputation store cannot be opened or written. */
   | "REPUTATION_STORE_FAILED"
   /** The live daemon's settings cannot work together (no stream key, any key off a dev chain). */

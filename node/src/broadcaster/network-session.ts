@@ -29,6 +29,7 @@ import { PaymentLedger } from "./payment.ts";
 import { NetworkOrchestratorSource } from "./pool.ts";
 import { isProven, type Reputation, ReputationStore, reputationScore } from "./reputation.ts";
 import { OrchestratorLists, type SelectionStrategy, WeightedSelection } from "./selection.ts";
+import { type SpendLog, SpendStore } from "./spend.ts";
 import type { OrchestratorTransport } from "./worker.ts";
 
 /**
@@ -52,6 +53,10 @@ export interface BroadcasterSession {
   /** What this broadcaster knows of each orchestrator, kept across runs (reputation.ts). */
   readonly reputation: Reputation;
   readonly verification: VerificationOptions;
+  /** What this broadcaster spent, per run and orchestrator, beside the reputation (spend.ts). */
+  readonly spend: SpendLog;
+  /** The ticket face value an orchestrator quoted when it was chosen, token wei. */
+  faceValueOf(address: string): bigint | undefined;
   /** The pinned and excluded orchestrators (--orchestrator, --exclude-orchestrator). */
   readonly lists: OrchestratorLists;
   /** What this session added to the deposit and reserve before starting (null: nothing). */
@@ -177,6 +182,8 @@ export async function openBroadcasterSession(
       (cfg.dataDir === undefined ? ":memory:" : join(cfg.dataDir, "reputation.sqlite"));
     const reputation = ReputationStore.open(reputationFile);
     cleanups.push(() => reputation.close());
+    const spend = SpendStore.open(reputationFile);
+    cleanups.push(() => spend.close());
     const verification = verificationOptions(cfg);
 
     const dialTarget = (target: { peerId: string; multiaddrs: string[] }): PeerId | Multiaddr[] => {
@@ -226,6 +233,11 @@ export async function openBroadcasterSession(
       transport,
       reputation,
       verification,
+      spend,
+      faceValueOf: (address) => {
+        const info = source.infoOf(address);
+        return info === undefined ? undefined : BigInt(info.ticketParams.faceValue);
+      },
       lists,
       funded,
       newLedger: (maxSpend) =>

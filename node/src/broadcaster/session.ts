@@ -10,7 +10,7 @@ import { Dispatcher } from "./dispatcher.ts";
 import { BroadcasterError, isBroadcasterError } from "./errors.ts";
 import { HlsOutput } from "./hls-output.ts";
 import { normalizeInput, probeInput } from "./input.ts";
-import type { SourceSegment } from "./interface.ts";
+import type { SegmentOutcome, SourceSegment } from "./interface.ts";
 import { openBroadcasterSession } from "./network-session.ts";
 import { type BroadcastConfigInput, broadcastConfigSchema } from "./options.ts";
 import { BroadcastRecord } from "./resume.ts";
@@ -19,6 +19,7 @@ import {
   type SelectionStrategy,
   type UnavailablePins,
 } from "./selection.ts";
+import { RunSpend, type RunSpendEntry } from "./spend.ts";
 import { ffmpegSpotCheckTools } from "./spot-check.ts";
 import { SuspensionList } from "./suspension.ts";
 import { StreamTrust, type VerificationReport } from "./trust.ts";
@@ -60,6 +61,11 @@ export interface BroadcastSummary {
   /** The input was re-encoded to H.264 first, and why (null when not). */
   normalized: string | null;
   suspended: string[];
+  /**
+   * What this run sent each orchestrator (also kept in the spend history with --data-dir):
+   * segments, tickets, their face and expected value (wei), verification failures.
+   */
+  spend: RunSpendEntry[];
   /** Pinned orchestrators (--orchestrator) that did no work, and why; null without pins. */
   pinnedUnavailable: UnavailablePins | null;
   /** What was added to the deposit and reserve before starting (token wei); null: nothing. */
@@ -155,6 +161,28 @@ export async function runBroadcast(
     // What an earlier run of this command verified into this folder is kept, not paid again.
     const record = await BroadcastRecord.open(hlsDir, profiles);
 
+    const spend = new RunSpend(
+      { id: streamId, kind: "broadcast", label: resolve(cfg.input), startedAt: Date.now() },
+      session.spend,
+      (error) =>
+        log.warn({ err: error }, "the spend history cannot be written; the broadcast goes on"),
+    );
+    // Outcomes written but not yet counted: the dispatcher names the orchestrator just after.
+    const settled = new Map<number, SegmentOutcome>();
+    const settle = (segment: SourceSegment, orchestrator: string) => {
+      const outcome = settled.get(segment.index);
+      settled.delete(segment.index);
+      if (outcome !== undefined) {
+        spend.segment(
+          orchestrator,
+          { tickets: outcome.ticketsSent, expectedValue: outcome.expectedValue },
+          session.faceValueOf(orchestrator) ?? 0n,
+        );
+      }
+      spend.failures(trust.report().failures);
+      segmentDone(segment);
+    };
+
     let done = 0;
     let mediaDone = 0;
     const segmentDone = (segment: SourceSegment) => {
@@ -174,11 +202,12 @@ export async function runBroadcast(
         write: async (segment, outcome) => {
           await hls.write(segment, outcome);
           await record.record(segment, outcome.renditions);
+          settled.set(segment.index, outcome);
         },
       },
       log,
       options: { orchestrators: cfg.orchestrators, maxAttempts: cfg.maxAttempts },
-      onSegmentDone: segmentDone,
+      onSegmentDone: settle,
     });
     const cut = segmentFile(input.path, {
       ffmpegPath: ffmpeg.path,
@@ -220,6 +249,7 @@ export async function runBroadcast(
     } catch (error) {
       runError = error;
     }
+    spend.failures(trust.report().failures);
     // Whatever happened, what arrived is written out as playable HLS.
     if (record.size === 0) await record.discard();
     const written = await hls.finish();
@@ -278,6 +308,7 @@ export async function runBroadcast(
       master: written.master,
       normalized: input.normalized,
       suspended: dispatched.suspended,
+      spend: spend.entries(),
       pinnedUnavailable:
         session.lists.pins > 0
           ? session.lists.unavailable(Object.keys(dispatched.orchestrators))

@@ -50,8 +50,11 @@ function formatSummary(s: BroadcastSummary, requested: number): string {
     `Broadcast ${s.segments} segments (${s.mediaSeconds.toFixed(2)} media s) in ${s.wallSeconds.toFixed(2)} s ` +
       `(${s.realtimeFactor.toFixed(2)}x realtime)`,
     ...s.variants.map((v) => `  ${v.name.padEnd(8)} ${v.width}x${v.height}`),
-    ...Object.entries(s.orchestrators).map(
-      ([address, count]) => `  orchestrator ${address}: ${count} segments`,
+    ...s.spend.map(
+      (e) =>
+        `  orchestrator ${e.orchestrator}: ${e.segments} segments, ${e.tickets} tickets, ` +
+        `face value ${formatTokens(BigInt(e.faceValue))}, expected value ${formatTokens(BigInt(e.expectedValue))}` +
+        (e.verificationFailures > 0 ? `, ${e.verificationFailures} failed verification` : ""),
     ),
     ...(used < requested
       ? [`  only ${used} of the ${requested} orchestrators asked for (--orchestrators) took work`]

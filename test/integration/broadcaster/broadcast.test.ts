@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { getAddress, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type BroadcastSummary,
@@ -198,6 +198,8 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
         (10n * TOKEN).toString(),
         "--reserve",
         (1n * TOKEN).toString(),
+        "--data-dir",
+        join(dir, "bcast-data"),
         "--json",
       ],
       { timeoutMs: 150_000 },
@@ -245,6 +247,53 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
     const paid = BigInt(summary.expectedValuePaid);
     expect(paid).toBeGreaterThanOrEqual(perTicket * BigInt(summary.ticketsSent));
     expect(paid).toBeLessThan(perTicket * BigInt(summary.ticketsSent + 1));
+    // The summary funded the deposit, and says so.
+    expect(summary.funded).toEqual({
+      deposit: (10n * TOKEN).toString(),
+      reserve: (1n * TOKEN).toString(),
+    });
+
+    // The spend history the run kept in --data-dir, as `segmint spend` shows it.
+    const spend = await runCli(["spend", "--data-dir", join(dir, "bcast-data"), "--json"]);
+    expect(spend.code).toBe(0);
+    const history = JSON.parse(spend.stdout) as {
+      runs: Array<{
+        kind: string;
+        label: string;
+        orchestrators: Array<{
+          orchestrator: string;
+          segments: number;
+          tickets: number;
+          faceValue: string;
+          expectedValue: string;
+          winners: number | null;
+          verificationFailures: number;
+        }>;
+      }>;
+    };
+    expect(history.runs).toHaveLength(1);
+    const [recorded] = history.runs;
+    expect(recorded).toMatchObject({ kind: "broadcast", label: clip });
+    const rows = recorded?.orchestrators ?? [];
+    expect(rows.map((r) => r.orchestrator).sort()).toEqual(workers);
+    for (const row of rows) {
+      expect(row.segments).toBe(summary.orchestrators[getAddress(row.orchestrator)]);
+      expect(row.verificationFailures).toBe(0);
+      expect(row.winners).toBeNull();
+      // Each ticket's face value is its expected value over the win probability (1%).
+      expect(BigInt(row.faceValue)).toBeGreaterThanOrEqual(BigInt(row.expectedValue) * 99n);
+    }
+    // The summary's per-orchestrator spend is what the store holds.
+    expect(
+      summary.spend.map((e) => [e.orchestrator, e.segments, e.tickets, e.expectedValue]).sort(),
+    ).toEqual(rows.map((r) => [r.orchestrator, r.segments, r.tickets, r.expectedValue]).sort());
+    const settledValue = rows.reduce((sum, r) => sum + BigInt(r.expectedValue), 0n);
+    expect(settledValue).toBeGreaterThan(0n);
+    expect(settledValue).toBeLessThanOrEqual(paid);
+    // A folder no broadcast kept a history in: one coded line.
+    const none = await runCli(["spend", "--data-dir", join(dir, "no-such-data")]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/error \[SPEND_HISTORY_NOT_FOUND\]/);
   });
 
   it("says what an interrupted broadcast kept and spent, and the same command resumes without paying twice", async () => {
