@@ -10,6 +10,8 @@ export type BroadcasterErrorCode =
   | "SEGMENT_FAILED"
   /** A result did not match what was asked or claimed (hash, signature, size, pixels, duration). */
   | "VERIFICATION_FAILED"
+  /** --out holds files of another run (no broadcast record for them); --overwrite clears them. */
+  | "OUT_DIR_NOT_EMPTY"
   /** The broadcast was stopped (signal) before it finished. */
   | "BROADCAST_ABORTED"
   /** The broadcaster has no ticket deposit, so every orchestrator would refuse its tickets. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commaList, weiAmount } from "../config/schemas.ts";
+import { commaList, switchSetting, weiAmount } from "../config/schemas.ts";
 
 /**
  * The broadcaster's settings: one zod schema for the config file, SEGMINT_* variables and the
@@ -162,6 +162,11 @@ export const broadcastConfigSchema = z.object({
   outDir: z
     .string({ error: "name the output folder (--out)" })
     .min(1, "name the output folder (--out)"),
+  /**
+   * Remove the Segmint HLS files of a run without a broadcast record from `outDir` first
+   * (otherwise such a folder is refused: a broadcast never writes among another run's files).
+   */
+  overwrite: switchSetting.default(false),
   ...broadcasterSessionFields,
 });
 

@@ -13,7 +13,7 @@ import { normalizeInput, probeInput } from "./input.ts";
 import type { SegmentOutcome, SourceSegment } from "./interface.ts";
 import { openBroadcasterSession } from "./network-session.ts";
 import { type BroadcastConfigInput, broadcastConfigSchema } from "./options.ts";
-import { BroadcastRecord } from "./resume.ts";
+import { BroadcastRecord, checkOutFolder, inputFingerprint } from "./resume.ts";
 import {
   pinnedUnavailableError,
   type SelectionStrategy,
@@ -109,6 +109,10 @@ export async function runBroadcast(
   try {
     const prepare = { ffmpegPath: ffmpeg.path, media, gopSeconds: cfg.segmentSeconds, log, signal };
     const probed = await probeInput(cfg.input, prepare);
+    // Another run's files in --out are refused (or cleared) before anything is spent.
+    const hlsDir = resolve(cfg.outDir);
+    await checkOutFolder(hlsDir, cfg.overwrite);
+    const fingerprint = await inputFingerprint(probed.path);
     // Chain, key and deposit before any re-encoding: a funding problem is found in seconds.
     const session = await openBroadcasterSession(cfg, {
       log,
@@ -150,7 +154,6 @@ export async function runBroadcast(
       log,
     });
 
-    const hlsDir = resolve(cfg.outDir);
     const hls = new HlsOutput({
       dir: hlsDir,
       profiles,
@@ -159,7 +162,7 @@ export async function runBroadcast(
     });
     await hls.init();
     // What an earlier run of this command verified into this folder is kept, not paid again.
-    const record = await BroadcastRecord.open(hlsDir, profiles);
+    const record = await BroadcastRecord.open(hlsDir, profiles, fingerprint);
 
     const spend = new RunSpend(
       { id: streamId, kind: "broadcast", label: resolve(cfg.input), startedAt: Date.now() },

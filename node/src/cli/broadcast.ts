@@ -24,6 +24,7 @@ import { runMediaCommand } from "./progress.ts";
 
 interface BroadcastFlags extends BroadcasterSessionFlags {
   out?: string;
+  overwrite?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
@@ -87,6 +88,10 @@ export function registerBroadcast(program: Command): void {
     )
     .argument("<input>", "the video file to broadcast")
     .option("--out <dir>", "output folder for the HLS (master.m3u8 + one folder per rendition)")
+    .option(
+      "--overwrite",
+      "remove the Segmint HLS files of an earlier run from --out first (otherwise refused unless it is the same broadcast resuming)",
+    )
     .option("--rpc <url>", "JSON-RPC endpoint of the chain, e.g. http://127.0.0.1:8545")
     .option("--deployment <file>", "the deployment JSON written by `segmint deploy`")
     .option("--key <hex>", "the broadcaster's private key (or SEGMINT_PRIVATE_KEY)")
@@ -143,7 +148,7 @@ export function registerBroadcast(program: Command): void {
       const config = resolveConfig(broadcastConfigSchema, {
         file,
         env: process.env,
-        flags: { input, outDir: flags.out, ...sessionSettings(flags) },
+        flags: { input, outDir: flags.out, overwrite: flags.overwrite, ...sessionSettings(flags) },
       });
       await checkOutDir(config.outDir);
       const log = createLogger({

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAddress, JsonRpcProvider, NonceManager, Wallet } from "ethers";
@@ -433,5 +433,24 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
     ]);
     expect(onFile.code).toBe(1);
     expect(onFile.stderr.trim()).toMatch(/^error \[OUT_NOT_A_DIRECTORY\]/);
+    // An --out holding an older run's HLS and no broadcast record: refused before the chain,
+    // naming the folder and the flag; --overwrite removes Segmint's files there, nothing else.
+    const stale = join(dir, "hls-stale");
+    await mkdir(join(stale, "240p"), { recursive: true });
+    await writeFile(join(stale, "master.m3u8"), "#EXTM3U\n");
+    await writeFile(join(stale, "240p", "seg000009.ts"), "old");
+    await writeFile(join(stale, "notes.txt"), "mine");
+    const reused = ["broadcast", clip, "--out", stale, "--profiles", PROFILES];
+    const unkeyed = ["--key", Wallet.createRandom().privateKey, ...common];
+    const refused = await runCli([...reused, ...unkeyed]);
+    expect(refused.code).toBe(1);
+    const refusal = refused.stderr.trim().split("\n");
+    expect(refusal).toHaveLength(1);
+    expect(refusal[0]).toMatch(/^error \[OUT_DIR_NOT_EMPTY\]/);
+    expect(refusal[0]).toContain(stale);
+    expect(refusal[0]).toContain("--overwrite");
+    const cleared = await runCli([...reused, "--overwrite", ...unkeyed]);
+    expect(cleared.stderr).toMatch(/^error \[NO_DEPOSIT\]/);
+    expect(await readdir(stale)).toEqual(["notes.txt"]);
   });
 });
