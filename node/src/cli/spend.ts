@@ -69,7 +69,8 @@ function totalsLine(rows: readonly SpendRow[]): string {
 function formatText(file: string, rows: readonly SpendRow[]): string {
   const runs = byRun(rows);
   if (runs.length === 0) return `No spend recorded in ${file} yet.\n`;
-  const lines = [`Spend history in ${file}: ${runs.length} runs; ${totalsLine(rows)}`];
+  const count = `${runs.length} run${runs.length === 1 ? "" : "s"}`;
+  const lines = [`Spend history in ${file}: ${count}; ${totalsLine(rows)}`];
   for (const run of runs) {
     lines.push(
       `${run.kind} ${run.startedAt.replace("T", " ").slice(0, 19)} UTC  ${run.label}  (${run.run})`,
