@@ -40,12 +40,16 @@ function pinnedLines(pins: BroadcastSummary["pinnedUnavailable"]): string[] {
 }
 
 /** Orchestrators the run could use at once: --orchestrators, or fewer when fewer are pinned. */
-function requestedOrchestrators(config: { orchestrators: number; pinnedOrchestrators: string[] }) {
+export function requestedOrchestrators(config: {
+  orchestrators: number;
+  pinnedOrchestrators: string[];
+}) {
   const pins = new Set(config.pinnedOrchestrators.map((a) => a.toLowerCase())).size;
   return pins > 0 ? Math.min(pins, config.orchestrators) : config.orchestrators;
 }
 
-function formatSummary(s: BroadcastSummary, requested: number): string {
+/** The text summary of `segmint broadcast` (without --json). */
+export function formatSummary(s: BroadcastSummary, requested: number): string {
   const used = Object.keys(s.orchestrators).length;
   const lines = [
     `Broadcast ${s.segments} segments (${s.mediaSeconds.toFixed(2)} media s) in ${s.wallSeconds.toFixed(2)} s ` +
