@@ -613,6 +613,21 @@ export const ERROR_CATALOG = {
     title: "no usable orchestrator was found (none discovered, none answered, all too expensive)",
     hint: "check --bootstrap, that orchestrators are staked and active, and the price cap",
   },
+  PINNED_ORCHESTRATORS_UNAVAILABLE: {
+    owner: "broadcaster",
+    title: "none of the orchestrators pinned with --orchestrator could be used; details say why",
+    hint: "check the addresses (`segmint orchestrators`), --bootstrap and the caps, or drop the pins",
+  },
+  OUT_DIR_NOT_EMPTY: {
+    owner: "broadcaster",
+    title: "--out holds files of another run, with no broadcast record for them",
+    hint: "pick an empty folder, or add --overwrite to clear Segmint's HLS files there",
+  },
+  SPEND_HISTORY_NOT_FOUND: {
+    owner: "broadcaster",
+    title: "segmint spend found no spend history where it looked",
+    hint: "pass the --data-dir your broadcasts ran with",
+  },
   SEGMENT_FAILED: {
     owner: "broadcaster",
     title: "a segment failed on every attempt; details list each with its last error",

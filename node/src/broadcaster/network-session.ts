@@ -28,7 +28,8 @@ import {
 import { PaymentLedger } from "./payment.ts";
 import { NetworkOrchestratorSource } from "./pool.ts";
 import { isProven, type Reputation, ReputationStore, reputationScore } from "./reputation.ts";
-import { type SelectionStrategy, WeightedSelection } from "./selection.ts";
+import { OrchestratorLists, type SelectionStrategy, WeightedSelection } from "./selection.ts";
+import { type SpendLog, SpendStore } from "./spend.ts";
 import type { OrchestratorTransport } from "./worker.ts";
 
 /**
@@ -52,6 +53,14 @@ export interface BroadcasterSession {
   /** What this broadcaster knows of each orchestrator, kept across runs (reputation.ts). */
   readonly reputation: Reputation;
   readonly verification: VerificationOptions;
+  /** What this broadcaster spent, per run and orchestrator, beside the reputation (spend.ts). */
+  readonly spend: SpendLog;
+  /** The ticket face value an orchestrator quoted when it was chosen, token wei. */
+  faceValueOf(address: string): bigint | undefined;
+  /** The pinned and excluded orchestrators (--orchestrator, --exclude-orchestrator). */
+  readonly lists: OrchestratorLists;
+  /** What this session added to the deposit and reserve before starting (null: nothing). */
+  readonly funded: { deposit: bigint; reserve: bigint } | null;
   /** A new payment session: its own ticket nonces, credit bookkeeping and spend cap. */
   newLedger(maxSpend: bigint): PaymentLedger;
   /** Stops the network and the chain connection; removes the temporary key folder. */
@@ -133,7 +142,8 @@ export async function openBroadcasterSession(
     cleanups.push(() => chain.close());
     const { wallet, provider, chainId, deployment, clients } = chain;
     const added = { deposit: cfg.deposit ?? 0n, reserve: cfg.reserve ?? 0n };
-    if ((await fundDepositAndReserve(chain, added)) !== null) {
+    const funded = (await fundDepositAndReserve(chain, added)) === null ? null : added;
+    if (funded !== null) {
       log.info(
         { deposit: added.deposit.toString(), reserve: added.reserve.toString() },
         "deposit and reserve funded",
@@ -172,14 +182,17 @@ export async function openBroadcasterSession(
       (cfg.dataDir === undefined ? ":memory:" : join(cfg.dataDir, "reputation.sqlite"));
     const reputation = ReputationStore.open(reputationFile);
     cleanups.push(() => reputation.close());
+    const spend = SpendStore.open(reputationFile);
+    cleanups.push(() => spend.close());
     const verification = verificationOptions(cfg);
 
     const dialTarget = (target: { peerId: string; multiaddrs: string[] }): PeerId | Multiaddr[] => {
       const addrs = Discovery.dialAddrs({ ...target, address: "", advert: null, sources: [] });
       return addrs.length > 0 ? addrs : peerIdFromString(target.peerId);
     };
+    const lists = new OrchestratorLists(cfg);
     const source = new NetworkOrchestratorSource({
-      discovery: network.discovery,
+      discovery: lists.over(network.discovery),
       info: (candidate) =>
         requestInfo(network.node, dialTarget(candidate), { sender: wallet.address, signal }),
       stakeOf: (address) => clients.bondingManager.orchestratorTotalStake(address),
@@ -220,6 +233,13 @@ export async function openBroadcasterSession(
       transport,
       reputation,
       verification,
+      spend,
+      faceValueOf: (address) => {
+        const info = source.infoOf(address);
+        return info === undefined ? undefined : BigInt(info.ticketParams.faceValue);
+      },
+      lists,
+      funded,
       newLedger: (maxSpend) =>
         new PaymentLedger(
           new TicketSender(key, domain, {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commaList, weiAmount } from "../config/schemas.ts";
+import { commaList, switchSetting, weiAmount } from "../config/schemas.ts";
 
 /**
  * The broadcaster's settings: one zod schema for the config file, SEGMINT_* variables and the
@@ -56,6 +56,12 @@ const wei = weiAmount;
 
 const list = commaList(z.string().min(1));
 
+/** An orchestrator's address; compared without regard to case. */
+const address = z
+  .string()
+  .trim()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "expected an orchestrator's address (0x and 40 hex digits)");
+
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 const fraction = z.coerce.number().min(0).max(1);
@@ -106,6 +112,10 @@ export const broadcasterSessionFields = {
   deposit: wei.optional(),
   reserve: wei.optional(),
   orchestrators: positiveInt(64).default(defaultBroadcastOptions.orchestrators),
+  /** Use only these orchestrators (`--orchestrator`, repeatable); empty: any. */
+  pinnedOrchestrators: commaList(address).default([]),
+  /** Never use these (`--exclude-orchestrator`, repeatable); wins over a pin. */
+  excludedOrchestrators: commaList(address).default([]),
   maxAttempts: positiveInt(10).default(defaultBroadcastOptions.maxAttempts),
   segmentSeconds: z.coerce
     .number()
@@ -152,6 +162,11 @@ export const broadcastConfigSchema = z.object({
   outDir: z
     .string({ error: "name the output folder (--out)" })
     .min(1, "name the output folder (--out)"),
+  /**
+   * Remove the Segmint HLS files of a run without a broadcast record from `outDir` first
+   * (otherwise such a folder is refused: a broadcast never writes among another run's files).
+   */
+  overwrite: switchSetting.default(false),
   ...broadcasterSessionFields,
 });
 

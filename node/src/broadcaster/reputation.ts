@@ -44,7 +44,70 @@ const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL
    );
    CREATE INDEX failures_address ON failures (address);`,
+  // Spend history (spend.ts): one row per broadcast or live stream and orchestrator.
+  `CREATE TABLE spend (
+     run TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     label TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     orchestrator TEXT NOT NULL,
+     segments INTEGER NOT NULL DEFAULT 0,
+     tickets INTEGER NOT NULL DEFAULT 0,
+     face_value TEXT NOT NULL DEFAULT '0',
+     expected_value TEXT NOT NULL DEFAULT '0',
+     winners INTEGER,
+     failures INTEGER NOT NULL DEFAULT 0,
+     rejected_value TEXT NOT NULL DEFAULT '0',
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (run, orchestrator)
+   );
+   CREATE INDEX spend_started ON spend (started_at);`,
 ];
+
+/**
+ * Opens (creating, migrating) the broadcaster's SQLite database at `path`, which holds the
+ * reputation store and the spend history; ":memory:" keeps it for this process only.
+ */
+export function openBroadcasterDatabase(path: string): DatabaseSync {
+  let db: DatabaseSync;
+  try {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    db = new DatabaseSync(path, { timeout: 5_000 });
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    const version = Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+    if (version > MIGRATIONS.length) {
+      db.close();
+      throw new BroadcasterError(
+        "REPUTATION_STORE_FAILED",
+        `the broadcaster's store at ${path} was written by a newer Segmint (schema ${version})`,
+        { path, version },
+        { hint: "upgrade Segmint or set another --reputation-file" },
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec("BEGIN IMMEDIATE");
+      // Another connection may have migrated it meanwhile.
+      const now = Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+      if (now > v) {
+        db.exec("COMMIT");
+        continue;
+      }
+      db.exec(MIGRATIONS[v] ?? "");
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec("COMMIT");
+    }
+    return db;
+  } catch (cause) {
+    if (cause instanceof BroadcasterError) throw cause;
+    throw new BroadcasterError(
+      "REPUTATION_STORE_FAILED",
+      `cannot open the broadcaster's store at ${path}`,
+      { path },
+      { hint: "check the folder is writable, or set another --reputation-file", cause },
+    );
+  }
+}
 
 /**
  * The reputation store in SQLite (node:sqlite), a file beside the broadcaster's data. Rows are
@@ -85,37 +148,7 @@ export class ReputationStore implements Reputation {
 
   /** Opens (creating) the store at `path`; ":memory:" keeps it for this process only. */
   static open(path: string, now: () => number = Date.now): ReputationStore {
-    let db: DatabaseSync;
-    try {
-      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-      db = new DatabaseSync(path, { timeout: 5_000 });
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = NORMAL");
-      const version = Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
-      if (version > MIGRATIONS.length) {
-        db.close();
-        throw new BroadcasterError(
-          "REPUTATION_STORE_FAILED",
-          `the reputation store at ${path} was written by a newer Segmint (schema ${version})`,
-          { path, version },
-          { hint: "upgrade Segmint or set another --reputation-file" },
-        );
-      }
-      for (let v = version; v < MIGRATIONS.length; v++) {
-        db.exec("BEGIN");
-        db.exec(MIGRATIONS[v] ?? "");
-        db.exec(`PRAGMA user_version = ${v + 1}`);
-        db.exec("COMMIT");
-      }
-    } catch (cause) {
-      if (cause instanceof BroadcasterError) throw cause;
-      throw new BroadcasterError(
-        "REPUTATION_STORE_FAILED",
-        `cannot open the reputation store at ${path}`,
-        { path },
-        { hint: "check the folder is writable, or set another --reputation-file", cause },
-      );
-    }
+    const db = openBroadcasterDatabase(path);
     return new ReputationStore(db, now);
   }
 

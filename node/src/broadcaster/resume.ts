@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { readFile, unlink } from "node:fs/promises";
+import { open, readdir, readFile, rmdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeAtomic } from "../media/hls.ts";
 import type { Profile } from "../media/interface.ts";
+import { BroadcasterError } from "./errors.ts";
 import { segmentName } from "./hls-output.ts";
 import type { SourceSegment, VerifiedRendition } from "./interface.ts";
 
@@ -12,8 +13,9 @@ import type { SourceSegment, VerifiedRendition } from "./interface.ts";
  * same command run again (after Ctrl-C, a crash or a failed segment) pays only for what is
  * missing. A segment is taken back only when its source bytes hash to what was recorded and
  * every rendition file on disk still hashes to what was verified; anything else is sent again.
- * A record for another ladder is dropped with the files it lists, so a reused `--out` never
- * mixes two broadcasts.
+ * A record for another ladder or another input is dropped with the files it lists, and a
+ * folder holding files without a record is refused (or, asked to, cleared of the files Segmint
+ * names), so a reused `--out` never mixes two broadcasts.
  */
 export const RESUME_FILE = ".segmint-broadcast.json";
 
@@ -31,6 +33,8 @@ const manifestSchema = z.strictObject({
   version: z.literal(1),
   /** The ladder, as profile names with their boxes: another ladder means another broadcast. */
   ladder: z.string(),
+  /** The input's fingerprint (`inputFingerprint`); absent in records of older versions. */
+  input: z.string().optional(),
   segments: z.record(
     z.string(),
     z.strictObject({ sourceSha256: z.string(), renditions: z.array(renditionRecord) }),
@@ -48,6 +52,85 @@ function ladderKey(profiles: readonly Profile[]): string {
     .join(",");
 }
 
+/** Bytes hashed from each end of the input for its fingerprint. */
+const FINGERPRINT_BYTES = 1 << 20;
+
+/**
+ * The input file's identity for the record: its size and the hash of its first and last MiB.
+ * Cheap on any size, and a different file (or the same name re-exported) shows as different;
+ * the per-segment source hashes catch a change in between.
+ */
+export async function inputFingerprint(path: string): Promise<string> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    const hash = createHash("sha256").update(String(size));
+    const head = Buffer.alloc(Math.min(size, FINGERPRINT_BYTES));
+    await handle.read(head, 0, head.length, 0);
+    hash.update(head);
+    const tailLength = Math.min(Math.max(0, size - head.length), FINGERPRINT_BYTES);
+    const tail = Buffer.alloc(tailLength);
+    await handle.read(tail, 0, tailLength, size - tailLength);
+    hash.update(tail);
+    return `${size}:${hash.digest("hex")}`;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Files Segmint writes in an output folder: the master, and each profile's playlist and segments. */
+function isSegmintFile(relative: string): boolean {
+  return /^(master\.m3u8|[^/]+\/(index\.m3u8|seg\d{6}\.ts))$/.test(relative);
+}
+
+/**
+ * Checks an output folder before a broadcast writes into it. A missing or empty folder, or one
+ * holding a broadcast record (the same broadcast resumes, another one's files are dropped by
+ * `BroadcastRecord.open`), is fine. A folder holding anything else (an older run without a
+ * record, a `segmint transcode` output, other files) is refused with OUT_DIR_NOT_EMPTY, unless
+ * `overwrite`: then the files Segmint names (master.m3u8, <profile>/index.m3u8,
+ * <profile>/segNNNNNN.ts) are removed, and nothing else.
+ */
+export async function checkOutFolder(dir: string, overwrite: boolean): Promise<void> {
+  const entries = await readdir(dir).catch(() => null);
+  if (entries === null || entries.length === 0) return;
+  if (entries.includes(RESUME_FILE)) {
+    try {
+      if (
+        manifestSchema.safeParse(JSON.parse(await readFile(join(dir, RESUME_FILE), "utf8"))).success
+      ) {
+        return;
+      }
+    } catch {
+      // Unreadable: as if there were none.
+    }
+  }
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry);
+    const info = await stat(path).catch(() => null);
+    if (info?.isDirectory()) {
+      for (const inner of await readdir(path).catch(() => [])) files.push(`${entry}/${inner}`);
+    } else {
+      files.push(entry);
+    }
+  }
+  const ours = files.filter(isSegmintFile);
+  if (!overwrite) {
+    throw new BroadcasterError(
+      "OUT_DIR_NOT_EMPTY",
+      `${dir} already holds ${files.length} files not from this broadcast (${ours.length} of them Segmint HLS); a broadcast never writes among another run's files`,
+      { dir, files: files.length, segmintFiles: ours.length },
+      {
+        hint: "pick an empty --out, or add --overwrite to remove the Segmint HLS files there (nothing else)",
+      },
+    );
+  }
+  for (const file of [...ours, RESUME_FILE]) await unlink(join(dir, file)).catch(() => {});
+  // Profile folders left empty go too; rmdir leaves any that hold something else.
+  for (const entry of entries) await rmdir(join(dir, entry)).catch(() => {});
+}
+
 export class BroadcastRecord {
   private writing: Promise<void> = Promise.resolve();
 
@@ -57,10 +140,15 @@ export class BroadcastRecord {
   ) {}
 
   /**
-   * Opens the record in `dir`: the previous run's when it was for the same ladder, else a new
-   * one (the previous run's files removed).
+   * Opens the record in `dir`: the previous run's when it was for the same ladder and input
+   * (`inputFingerprint`; unset matches any), else a new one (the files the previous run
+   * recorded, and its playlists, removed).
    */
-  static async open(dir: string, profiles: readonly Profile[]): Promise<BroadcastRecord> {
+  static async open(
+    dir: string,
+    profiles: readonly Profile[],
+    input?: string,
+  ): Promise<BroadcastRecord> {
     const ladder = ladderKey(profiles);
     let previous: Manifest | null = null;
     try {
@@ -71,17 +159,33 @@ export class BroadcastRecord {
     } catch {
       // No record (or an unreadable one): a fresh broadcast.
     }
-    if (previous !== null && previous.ladder === ladder) {
-      return new BroadcastRecord(dir, previous);
+    const sameInput =
+      input === undefined || previous?.input === undefined || previous.input === input;
+    if (previous !== null && previous.ladder === ladder && sameInput) {
+      return new BroadcastRecord(dir, { ...previous, ...(input === undefined ? {} : { input }) });
     }
     if (previous !== null) {
+      const folders = new Set<string>();
       for (const [index, segment] of Object.entries(previous.segments)) {
         for (const r of segment.renditions) {
+          folders.add(r.profile);
           await unlink(join(dir, r.profile, segmentName(Number(index)))).catch(() => {});
         }
       }
+      // Playlists of profiles this ladder lacks would list files no longer there (this run
+      // rewrites its own profiles' playlists).
+      const current = new Set(profiles.map((p) => p.name));
+      for (const folder of [...folders].filter((f) => !current.has(f))) {
+        await unlink(join(dir, folder, "index.m3u8")).catch(() => {});
+        await rmdir(join(dir, folder)).catch(() => {});
+      }
     }
-    const record = new BroadcastRecord(dir, { version: 1, ladder, segments: {} });
+    const record = new BroadcastRecord(dir, {
+      version: 1,
+      ladder,
+      ...(input === undefined ? {} : { input }),
+      segments: {},
+    });
     await record.save();
     return record;
   }

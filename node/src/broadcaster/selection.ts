@@ -4,8 +4,11 @@
  * spreads work so new orchestrators get a start) and add price, latency and free capacity, so a
  * cheaper, closer or emptier node wins ties, and this broadcaster's own record of each one
  * (reputation.ts): verified work raises it, a failed verification sinks it for a long time.
- * The strategy is an interface: callers may pass their own.
+ * The strategy is an interface: callers may pass their own. A broadcaster's allow and deny
+ * lists (`OrchestratorLists`) narrow what discovery found before anyone is ranked.
  */
+
+import { BroadcasterError } from "./errors.ts";
 
 export interface Candidate {
   address: string;
@@ -109,5 +112,99 @@ export class WeightedSelection implements SelectionStrategy {
     const hasRoom = (c: Candidate) => (c.capacity.free > 0 ? 1 : 0);
     scored.sort((a, b) => hasRoom(b.candidate) - hasRoom(a.candidate) || b.score - a.score);
     return scored.slice(0, count).map((s) => s.candidate);
+  }
+}
+
+/**
+ * PINNED_ORCHESTRATORS_UNAVAILABLE: none of the pinned orchestrators could be used, naming
+ * those never discovered and those discovered but refused.
+ */
+export function pinnedUnavailableError(pins: UnavailablePins): BroadcasterError {
+  const parts = [
+    ...(pins.notFound.length > 0 ? [`not found: ${pins.notFound.join(", ")}`] : []),
+    ...(pins.refused.length > 0
+      ? [`refused (no answer, too expensive or over a ticket cap): ${pins.refused.join(", ")}`]
+      : []),
+  ];
+  return new BroadcasterError(
+    "PINNED_ORCHESTRATORS_UNAVAILABLE",
+    `no pinned orchestrator (--orchestrator) could be used; ${parts.join("; ")}`,
+    { notFound: pins.notFound, refused: pins.refused },
+    {
+      hint: "check the addresses with `segmint orchestrators`, --bootstrap and the price and ticket caps, or drop --orchestrator",
+    },
+  );
+}
+
+/** Addresses a broadcaster pins (`--orchestrator`, use only these) or excludes. */
+export interface OrchestratorListSettings {
+  pinnedOrchestrators: readonly string[];
+  excludedOrchestrators: readonly string[];
+}
+
+/** Pinned orchestrators a broadcast could not use, and why. */
+export interface UnavailablePins {
+  /** Never discovered (chain registry, adverts, --bootstrap). */
+  notFound: string[];
+  /** Discovered, but never chosen: no answer, too expensive, or over a ticket cap. */
+  refused: string[];
+}
+
+/**
+ * The allow and deny lists, applied to what discovery found, before any candidate is dialed:
+ * an excluded orchestrator is never asked for its info, and with pins only the pinned ones
+ * are. It remembers which pinned ones were discovered, so a broadcast that could not use them
+ * can say which and why.
+ */
+export class OrchestratorLists {
+  private readonly pinned: ReadonlySet<string>;
+  private readonly excluded: ReadonlySet<string>;
+  private readonly discovered = new Set<string>();
+
+  constructor(settings: OrchestratorListSettings) {
+    this.pinned = new Set(settings.pinnedOrchestrators.map((a) => a.toLowerCase()));
+    this.excluded = new Set(settings.excludedOrchestrators.map((a) => a.toLowerCase()));
+  }
+
+  /** How many orchestrators are pinned (0: any may be used). */
+  get pins(): number {
+    return this.pinned.size;
+  }
+
+  admits(address: string): boolean {
+    const key = address.toLowerCase();
+    if (this.excluded.has(key)) return false;
+    return this.pinned.size === 0 || this.pinned.has(key);
+  }
+
+  /** The candidates the lists admit (records the pinned ones seen). */
+  filter<T extends { address: string }>(candidates: readonly T[]): T[] {
+    const admitted = candidates.filter((c) => this.admits(c.address));
+    for (const c of admitted) this.discovered.add(c.address.toLowerCase());
+    return admitted;
+  }
+
+  /** Pinned orchestrators that did no work (`used` did): not found, or found and refused. */
+  unavailable(used: Iterable<string>): UnavailablePins {
+    const worked = new Set([...used].map((a) => a.toLowerCase()));
+    const missing = [...this.pinned].filter((a) => !worked.has(a));
+    return {
+      notFound: missing.filter((a) => !this.discovered.has(a)),
+      refused: missing.filter((a) => this.discovered.has(a)),
+    };
+  }
+
+  /**
+   * `discovery` seen through the lists: what the orchestrator source ranks is only what the
+   * lists admit.
+   */
+  over<T extends { address: string }>(discovery: {
+    candidates(): T[];
+    refresh(): Promise<void>;
+  }): { candidates(): T[]; refresh(): Promise<void> } {
+    return {
+      candidates: () => this.filter(discovery.candidates()),
+      refresh: () => discovery.refresh(),
+    };
   }
 }

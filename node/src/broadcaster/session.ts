@@ -7,14 +7,19 @@ import { resolveMediaOptions } from "../media/options.ts";
 import { loadLadder, outputFps } from "../media/profiles.ts";
 import { segmentFile } from "../media/segmenter.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import { BroadcasterError } from "./errors.ts";
+import { BroadcasterError, isBroadcasterError } from "./errors.ts";
 import { HlsOutput } from "./hls-output.ts";
 import { normalizeInput, probeInput } from "./input.ts";
-import type { SourceSegment } from "./interface.ts";
+import type { SegmentOutcome, SourceSegment } from "./interface.ts";
 import { openBroadcasterSession } from "./network-session.ts";
 import { type BroadcastConfigInput, broadcastConfigSchema } from "./options.ts";
-import { BroadcastRecord } from "./resume.ts";
-import type { SelectionStrategy } from "./selection.ts";
+import { BroadcastRecord, checkOutFolder, inputFingerprint } from "./resume.ts";
+import {
+  pinnedUnavailableError,
+  type SelectionStrategy,
+  type UnavailablePins,
+} from "./selection.ts";
+import { RunSpend, type RunSpendEntry } from "./spend.ts";
 import { ffmpegSpotCheckTools } from "./spot-check.ts";
 import { SuspensionList } from "./suspension.ts";
 import { StreamTrust, type VerificationReport } from "./trust.ts";
@@ -56,6 +61,15 @@ export interface BroadcastSummary {
   /** The input was re-encoded to H.264 first, and why (null when not). */
   normalized: string | null;
   suspended: string[];
+  /**
+   * What this run sent each orchestrator (also kept in the spend history with --data-dir):
+   * segments, tickets, their face and expected value (wei), verification failures.
+   */
+  spend: RunSpendEntry[];
+  /** Pinned orchestrators (--orchestrator) that did no work, and why; null without pins. */
+  pinnedUnavailable: UnavailablePins | null;
+  /** What was added to the deposit and reserve before starting (token wei); null: nothing. */
+  funded: { deposit: string; reserve: string } | null;
   /** Segments taken back from an earlier run into the same --out, not sent or paid again. */
   resumed: number;
   /** Who failed verification on which check, and what was paid with the rejected results. */
@@ -95,6 +109,10 @@ export async function runBroadcast(
   try {
     const prepare = { ffmpegPath: ffmpeg.path, media, gopSeconds: cfg.segmentSeconds, log, signal };
     const probed = await probeInput(cfg.input, prepare);
+    // Another run's files in --out are refused (or cleared) before anything is spent.
+    const hlsDir = resolve(cfg.outDir);
+    await checkOutFolder(hlsDir, cfg.overwrite);
+    const fingerprint = await inputFingerprint(probed.path);
     // Chain, key and deposit before any re-encoding: a funding problem is found in seconds.
     const session = await openBroadcasterSession(cfg, {
       log,
@@ -136,7 +154,6 @@ export async function runBroadcast(
       log,
     });
 
-    const hlsDir = resolve(cfg.outDir);
     const hls = new HlsOutput({
       dir: hlsDir,
       profiles,
@@ -145,7 +162,29 @@ export async function runBroadcast(
     });
     await hls.init();
     // What an earlier run of this command verified into this folder is kept, not paid again.
-    const record = await BroadcastRecord.open(hlsDir, profiles);
+    const record = await BroadcastRecord.open(hlsDir, profiles, fingerprint);
+
+    const spend = new RunSpend(
+      { id: streamId, kind: "broadcast", label: resolve(cfg.input), startedAt: Date.now() },
+      session.spend,
+      (error) =>
+        log.warn({ err: error }, "the spend history cannot be written; the broadcast goes on"),
+    );
+    // Outcomes written but not yet counted: the dispatcher names the orchestrator just after.
+    const settled = new Map<number, SegmentOutcome>();
+    const settle = (segment: SourceSegment, orchestrator: string) => {
+      const outcome = settled.get(segment.index);
+      settled.delete(segment.index);
+      if (outcome !== undefined) {
+        spend.segment(
+          orchestrator,
+          { tickets: outcome.ticketsSent, expectedValue: outcome.expectedValue },
+          session.faceValueOf(orchestrator) ?? 0n,
+        );
+      }
+      spend.failures(trust.report().failures);
+      segmentDone(segment);
+    };
 
     let done = 0;
     let mediaDone = 0;
@@ -166,11 +205,12 @@ export async function runBroadcast(
         write: async (segment, outcome) => {
           await hls.write(segment, outcome);
           await record.record(segment, outcome.renditions);
+          settled.set(segment.index, outcome);
         },
       },
       log,
       options: { orchestrators: cfg.orchestrators, maxAttempts: cfg.maxAttempts },
-      onSegmentDone: segmentDone,
+      onSegmentDone: settle,
     });
     const cut = segmentFile(input.path, {
       ffmpegPath: ffmpeg.path,
@@ -212,6 +252,7 @@ export async function runBroadcast(
     } catch (error) {
       runError = error;
     }
+    spend.failures(trust.report().failures);
     // Whatever happened, what arrived is written out as playable HLS.
     if (record.size === 0) await record.discard();
     const written = await hls.finish();
@@ -231,6 +272,9 @@ export async function runBroadcast(
           hint: "run the same command again: the verified segments in --out are kept and not paid for again",
         },
       );
+    }
+    if (isBroadcasterError(runError, "NO_ORCHESTRATORS") && session.lists.pins > 0) {
+      throw pinnedUnavailableError(session.lists.unavailable([]));
     }
     if (runError !== undefined) throw runError;
     if (dispatched === undefined) throw new Error("dispatcher returned nothing");
@@ -267,6 +311,18 @@ export async function runBroadcast(
       master: written.master,
       normalized: input.normalized,
       suspended: dispatched.suspended,
+      spend: spend.entries(),
+      pinnedUnavailable:
+        session.lists.pins > 0
+          ? session.lists.unavailable(Object.keys(dispatched.orchestrators))
+          : null,
+      funded:
+        session.funded === null
+          ? null
+          : {
+              deposit: session.funded.deposit.toString(),
+              reserve: session.funded.reserve.toString(),
+            },
       resumed,
       verification: trust.report(),
     };

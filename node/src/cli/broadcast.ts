@@ -12,6 +12,7 @@ import { toJson } from "../json.ts";
 import { createLogger } from "../log/index.ts";
 import {
   addFundingFlags,
+  addOrchestratorListFlags,
   type BroadcasterSessionFlags,
   checkOutDir,
   collect,
@@ -23,22 +24,52 @@ import { runMediaCommand } from "./progress.ts";
 
 interface BroadcastFlags extends BroadcasterSessionFlags {
   out?: string;
+  overwrite?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
 
-function formatSummary(s: BroadcastSummary, requested: number): string {
+function pinnedLines(pins: BroadcastSummary["pinnedUnavailable"]): string[] {
+  if (pins === null) return [];
+  return [
+    ...pins.notFound.map((a) => `  pinned orchestrator ${a} was not found`),
+    ...pins.refused.map(
+      (a) => `  pinned orchestrator ${a} was refused (no answer, price or ticket cap)`,
+    ),
+  ];
+}
+
+/** Orchestrators the run could use at once: --orchestrators, or fewer when fewer are pinned. */
+export function requestedOrchestrators(config: {
+  orchestrators: number;
+  pinnedOrchestrators: string[];
+}) {
+  const pins = new Set(config.pinnedOrchestrators.map((a) => a.toLowerCase())).size;
+  return pins > 0 ? Math.min(pins, config.orchestrators) : config.orchestrators;
+}
+
+/** The text summary of `segmint broadcast` (without --json). */
+export function formatSummary(s: BroadcastSummary, requested: number): string {
   const used = Object.keys(s.orchestrators).length;
   const lines = [
     `Broadcast ${s.segments} segments (${s.mediaSeconds.toFixed(2)} media s) in ${s.wallSeconds.toFixed(2)} s ` +
       `(${s.realtimeFactor.toFixed(2)}x realtime)`,
     ...s.variants.map((v) => `  ${v.name.padEnd(8)} ${v.width}x${v.height}`),
-    ...Object.entries(s.orchestrators).map(
-      ([address, count]) => `  orchestrator ${address}: ${count} segments`,
+    ...s.spend.map(
+      (e) =>
+        `  orchestrator ${e.orchestrator}: ${e.segments} segments, ${e.tickets} tickets, ` +
+        `face value ${formatTokens(BigInt(e.faceValue))}, expected value ${formatTokens(BigInt(e.expectedValue))}` +
+        (e.verificationFailures > 0 ? `, ${e.verificationFailures} failed verification` : ""),
     ),
     ...(used < requested
       ? [`  only ${used} of the ${requested} orchestrators asked for (--orchestrators) took work`]
       : []),
+    ...pinnedLines(s.pinnedUnavailable),
+    ...(s.funded === null
+      ? []
+      : [
+          `  funded   deposit +${formatTokens(BigInt(s.funded.deposit))}, reserve +${formatTokens(BigInt(s.funded.reserve))} before starting`,
+        ]),
     `  retries ${s.retries}, tickets sent ${s.ticketsSent}, expected value paid ${formatTokens(BigInt(s.expectedValuePaid))}`,
     ...(s.normalized === null ? [] : [`  input re-encoded to H.264 first (${s.normalized})`]),
     `  master   ${s.master}`,
@@ -47,7 +78,7 @@ function formatSummary(s: BroadcastSummary, requested: number): string {
 }
 
 export function registerBroadcast(program: Command): void {
-  addFundingFlags(program.command("broadcast"))
+  addOrchestratorListFlags(addFundingFlags(program.command("broadcast")))
     .summary("transcode a video file on the network into HLS, paying orchestrators with tickets")
     .description(
       "Cut INPUT (any file ffmpeg reads) into segments, discover orchestrators (chain registry, " +
@@ -61,6 +92,10 @@ export function registerBroadcast(program: Command): void {
     )
     .argument("<input>", "the video file to broadcast")
     .option("--out <dir>", "output folder for the HLS (master.m3u8 + one folder per rendition)")
+    .option(
+      "--overwrite",
+      "remove the Segmint HLS files of an earlier run from --out first (otherwise refused unless it is the same broadcast resuming)",
+    )
     .option("--rpc <url>", "JSON-RPC endpoint of the chain, e.g. http://127.0.0.1:8545")
     .option("--deployment <file>", "the deployment JSON written by `segmint deploy`")
     .option("--key <hex>", "the broadcaster's private key (or SEGMINT_PRIVATE_KEY)")
@@ -117,7 +152,7 @@ export function registerBroadcast(program: Command): void {
       const config = resolveConfig(broadcastConfigSchema, {
         file,
         env: process.env,
-        flags: { input, outDir: flags.out, ...sessionSettings(flags) },
+        flags: { input, outDir: flags.out, overwrite: flags.overwrite, ...sessionSettings(flags) },
       });
       await checkOutDir(config.outDir);
       const log = createLogger({
@@ -129,7 +164,7 @@ export function registerBroadcast(program: Command): void {
           "broadcasting",
           flags,
           ({ signal, onProgress }) => runBroadcast(config, { log, signal, onProgress }),
-          (summary: BroadcastSummary) => formatSummary(summary, config.orchestrators),
+          (summary: BroadcastSummary) => formatSummary(summary, requestedOrchestrators(config)),
         );
       } catch (error) {
         // Stopped or failed part-way: with --json, what was kept and spent still goes to

@@ -5,6 +5,7 @@ import { toJson } from "../json.ts";
 import { createLogger } from "../log/index.ts";
 import {
   addFundingFlags,
+  addOrchestratorListFlags,
   type BroadcasterSessionFlags,
   collect,
   parseBigIntOption,
@@ -28,7 +29,7 @@ interface BroadcasterFlags extends BroadcasterSessionFlags {
 }
 
 export function registerBroadcaster(program: Command): void {
-  addFundingFlags(program.command("broadcaster"))
+  addOrchestratorListFlags(addFundingFlags(program.command("broadcaster")))
     .summary(
       "the live broadcaster daemon: RTMP in, live HLS out, transcoded and paid on the network",
     )

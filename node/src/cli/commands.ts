@@ -10,6 +10,7 @@ import { registerImportDeployment } from "./import-deployment.ts";
 import { registerMarket } from "./market.ts";
 import { registerOrchestrator } from "./orchestrator.ts";
 import { registerOrchestratorParams } from "./orchestrator-params.ts";
+import { registerSpend } from "./spend.ts";
 import { registerStake } from "./stake.ts";
 import { registerStatus } from "./status.ts";
 import { registerTranscode } from "./transcode.ts";
@@ -33,6 +34,7 @@ export function registerCommands(program: Command): void {
   registerMarket(program);
   registerBroadcast(program);
   registerBroadcaster(program);
+  registerSpend(program);
   registerTranscode(program);
   registerCapabilities(program);
 }

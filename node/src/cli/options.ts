@@ -89,6 +89,21 @@ export function addFundingFlags(command: Command): Command {
     );
 }
 
+/** --orchestrator and --exclude-orchestrator, which both broadcaster commands take. */
+export function addOrchestratorListFlags(command: Command): Command {
+  return command
+    .option(
+      "--orchestrator <address>",
+      "use only this orchestrator (repeatable; fails naming any not found or refused)",
+      collect,
+    )
+    .option(
+      "--exclude-orchestrator <address>",
+      "never use this orchestrator (repeatable)",
+      collect,
+    );
+}
+
 /** The flags every broadcaster command takes (`segmint broadcast` and `segmint broadcaster`). */
 export interface BroadcasterSessionFlags {
   rpc?: string;
@@ -103,6 +118,8 @@ export interface BroadcasterSessionFlags {
   deposit?: bigint;
   reserve?: bigint;
   orchestrators?: number;
+  orchestrator?: string[];
+  excludeOrchestrator?: string[];
   bootstrap?: string[];
   listen?: string[];
   segment?: number;
@@ -125,6 +142,8 @@ export function sessionSettings(flags: BroadcasterSessionFlags): Record<string, 
     deposit: flags.deposit,
     reserve: flags.reserve,
     orchestrators: flags.orchestrators,
+    pinnedOrchestrators: flags.orchestrator,
+    excludedOrchestrators: flags.excludeOrchestrator,
     bootstrap: flags.bootstrap,
     listen: flags.listen,
     segmentSeconds: flags.segment,

@@ -11,6 +11,7 @@ import type { VerificationMetrics } from "../broadcaster/metrics.ts";
 import { defaultVerificationOptions, type VerificationOptions } from "../broadcaster/options.ts";
 import type { PaymentLedger } from "../broadcaster/payment.ts";
 import { type Reputation, ReputationStore } from "../broadcaster/reputation.ts";
+import { RunSpend, type SpendLog } from "../broadcaster/spend.ts";
 import { ffmpegSpotCheckTools } from "../broadcaster/spot-check.ts";
 import { SuspensionList } from "../broadcaster/suspension.ts";
 import { StreamTrust, type VerificationReport } from "../broadcaster/trust.ts";
@@ -107,6 +108,10 @@ export interface LiveStreamDeps {
     /** The broadcaster's record of orchestrators; a store for this stream alone when unset. */
     reputation?: Reputation;
     verification?: VerificationOptions;
+    /** The spend history (broadcaster/spend.ts); this stream's spend is not kept when unset. */
+    spend?: SpendLog;
+    /** The ticket face value an orchestrator quoted, for the spend history. */
+    faceValueOf?: (address: string) => bigint | undefined;
   };
   /** Makes the stream's live HLS once its source is known. */
   createPlaylists(renditions: LiveRenditionInfo[]): LivePlaylists;
@@ -169,6 +174,9 @@ export class LiveStream {
   private readonly counts = { in: 0, out: 0, lost: 0, late: 0 };
   private ticketsSent = 0;
   private readonly byOrchestrator: Record<string, number> = {};
+  private readonly spend: RunSpend;
+  /** Outcomes listed but not yet counted: the dispatcher names the orchestrator just after. */
+  private readonly settled = new Map<number, SegmentOutcome>();
   private graceTimer: NodeJS.Timeout | undefined;
   private ended: Promise<void> | undefined;
   /** Playlist writes run in arrival order per stream. */
@@ -191,6 +199,11 @@ export class LiveStream {
       metrics: deps.verificationMetrics ?? null,
       log: this.log,
     });
+    this.spend = new RunSpend(
+      { id: this.streamId, kind: "stream", label: this.label, startedAt: Date.now() },
+      deps.session.spend ?? null,
+      (error) => this.log.warn({ err: error }, "the spend history cannot be written"),
+    );
   }
 
   get streamKey(): string {
@@ -383,8 +396,18 @@ export class LiveStream {
         ),
       },
       onSegmentFailed: (segment, failure) => this.onLost(segment, failure),
-      onSegmentDone: (_segment, orchestrator) => {
+      onSegmentDone: (segment, orchestrator) => {
         this.byOrchestrator[orchestrator] = (this.byOrchestrator[orchestrator] ?? 0) + 1;
+        const outcome = this.settled.get(segment.index);
+        this.settled.delete(segment.index);
+        if (outcome !== undefined) {
+          this.spend.segment(
+            orchestrator,
+            { tickets: outcome.ticketsSent, expectedValue: outcome.expectedValue },
+            this.deps.session.faceValueOf?.(orchestrator) ?? 0n,
+          );
+        }
+        this.spend.failures(this.trust.report().failures);
       },
     });
     try {
@@ -410,6 +433,7 @@ export class LiveStream {
       await this.serially(() => playlists.addRendition(segment.index, rendition));
     }
     this.ticketsSent += outcome.ticketsSent;
+    this.settled.set(segment.index, outcome);
     this.deps.metrics?.spendTokens.inc(
       { stream: this.label },
       Number(outcome.expectedValue) / 1e18,

@@ -41,6 +41,12 @@ export interface VideoStreamInfo {
    * reference the GOP before the cut.
    */
   openGops: number;
+  /**
+   * Spacing of the keyframes, seconds: the longest stretch without one (between two, or from
+   * the last to the end: the longest segment a cut on keyframes can make) and the median gap
+   * between two (the whole duration when there is one keyframe).
+   */
+  keyframeGapSeconds: { max: number; typical: number };
   /** Clockwise turn (0, 90, 180, 270) the container asks players to apply. */
   rotation: number;
   /** The stream declares a field order: its frames are interlaced. */

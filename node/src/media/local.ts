@@ -17,6 +17,8 @@ export interface LocalTranscodeOptions {
   outDir: string;
   segmentSeconds?: number;
   media?: Partial<MediaOptions>;
+  /** Re-encode the input first with a keyframe every `segmentSeconds` (see prepare.ts). */
+  reencode?: boolean;
   /** Skip hardware probing (software only). */
   detectHardware?: boolean;
   signal?: AbortSignal;
@@ -36,7 +38,11 @@ export interface LocalTranscodeSummary {
     fps: number;
     durationSeconds: number;
     audio: string | null;
+    /** Keyframe spacing of what was cut (the re-encoded copy when there is one). */
+    keyframeGapSeconds: { max: number; typical: number };
   };
+  /** The longest segment cut: longer than asked when keyframes are further apart. */
+  longestSegmentSeconds: number;
   /** The input was re-encoded before cutting, and why (null when it was cut as it is). */
   normalized: string | null;
   segments: number;
@@ -78,6 +84,7 @@ export async function transcodeFile(
     ffmpegPath: binaries.ffmpeg.path,
     media,
     gopSeconds: options.segmentSeconds ?? 2,
+    ...(options.reencode === undefined ? {} : { reencode: options.reencode }),
     log,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
@@ -158,6 +165,7 @@ async function transcodePrepared(
   let nextToWrite = 0;
   let done = 0;
   let mediaSeconds = 0;
+  let longestSegmentSeconds = 0;
   // Playlists must list segments in order; results can complete out of order.
   const flush = async () => {
     for (let result = finished.get(nextToWrite); result; result = finished.get(nextToWrite)) {
@@ -201,6 +209,7 @@ async function transcodePrepared(
   try {
     for await (const segment of segments) {
       if (failure !== undefined) break;
+      longestSegmentSeconds = Math.max(longestSegmentSeconds, segment.durationSeconds);
       const task = transcoder
         .transcode(segment.data, { profiles: options.profiles, signal })
         .then(async (result) => {
@@ -270,7 +279,9 @@ async function transcodePrepared(
       fps: video.fps,
       durationSeconds: video.durationSeconds,
       audio: source.audio?.codec ?? null,
+      keyframeGapSeconds: video.keyframeGapSeconds,
     },
+    longestSegmentSeconds,
     normalized: prepared.normalized,
     segments: done,
     mediaSeconds,

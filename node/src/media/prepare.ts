@@ -21,18 +21,31 @@ const MAX_SOURCE_GOP_SECONDS = 4;
 /**
  * Why a file cannot be cut into segments that decode on their own as it is, or null when it
  * can. Interlacing is not a reason: segments keep their field flags and the transcoder
- * deinterlaces them.
+ * deinterlaces them. Keyframes count by the longest stretch without one (the longest segment
+ * a cut makes), not by their average: `maxGopSeconds` (4 s by default; `segmint transcode
+ * --reencode` asks for the segment length).
  */
-export function normalizeReason(video: VideoStreamInfo): string | null {
+export function normalizeReason(
+  video: VideoStreamInfo,
+  maxGopSeconds = MAX_SOURCE_GOP_SECONDS,
+): string | null {
   if (!SEGMENTABLE_CODECS.includes(video.codec)) return `codec ${video.codec}`;
   // MPEG-TS has no place for a display rotation: segments would play sideways.
   if (video.rotation !== 0) return `rotated ${video.rotation} degrees`;
   if (video.openGops > 0) {
     return `open GOPs (${video.openGops} keyframes with leading frames a cut would lose)`;
   }
-  const gop = video.keyframes > 0 ? video.durationSeconds / video.keyframes : Infinity;
-  if (gop > MAX_SOURCE_GOP_SECONDS) return `keyframes every ${gop.toFixed(1)} s`;
+  if (video.keyframes === 0 || video.keyframeGapSeconds.max > maxGopSeconds) {
+    return keyframeSpacing(video);
+  }
   return null;
+}
+
+/** "keyframes every 8.3 s", or "keyframes up to 8.3 s apart (typically 2.0 s)" when uneven. */
+export function keyframeSpacing(video: Pick<VideoStreamInfo, "keyframeGapSeconds">): string {
+  const { max, typical } = video.keyframeGapSeconds;
+  if (max.toFixed(1) === typical.toFixed(1)) return `keyframes every ${max.toFixed(1)} s`;
+  return `keyframes up to ${max.toFixed(1)} s apart (typically ${typical.toFixed(1)} s)`;
 }
 
 export interface PreparedInput {
@@ -61,7 +74,13 @@ export async function prepareInput(input: string, options: PrepareOptions): Prom
 export interface PrepareOptions {
   ffmpegPath: string;
   media: MediaOptions;
+  /** Keyframe interval of a re-encoded input: the segment length. */
   gopSeconds: number;
+  /**
+   * Re-encode even an input that could be cut as it is, so that segments are `gopSeconds`
+   * long whatever its keyframes (`segmint transcode --reencode`).
+   */
+  reencode?: boolean;
   log: Logger;
   signal?: AbortSignal;
 }
@@ -100,7 +119,12 @@ export async function normalizeInput(
   probed: ProbedInput,
   options: PrepareOptions,
 ): Promise<PreparedInput> {
-  const { input, path, info, video, reason } = probed;
+  const { input, path, info, video } = probed;
+  const reason =
+    probed.reason ??
+    (options.reencode === true
+      ? `asked to (--reencode), ${keyframeSpacing(video)} in the source`
+      : null);
   const limits = fileLimits(options.media);
   if (reason === null) {
     return { path, info, video, normalized: null, cleanup: async () => {} };

@@ -92,6 +92,26 @@ export function countOpenGops(packets: readonly PacketLine[]): number {
   return open;
 }
 
+/**
+ * Keyframe spacing from the keyframes' presentation times (seconds) within [start, end): the
+ * longest stretch without a keyframe, counting the head before the first and the tail after
+ * the last, and the median gap between two keyframes (the longest stretch when fewer than two).
+ */
+export function keyframeGaps(
+  keyframeTimes: readonly number[],
+  start: number,
+  end: number,
+): { max: number; typical: number } {
+  const times = [...keyframeTimes].sort((a, b) => a - b);
+  if (times.length === 0) return { max: end - start, typical: end - start };
+  const gaps: number[] = [];
+  for (let i = 1; i < times.length; i++) gaps.push((times[i] ?? 0) - (times[i - 1] ?? 0));
+  const head = (times[0] ?? start) - start;
+  const tail = end - (times[times.length - 1] ?? end);
+  const max = Math.max(head, tail, ...gaps);
+  return { max, typical: gaps.length > 0 ? median(gaps) : max };
+}
+
 export function mediaInfoFromFrameHash(
   hash: FrameHash,
   sizeBytes: number,
@@ -118,6 +138,15 @@ export function mediaInfoFromFrameHash(
       durationSeconds: duration,
       fps: frameSeconds > 0 ? Math.round((1 / frameSeconds) * 1000) / 1000 : 0,
       openGops: countOpenGops(packets),
+      keyframeGapSeconds: keyframeGaps(
+        packets
+          .filter((p) => p.keyframe)
+          .map((p) => p.pts ?? p.dts)
+          .filter((t): t is number => t !== undefined)
+          .map((t) => seconds(t, videoHeader)),
+        start,
+        start + duration,
+      ),
       rotation: facts.rotation,
       interlaced: facts.interlaced,
     };

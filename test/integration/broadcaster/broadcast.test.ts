@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { getAddress, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type BroadcastSummary,
@@ -198,6 +198,8 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
         (10n * TOKEN).toString(),
         "--reserve",
         (1n * TOKEN).toString(),
+        "--data-dir",
+        join(dir, "bcast-data"),
         "--json",
       ],
       { timeoutMs: 150_000 },
@@ -245,6 +247,53 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
     const paid = BigInt(summary.expectedValuePaid);
     expect(paid).toBeGreaterThanOrEqual(perTicket * BigInt(summary.ticketsSent));
     expect(paid).toBeLessThan(perTicket * BigInt(summary.ticketsSent + 1));
+    // The summary funded the deposit, and says so.
+    expect(summary.funded).toEqual({
+      deposit: (10n * TOKEN).toString(),
+      reserve: (1n * TOKEN).toString(),
+    });
+
+    // The spend history the run kept in --data-dir, as `segmint spend` shows it.
+    const spend = await runCli(["spend", "--data-dir", join(dir, "bcast-data"), "--json"]);
+    expect(spend.code).toBe(0);
+    const history = JSON.parse(spend.stdout) as {
+      runs: Array<{
+        kind: string;
+        label: string;
+        orchestrators: Array<{
+          orchestrator: string;
+          segments: number;
+          tickets: number;
+          faceValue: string;
+          expectedValue: string;
+          winners: number | null;
+          verificationFailures: number;
+        }>;
+      }>;
+    };
+    expect(history.runs).toHaveLength(1);
+    const [recorded] = history.runs;
+    expect(recorded).toMatchObject({ kind: "broadcast", label: clip });
+    const rows = recorded?.orchestrators ?? [];
+    expect(rows.map((r) => r.orchestrator).sort()).toEqual(workers);
+    for (const row of rows) {
+      expect(row.segments).toBe(summary.orchestrators[getAddress(row.orchestrator)]);
+      expect(row.verificationFailures).toBe(0);
+      expect(row.winners).toBeNull();
+      // Each ticket's face value is its expected value over the win probability (1%).
+      expect(BigInt(row.faceValue)).toBeGreaterThanOrEqual(BigInt(row.expectedValue) * 99n);
+    }
+    // The summary's per-orchestrator spend is what the store holds.
+    expect(
+      summary.spend.map((e) => [e.orchestrator, e.segments, e.tickets, e.expectedValue]).sort(),
+    ).toEqual(rows.map((r) => [r.orchestrator, r.segments, r.tickets, r.expectedValue]).sort());
+    const settledValue = rows.reduce((sum, r) => sum + BigInt(r.expectedValue), 0n);
+    expect(settledValue).toBeGreaterThan(0n);
+    expect(settledValue).toBeLessThanOrEqual(paid);
+    // A folder no broadcast kept a history in: one coded line.
+    const none = await runCli(["spend", "--data-dir", join(dir, "no-such-data")]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/error \[SPEND_HISTORY_NOT_FOUND\]/);
   });
 
   it("says what an interrupted broadcast kept and spent, and the same command resumes without paying twice", async () => {
@@ -263,10 +312,16 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
     expect(written).toBeLessThan(clipSegments);
     expect(BigInt(String(kept.expectedValuePaid))).toBeGreaterThan(0n);
 
-    // The same command: the verified segments are taken back, only the rest is sent and paid.
-    const resumed = await runBroadcast(config(outDir));
+    // The same command: the verified segments are taken back, only the rest is sent and paid,
+    // here pinned to one orchestrator (--orchestrator), which does all of it.
+    const resumed = await runBroadcast({
+      ...config(outDir),
+      pinnedOrchestrators: [inProcess.address],
+    });
     expect(resumed.resumed).toBe(written);
     expect(resumed.segments).toBe(clipSegments);
+    expect(Object.keys(resumed.orchestrators)).toEqual([inProcess.address]);
+    expect(resumed.pinnedUnavailable).toEqual({ notFound: [], refused: [] });
     expect(Object.values(resumed.orchestrators).reduce((a, b) => a + b, 0)).toBe(
       clipSegments - written,
     );
@@ -310,6 +365,17 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
       discoveryWaitMs: 500,
     }).catch((e: unknown) => e);
     expect(cheap).toMatchObject({ code: "NO_ORCHESTRATORS" });
+    // Pinned to an address no orchestrator has: refused, naming it.
+    const stranger = Wallet.createRandom().address;
+    const pinned = await runBroadcast({
+      ...config(join(dir, "hls-pinned")),
+      pinnedOrchestrators: [stranger],
+      discoveryWaitMs: 500,
+    }).catch((e: unknown) => e);
+    expect(pinned).toMatchObject({
+      code: "PINNED_ORCHESTRATORS_UNAVAILABLE",
+      details: { notFound: [stranger.toLowerCase()], refused: [] },
+    });
   });
 
   it("segmint broadcast exits 1 with one coded line on a missing or non-media input", async () => {
@@ -367,5 +433,24 @@ describe("segmint broadcast on a real chain, real orchestrators, real ffmpeg", (
     ]);
     expect(onFile.code).toBe(1);
     expect(onFile.stderr.trim()).toMatch(/^error \[OUT_NOT_A_DIRECTORY\]/);
+    // An --out holding an older run's HLS and no broadcast record: refused before the chain,
+    // naming the folder and the flag; --overwrite removes Segmint's files there, nothing else.
+    const stale = join(dir, "hls-stale");
+    await mkdir(join(stale, "240p"), { recursive: true });
+    await writeFile(join(stale, "master.m3u8"), "#EXTM3U\n");
+    await writeFile(join(stale, "240p", "seg000009.ts"), "old");
+    await writeFile(join(stale, "notes.txt"), "mine");
+    const reused = ["broadcast", clip, "--out", stale, "--profiles", PROFILES];
+    const unkeyed = ["--key", Wallet.createRandom().privateKey, ...common];
+    const refused = await runCli([...reused, ...unkeyed]);
+    expect(refused.code).toBe(1);
+    const refusal = refused.stderr.trim().split("\n");
+    expect(refusal).toHaveLength(1);
+    expect(refusal[0]).toMatch(/^error \[OUT_DIR_NOT_EMPTY\]/);
+    expect(refusal[0]).toContain(stale);
+    expect(refusal[0]).toContain("--overwrite");
+    const cleared = await runCli([...reused, "--overwrite", ...unkeyed]);
+    expect(cleared.stderr).toMatch(/^error \[NO_DEPOSIT\]/);
+    expect(await readdir(stale)).toEqual(["notes.txt"]);
   });
 });

@@ -155,6 +155,49 @@ describe("segmint transcode", () => {
   });
 });
 
+describe("segmint transcode on sparse keyframes", () => {
+  it("says in one line when segments run longer than --segment, and --reencode makes them that long", async () => {
+    // A keyframe every 3 s: cut as it is (under the 4 s that forces a re-encode), so each
+    // segment is 3 s although 2 s are asked for.
+    const input = await ws.clip("gop3.ts", {
+      width: 256,
+      height: 144,
+      fps: 25,
+      durationSeconds: 6,
+      gopSeconds: 3,
+    });
+    const args = ["transcode", input, "--profiles", "144p", "--segment", "2", "--no-hardware"];
+    type Summary = {
+      segments: number;
+      normalized: string | null;
+      longestSegmentSeconds: number;
+      source: { keyframeGapSeconds: { max: number; typical: number } };
+    };
+    const asIs = await segmint([...args, "--out", join(out, "gop3"), "--json"]);
+    expect(asIs.code).toBe(0);
+    const noted = asIs.stderr.trim().split("\n");
+    expect(noted).toHaveLength(1);
+    expect(noted[0]).toMatch(/^note: segments run up to 3\.0 s, not the 2 s of --segment/);
+    expect(noted[0]).toContain("keyframes every 3.0 s");
+    expect(noted[0]).toContain("--reencode");
+    const cut = JSON.parse(asIs.stdout) as Summary;
+    expect(cut.normalized).toBeNull();
+    expect(cut.segments).toBe(2);
+    expect(Math.abs(cut.longestSegmentSeconds - 3)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(cut.source.keyframeGapSeconds.max - 3)).toBeLessThanOrEqual(0.1);
+
+    const reencoded = await segmint([...args, "--reencode", "--out", join(out, "gop2"), "--json"]);
+    expect(reencoded.code).toBe(0);
+    expect(reencoded.stderr).toBe("");
+    const even = JSON.parse(reencoded.stdout) as Summary;
+    expect(even.normalized).toMatch(/--reencode/);
+    expect(even.segments).toBe(3);
+    // Within a frame or two of 2 s (audio and the last frame's length round the cut).
+    expect(Math.abs(even.longestSegmentSeconds - 2)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(even.source.keyframeGapSeconds.max - 2)).toBeLessThanOrEqual(0.1);
+  });
+});
+
 describe("segmint capabilities", () => {
   it("prints a valid capability document with a working libx264", async () => {
     const result = await segmint(["capabilities", "--json"]);

@@ -39,4 +39,32 @@ describe("broadcast config", () => {
     expect(config.maxAttempts).toBe(3);
     expect(config.maxPricePerPixel).toBe(1_000_000_000n);
   });
+
+  it("reads pinned and excluded orchestrators from flags, a config file or SEGMINT_* lists", () => {
+    const A = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    const B = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    const base = { input: "in.mp4", outDir: "out", rpc: "http://127.0.0.1:8545", deployment: "d" };
+    const fromEnv = resolveConfig(broadcastConfigSchema, {
+      env: { SEGMINT_PINNED_ORCHESTRATORS: `${A}, ${B}`, SEGMINT_EXCLUDED_ORCHESTRATORS: B },
+      flags: base,
+    });
+    expect(fromEnv.pinnedOrchestrators).toEqual([A, B]);
+    expect(fromEnv.excludedOrchestrators).toEqual([B]);
+    const fromFlags = resolveConfig(broadcastConfigSchema, {
+      file: { pinnedOrchestrators: [B] },
+      flags: { ...base, pinnedOrchestrators: [A] },
+    });
+    expect(fromFlags.pinnedOrchestrators).toEqual([A]);
+    expect(resolveConfig(broadcastConfigSchema, { flags: base }).pinnedOrchestrators).toEqual([]);
+    const bad = (() => {
+      try {
+        return resolveConfig(broadcastConfigSchema, {
+          flags: { ...base, excludedOrchestrators: ["0x1234"] },
+        });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(bad).toMatchObject({ code: "CONFIG_INVALID" });
+  });
 });

@@ -1,11 +1,16 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { segmentName } from "../../../node/src/broadcaster/hls-output.ts";
 import type { SourceSegment, VerifiedRendition } from "../../../node/src/broadcaster/interface.ts";
-import { BroadcastRecord, RESUME_FILE } from "../../../node/src/broadcaster/resume.ts";
+import {
+  BroadcastRecord,
+  checkOutFolder,
+  inputFingerprint,
+  RESUME_FILE,
+} from "../../../node/src/broadcaster/resume.ts";
 import { presetProfile } from "../../../node/src/media/profiles.ts";
 
 const dirs: string[] = [];
@@ -86,5 +91,65 @@ describe("BroadcastRecord", () => {
     await expect(readFile(join(dir, "240p", segmentName(0)))).rejects.toThrow();
     await other.discard();
     await expect(readFile(join(dir, RESUME_FILE))).rejects.toThrow();
+  });
+
+  it("drops a record for another input, keeping the ones it does not know of", async () => {
+    const dir = await workspace();
+    const old = await BroadcastRecord.open(dir, ladder, "input-a");
+    await old.record(segment(0, "s0"), [await rendition(dir, "240p", 0, "old")]);
+    expect((await BroadcastRecord.open(dir, ladder, "input-a")).size).toBe(1);
+    // A record without an input (an older Segmint's) matches any.
+    expect((await BroadcastRecord.open(dir, ladder)).size).toBe(1);
+    const other = await BroadcastRecord.open(dir, ladder, "input-b");
+    expect(other.size).toBe(0);
+    await expect(readFile(join(dir, "240p", segmentName(0)))).rejects.toThrow();
+  });
+});
+
+describe("checkOutFolder", () => {
+  it("lets a missing, empty or recorded folder through", async () => {
+    const dir = await workspace();
+    await checkOutFolder(join(dir, "missing"), false);
+    await checkOutFolder(dir, false);
+    const record = await BroadcastRecord.open(dir, ladder, "input-a");
+    await record.record(segment(0, "s0"), [await rendition(dir, "240p", 0, "x")]);
+    await writeFile(join(dir, "notes.txt"), "mine");
+    await checkOutFolder(dir, false);
+  });
+
+  it("refuses another run's files without a record, and --overwrite removes only Segmint's", async () => {
+    const dir = await workspace();
+    await mkdir(join(dir, "240p"));
+    await mkdir(join(dir, "1080p"));
+    await writeFile(join(dir, "master.m3u8"), "#EXTM3U");
+    await writeFile(join(dir, "240p", "index.m3u8"), "#EXTM3U");
+    await writeFile(join(dir, "240p", segmentName(3)), "old");
+    await writeFile(join(dir, "1080p", segmentName(0)), "old");
+    await writeFile(join(dir, "notes.txt"), "mine");
+    await writeFile(join(dir, "240p", "poster.jpg"), "mine");
+    const refused = await checkOutFolder(dir, false).catch((e: unknown) => e);
+    expect(refused).toMatchObject({
+      code: "OUT_DIR_NOT_EMPTY",
+      details: { dir, files: 6, segmintFiles: 4 },
+    });
+    // Nothing was touched by the refusal.
+    expect((await readdir(dir)).sort()).toEqual(["1080p", "240p", "master.m3u8", "notes.txt"]);
+
+    await checkOutFolder(dir, true);
+    expect((await readdir(dir)).sort()).toEqual(["240p", "notes.txt"]);
+    expect(await readdir(join(dir, "240p"))).toEqual(["poster.jpg"]);
+  });
+
+  it("fingerprints an input by its size and both ends", async () => {
+    const dir = await workspace();
+    const big = Buffer.alloc(3 << 20, 7);
+    await writeFile(join(dir, "a.ts"), big);
+    const a = await inputFingerprint(join(dir, "a.ts"));
+    expect(await inputFingerprint(join(dir, "a.ts"))).toBe(a);
+    big[big.length - 1] = 8;
+    await writeFile(join(dir, "b.ts"), big);
+    expect(await inputFingerprint(join(dir, "b.ts"))).not.toBe(a);
+    await writeFile(join(dir, "c.ts"), "tiny");
+    expect(await inputFingerprint(join(dir, "c.ts"))).toMatch(/^4:[0-9a-f]{64}$/);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type Candidate, WeightedSelection } from "../../../node/src/broadcaster/selection.ts";
+import { isBroadcasterError } from "../../../node/src/broadcaster/errors.ts";
+import {
+  type Candidate,
+  OrchestratorLists,
+  pinnedUnavailableError,
+  WeightedSelection,
+} from "../../../node/src/broadcaster/selection.ts";
 import { SuspensionList } from "../../../node/src/broadcaster/suspension.ts";
 
 const base = (over: Partial<Candidate>): Candidate => ({
@@ -78,5 +84,53 @@ describe("SuspensionList", () => {
     expect(list.suspended()).toEqual(["o"]);
     now = 300;
     expect(list.isSuspended("o")).toBe(false);
+  });
+});
+
+describe("OrchestratorLists", () => {
+  const A = "0x00000000000000000000000000000000000000aA";
+  const B = "0x00000000000000000000000000000000000000bb";
+  const C = "0x00000000000000000000000000000000000000cc";
+  const found = (...addresses: string[]) => addresses.map((address) => ({ address }));
+
+  it("admits everyone without lists, and never an excluded one", () => {
+    const open = new OrchestratorLists({ pinnedOrchestrators: [], excludedOrchestrators: [] });
+    expect(open.filter(found(A, B, C)).map((c) => c.address)).toEqual([A, B, C]);
+    const deny = new OrchestratorLists({
+      pinnedOrchestrators: [],
+      excludedOrchestrators: [B.toUpperCase().replace("0X", "0x")],
+    });
+    expect(deny.filter(found(A, B, C)).map((c) => c.address)).toEqual([A, C]);
+    expect(deny.pins).toBe(0);
+  });
+
+  it("with pins admits only the pinned ones (case aside), and an exclusion wins over a pin", () => {
+    const lists = new OrchestratorLists({
+      pinnedOrchestrators: [A.toLowerCase(), B],
+      excludedOrchestrators: [B],
+    });
+    expect(lists.filter(found(A, B, C)).map((c) => c.address)).toEqual([A]);
+  });
+
+  it("names the pinned ones never discovered apart from those discovered and not used", async () => {
+    const lists = new OrchestratorLists({
+      pinnedOrchestrators: [A, B, C],
+      excludedOrchestrators: [],
+    });
+    let round = found(B);
+    const discovery = lists.over({
+      candidates: () => round,
+      refresh: async () => {},
+    });
+    await discovery.refresh();
+    expect(discovery.candidates()).toEqual(found(B));
+    round = found(C);
+    discovery.candidates();
+    // C did work; B was seen but never used; A was never seen.
+    const pins = lists.unavailable([C]);
+    expect(pins).toEqual({ notFound: [A.toLowerCase()], refused: [B.toLowerCase()] });
+    const error = pinnedUnavailableError(pins);
+    expect(isBroadcasterError(error, "PINNED_ORCHESTRATORS_UNAVAILABLE")).toBe(true);
+    expect(error.details).toEqual(pins);
   });
 });

@@ -3,8 +3,12 @@ import { parseVersionLine } from "../../../node/src/media/binaries.ts";
 import { parseEncoders, parseHwaccels } from "../../../node/src/media/ffmpeg-lists.ts";
 import { parseFfmpegLog } from "../../../node/src/media/ffmpeg-log.ts";
 import { parseFrameHash } from "../../../node/src/media/framehash.ts";
-import { normalizeReason } from "../../../node/src/media/prepare.ts";
-import { countOpenGops, mediaInfoFromFrameHash } from "../../../node/src/media/probe.ts";
+import { keyframeSpacing, normalizeReason } from "../../../node/src/media/prepare.ts";
+import {
+  countOpenGops,
+  keyframeGaps,
+  mediaInfoFromFrameHash,
+} from "../../../node/src/media/probe.ts";
 
 // Recorded from the npm static ffmpeg 4.1 (N-47683-g0e8eb07980-static), trimmed.
 const ENCODERS_STATIC_41 = `Encoders:
@@ -252,15 +256,40 @@ describe("open GOPs", () => {
       durationSeconds: 4,
       fps: 25,
       openGops: 0,
+      keyframeGapSeconds: { max: 2, typical: 2 },
       rotation: 0,
       interlaced: true,
     };
     expect(normalizeReason(video)).toBeNull();
     expect(normalizeReason({ ...video, openGops: 1 })).toMatch(/open GOPs/);
     expect(normalizeReason({ ...video, rotation: 90 })).toMatch(/rotated 90/);
-    expect(normalizeReason({ ...video, keyframes: 1, durationSeconds: 10 })).toMatch(
-      /keyframes every 10\.0 s/,
+    expect(
+      normalizeReason({
+        ...video,
+        keyframes: 1,
+        durationSeconds: 10,
+        keyframeGapSeconds: { max: 10, typical: 10 },
+      }),
+    ).toBe("keyframes every 10.0 s");
+    // 20 s with a keyframe every 8.33 s: the spacing, not the 6.7 s average of three.
+    const sparse = keyframeGaps([0, 25 / 3, 50 / 3], 0, 20);
+    expect(sparse.max).toBeCloseTo(25 / 3, 9);
+    expect(sparse.typical).toBeCloseTo(25 / 3, 9);
+    expect(normalizeReason({ ...video, keyframes: 3, keyframeGapSeconds: sparse })).toBe(
+      "keyframes every 8.3 s",
     );
+    // Mostly 2 s, one 6 s stretch: cut as it is, one segment would be 6 s long.
+    const uneven = keyframeGaps([0, 2, 4, 10, 12], 0, 14);
+    expect(uneven).toEqual({ max: 6, typical: 2 });
+    expect(keyframeSpacing({ keyframeGapSeconds: uneven })).toBe(
+      "keyframes up to 6.0 s apart (typically 2.0 s)",
+    );
+    expect(normalizeReason({ ...video, keyframeGapSeconds: uneven })).toMatch(/up to 6\.0 s/);
+    // Within a wider limit (segmint transcode --segment 6 --reencode asks for 6 s) it is fine.
+    expect(normalizeReason({ ...video, keyframeGapSeconds: uneven }, 6)).toBeNull();
+    // A late first keyframe and a long tail count as stretches too.
+    expect(keyframeGaps([3], 0, 4)).toEqual({ max: 3, typical: 3 });
+    expect(keyframeGaps([0, 1], 0, 7)).toEqual({ max: 6, typical: 1 });
     expect(normalizeReason({ ...video, codec: "vp9" })).toBe("codec vp9");
   });
 });

@@ -17,6 +17,7 @@ const video: VideoStreamInfo = {
   durationSeconds: 2,
   fps: 30,
   openGops: 0,
+  keyframeGapSeconds: { max: 2, typical: 2 },
   rotation: 0,
   interlaced: false,
 };
