@@ -2,6 +2,13 @@
  * The broadcaster client: a file in, HLS out, the transcoding bought from orchestrators on the
  * network (selection, payment, parallel dispatch with retries and suspension, verification).
  */
+
+export {
+  PaymentChannel,
+  PaymentChannels,
+  type SegmentPayment,
+  type TicketParamsSource,
+} from "./channel.ts";
 export {
   classifyFailure,
   Dispatcher,
@@ -16,7 +23,6 @@ export { prepareInput } from "./input.ts";
 export type * from "./interface.ts";
 export { createVerificationMetrics, type VerificationMetrics } from "./metrics.ts";
 export * from "./options.ts";
-export { PaymentLedger } from "./payment.ts";
 export { NetworkOrchestratorSource } from "./pool.ts";
 export { type OrchestratorRecord, type Reputation, ReputationStore } from "./reputation.ts";
 export * from "./selection.ts";

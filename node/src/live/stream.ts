@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { pushable } from "it-pushable";
+import type { PaymentChannels } from "../broadcaster/channel.ts";
 import { Dispatcher, type SegmentFailure } from "../broadcaster/dispatcher.ts";
 import type {
   OrchestratorSource,
@@ -9,7 +10,6 @@ import type {
 } from "../broadcaster/interface.ts";
 import type { VerificationMetrics } from "../broadcaster/metrics.ts";
 import { defaultVerificationOptions, type VerificationOptions } from "../broadcaster/options.ts";
-import type { PaymentLedger } from "../broadcaster/payment.ts";
 import { type Reputation, ReputationStore } from "../broadcaster/reputation.ts";
 import { ffmpegSpotCheckTools } from "../broadcaster/spot-check.ts";
 import { SuspensionList } from "../broadcaster/suspension.ts";
@@ -99,11 +99,12 @@ export interface LiveStreamDeps {
   streamKey: string;
   /** The ladder, top rendition first. */
   profiles: readonly Profile[];
-  /** Where orchestrators come from, how to reach them, and payment sessions. */
+  /** Where orchestrators come from, how to reach them, and the stream's payments. */
   session: {
     source: OrchestratorSource;
-    transport: OrchestratorTransport;
-    newLedger(maxSpend: bigint): PaymentLedger;
+    transport: Pick<OrchestratorTransport, "transcode">;
+    /** A payment channel per orchestrator for this stream, under its own spend cap. */
+    openPayments(maxSpend: bigint): PaymentChannels;
     /** The broadcaster's record of orchestrators; a store for this stream alone when unset. */
     reputation?: Reputation;
     verification?: VerificationOptions;
@@ -119,7 +120,11 @@ export interface LiveStreamDeps {
   /** Called once when the stream has ended (its playlists carry ENDLIST). */
   onEnded?: () => void;
   /** Replaces the network worker (pay, send, verify) for one publisher connection. */
-  worker?: (source: LiveSourceInfo, ledger: PaymentLedger, signal: AbortSignal) => SegmentWorker;
+  worker?: (
+    source: LiveSourceInfo,
+    payments: PaymentChannels,
+    signal: AbortSignal,
+  ) => SegmentWorker;
 }
 
 interface Pending {
@@ -136,8 +141,8 @@ const AVAILABILITY_SAMPLES = 300;
 
 /**
  * One live stream, from its first publisher to its ENDLIST: every source segment goes into the
- * playlists at once (the passthrough rendition) and to the network, paid from the stream's own
- * payment session; verified renditions are listed as they come back and a segment that misses
+ * playlists at once (the passthrough rendition) and to the network, paid through the stream's
+ * own payment channels; verified renditions are listed as they come back and a segment that misses
  * its deadline is skipped there, so the viewer never waits on a slow or dead orchestrator. A
  * publisher that drops may come back within the grace period and the stream continues.
  */
@@ -146,7 +151,7 @@ export class LiveStream {
   private readonly options: LiveStreamOptions;
   /** Ladder sorted top rendition first. */
   private readonly ladder: readonly Profile[];
-  private readonly ledger: PaymentLedger;
+  private readonly payments: PaymentChannels;
   private readonly suspension = new SuspensionList();
   private readonly verification: VerificationOptions;
   private readonly trust: StreamTrust;
@@ -182,7 +187,7 @@ export class LiveStream {
     this.log = deps.log.child({ key: keyHint(deps.streamKey) });
     this.options = deps.options;
     this.ladder = [...deps.profiles].sort((a, b) => b.width * b.height - a.width * a.height);
-    this.ledger = deps.session.newLedger(deps.options.maxSpend);
+    this.payments = deps.session.openPayments(deps.options.maxSpend);
     this.verification = deps.session.verification ?? defaultVerificationOptions;
     this.trust = new StreamTrust({
       reputation: deps.session.reputation ?? ReputationStore.open(":memory:"),
@@ -245,7 +250,7 @@ export class LiveStream {
         p95: pct(0.95),
       },
       ticketsSent: this.ticketsSent,
-      spend: this.ledger.totalSpent().toString(),
+      spend: this.payments.spent().toString(),
       orchestrators: { ...this.byOrchestrator },
       verification: this.trust.report(),
     };
@@ -347,14 +352,14 @@ export class LiveStream {
     feed: AsyncIterable<SourceSegment>,
   ): Promise<void> {
     const signal = this.abort.signal;
-    const injected = this.deps.worker?.(source, this.ledger, signal);
+    const injected = this.deps.worker?.(source, this.payments, signal);
     const spotCheckTools =
       injected === undefined ? await ffmpegSpotCheckTools(this.deps.ffmpegPath, signal) : undefined;
     const worker =
       injected ??
       new NetworkSegmentWorker({
         transport: this.deps.session.transport,
-        ledger: this.ledger,
+        channels: this.payments,
         profiles: this.ladder,
         source: { width: source.width, height: source.height, fps: source.fps },
         streamId: this.streamId,
