@@ -187,7 +187,7 @@ export class PaymentChannel {
     if (lane === "keep") this.idle.push(p.lane);
   }
 
-  /** Credit (token wei, rounded down, negative when it charged more than was paid) held there. */
+  /** Credit held there: what the orchestrator holds of ours beyond what it charged, token wei. */
   credit(): bigint {
     return this.creditScaled / WIN_PROB_SCALE;
   }
