@@ -173,6 +173,8 @@ export class LiveStream {
   private readonly availability: number[] = [];
   private readonly counts = { in: 0, out: 0, lost: 0, late: 0 };
   private ticketsSent = 0;
+  /** The stream's spend already counted in the metrics, token wei. */
+  private spendReported = 0n;
   private readonly byOrchestrator: Record<string, number> = {};
   private graceTimer: NodeJS.Timeout | undefined;
   private ended: Promise<void> | undefined;
@@ -415,10 +417,7 @@ export class LiveStream {
       await this.serially(() => playlists.addRendition(segment.index, rendition));
     }
     this.ticketsSent += outcome.ticketsSent;
-    this.deps.metrics?.spendTokens.inc(
-      { stream: this.label },
-      Number(outcome.expectedValue) / 1e18,
-    );
+    this.reportSpend();
     this.counts.out += 1;
     this.deps.metrics?.segmentsOut.inc({ stream: this.label });
     this.settle(segment.index, true);
@@ -434,8 +433,20 @@ export class LiveStream {
       "segment skipped in the transcoded renditions",
     );
     this.settle(segment.index, false);
+    this.reportSpend();
     if (playlists === null) return;
     for (const name of names) await this.serially(() => playlists.skip(segment.index, name));
+  }
+
+  /** Adds what the payment channels sent since the last report to the spend metric. */
+  private reportSpend(): void {
+    const spent = this.payments.spent();
+    if (spent === this.spendReported) return;
+    this.deps.metrics?.spendTokens.inc(
+      { stream: this.label },
+      Number(spent - this.spendReported) / 1e18,
+    );
+    this.spendReported = spent;
   }
 
   /** Records how long the segment took and whether it kept up with real time. */
@@ -548,6 +559,7 @@ export class LiveStream {
         }
         await this.serially(() => playlists.end());
       }
+      this.reportSpend();
       this.state = "ended";
       this.log.info({ segments: this.counts }, "live stream ended");
       this.deps.onEnded?.();
