@@ -71,6 +71,8 @@ interface Lane {
 
 class Payment implements SegmentPayment {
   state: "open" | "settled" | "refunded" = "open";
+  /** The lane's params when the tickets were written (the lane moves on to fresh ones). */
+  readonly params: TicketParams;
 
   constructor(
     readonly channel: PaymentChannel,
@@ -83,10 +85,8 @@ class Payment implements SegmentPayment {
     readonly estimateScaled: bigint,
     readonly ticketsSent: number,
     readonly valueScaled: bigint,
-  ) {}
-
-  get params(): TicketParams {
-    return this.lane.params;
+  ) {
+    this.params = lane.params;
   }
 
   get value(): bigint {

@@ -181,6 +181,8 @@ describe("PaymentChannel", () => {
     expect(hashOf(one)).not.toBe(hashOf(two));
     a.settle(one, 1_000n, params(A, 77));
     a.settle(two, 1_000n, null);
+    // A payment keeps naming the params its tickets were written on.
+    expect(one.params.recipientRandHash).toBe(hashOf(one));
     const [three, four] = await Promise.all([a.pay(px(1_000n), signal), a.pay(px(1_000n), signal)]);
     expect(new Set([three, four].map((p) => (p === undefined ? "" : hashOf(p))))).toEqual(
       new Set([hex(77), hashOf(two)]),
