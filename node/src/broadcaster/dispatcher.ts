@@ -157,8 +157,8 @@ export interface DispatchSummary {
   orchestrators: Record<string, number>;
   /** Tries beyond the first, of every kind. */
   retries: number;
+  /** Tickets sent with the segments done (their value is the payment channels' to sum). */
   ticketsSent: number;
-  expectedValuePaid: bigint;
   failed: SegmentFailure[];
   /** Addresses suspended during the run. */
   suspended: string[];
@@ -230,7 +230,6 @@ export class Dispatcher {
     orchestrators: {},
     retries: 0,
     ticketsSent: 0,
-    expectedValuePaid: 0n,
     failed: [],
     suspended: [],
     mediaSeconds: 0,
@@ -503,7 +502,6 @@ export class Dispatcher {
     this.summary.mediaSeconds += job.segment.durationSeconds;
     this.summary.orchestrators[address] = (this.summary.orchestrators[address] ?? 0) + 1;
     this.summary.ticketsSent += outcome.ticketsSent;
-    this.summary.expectedValuePaid += outcome.expectedValue;
     this.deps.onSegmentDone?.(job.segment, address);
   }
 

@@ -5,6 +5,12 @@
 
 export { wireProfile } from "../protocol/profiles.ts";
 export {
+  PaymentChannel,
+  PaymentChannels,
+  type SegmentPayment,
+  type TicketParamsSource,
+} from "./channel.ts";
+export {
   classifyFailure,
   Dispatcher,
   type DispatcherOptions,
@@ -18,7 +24,6 @@ export { prepareInput } from "./input.ts";
 export type * from "./interface.ts";
 export { createVerificationMetrics, type VerificationMetrics } from "./metrics.ts";
 export * from "./options.ts";
-export { PaymentLedger } from "./payment.ts";
 export { NetworkOrchestratorSource } from "./pool.ts";
 export { type OrchestratorRecord, type Reputation, ReputationStore } from "./reputation.ts";
 export * from "./selection.ts";

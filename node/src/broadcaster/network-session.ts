@@ -17,15 +17,15 @@ import { BroadcasterNetwork } from "../p2p/network.ts";
 import { defaultP2pOptions } from "../p2p/options.ts";
 import { ChainRegistryReader } from "../p2p/registry-reader.ts";
 import { requestTranscode } from "../p2p/transcode-client.ts";
-import { TicketSender } from "../payments/sender.ts";
+import { TicketSigner } from "../payments/sender.ts";
+import { ticketParamsFromWire } from "../protocol/index.ts";
+import { PaymentChannels, type TicketParamsSource } from "./channel.ts";
 import { BroadcasterError } from "./errors.ts";
-import type { OrchestratorHandle } from "./interface.ts";
 import {
   type BroadcasterSessionConfig,
   type VerificationOptions,
   verificationOptions,
 } from "./options.ts";
-import { PaymentLedger } from "./payment.ts";
 import { NetworkOrchestratorSource } from "./pool.ts";
 import { isProven, type Reputation, ReputationStore, reputationScore } from "./reputation.ts";
 import { OrchestratorLists, type SelectionStrategy, WeightedSelection } from "./selection.ts";
@@ -36,8 +36,8 @@ import type { OrchestratorTransport } from "./worker.ts";
  * What a broadcaster holds while it works, whether it broadcasts one file (`segmint broadcast`)
  * or serves live streams (`segmint broadcaster`): the chain connection and key, the libp2p
  * network with discovery, the orchestrator source (selection) and the protocol transport.
- * Payment sessions (one TicketSender and ledger each, with its own spend cap) are opened per
- * broadcast or per stream.
+ * Payments are opened per broadcast or per stream: their own channel per orchestrator (lanes,
+ * nonces, credit) and their own spend cap.
  */
 export interface BroadcasterSession {
   readonly address: string;
@@ -61,8 +61,8 @@ export interface BroadcasterSession {
   readonly lists: OrchestratorLists;
   /** What this session added to the deposit and reserve before starting (null: nothing). */
   readonly funded: { deposit: bigint; reserve: bigint } | null;
-  /** A new payment session: its own ticket nonces, credit bookkeeping and spend cap. */
-  newLedger(maxSpend: bigint): PaymentLedger;
+  /** New payments for one broadcast or stream: a channel per orchestrator, one spend cap. */
+  openPayments(maxSpend: bigint): PaymentChannels;
   /** Stops the network and the chain connection; removes the temporary key folder. */
   close(): Promise<void>;
 }
@@ -191,10 +191,19 @@ export async function openBroadcasterSession(
       return addrs.length > 0 ? addrs : peerIdFromString(target.peerId);
     };
     const lists = new OrchestratorLists(cfg);
+    // The one wiring of the protocol calls: selection, payment channels and workers use it.
+    const transport: OrchestratorTransport = {
+      info: (target, s) =>
+        requestInfo(network.node, dialTarget(target), { sender: wallet.address, signal: s }),
+      transcode: (handle, request, segment, s) =>
+        requestTranscode(network.node, dialTarget(handle), request, segment, {
+          signal: s,
+          expectedSigner: handle.address,
+        }),
+    };
     const source = new NetworkOrchestratorSource({
       discovery: lists.over(network.discovery),
-      info: (candidate) =>
-        requestInfo(network.node, dialTarget(candidate), { sender: wallet.address, signal }),
+      info: (candidate) => transport.info(candidate, signal),
       stakeOf: (address) => clients.bondingManager.orchestratorTotalStake(address),
       strategy: deps.strategy ?? new WeightedSelection({ maxPricePerPixel: cfg.maxPricePerPixel }),
       maxTicketEV: cfg.maxTicketEV,
@@ -210,17 +219,19 @@ export async function openBroadcasterSession(
       discoveryWaitMs: cfg.discoveryWaitMs,
       log,
     });
-    const transport: OrchestratorTransport = {
-      info: (handle: OrchestratorHandle, s) =>
-        requestInfo(network.node, dialTarget(handle), { sender: wallet.address, signal: s }),
-      transcode: (handle, request, segment, s) =>
-        requestTranscode(network.node, dialTarget(handle), request, segment, {
-          signal: s,
-          expectedSigner: handle.address,
-        }),
+    // Ticket params come from selection's info answer first (once), then from /segmint/info.
+    const ticketParams: TicketParamsSource = {
+      chosen: (address) => source.takeParams(address),
+      fetch: async (handle, s) => {
+        const info = await transport.info(handle, s);
+        return ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
+      },
     };
-    const key = getBytes(wallet.privateKey);
-    const domain = { chainId, verifyingContract: deployment.contracts.TicketBroker };
+    const signer = new TicketSigner(
+      getBytes(wallet.privateKey),
+      { chainId, verifyingContract: deployment.contracts.TicketBroker },
+      { maxPricePerPixel: cfg.maxPricePerPixel, maxTicketEV: cfg.maxTicketEV },
+    );
     return {
       address: wallet.address,
       chainId,
@@ -240,14 +251,7 @@ export async function openBroadcasterSession(
       },
       lists,
       funded,
-      newLedger: (maxSpend) =>
-        new PaymentLedger(
-          new TicketSender(key, domain, {
-            maxPricePerPixel: cfg.maxPricePerPixel,
-            maxTicketEV: cfg.maxTicketEV,
-            maxTotalSpend: maxSpend,
-          }),
-        ),
+      openPayments: (maxSpend) => new PaymentChannels({ signer, params: ticketParams, maxSpend }),
       close,
     };
   } catch (error) {

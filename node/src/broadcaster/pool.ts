@@ -1,6 +1,8 @@
 import type { Logger } from "../log/index.ts";
 import type { DiscoveredCandidate } from "../p2p/discovery.ts";
+import type { TicketParams } from "../payments/interface.ts";
 import type { SignedInfo } from "../protocol/index.ts";
+import { ticketParamsFromWire } from "../protocol/index.ts";
 import type { OrchestratorHandle, OrchestratorSource } from "./interface.ts";
 import type { Candidate, SelectionStrategy } from "./selection.ts";
 
@@ -34,11 +36,13 @@ export interface NetworkOrchestratorSourceDeps {
 /**
  * Chooses orchestrators from what discovery knows: asks each candidate for its signed info
  * (price, ticket params, capacity), measures the round trip, reads its stake, and lets the
- * selection strategy rank them. Keeps each chosen one's info so the first segment can use
- * the ticket params it already holds.
+ * selection strategy rank them. Keeps each chosen one's info; its ticket params are handed to
+ * one payment channel (`takeParams`), so the first segment needs no extra round trip.
  */
 export class NetworkOrchestratorSource implements OrchestratorSource {
   private readonly infos = new Map<string, SignedInfo>();
+  /** Chosen orchestrators whose answered ticket params no channel has taken yet. */
+  private readonly unusedParams = new Set<string>();
   private found = false;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -51,6 +55,16 @@ export class NetworkOrchestratorSource implements OrchestratorSource {
   /** The info answered by `address` when it was chosen. */
   infoOf(address: string): SignedInfo | undefined {
     return this.infos.get(address);
+  }
+
+  /**
+   * The ticket params `address` answered when it was last chosen, the first time they are asked
+   * for; undefined after that (two channels writing on one params set would repeat nonces).
+   */
+  takeParams(address: string): TicketParams | undefined {
+    const info = this.infos.get(address);
+    if (info === undefined || !this.unusedParams.delete(address)) return undefined;
+    return ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
   }
 
   async choose(count: number, exclude: ReadonlySet<string>): Promise<OrchestratorHandle[]> {
@@ -132,6 +146,7 @@ export class NetworkOrchestratorSource implements OrchestratorSource {
       const entry = byAddress.get(c.address);
       if (entry === undefined) return [];
       this.infos.set(c.address, entry.info);
+      this.unusedParams.add(c.address);
       return [
         {
           address: c.address,

@@ -123,7 +123,7 @@ export async function runBroadcast(
     const input = await normalizeInput(probed, prepare);
     cleanups.push(() => input.cleanup());
     const { source, transport } = session;
-    const ledger = session.newLedger(cfg.maxSpend);
+    const payments = session.openPayments(cfg.maxSpend);
     const sourceVideo = {
       width: input.video.width,
       height: input.video.height,
@@ -142,7 +142,7 @@ export async function runBroadcast(
     cleanups.push(() => spotCheckTools.close());
     const worker = new NetworkSegmentWorker({
       transport,
-      ledger,
+      channels: payments,
       profiles,
       source: sourceVideo,
       streamId,
@@ -150,7 +150,6 @@ export async function runBroadcast(
       verification: session.verification,
       trust,
       spotCheckTools,
-      knownInfo: (address) => source.infoOf(address),
       log,
     });
 
@@ -259,11 +258,11 @@ export async function runBroadcast(
     if (runError !== undefined && signal.aborted) {
       throw new BroadcasterError(
         "BROADCAST_ABORTED",
-        `stopped with ${written.segments} segments in ${hlsDir} and tickets worth ${ledger.totalSpent()} wei sent`,
+        `stopped with ${written.segments} segments in ${hlsDir} and tickets worth ${payments.spent()} wei sent`,
         {
           written: written.segments,
           resumed,
-          expectedValuePaid: ledger.totalSpent().toString(),
+          expectedValuePaid: payments.spent().toString(),
           hlsDir,
           master: written.master,
           verification: trust.report(),
@@ -303,7 +302,7 @@ export async function runBroadcast(
       orchestrators: dispatched.orchestrators,
       retries: dispatched.retries,
       ticketsSent: dispatched.ticketsSent,
-      expectedValuePaid: ledger.totalSpent().toString(),
+      expectedValuePaid: payments.spent().toString(),
       wallSeconds,
       mediaSeconds: dispatched.mediaSeconds + resumedSeconds,
       realtimeFactor: wallSeconds > 0 ? dispatched.mediaSeconds / wallSeconds : 0,

@@ -4,7 +4,6 @@ import { outputFps, outputSize } from "../media/profiles.ts";
 import { type PictureSummary, pictureSummary } from "../media/quality.ts";
 import { RemoteError } from "../p2p/errors.ts";
 import type { TranscodeResponse } from "../p2p/transcode-client.ts";
-import type { TicketParams } from "../payments/interface.ts";
 import {
   maxChargeablePixels,
   paymentToWire,
@@ -13,6 +12,7 @@ import {
   ticketParamsFromWire,
   wireProfile,
 } from "../protocol/index.ts";
+import type { PaymentChannels } from "./channel.ts";
 import { isBroadcasterError } from "./errors.ts";
 import type {
   OrchestratorHandle,
@@ -21,14 +21,21 @@ import type {
   SourceSegment,
 } from "./interface.ts";
 import type { VerificationOptions } from "./options.ts";
-import type { PaymentLedger, SourceVideo } from "./payment.ts";
+import type { SourceVideo } from "./payment.ts";
 import { isLocalSpotCheckFault, type SpotCheckTools, spotCheck } from "./spot-check.ts";
 import type { StreamTrust } from "./trust.ts";
 import { type ExpectedRendition, expectedPixels, type Inspect, verifyResult } from "./verify.ts";
 
-/** The two protocol calls the worker makes; p2p's requestInfo/requestTranscode in production. */
+/**
+ * The two protocol calls a broadcaster makes; p2p's requestInfo/requestTranscode in production.
+ * Selection asks a candidate's info, a payment channel asks for fresh ticket params, the worker
+ * sends segments.
+ */
 export interface OrchestratorTransport {
-  info(handle: OrchestratorHandle, signal: AbortSignal): Promise<SignedInfo>;
+  info(
+    target: Pick<OrchestratorHandle, "peerId" | "multiaddrs">,
+    signal: AbortSignal,
+  ): Promise<SignedInfo>;
   transcode(
     handle: OrchestratorHandle,
     request: Omit<TranscodeRequest, "segmentBytes">,
@@ -38,8 +45,9 @@ export interface OrchestratorTransport {
 }
 
 export interface NetworkSegmentWorkerDeps {
-  transport: OrchestratorTransport;
-  ledger: PaymentLedger;
+  transport: Pick<OrchestratorTransport, "transcode">;
+  /** The stream's (or broadcast's) payment channels, one per orchestrator. */
+  channels: PaymentChannels;
   profiles: readonly Profile[];
   source: SourceVideo;
   streamId: string;
@@ -50,8 +58,6 @@ export interface NetworkSegmentWorkerDeps {
   trust: StreamTrust;
   /** Spot-check tools; without them no result is spot-checked. */
   spotCheckTools?: SpotCheckTools;
-  /** Signed info already fetched while choosing orchestrators: its params are used first. */
-  knownInfo?: (address: string) => SignedInfo | undefined;
   log: Logger;
 }
 
@@ -70,17 +76,13 @@ export function ffmpegSegmentChecks(
 }
 
 /**
- * One try of one segment on one orchestrator: pay (tickets for the pixels an honest result
- * holds), send, verify (and now and then spot-check), settle the payment with the measured
- * pixels, never more than expected. A result that fails verification suspends the orchestrator
- * for the stream and goes on its record (trust.ts); what was paid with it is reported.
- *
- * Ticket params are kept per in-flight slot ("lanes"): each lane's params come from their own
- * /segmint/info answer, so segments in flight to the same orchestrator never share a
- * recipientRandHash and a win on one cannot void the tickets of another (RAND_REVEALED).
+ * One try of one segment on one orchestrator: pay through its payment channel (tickets for the
+ * pixels an honest result holds), send, verify (and now and then spot-check), and settle on the
+ * measured pixels, never more than expected. A result that fails verification suspends the
+ * orchestrator for the stream and goes on its record (trust.ts); what was paid with it is
+ * reported.
  */
 export class NetworkSegmentWorker implements SegmentWorker {
-  private readonly idleParams = new Map<string, TicketParams[]>();
   private readonly sources = new Map<number, Promise<PictureSummary>>();
   private readonly wireProfiles: TranscodeRequest["profiles"];
   private readonly expected: Map<string, ExpectedRendition>;
@@ -107,20 +109,15 @@ export class NetworkSegmentWorker implements SegmentWorker {
     const source = await this.sourcePicture(segment);
     const wanted = this.wanted(segment);
     const expected = expectedPixels(source, this.deps.source.fps, wanted.expected.values());
-    let params = await this.takeParams(handle, signal);
-    let ticketsSent = 0;
-    let spendScaled = 0n;
+    const channel = this.deps.channels.channel(handle);
+    const durationSec = Math.max(0.001, segment.durationSeconds);
+    let payment = await channel.pay(
+      { required: maxChargeablePixels(wanted.profiles, durationSec), expected },
+      signal,
+    );
     // A refused payment (stale params, a win on them, a balance mismatch) is ours to fix:
     // one more try on the same orchestrator with fresh params before it counts as a failure.
     for (let payTry = 0; ; payTry++) {
-      const durationSec = Math.max(0.001, segment.durationSeconds);
-      const required = maxChargeablePixels(wanted.profiles, durationSec);
-      const payment = this.deps.ledger.pay(params, {
-        required: (required > expected ? required : expected) * params.pricePerPixel,
-        expected: expected * params.pricePerPixel,
-      });
-      ticketsSent += payment.tickets.length;
-      spendScaled += payment.spendScaled;
       let response: TranscodeResponse;
       try {
         response = await this.deps.transport.transcode(
@@ -137,19 +134,18 @@ export class NetworkSegmentWorker implements SegmentWorker {
           signal,
         );
       } catch (error) {
-        this.deps.ledger.refund(payment);
         const paymentRefused =
           error instanceof RemoteError &&
           (error.code === "BAD_TICKET" || error.code === "INSUFFICIENT_BALANCE");
+        channel.refund(payment, paymentRefused ? "drop" : "keep");
         if (paymentRefused && payTry === 0 && !signal.aborted) {
           this.deps.log.debug(
             { orchestrator: handle.address, segment: segment.index, code: error.code },
             "payment refused; retrying with fresh ticket params",
           );
-          params = await this.freshParams(handle, signal);
+          payment = await channel.repay(payment, signal);
           continue;
         }
-        if (!paymentRefused) this.releaseParams(handle, params);
         throw error;
       }
       let renditions: SegmentOutcome["renditions"];
@@ -176,29 +172,27 @@ export class NetworkSegmentWorker implements SegmentWorker {
             segment: segment.index,
             check: typeof details.check === "string" ? details.check : "unknown",
             profile: typeof details.profile === "string" ? details.profile : null,
-            valuePaid: spendScaled >> 256n,
+            valuePaid: payment.value,
           });
         }
         throw error;
       } finally {
-        // It did the work and charged what it claims, but never more than an honest result
+        // It did the work and is charged what it claims, but never more than an honest result
         // holds: a padded result (duplicated frames) is not settled at its claim.
-        const claimed = response.renditions.reduce((sum, r) => sum + BigInt(r.pixels), 0n);
-        const settled = claimed < expected ? claimed : expected;
-        this.deps.ledger.settle(payment, settled * params.pricePerPixel);
-        this.releaseParams(
-          handle,
+        channel.settle(
+          payment,
+          response.renditions.reduce((sum, r) => sum + BigInt(r.pixels), 0n),
           response.ticketParams === null
-            ? params
-            : ticketParamsFromWire(response.ticketParams, params.pricePerPixel),
+            ? null
+            : ticketParamsFromWire(response.ticketParams, payment.params.pricePerPixel),
         );
       }
       this.deps.trust.passed(handle.address);
       this.sources.delete(segment.index);
       return {
         renditions,
-        ticketsSent,
-        expectedValue: spendScaled >> 256n,
+        ticketsSent: payment.ticketsSent,
+        expectedValue: payment.value,
         signature: response.signature,
       };
     }
@@ -287,36 +281,5 @@ export class NetworkSegmentWorker implements SegmentWorker {
       }
     }
     return known;
-  }
-
-  private async takeParams(handle: OrchestratorHandle, signal: AbortSignal): Promise<TicketParams> {
-    const idle = this.idleParams.get(handle.address);
-    const reused = idle?.pop();
-    if (reused !== undefined) return reused;
-    const known = this.deps.knownInfo?.(handle.address);
-    if (known !== undefined && !this.usedKnown.has(handle.address)) {
-      this.usedKnown.add(handle.address);
-      return ticketParamsFromWire(known.ticketParams, BigInt(known.pricePerPixel));
-    }
-    return this.freshParams(handle, signal);
-  }
-
-  private readonly usedKnown = new Set<string>();
-
-  private async freshParams(
-    handle: OrchestratorHandle,
-    signal: AbortSignal,
-  ): Promise<TicketParams> {
-    const info = await this.deps.transport.info(handle, signal);
-    return ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
-  }
-
-  private releaseParams(handle: OrchestratorHandle, params: TicketParams): void {
-    let idle = this.idleParams.get(handle.address);
-    if (idle === undefined) {
-      idle = [];
-      this.idleParams.set(handle.address, idle);
-    }
-    idle.push(params);
   }
 }

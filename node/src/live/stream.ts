@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { pushable } from "it-pushable";
+import type { PaymentChannels } from "../broadcaster/channel.ts";
 import { Dispatcher, type SegmentFailure } from "../broadcaster/dispatcher.ts";
 import type {
   OrchestratorSource,
@@ -9,7 +10,6 @@ import type {
 } from "../broadcaster/interface.ts";
 import type { VerificationMetrics } from "../broadcaster/metrics.ts";
 import { defaultVerificationOptions, type VerificationOptions } from "../broadcaster/options.ts";
-import type { PaymentLedger } from "../broadcaster/payment.ts";
 import { type Reputation, ReputationStore } from "../broadcaster/reputation.ts";
 import { RunSpend, type SpendLog } from "../broadcaster/spend.ts";
 import { ffmpegSpotCheckTools } from "../broadcaster/spot-check.ts";
@@ -100,11 +100,12 @@ export interface LiveStreamDeps {
   streamKey: string;
   /** The ladder, top rendition first. */
   profiles: readonly Profile[];
-  /** Where orchestrators come from, how to reach them, and payment sessions. */
+  /** Where orchestrators come from, how to reach them, and the stream's payments. */
   session: {
     source: OrchestratorSource;
-    transport: OrchestratorTransport;
-    newLedger(maxSpend: bigint): PaymentLedger;
+    transport: Pick<OrchestratorTransport, "transcode">;
+    /** A payment channel per orchestrator for this stream, under its own spend cap. */
+    openPayments(maxSpend: bigint): PaymentChannels;
     /** The broadcaster's record of orchestrators; a store for this stream alone when unset. */
     reputation?: Reputation;
     verification?: VerificationOptions;
@@ -124,7 +125,11 @@ export interface LiveStreamDeps {
   /** Called once when the stream has ended (its playlists carry ENDLIST). */
   onEnded?: () => void;
   /** Replaces the network worker (pay, send, verify) for one publisher connection. */
-  worker?: (source: LiveSourceInfo, ledger: PaymentLedger, signal: AbortSignal) => SegmentWorker;
+  worker?: (
+    source: LiveSourceInfo,
+    payments: PaymentChannels,
+    signal: AbortSignal,
+  ) => SegmentWorker;
 }
 
 interface Pending {
@@ -141,8 +146,8 @@ const AVAILABILITY_SAMPLES = 300;
 
 /**
  * One live stream, from its first publisher to its ENDLIST: every source segment goes into the
- * playlists at once (the passthrough rendition) and to the network, paid from the stream's own
- * payment session; verified renditions are listed as they come back and a segment that misses
+ * playlists at once (the passthrough rendition) and to the network, paid through the stream's
+ * own payment channels; verified renditions are listed as they come back and a segment that misses
  * its deadline is skipped there, so the viewer never waits on a slow or dead orchestrator. A
  * publisher that drops may come back within the grace period and the stream continues.
  */
@@ -151,7 +156,7 @@ export class LiveStream {
   private readonly options: LiveStreamOptions;
   /** Ladder sorted top rendition first. */
   private readonly ladder: readonly Profile[];
-  private readonly ledger: PaymentLedger;
+  private readonly payments: PaymentChannels;
   private readonly suspension = new SuspensionList();
   private readonly verification: VerificationOptions;
   private readonly trust: StreamTrust;
@@ -173,6 +178,8 @@ export class LiveStream {
   private readonly availability: number[] = [];
   private readonly counts = { in: 0, out: 0, lost: 0, late: 0 };
   private ticketsSent = 0;
+  /** The stream's spend already counted in the metrics, token wei. */
+  private spendReported = 0n;
   private readonly byOrchestrator: Record<string, number> = {};
   private readonly spend: RunSpend;
   /** Outcomes listed but not yet counted: the dispatcher names the orchestrator just after. */
@@ -190,7 +197,7 @@ export class LiveStream {
     this.log = deps.log.child({ key: keyHint(deps.streamKey) });
     this.options = deps.options;
     this.ladder = [...deps.profiles].sort((a, b) => b.width * b.height - a.width * a.height);
-    this.ledger = deps.session.newLedger(deps.options.maxSpend);
+    this.payments = deps.session.openPayments(deps.options.maxSpend);
     this.verification = deps.session.verification ?? defaultVerificationOptions;
     this.trust = new StreamTrust({
       reputation: deps.session.reputation ?? ReputationStore.open(":memory:"),
@@ -258,7 +265,7 @@ export class LiveStream {
         p95: pct(0.95),
       },
       ticketsSent: this.ticketsSent,
-      spend: this.ledger.totalSpent().toString(),
+      spend: this.payments.spent().toString(),
       orchestrators: { ...this.byOrchestrator },
       verification: this.trust.report(),
     };
@@ -360,14 +367,14 @@ export class LiveStream {
     feed: AsyncIterable<SourceSegment>,
   ): Promise<void> {
     const signal = this.abort.signal;
-    const injected = this.deps.worker?.(source, this.ledger, signal);
+    const injected = this.deps.worker?.(source, this.payments, signal);
     const spotCheckTools =
       injected === undefined ? await ffmpegSpotCheckTools(this.deps.ffmpegPath, signal) : undefined;
     const worker =
       injected ??
       new NetworkSegmentWorker({
         transport: this.deps.session.transport,
-        ledger: this.ledger,
+        channels: this.payments,
         profiles: this.ladder,
         source: { width: source.width, height: source.height, fps: source.fps },
         streamId: this.streamId,
@@ -434,10 +441,7 @@ export class LiveStream {
     }
     this.ticketsSent += outcome.ticketsSent;
     this.settled.set(segment.index, outcome);
-    this.deps.metrics?.spendTokens.inc(
-      { stream: this.label },
-      Number(outcome.expectedValue) / 1e18,
-    );
+    this.reportSpend();
     this.counts.out += 1;
     this.deps.metrics?.segmentsOut.inc({ stream: this.label });
     this.settle(segment.index, true);
@@ -453,8 +457,20 @@ export class LiveStream {
       "segment skipped in the transcoded renditions",
     );
     this.settle(segment.index, false);
+    this.reportSpend();
     if (playlists === null) return;
     for (const name of names) await this.serially(() => playlists.skip(segment.index, name));
+  }
+
+  /** Adds what the payment channels sent since the last report to the spend metric. */
+  private reportSpend(): void {
+    const spent = this.payments.spent();
+    if (spent === this.spendReported) return;
+    this.deps.metrics?.spendTokens.inc(
+      { stream: this.label },
+      Number(spent - this.spendReported) / 1e18,
+    );
+    this.spendReported = spent;
   }
 
   /** Records how long the segment took and whether it kept up with real time. */
@@ -567,6 +583,7 @@ export class LiveStream {
         }
         await this.serially(() => playlists.end());
       }
+      this.reportSpend();
       this.state = "ended";
       this.log.info({ segments: this.counts }, "live stream ended");
       this.deps.onEnded?.();

@@ -23,5 +23,13 @@ export {
   TicketParamsIssuer,
 } from "./params.ts";
 export { Redeemer, type RedeemerDeps } from "./redeemer.ts";
-export { segmentFee, TicketSender } from "./sender.ts";
+export {
+  checkSpendCap,
+  SenderNonces,
+  segmentFee,
+  TicketSender,
+  TicketSigner,
+  type TicketSignerCaps,
+  ticketsToCover,
+} from "./sender.ts";
 export { type TicketAcceptance, TicketValidator, type TicketValidatorDeps } from "./validator.ts";

@@ -20,36 +20,86 @@ function ceilDiv(a: bigint, b: bigint): bigint {
 }
 
 /**
- * Broadcaster side: writes and signs the tickets that pay for a segment, within the operator's
- * caps. Tracks, per orchestrator, the expected value sent minus the fees owed (exactly, in
- * 2^-256 wei units, like the orchestrator's ledger) so surplus from one segment's rounding
- * pays toward the next instead of being sent again.
+ * How many tickets worth `evScaled` each pay `owedScaled` (both in 2^-256 wei units, like the
+ * ledgers on both sides): none when nothing is owed, else enough to cover it.
  */
-export class TicketSender {
+export function ticketsToCover(owedScaled: bigint, evScaled: bigint): bigint {
+  return owedScaled > 0n ? ceilDiv(owedScaled, evScaled) : 0n;
+}
+
+/**
+ * Throws SPEND_CAP_REACHED, so that nothing is sent, when tickets worth `spendScaled` more than
+ * the `spentScaled` already sent (both 2^-256 wei units) would pass `maxTotalSpend` wei.
+ */
+export function checkSpendCap(
+  spentScaled: bigint,
+  spendScaled: bigint,
+  maxTotalSpend: bigint,
+): void {
+  if (spentScaled + spendScaled <= maxTotalSpend * WIN_PROB_SCALE) return;
+  throw new PaymentsError(
+    "SPEND_CAP_REACHED",
+    "paying for this segment would pass this broadcaster's total spend cap",
+    {
+      spent: (spentScaled / WIN_PROB_SCALE).toString(),
+      needed: ceilDiv(spendScaled, WIN_PROB_SCALE).toString(),
+      max: maxTotalSpend.toString(),
+    },
+    { hint: "raise maxTotalSpend to keep streaming" },
+  );
+}
+
+/**
+ * The sender's nonce counter per params set (recipientRandHash): a nonce is never used twice on
+ * one set, so no ticket repeats another. Kept for the newest MAX_NONCE_COUNTERS sets.
+ */
+export class SenderNonces {
+  private readonly last = new Map<string, bigint>();
+
+  /** Reserves `count` nonces on `recipientRandHash` and returns the first of them. */
+  take(recipientRandHash: string, count: bigint): bigint {
+    const key = recipientRandHash.toLowerCase();
+    const last = this.last.get(key) ?? 0n;
+    // Re-inserted so the map's order is the order of use: the oldest set goes first.
+    this.last.delete(key);
+    this.last.set(key, last + count);
+    if (this.last.size > MAX_NONCE_COUNTERS) {
+      const oldest = this.last.keys().next().value;
+      if (oldest !== undefined) this.last.delete(oldest);
+    }
+    return last + 1n;
+  }
+}
+
+/** The caps a signer checks every set of ticket params against (the total spend is the caller's). */
+export type TicketSignerCaps = Pick<TicketSenderOptions, "maxPricePerPixel" | "maxTicketEV">;
+
+/**
+ * Broadcaster side: checks ticket params against the operator's caps and signs tickets on them.
+ * It keeps nothing per recipient: whoever pays (a payment channel per orchestrator, or the
+ * TicketSender below) keeps the nonces, the credit and the spend.
+ */
+export class TicketSigner {
   readonly address: string;
   private readonly hasher: TicketHasher;
-  private readonly nonces = new Map<string, bigint>();
-  private readonly balances = new Map<string, bigint>();
-  private spentScaled = 0n;
 
   constructor(
     private readonly privateKey: Uint8Array,
     domain: TicketDomain,
-    private readonly options: TicketSenderOptions,
+    private readonly caps: TicketSignerCaps,
   ) {
     this.address = addressFromPrivateKey(privateKey);
     this.hasher = new TicketHasher(domain);
   }
 
   /**
-   * Tickets whose expected value covers `fee` (token wei) for the orchestrator that issued
-   * `params`, net of any credit already held there. Throws, sending nothing, when the params
-   * break a cap.
+   * The expected value of one ticket on `params` (2^-256 wei units). Throws, changing nothing,
+   * when the params are malformed (BAD_TICKET_PARAMS) or break a cap (PRICE_TOO_HIGH,
+   * TICKET_EV_TOO_HIGH).
    */
-  createTickets(params: TicketParams, fee: bigint): TicketPayment[] {
+  checkTerms(params: TicketParams): bigint {
     checkParams(params);
-    if (fee < 0n) throw new RangeError("fee must not be negative");
-    const { maxPricePerPixel, maxTicketEV, maxTotalSpend } = this.options;
+    const { maxPricePerPixel, maxTicketEV } = this.caps;
     if (params.pricePerPixel > maxPricePerPixel) {
       throw new PaymentsError(
         "PRICE_TOO_HIGH",
@@ -67,35 +117,21 @@ export class TicketSender {
         { hint: "raise maxTicketEV or choose another orchestrator" },
       );
     }
-    const recipient = params.recipient.toLowerCase();
-    const held = this.balances.get(recipient) ?? 0n;
-    const owed = fee * WIN_PROB_SCALE - held;
-    const count = owed > 0n ? ceilDiv(owed, evScaled) : 0n;
-    const spend = count * evScaled;
-    if (this.spentScaled + spend > maxTotalSpend * WIN_PROB_SCALE) {
-      throw new PaymentsError(
-        "SPEND_CAP_REACHED",
-        "paying for this segment would pass this broadcaster's total spend cap",
-        {
-          spent: (this.spentScaled / WIN_PROB_SCALE).toString(),
-          needed: ceilDiv(spend, WIN_PROB_SCALE).toString(),
-          max: maxTotalSpend.toString(),
-        },
-        { hint: "raise maxTotalSpend to keep streaming" },
-      );
-    }
+    return evScaled;
+  }
 
+  /** `count` signed tickets on `params` with the nonces `firstNonce`, `firstNonce + 1`, ... */
+  sign(params: TicketParams, firstNonce: bigint, count: bigint): TicketPayment[] {
+    const recipient = params.recipient.toLowerCase();
     const randHash = params.recipientRandHash.toLowerCase();
-    let nonce = this.nonces.get(randHash) ?? 0n;
     const payments: TicketPayment[] = [];
     for (let i = 0n; i < count; i++) {
-      nonce += 1n;
       const ticket: Ticket = {
         recipient,
         sender: this.address,
         faceValue: params.faceValue,
         winProb: params.winProb,
-        senderNonce: nonce,
+        senderNonce: firstNonce + i,
         recipientRandHash: randHash,
         creationRound: params.creationRound,
         creationRoundBlockHash: params.creationRoundBlockHash.toLowerCase(),
@@ -103,13 +139,59 @@ export class TicketSender {
       const signature = signDigest(this.hasher.digest(ticket), this.privateKey);
       payments.push({ ticket, signature, seed: params.seed.toLowerCase() });
     }
-    this.rememberNonce(randHash, nonce);
+    return payments;
+  }
+}
+
+/**
+ * A sender that pays whole fees up front and is never told what the recipient charged: for
+ * tools, tests and benchmarks that write tickets to any recipient. Tracks, per recipient, the
+ * expected value sent minus the fees paid (exactly, in 2^-256 wei units, like the
+ * orchestrator's ledger) so surplus from one fee's rounding pays toward the next instead of
+ * being sent again. The broadcaster pays through one payment channel per orchestrator instead,
+ * which also settles on what was charged.
+ */
+export class TicketSender {
+  readonly address: string;
+  private readonly signer: TicketSigner;
+  private readonly nonces = new SenderNonces();
+  private readonly balances = new Map<string, bigint>();
+  private spentScaled = 0n;
+
+  constructor(
+    privateKey: Uint8Array,
+    domain: TicketDomain,
+    private readonly options: TicketSenderOptions,
+  ) {
+    this.signer = new TicketSigner(privateKey, domain, options);
+    this.address = this.signer.address;
+  }
+
+  /**
+   * Tickets whose expected value covers `fee` (token wei) for the orchestrator that issued
+   * `params`, net of any credit already held there. Throws, sending nothing, when the params
+   * break a cap.
+   */
+  createTickets(params: TicketParams, fee: bigint): TicketPayment[] {
+    const evScaled = this.signer.checkTerms(params);
+    if (fee < 0n) throw new RangeError("fee must not be negative");
+    const recipient = params.recipient.toLowerCase();
+    const held = this.balances.get(recipient) ?? 0n;
+    const count = ticketsToCover(fee * WIN_PROB_SCALE - held, evScaled);
+    const spend = count * evScaled;
+    checkSpendCap(this.spentScaled, spend, this.options.maxTotalSpend);
+
+    const payments = this.signer.sign(
+      params,
+      this.nonces.take(params.recipientRandHash, count),
+      count,
+    );
     this.balances.set(recipient, held + spend - fee * WIN_PROB_SCALE);
     this.spentScaled += spend;
     return payments;
   }
 
-  /** Credit (token wei, may be negative) this broadcaster believes it holds at `orchestrator`. */
+  /** Credit (token wei, may be negative) this sender believes it holds at `orchestrator`. */
   balance(orchestrator: string): bigint {
     return (this.balances.get(orchestrator.toLowerCase()) ?? 0n) / WIN_PROB_SCALE;
   }
@@ -117,15 +199,6 @@ export class TicketSender {
   /** Expected value of every ticket sent so far, token wei. */
   totalSpent(): bigint {
     return this.spentScaled / WIN_PROB_SCALE;
-  }
-
-  private rememberNonce(randHash: string, nonce: bigint): void {
-    this.nonces.delete(randHash);
-    this.nonces.set(randHash, nonce);
-    if (this.nonces.size > MAX_NONCE_COUNTERS) {
-      const oldest = this.nonces.keys().next().value;
-      if (oldest !== undefined) this.nonces.delete(oldest);
-    }
   }
 }
 

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PaymentChannels } from "../../../node/src/broadcaster/channel.ts";
 import type { OrchestratorHandle } from "../../../node/src/broadcaster/interface.ts";
 import { defaultVerificationOptions } from "../../../node/src/broadcaster/options.ts";
-import { PaymentLedger } from "../../../node/src/broadcaster/payment.ts";
 import { ReputationStore } from "../../../node/src/broadcaster/reputation.ts";
 import { ffmpegSpotCheckTools } from "../../../node/src/broadcaster/spot-check.ts";
 import { SuspensionList } from "../../../node/src/broadcaster/suspension.ts";
@@ -25,11 +25,12 @@ import { SegmentTranscoder } from "../../../node/src/media/transcoder.ts";
 import { SIGNING_DOMAIN } from "../../../node/src/p2p/constants.ts";
 import { signPayload } from "../../../node/src/p2p/signing.ts";
 import type { TranscodeResponse } from "../../../node/src/p2p/transcode-client.ts";
-import { TicketSender } from "../../../node/src/payments/sender.ts";
+import { TicketSigner } from "../../../node/src/payments/sender.ts";
 import {
   renditionReceipt,
   type SignedInfo,
   type TranscodeRequestHeader as TranscodeRequest,
+  ticketParamsFromWire,
 } from "../../../node/src/protocol/index.ts";
 import { CHEATS, type Cheat, writeCheatingFfmpeg } from "../../helpers/cheating-ffmpeg.ts";
 import { createMediaWorkspace, ffmpegChildren, type MediaWorkspace } from "../../helpers/media.ts";
@@ -149,15 +150,23 @@ async function verifyAll(
     metrics: null,
     log: silentLogger(),
   });
+  const transport = new EngineTransport(new SegmentTranscoder({ ffmpegPath }));
   const worker = new NetworkSegmentWorker({
-    transport: new EngineTransport(new SegmentTranscoder({ ffmpegPath })),
-    ledger: new PaymentLedger(
-      new TicketSender(
+    transport,
+    channels: new PaymentChannels({
+      signer: new TicketSigner(
         new Uint8Array(32).fill(5),
         { chainId: 31337n, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" },
-        { maxPricePerPixel: 10n, maxTicketEV: 10n ** 12n, maxTotalSpend: 10n ** 15n },
+        { maxPricePerPixel: 10n, maxTicketEV: 10n ** 12n },
       ),
-    ),
+      params: {
+        fetch: async () => {
+          const info = await transport.info();
+          return ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
+        },
+      },
+      maxSpend: 10n ** 15n,
+    }),
     profiles,
     source,
     streamId: "engine",

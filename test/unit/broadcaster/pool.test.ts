@@ -104,4 +104,21 @@ describe("NetworkOrchestratorSource", () => {
     expect(await s.choose(2, new Set([addr(1)]))).toEqual([]);
     expect(clock.t).toBeGreaterThanOrEqual(2_000);
   });
+
+  it("hands a chosen orchestrator's ticket params to one payment channel, once per choice", async () => {
+    const answers = new Map<string, SignedInfo | Error>([[addr(1), info(1)]]);
+    const s = source([candidate(1)], answers);
+    expect(s.takeParams(addr(1))).toBeUndefined();
+    await s.choose(1, new Set());
+    const params = s.takeParams(addr(1));
+    expect([params?.recipientRandHash, params?.pricePerPixel, params?.expirationRound]).toEqual([
+      hex(1),
+      10n,
+      3n,
+    ]);
+    expect(s.takeParams(addr(1))).toBeUndefined();
+    // Chosen again (a new info answer): its params may be taken again.
+    await s.choose(1, new Set());
+    expect(s.takeParams(addr(1))?.recipientRandHash).toBe(hex(1));
+  });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { afterEach, describe, expect, it } from "vitest";
+import { PaymentChannels } from "../../../node/src/broadcaster/channel.ts";
 import { isBroadcasterError } from "../../../node/src/broadcaster/errors.ts";
 import { HlsOutput } from "../../../node/src/broadcaster/hls-output.ts";
 import type { OrchestratorHandle, SourceSegment } from "../../../node/src/broadcaster/interface.ts";
@@ -11,7 +12,6 @@ import {
   defaultVerificationOptions,
   type VerificationOptions,
 } from "../../../node/src/broadcaster/options.ts";
-import { PaymentLedger } from "../../../node/src/broadcaster/payment.ts";
 import { ReputationStore } from "../../../node/src/broadcaster/reputation.ts";
 import type { SpotCheckTools } from "../../../node/src/broadcaster/spot-check.ts";
 import { SuspensionList } from "../../../node/src/broadcaster/suspension.ts";
@@ -28,10 +28,11 @@ import { SIGNING_DOMAIN } from "../../../node/src/p2p/constants.ts";
 import { RemoteError } from "../../../node/src/p2p/errors.ts";
 import { signPayload } from "../../../node/src/p2p/signing.ts";
 import type { TranscodeResponse } from "../../../node/src/p2p/transcode-client.ts";
-import { TicketSender } from "../../../node/src/payments/sender.ts";
-import type {
-  SignedInfo,
-  TranscodeRequestHeader as TranscodeRequest,
+import { TicketSigner } from "../../../node/src/payments/sender.ts";
+import {
+  type SignedInfo,
+  type TranscodeRequestHeader as TranscodeRequest,
+  ticketParamsFromWire,
 } from "../../../node/src/protocol/index.ts";
 
 const orchestrator = new Wallet(`0x${"11".repeat(32)}`);
@@ -101,7 +102,7 @@ class FakeTransport implements OrchestratorTransport {
 
   constructor(private readonly behaviour: Behaviour = {}) {}
 
-  async info(): Promise<SignedInfo> {
+  async info(_target: unknown, _signal: AbortSignal): Promise<SignedInfo> {
     this.infoCalls += 1;
     return {
       ethAddress: orchestrator.address,
@@ -190,16 +191,23 @@ function worker(
   transport: FakeTransport,
   options: { tools?: SpotCheckTools; verification?: Partial<VerificationOptions> } = {},
 ) {
-  const ledger = new PaymentLedger(
-    new TicketSender(
+  const channels = new PaymentChannels({
+    signer: new TicketSigner(
       new Uint8Array(32).fill(9),
       {
         chainId: 31337n,
         verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
       },
-      { maxPricePerPixel: 10n, maxTicketEV: 10n ** 9n, maxTotalSpend: 10n ** 12n },
+      { maxPricePerPixel: 10n, maxTicketEV: 10n ** 9n },
     ),
-  );
+    params: {
+      fetch: async (target, s) => {
+        const info = await transport.info(target, s);
+        return ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
+      },
+    },
+    maxSpend: 10n ** 12n,
+  });
   const verification = { ...defaultVerificationOptions, ...options.verification };
   const reputation = ReputationStore.open(":memory:");
   const suspension = new SuspensionList();
@@ -213,7 +221,7 @@ function worker(
   });
   const w = new NetworkSegmentWorker({
     transport,
-    ledger,
+    channels,
     profiles: [presetProfile("360p")],
     source: { width: 640, height: 360, fps: 30 },
     streamId: "s1",
@@ -223,7 +231,7 @@ function worker(
     ...(options.tools === undefined ? {} : { spotCheckTools: options.tools }),
     log: silentLogger(),
   });
-  return { w, ledger, trust, reputation, suspension };
+  return { w, channel: channels.channel(handle), trust, reputation, suspension };
 }
 
 const signal = new AbortController().signal;
@@ -238,7 +246,7 @@ async function failure(run: Promise<unknown>): Promise<{ code: string; check: st
 describe("NetworkSegmentWorker", () => {
   it("pays for the pixels an honest result holds, sends, verifies and settles", async () => {
     const transport = new FakeTransport();
-    const { w, ledger, reputation } = worker(transport);
+    const { w, channel, reputation } = worker(transport);
     const outcome = await w.run(handle, segment(0), signal);
     expect(outcome.renditions.map((r) => [r.profile, r.width, r.height, r.pixels])).toEqual([
       ["360p", 640, 360, 640 * 360 * 60],
@@ -251,7 +259,7 @@ describe("NetworkSegmentWorker", () => {
       width: 640,
       height: 360,
     });
-    expect(ledger.credit(orchestrator.address)).toBe(15_000_000n - 13_824_000n);
+    expect(channel.credit()).toBe(15_000_000n - 13_824_000n);
     expect(reputation.get(orchestrator.address).verified).toBe(1);
   });
 
@@ -296,12 +304,12 @@ describe("NetworkSegmentWorker", () => {
 
   it("fails duplicated frames, and settles no more than the pixels it expected", async () => {
     const doubled = Array.from({ length: 120 }, (_, i) => 10 + i / 60);
-    const { w, ledger } = worker(
+    const { w, channel } = worker(
       new FakeTransport({ media: { ...SOURCE, frames: 120, times: doubled } }),
     );
     expect((await failure(w.run(handle, segment(0), signal))).check).toBe("frames");
     // Paid 15 Mwei; its 2x claim is settled at the 61 frames an honest result may hold.
-    expect(ledger.credit(orchestrator.address)).toBe(15_000_000n - 640n * 360n * 61n);
+    expect(channel.credit()).toBe(15_000_000n - 640n * 360n * 61n);
   });
 
   it("fails missing frames and truncated output", async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { pushable } from "it-pushable";
 import { describe, expect, it } from "vitest";
+import { PaymentChannels } from "../../../node/src/broadcaster/channel.ts";
 import type {
   OrchestratorHandle,
   OrchestratorSource,
@@ -9,7 +10,6 @@ import type {
   SourceSegment,
   VerifiedRendition,
 } from "../../../node/src/broadcaster/interface.ts";
-import { PaymentLedger } from "../../../node/src/broadcaster/payment.ts";
 import type {
   LivePlaylists,
   LiveRenditionInfo,
@@ -25,7 +25,7 @@ import {
 } from "../../../node/src/live/stream.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { presetProfile } from "../../../node/src/media/profiles.ts";
-import { TicketSender } from "../../../node/src/payments/sender.ts";
+import { TicketSigner } from "../../../node/src/payments/sender.ts";
 
 const SOURCE: LiveSourceInfo = {
   videoCodec: "h264",
@@ -142,24 +142,23 @@ function setup(
   const playlists = new RecordingPlaylists();
   const fake = worker(delayMs);
   let ended = 0;
-  const ledger = () =>
-    new PaymentLedger(
-      new TicketSender(
+  const payments = (maxSpend: bigint) =>
+    new PaymentChannels({
+      signer: new TicketSigner(
         randomBytes(32),
         { chainId: 31337n, verifyingContract: `0x${"11".repeat(20)}` },
-        { maxPricePerPixel: 10n, maxTicketEV: 10n ** 18n, maxTotalSpend: 10n ** 20n },
+        { maxPricePerPixel: 10n, maxTicketEV: 10n ** 18n },
       ),
-    );
+      params: { fetch: () => Promise.reject(new Error("unused")) },
+      maxSpend,
+    });
   const stream = new LiveStream({
     streamKey: "k",
     profiles: [presetProfile("360p"), presetProfile("720p"), presetProfile("480p")],
     session: {
       source,
-      transport: {
-        info: () => Promise.reject(new Error("unused")),
-        transcode: () => Promise.reject(new Error("unused")),
-      },
-      newLedger: ledger,
+      transport: { transcode: () => Promise.reject(new Error("unused")) },
+      openPayments: payments,
     },
     createPlaylists: (renditions) => {
       playlists.renditions = renditions;

@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { toHex } from "../../../node/src/chain/bytes.ts";
 import { recoverDigestSigner } from "../../../node/src/chain/secp256k1.ts";
 import { TicketHasher, WIN_PROB_SCALE } from "../../../node/src/chain/ticket.ts";
-import { segmentFee, type TicketParams, TicketSender } from "../../../node/src/payments/index.ts";
+import {
+  SenderNonces,
+  segmentFee,
+  type TicketParams,
+  TicketSender,
+} from "../../../node/src/payments/index.ts";
 import {
   paymentFromWire,
   paymentToWire,
@@ -11,6 +16,8 @@ import {
   ticketParamsToWire,
 } from "../../../node/src/protocol/index.ts";
 import { domain, ONE_TOKEN, setup } from "./fixtures.ts";
+
+const hex64 = (byte: string) => `0x${byte.repeat(32)}`;
 
 function params(overrides: Partial<TicketParams> = {}): TicketParams {
   return {
@@ -110,6 +117,17 @@ describe("TicketSender", () => {
     } finally {
       e.db.close();
     }
+  });
+});
+
+describe("SenderNonces", () => {
+  it("hands out each nonce on a params set once, counting per set and case-blind", () => {
+    const nonces = new SenderNonces();
+    expect(nonces.take(hex64("ab"), 3n)).toBe(1n);
+    expect(nonces.take(hex64("AB"), 2n)).toBe(4n);
+    expect(nonces.take(hex64("cd"), 1n)).toBe(1n);
+    expect(nonces.take(hex64("ab"), 0n)).toBe(6n);
+    expect(nonces.take(hex64("ab"), 1n)).toBe(6n);
   });
 });
 
