@@ -10,6 +10,7 @@ import { registerImportDeployment } from "./import-deployment.ts";
 import { registerMarket } from "./market.ts";
 import { registerOrchestrator } from "./orchestrator.ts";
 import { registerOrchestratorParams } from "./orchestrator-params.ts";
+import { registerRound } from "./round.ts";
 import { registerStake } from "./stake.ts";
 import { registerStatus } from "./status.ts";
 import { registerTranscode } from "./transcode.ts";
@@ -27,6 +28,7 @@ export function registerCommands(program: Command): void {
   registerOrchestrator(program);
   registerOrchestratorParams(program);
   registerStake(program);
+  registerRound(program);
   registerDeposit(program);
   registerTransfer(program);
   registerStatus(program);
