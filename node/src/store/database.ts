@@ -35,6 +35,26 @@ const MIGRATIONS: readonly string[] = [
   // What a redeemed ticket actually paid (token wei, decimal text): less than its face value
   // when the sender's deposit and reserve ran short; NULL where no receipt said.
   "ALTER TABLE winning_tickets ADD COLUMN paid_value TEXT;",
+  // Earnings history (store/earnings.ts). Tickets received and their expected value per round
+  // (token wei, decimal text); each reward() call with what it minted; and each redeemed
+  // winner's share of its redemption transaction's fee (ETH wei, decimal text; NULL until the
+  // receipt is read, and on rows written before this migration). Older rows stay as they were.
+  `CREATE TABLE round_receipts (
+     round INTEGER PRIMARY KEY,
+     tickets INTEGER NOT NULL,
+     expected_value TEXT NOT NULL
+   );
+   CREATE TABLE round_rewards (
+     round INTEGER PRIMARY KEY,
+     minted TEXT NOT NULL,
+     orchestrator_cut TEXT NOT NULL,
+     tx_hash TEXT NOT NULL,
+     gas_fee TEXT,
+     at INTEGER NOT NULL
+   );
+   ALTER TABLE winning_tickets ADD COLUMN gas_fee TEXT;
+   CREATE INDEX winning_tickets_round ON winning_tickets (CAST(creation_round AS INTEGER));
+   CREATE INDEX winning_tickets_tx ON winning_tickets (tx_hash);`,
 ];
 
 /**
