@@ -6,6 +6,7 @@ import { registerChain } from "./chain.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerDeposit } from "./deposit.ts";
 import { registerDevnet } from "./devnet.ts";
+import { registerEarnings } from "./earnings.ts";
 import { registerImportDeployment } from "./import-deployment.ts";
 import { registerMarket } from "./market.ts";
 import { registerOrchestrator } from "./orchestrator.ts";
@@ -32,6 +33,7 @@ export function registerCommands(program: Command): void {
   registerDeposit(program);
   registerTransfer(program);
   registerStatus(program);
+  registerEarnings(program);
   registerMarket(program);
   registerBroadcast(program);
   registerBroadcaster(program);

@@ -34,6 +34,12 @@ export interface TicketReceiver {
   receiveAll(payments: readonly TicketPayment[]): Promise<TicketAcceptance[]>;
 }
 
+/** The earnings history as the service feeds it (HistoryKeeper implements it). */
+export interface ReceivedTickets {
+  /** `tickets` accepted naming `round`, worth `scaled` (face value x win probability, 2^-256 wei). */
+  received(round: bigint, tickets: number, scaled: bigint): void;
+}
+
 /** The segment transcoder as the service uses it (media's SegmentTranscoder implements it). */
 export interface SegmentWorker {
   transcode(segment: Buffer, request: MediaTranscodeRequest): Promise<MediaTranscodeResult>;
@@ -55,6 +61,8 @@ export interface PaidTranscodeServiceDeps {
   metrics: OrchestratorMetrics | null;
   /** Where served streams, accepted tickets and refusals are recorded for /status. */
   activity?: NodeActivity;
+  /** Where accepted tickets are counted per round for the earnings history. */
+  history?: ReceivedTickets | null;
   /** This node's own limit on one segment's ffmpeg run (defaults below). */
   transcodeTimeout?: TranscodeTimeout;
   log: Logger;
@@ -166,6 +174,7 @@ export class PaidTranscodeService implements TranscodeService {
       if (payments.length > 0) {
         const accepted = await this.deps.tickets.receiveAll(payments);
         this.activity.ticketsAccepted(accepted);
+        this.recordReceived(payments, accepted);
         const paid = this.deps.metrics?.payments;
         paid?.ticketsReceived.inc(accepted.length);
         const won = accepted.filter((a) => a.won).length;
@@ -230,6 +239,25 @@ export class PaidTranscodeService implements TranscodeService {
       );
       throw error;
     }
+  }
+
+  /** Accepted tickets (in the order paid) counted per the round each names. */
+  private recordReceived(
+    payments: readonly TicketPayment[],
+    accepted: readonly TicketAcceptance[],
+  ): void {
+    const history = this.deps.history;
+    if (!history) return;
+    const perRound = new Map<bigint, { tickets: number; scaled: bigint }>();
+    accepted.forEach((a, i) => {
+      const round = payments[i]?.ticket.creationRound;
+      if (round === undefined) return;
+      const entry = perRound.get(round) ?? { tickets: 0, scaled: 0n };
+      entry.tickets += 1;
+      entry.scaled += a.creditedScaled;
+      perRound.set(round, entry);
+    });
+    for (const [round, { tickets, scaled }] of perRound) history.received(round, tickets, scaled);
   }
 
   private resolveProfile(wire: WireProfile): MediaProfile {

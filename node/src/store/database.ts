@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { StoreError } from "./errors.ts";
@@ -109,4 +109,22 @@ function migrate(db: DatabaseSync, path: string): void {
       throw error;
     }
   }
+}
+
+/**
+ * Opens a database another process writes (a running daemon's), for reading beside it: WAL lets
+ * the reader see every committed row without blocking the writer. Unlike openDatabase it
+ * creates nothing: STORE_NOT_FOUND when there is no file, so a mistyped folder is said as such.
+ * A file from an older release is brought to the current schema, as the daemon would.
+ */
+export function openExistingDatabase(path: string, what: string): DatabaseSync {
+  if (!existsSync(path)) {
+    throw new StoreError(
+      "STORE_NOT_FOUND",
+      `no ${what} at ${path}`,
+      { path },
+      { hint: "give the orchestrator's --data-dir (or SEGMINT_DATA_DIR)" },
+    );
+  }
+  return openDatabase(path);
 }

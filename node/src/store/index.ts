@@ -1,4 +1,4 @@
-export { openDatabase } from "./database.ts";
+export { openDatabase, openExistingDatabase } from "./database.ts";
 export {
   DEFAULT_HISTORY_ROUNDS,
   EarningsHistory,
