@@ -7,6 +7,8 @@ import {
   addFundingFlags,
   type BroadcasterSessionFlags,
   collect,
+  LOG_FORMAT_HELP,
+  logFormatFlag,
   parseBigIntOption,
   parseIntegerOption,
   sessionSettings,
@@ -25,6 +27,7 @@ interface BroadcasterFlags extends BroadcasterSessionFlags {
   deadline?: number;
   window?: number;
   logLevel?: string;
+  logFormat?: string;
 }
 
 export function registerBroadcaster(program: Command): void {
@@ -95,6 +98,7 @@ export function registerBroadcaster(program: Command): void {
     .option("--data-dir <dir>", "keep the libp2p peer key here (default: a temporary one)")
     .option("--config <file>", "JSON file with any of the settings above (camelCase)")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent (default info)")
+    .option("--log-format <format>", LOG_FORMAT_HELP)
     .action(async (flags: BroadcasterFlags) => {
       // Loaded here: libp2p, media and the RTMP server take seconds to import.
       const { daemonConfigSchema, startBroadcasterDaemon } = await import("../live/index.ts");
@@ -118,6 +122,7 @@ export function registerBroadcaster(program: Command): void {
       });
       const log = createLogger({
         level: flags.logLevel ?? process.env.SEGMINT_LOG_LEVEL ?? "info",
+        format: logFormatFlag(flags),
         name: "broadcaster",
       });
       const { signal, stopRequested } = stopOnSignals(log);

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
-import { createLogger } from "../log/index.ts";
+import { createLogger, resolveLogFormat } from "../log/index.ts";
 import type { OrchestratorNode } from "../orchestrator/index.ts";
-import { stopOnSignals } from "./options.ts";
+import { LOG_FORMAT_HELP, stopOnSignals } from "./options.ts";
 
 interface OrchestratorFlags {
   config?: string;
@@ -35,6 +35,7 @@ interface OrchestratorFlags {
   reward?: boolean;
   reregister?: boolean;
   logLevel?: string;
+  logFormat?: string;
 }
 
 export function registerOrchestrator(program: Command): void {
@@ -102,6 +103,7 @@ export function registerOrchestrator(program: Command): void {
       "when the chain loses this registration (a reset or redeploy), only report it: do not register again",
     )
     .option("--log-level <level>", "trace, debug, info, warn, error or silent (default info)")
+    .option("--log-format <format>", LOG_FORMAT_HELP)
     .action(async (flags: OrchestratorFlags) => {
       // Loaded here, not at the top: libp2p, media and payments take seconds to import, and
       // every other segmint command would pay for them.
@@ -141,13 +143,18 @@ export function registerOrchestrator(program: Command): void {
         reregister:
           command.getOptionValueSource("reregister") === "cli" ? flags.reregister : undefined,
         logLevel: flags.logLevel,
+        logFormat: flags.logFormat,
       };
       const config = resolveConfig(orchestratorConfigSchema, {
         file,
         env: process.env,
         flags: fromFlags,
       });
-      const log = createLogger({ level: config.logLevel, name: "orchestrator" });
+      const log = createLogger({
+        level: config.logLevel,
+        format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true),
+        name: "orchestrator",
+      });
       const { signal, stopRequested } = stopOnSignals(log);
       let node: OrchestratorNode;
       try {

@@ -103,6 +103,8 @@ export const orchestratorConfigSchema = z.strictObject({
   /** Register, stake and publish again when the chain no longer has this registration. */
   reregister: bool.default(true),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Log lines: pretty or json; unset, pretty on a terminal and json otherwise. */
+  logFormat: z.enum(["pretty", "json"]).optional(),
 });
 
 export type OrchestratorConfigInput = z.input<typeof orchestratorConfigSchema>;
