@@ -72,8 +72,14 @@ export function registerOrchestrator(program: Command): void {
       "--stake <amount>",
       'bond until the self-stake reaches this (wei, "1000 SGM" or "1000tokens")',
     )
-    .option("--listen <multiaddr...>", "libp2p listen addresses (default /ip4/0.0.0.0/tcp/4001)")
-    .option("--announce <multiaddr...>", "addresses to publish instead of the listen addresses")
+    .option(
+      "--listen <address...>",
+      "libp2p listen addresses, HOST:PORT or multiaddrs (default 0.0.0.0:4001)",
+    )
+    .option(
+      "--announce <address...>",
+      "addresses to publish instead of the listen addresses (HOST:PORT, NAME:PORT or multiaddrs)",
+    )
     .option("--bootstrap <multiaddr...>", "peers to join the network through (with /p2p/ID)")
     .option("--mdns", "discover peers on the local network with mDNS")
     .option("--http-port <port>", "status/metrics port on 127.0.0.1 (default 7935, 0 = any)")

@@ -40,7 +40,7 @@ import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
 import { lockDataDir, lockKey } from "./lock.ts";
 import type { OrchestratorConfig } from "./options.ts";
-import { checkListenPorts, checkMultiaddrs } from "./ports.ts";
+import { checkListenPorts, toMultiaddrs } from "./ports.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";
@@ -151,9 +151,9 @@ export async function startOrchestrator(
       metrics: metrics?.registry ?? null,
     });
     closers.push({ name: "http", close: () => http.close() });
-    checkMultiaddrs("--listen", config.listen);
-    checkMultiaddrs("--announce", config.announce);
-    await checkListenPorts(config.listen);
+    const listen = toMultiaddrs("--listen", config.listen);
+    const announce = toMultiaddrs("--announce", config.announce);
+    await checkListenPorts(listen);
 
     const chain = await openSigningSession({
       rpc: config.rpc,
@@ -304,8 +304,8 @@ export async function startOrchestrator(
       host: {
         ...defaultP2pOptions.host,
         dataDir: config.dataDir,
-        listen: config.listen,
-        announce: config.announce,
+        listen,
+        announce,
         mdns: config.mdns,
       },
       transcode: { ...defaultP2pOptions.transcode, capacity },
