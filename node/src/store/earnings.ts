@@ -84,6 +84,9 @@ export class EarningsHistory {
   private readonly readReceipt: StatementSync;
   private readonly writeReceipt: StatementSync;
   private readonly writeReward: StatementSync;
+  private readonly selectUnpriced: StatementSync;
+  private readonly selectRedeemedBy: StatementSync;
+  private readonly setGasFee: StatementSync;
 
   constructor(
     private readonly db: DatabaseSync,
@@ -101,6 +104,15 @@ export class EarningsHistory {
       `INSERT OR REPLACE INTO round_rewards (round, minted, orchestrator_cut, tx_hash, gas_fee, at)
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
+    this.selectUnpriced = db.prepare(
+      `SELECT tx_hash, MIN(id) AS first FROM winning_tickets
+       WHERE status = 'redeemed' AND tx_hash IS NOT NULL AND gas_fee IS NULL
+       GROUP BY tx_hash ORDER BY first LIMIT ?`,
+    );
+    this.selectRedeemedBy = db.prepare(
+      "SELECT id FROM winning_tickets WHERE tx_hash = ? AND status = 'redeemed' ORDER BY id",
+    );
+    this.setGasFee = db.prepare("UPDATE winning_tickets SET gas_fee = ? WHERE id = ?");
   }
 
   /** Tickets accepted naming `round`, worth `scaled` (face value x win probability, 2^-256 wei). */
@@ -153,13 +165,7 @@ export class EarningsHistory {
 
   /** Redemption transactions whose fee is not yet shared among their tickets, oldest first. */
   unpricedRedemptions(limit: number): string[] {
-    const rows = this.db
-      .prepare(
-        `SELECT tx_hash, MIN(id) AS first FROM winning_tickets
-         WHERE status = 'redeemed' AND tx_hash IS NOT NULL AND gas_fee IS NULL
-         GROUP BY tx_hash ORDER BY first LIMIT ?`,
-      )
-      .all(clamp(limit));
+    const rows = this.selectUnpriced.all(clamp(limit));
     return rows.map((row) => text(row, "tx_hash"));
   }
 
@@ -169,20 +175,14 @@ export class EarningsHistory {
    * the tickets priced.
    */
   priceRedemption(txHash: string, fee: bigint): number {
-    const ids = this.db
-      .prepare(
-        "SELECT id FROM winning_tickets WHERE tx_hash = ? AND status = 'redeemed' ORDER BY id",
-      )
-      .all(txHash)
-      .map((row) => int(row, "id"));
+    const ids = this.selectRedeemedBy.all(txHash).map((row) => int(row, "id"));
     if (ids.length === 0) return 0;
     const share = fee / BigInt(ids.length);
     const first = fee - share * BigInt(ids.length - 1);
-    const update = this.db.prepare("UPDATE winning_tickets SET gas_fee = ? WHERE id = ?");
     this.db.exec("BEGIN IMMEDIATE");
     try {
       ids.forEach((id, i) => {
-        update.run((i === 0 ? first : share).toString(), id);
+        this.setGasFee.run((i === 0 ? first : share).toString(), id);
       });
       this.db.exec("COMMIT");
     } catch (error) {
