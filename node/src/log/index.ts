@@ -15,8 +15,6 @@ export interface LogOptions {
    * JSON otherwise (a file, a pipe, a service manager's journal).
    */
   format?: LogFormat;
-  /** Deprecated spelling of `format`: true is "pretty", false "json". */
-  pretty?: boolean;
   name?: string;
   /**
    * Keep error stacks in logged errors (`err`); off by default, where an error's code and
@@ -103,14 +101,10 @@ function prettyStream(destination: DestinationStream | undefined): DestinationSt
 export function createLogger(options: LogOptions = {}): Logger {
   const format =
     options.format ??
-    (options.pretty === undefined
-      ? resolveLogFormat(
-          process.env.SEGMINT_LOG_FORMAT,
-          options.destination === undefined && process.stderr.isTTY === true,
-        )
-      : options.pretty
-        ? "pretty"
-        : "json");
+    resolveLogFormat(
+      process.env.SEGMINT_LOG_FORMAT,
+      options.destination === undefined && process.stderr.isTTY === true,
+    );
   const level = options.level ?? process.env.SEGMINT_LOG_LEVEL ?? "info";
   const stacks = options.stacks ?? process.env.SEGMINT_LOG_STACKS === "1";
   const base = {

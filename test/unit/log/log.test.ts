@@ -28,14 +28,14 @@ describe("logs a person reads", () => {
   it("logs an error's code and message without its stack unless stacks are asked for", () => {
     const error = new SegmintError("NO_ORCHESTRATORS", "nobody answered", {});
     const brief = lines();
-    createLogger({ destination: brief.stream, pretty: false }).warn({ err: error }, "try failed");
+    createLogger({ destination: brief.stream, format: "json" }).warn({ err: error }, "try failed");
     expect(brief.read()[0]?.err).toEqual({
       type: "SegmintError",
       code: "NO_ORCHESTRATORS",
       message: "nobody answered",
     });
     const verbose = lines();
-    createLogger({ destination: verbose.stream, pretty: false, stacks: true }).warn(
+    createLogger({ destination: verbose.stream, format: "json", stacks: true }).warn(
       { err: error },
       "try failed",
     );
