@@ -199,12 +199,15 @@ export class EarningsHistory {
   rounds(limit: number = DEFAULT_HISTORY_ROUNDS): RoundEarnings[] {
     const rows = this.db
       .prepare(
+        // Each source gives its own latest rounds first (down an index, stopping after
+        // `limit`), so the cost follows `limit`, not the journal's length.
         `WITH recent AS (
            SELECT round FROM (
-             SELECT round FROM round_receipts
-             UNION SELECT ${ROUND} FROM winning_tickets
-             UNION SELECT round FROM round_rewards
-           ) ORDER BY round DESC LIMIT ?
+             SELECT * FROM (SELECT round FROM round_receipts ORDER BY round DESC LIMIT ?1)
+             UNION SELECT * FROM (
+               SELECT DISTINCT ${ROUND} AS round FROM winning_tickets ORDER BY 1 DESC LIMIT ?1)
+             UNION SELECT * FROM (SELECT round FROM round_rewards ORDER BY round DESC LIMIT ?1)
+           ) ORDER BY round DESC LIMIT ?1
          ),
          won AS (
            SELECT ${ROUND} AS won_round, ${WINNER_SUMS} FROM winning_tickets
