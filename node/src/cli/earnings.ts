@@ -41,13 +41,13 @@ export function registerEarnings(program: Command): void {
     )
     .option(
       "--rounds <n>",
-      `rounds to show, most recent first (default ${DEFAULT_HISTORY_ROUNDS})`,
+      "rounds to show, most recent first",
       parseIntegerOption(1, MAX_HISTORY_ROWS),
       DEFAULT_HISTORY_ROUNDS,
     )
     .option(
       "--tickets <n>",
-      `winning tickets to list, most recent first (default ${DEFAULT_TICKETS}; 0 for none)`,
+      "winning tickets to list, most recent first (0 for none)",
       parseIntegerOption(0, MAX_HISTORY_ROWS),
       DEFAULT_TICKETS,
     )
