@@ -232,6 +232,21 @@ export const ERROR_CATALOG = {
     title: "stake is bonded to an address that is not a registered orchestrator",
     hint: "register first with `segmint orchestrator-params`, or bond to one with --to",
   },
+  NOT_ACTIVE_ORCHESTRATOR: {
+    owner: "cli",
+    title: "`segmint reward` for an orchestrator with no seat in this round's active set",
+    hint: "bond at least the minimum self-stake (`segmint stake bond`); a seat counts from the next round",
+  },
+  REWARD_ALREADY_CALLED: {
+    owner: "cli",
+    title: "`segmint reward` after this round's reward was already minted",
+    hint: "nothing to do: reward can be called once a round (the daemon calls it itself)",
+  },
+  ROUND_ALREADY_INITIALIZED: {
+    owner: "cli",
+    title: "`segmint round initialize` for a round that is already initialized",
+    hint: "nothing to do until the next round begins (`segmint protocol` shows when)",
+  },
   INSUFFICIENT_FEES: {
     owner: "cli",
     title: "the account has fewer fees than the amount asked to withdraw",
@@ -528,6 +543,11 @@ export const ERROR_CATALOG = {
     owner: "store",
     title: "the database cannot be opened",
     hint: "check the data directory exists and is writable",
+  },
+  STORE_NOT_FOUND: {
+    owner: "store",
+    title: "no store where a reader looked (a reader never creates one)",
+    hint: "pass the --data-dir the orchestrator runs with",
   },
   STORE_SCHEMA_TOO_NEW: {
     owner: "store",

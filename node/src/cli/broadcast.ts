@@ -16,6 +16,8 @@ import {
   type BroadcasterSessionFlags,
   checkOutDir,
   collect,
+  LOG_FORMAT_HELP,
+  logFormatFlag,
   parseBigIntOption,
   parseIntegerOption,
   sessionSettings,
@@ -23,6 +25,7 @@ import {
 import { runMediaCommand } from "./progress.ts";
 
 interface BroadcastFlags extends BroadcasterSessionFlags {
+  logFormat?: string;
   out?: string;
   overwrite?: boolean;
   json?: boolean;
@@ -147,6 +150,7 @@ export function registerBroadcast(program: Command): void {
     .option("--config <file>", "JSON file with any of the settings above (camelCase)")
     .option("--json", "print one JSON summary object on stdout at the end")
     .option("--verbose", "log progress (info) and keep error stacks in warnings")
+    .option("--log-format <format>", LOG_FORMAT_HELP)
     .action(async (input: string, flags: BroadcastFlags) => {
       const file = flags.config === undefined ? {} : await readConfigFile(flags.config);
       const config = resolveConfig(broadcastConfigSchema, {
@@ -157,6 +161,7 @@ export function registerBroadcast(program: Command): void {
       await checkOutDir(config.outDir);
       const log = createLogger({
         level: process.env.SEGMINT_LOG_LEVEL ?? (flags.verbose ? "info" : "warn"),
+        format: logFormatFlag(flags),
         ...(flags.verbose ? { stacks: true } : {}),
       });
       try {

@@ -8,6 +8,8 @@ import {
   addOrchestratorListFlags,
   type BroadcasterSessionFlags,
   collect,
+  LOG_FORMAT_HELP,
+  logFormatFlag,
   parseBigIntOption,
   parseIntegerOption,
   sessionSettings,
@@ -26,6 +28,7 @@ interface BroadcasterFlags extends BroadcasterSessionFlags {
   deadline?: number;
   window?: number;
   logLevel?: string;
+  logFormat?: string;
 }
 
 export function registerBroadcaster(program: Command): void {
@@ -96,6 +99,7 @@ export function registerBroadcaster(program: Command): void {
     .option("--data-dir <dir>", "keep the libp2p peer key here (default: a temporary one)")
     .option("--config <file>", "JSON file with any of the settings above (camelCase)")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent (default info)")
+    .option("--log-format <format>", LOG_FORMAT_HELP)
     .action(async (flags: BroadcasterFlags) => {
       // Loaded here: libp2p, media and the RTMP server take seconds to import.
       const { daemonConfigSchema, startBroadcasterDaemon } = await import("../live/index.ts");
@@ -119,6 +123,7 @@ export function registerBroadcaster(program: Command): void {
       });
       const log = createLogger({
         level: flags.logLevel ?? process.env.SEGMINT_LOG_LEVEL ?? "info",
+        format: logFormatFlag(flags),
         name: "broadcaster",
       });
       const { signal, stopRequested } = stopOnSignals(log);

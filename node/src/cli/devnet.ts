@@ -6,7 +6,7 @@ import { type DevnetSummary, type ExternalChain, runDevnet } from "../devnet/ind
 import type { LiveDevnetReady, LiveDevnetSummary } from "../devnet/live.ts";
 import { SegmintError } from "../errors.ts";
 import { createLogger } from "../log/index.ts";
-import { parseIntegerOption } from "./options.ts";
+import { LOG_FORMAT_HELP, logFormatFlag, parseIntegerOption } from "./options.ts";
 
 interface DevnetFlags {
   orchestrators: number;
@@ -27,6 +27,7 @@ interface DevnetFlags {
   keepRunning?: boolean;
   json?: boolean;
   logLevel: string;
+  logFormat?: string;
 }
 
 function describe(s: DevnetSummary, running: boolean): string {
@@ -163,8 +164,13 @@ export function registerDevnet(program: Command): void {
     .option("--stream-key <key>", "with --live: the stream key publishers use", "devnet")
     .option("--json", "print one JSON object with the results as the last line")
     .option("--log-level <level>", "progress logs on stderr: info, warn, error or silent", "info")
+    .option("--log-format <format>", LOG_FORMAT_HELP)
     .action(async (flags: DevnetFlags) => {
-      const log = createLogger({ level: flags.logLevel, name: "devnet" });
+      const log = createLogger({
+        level: flags.logLevel,
+        format: logFormatFlag(flags),
+        name: "devnet",
+      });
       const chain = await externalChain(flags);
       const abort = new AbortController();
       const onSignal = () => abort.abort();

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { parseTokenAmount } from "../config/amounts.ts";
 import { SegmintError } from "../errors.ts";
+import { type LogFormat, resolveLogFormat } from "../log/index.ts";
 
 /** A commander option parser for an integer within [min, max], with an error naming the range. */
 export function parseIntegerOption(min: number, max: number): (value: string) => number {
@@ -67,6 +68,15 @@ export function stopOnSignals(log: { info(obj: object, msg: string): void }): {
     process.on("SIGTERM", onSignal);
   });
   return { signal: abort.signal, stopRequested };
+}
+
+/** --log-format's help, the same for every command that logs. */
+export const LOG_FORMAT_HELP =
+  "log lines on stderr: pretty or json (default: pretty on a terminal, json otherwise; or SEGMINT_LOG_FORMAT)";
+
+/** The log format from --log-format or SEGMINT_LOG_FORMAT, else by where stderr goes. */
+export function logFormatFlag(flags: { logFormat?: string }, env = process.env): LogFormat {
+  return resolveLogFormat(flags.logFormat ?? env.SEGMINT_LOG_FORMAT, process.stderr.isTTY === true);
 }
 
 /** A repeatable option's values, in the order given. */

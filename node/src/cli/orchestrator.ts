@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { readConfigFile, resolveConfig } from "../config/load.ts";
-import { createLogger } from "../log/index.ts";
+import { createLogger, resolveLogFormat } from "../log/index.ts";
 import type { OrchestratorNode } from "../orchestrator/index.ts";
-import { stopOnSignals } from "./options.ts";
+import { LOG_FORMAT_HELP, stopOnSignals } from "./options.ts";
 
 interface OrchestratorFlags {
   config?: string;
@@ -35,6 +35,7 @@ interface OrchestratorFlags {
   reward?: boolean;
   reregister?: boolean;
   logLevel?: string;
+  logFormat?: string;
 }
 
 export function registerOrchestrator(program: Command): void {
@@ -71,8 +72,14 @@ export function registerOrchestrator(program: Command): void {
       "--stake <amount>",
       'bond until the self-stake reaches this (wei, "1000 SGM" or "1000tokens")',
     )
-    .option("--listen <multiaddr...>", "libp2p listen addresses (default /ip4/0.0.0.0/tcp/4001)")
-    .option("--announce <multiaddr...>", "addresses to publish instead of the listen addresses")
+    .option(
+      "--listen <address...>",
+      "libp2p listen addresses, HOST:PORT or multiaddrs (default 0.0.0.0:4001)",
+    )
+    .option(
+      "--announce <address...>",
+      "addresses to publish instead of the listen addresses (HOST:PORT, NAME:PORT or multiaddrs)",
+    )
     .option("--bootstrap <multiaddr...>", "peers to join the network through (with /p2p/ID)")
     .option("--mdns", "discover peers on the local network with mDNS")
     .option("--http-port <port>", "status/metrics port on 127.0.0.1 (default 7935, 0 = any)")
@@ -102,6 +109,7 @@ export function registerOrchestrator(program: Command): void {
       "when the chain loses this registration (a reset or redeploy), only report it: do not register again",
     )
     .option("--log-level <level>", "trace, debug, info, warn, error or silent (default info)")
+    .option("--log-format <format>", LOG_FORMAT_HELP)
     .action(async (flags: OrchestratorFlags) => {
       // Loaded here, not at the top: libp2p, media and payments take seconds to import, and
       // every other segmint command would pay for them.
@@ -141,13 +149,18 @@ export function registerOrchestrator(program: Command): void {
         reregister:
           command.getOptionValueSource("reregister") === "cli" ? flags.reregister : undefined,
         logLevel: flags.logLevel,
+        logFormat: flags.logFormat,
       };
       const config = resolveConfig(orchestratorConfigSchema, {
         file,
         env: process.env,
         flags: fromFlags,
       });
-      const log = createLogger({ level: config.logLevel, name: "orchestrator" });
+      const log = createLogger({
+        level: config.logLevel,
+        format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true),
+        name: "orchestrator",
+      });
       const { signal, stopRequested } = stopOnSignals(log);
       let node: OrchestratorNode;
       try {

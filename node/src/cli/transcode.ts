@@ -2,10 +2,11 @@ import type { Command } from "commander";
 import { createLogger } from "../log/index.ts";
 import { type LocalTranscodeSummary, loadLadder, transcodeFile } from "../media/index.ts";
 import { keyframeSpacing } from "../media/prepare.ts";
-import { parseIntegerOption } from "./options.ts";
+import { LOG_FORMAT_HELP, logFormatFlag, parseIntegerOption } from "./options.ts";
 import { runMediaCommand } from "./progress.ts";
 
 interface TranscodeFlags {
+  logFormat?: string;
   profiles: string;
   out: string;
   segment: number;
@@ -79,9 +80,13 @@ export function registerTranscode(program: Command): void {
     )
     .option("--no-hardware", "do not probe or use GPU encoders and decoders")
     .option("--json", "print the summary as one JSON object on stdout")
+    .option("--log-format <format>", LOG_FORMAT_HELP)
     .action(async (input: string, flags: TranscodeFlags) => {
       const profiles = await loadLadder(flags.profiles);
-      const logger = createLogger({ level: process.env.SEGMINT_LOG_LEVEL ?? "warn" });
+      const logger = createLogger({
+        level: process.env.SEGMINT_LOG_LEVEL ?? "warn",
+        format: logFormatFlag(flags),
+      });
       await runMediaCommand(
         "transcoding",
         flags,

@@ -95,6 +95,10 @@ const body = `
 <section class="card"><h2>Live sessions</h2>
   <table><thead><tr><th>stream</th><th>sender</th><th>segments</th><th>last segment</th></tr></thead>
   <tbody id="sessions"></tbody></table></section>
+<section class="card" style="margin-top:12px"><h2>Earnings by round</h2>
+  <table><thead><tr><th>round</th><th>tickets</th><th>expected value</th><th>winners</th>
+  <th>redeemed</th><th>redeemed value</th><th>redemption gas</th><th>reward minted</th></tr></thead>
+  <tbody id="rounds"></tbody></table></section>
 <section class="card" style="margin-top:12px"><h2>Recent errors</h2>
   <table><thead><tr><th>at</th><th>code</th><th>message</th></tr></thead>
   <tbody id="errors"></tbody></table></section>
@@ -200,6 +204,22 @@ function render(status) {
     sessions.appendChild(tr);
   }
   if (sessions.children.length === 0) sessions.innerHTML = '<tr><td colspan="4" class="muted">none</td></tr>';
+
+  const rounds = document.getElementById("rounds");
+  rounds.replaceChildren();
+  for (const r of status.rounds || []) {
+    const tr = document.createElement("tr");
+    cell(tr, r.round);
+    cell(tr, String(r.ticketsReceived), true);
+    cell(tr, tokens(r.expectedValue), true);
+    cell(tr, String(r.winners), true);
+    cell(tr, String(r.redeemed), true);
+    cell(tr, tokens(r.redeemedValue), true);
+    cell(tr, tokens(r.redemptionGas, "ETH"), true);
+    cell(tr, r.rewardMinted === null ? "—" : tokens(r.rewardMinted), true);
+    rounds.appendChild(tr);
+  }
+  if (rounds.children.length === 0) rounds.innerHTML = '<tr><td colspan="8" class="muted">none yet</td></tr>';
 
   const errors = document.getElementById("errors");
   errors.replaceChildren();

@@ -30,16 +30,17 @@ import {
 } from "../payments/index.ts";
 import { FixedTokenPrice, formatTokenPrice, PARITY } from "../payments/token-price.ts";
 import { PollLoop } from "../poll-loop.ts";
-import { openDatabase, TicketJournal } from "../store/index.ts";
+import { EarningsHistory, openDatabase, TicketJournal } from "../store/index.ts";
 import { NodeActivity } from "./activity.ts";
 import { ChainWatch, chainWatchReads, queuedRedeemChain } from "./chain.ts";
 import { bondingManagerEarnings, EarningsScanner } from "./earnings.ts";
 import { OrchestratorError } from "./errors.ts";
+import { HistoryKeeper, historyChain, STORE_FILE } from "./history.ts";
 import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
 import { lockDataDir, lockKey } from "./lock.ts";
 import type { OrchestratorConfig } from "./options.ts";
-import { checkListenPorts, checkMultiaddrs } from "./ports.ts";
+import { checkListenPorts, toMultiaddrs } from "./ports.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";
@@ -150,9 +151,9 @@ export async function startOrchestrator(
       metrics: metrics?.registry ?? null,
     });
     closers.push({ name: "http", close: () => http.close() });
-    checkMultiaddrs("--listen", config.listen);
-    checkMultiaddrs("--announce", config.announce);
-    await checkListenPorts(config.listen);
+    const listen = toMultiaddrs("--listen", config.listen);
+    const announce = toMultiaddrs("--announce", config.announce);
+    await checkListenPorts(listen);
 
     const chain = await openSigningSession({
       rpc: config.rpc,
@@ -189,7 +190,7 @@ export async function startOrchestrator(
     metrics?.capacity.set(capacity);
     log.info({ capacity, ffmpeg: capabilities.ffmpeg.path }, "capabilities ready");
 
-    const db = openDatabase(path.join(config.dataDir, "orchestrator.sqlite"));
+    const db = openDatabase(path.join(config.dataDir, STORE_FILE));
     closers.push({ name: "journal", close: () => db.close() });
     // Served streams, accepted tickets and refusals (the service's and the redeemer's) for /status.
     const activity = new NodeActivity();
@@ -199,6 +200,25 @@ export async function startOrchestrator(
       activity,
     );
     metrics?.store.observeJournal(() => journal.totals());
+    // Earnings per round and per ticket, in the same file (read by `segmint earnings`).
+    const history = new HistoryKeeper(
+      new EarningsHistory(db),
+      historyChain(provider, clients.bondingManager),
+      log.child({ subsystem: "history" }),
+    );
+    const historyLoop = new PollLoop(
+      () => history.tick(),
+      config.pollIntervalMs,
+      (error) => log.warn({ err: errorMessage(error) }, "earnings history pass failed"),
+    );
+    historyLoop.start({ delayFirst: true });
+    closers.push({
+      name: "earnings history",
+      close: async () => {
+        await historyLoop.stop();
+        history.close();
+      },
+    });
     const resumed = journal.listByStatus(["pending", "submitted"]).length;
     if (resumed > 0)
       log.info({ winners: resumed }, "unsettled winning tickets found in the journal");
@@ -223,6 +243,7 @@ export async function startOrchestrator(
         cache.invalidateRound();
         metrics?.chain.round.set(Number(round));
       },
+      onRewarded: (round, txHash) => history.rewarded(round, txHash),
       log: log.child({ subsystem: "rounds" }),
     });
     await rounds.tick();
@@ -274,6 +295,7 @@ export async function startOrchestrator(
       allowedProfiles: config.profiles === undefined ? null : allowedProfileKeys(config.profiles),
       metrics,
       activity,
+      history,
       log: log.child({ subsystem: "transcode" }),
     });
 
@@ -282,8 +304,8 @@ export async function startOrchestrator(
       host: {
         ...defaultP2pOptions.host,
         dataDir: config.dataDir,
-        listen: config.listen,
-        announce: config.announce,
+        listen,
+        announce,
         mdns: config.mdns,
       },
       transcode: { ...defaultP2pOptions.transcode, capacity },
@@ -417,6 +439,7 @@ export async function startOrchestrator(
         pricePerPixel: config.pricePerPixel,
         economics,
         rewardCalls: () => rounds.rewardCalls,
+        history,
         health: () => chainWatch.health,
       });
     fullStatus = status;

@@ -46,9 +46,10 @@ export const orchestratorConfigSchema = z.strictObject({
   feeShare: ppm.optional(),
   /** Self-bonded stake to reach at start-up (tops up the difference); unset bonds nothing. */
   stake: wei.optional(),
-  listen: multiaddrList.default(["/ip4/0.0.0.0/tcp/4001"]),
+  /** Multiaddrs or HOST:PORT (see ports.ts, which checks and converts them at start-up). */
+  listen: stringList.default(["/ip4/0.0.0.0/tcp/4001"]),
   /** Addresses to publish instead of the listen addresses (public IP behind NAT). */
-  announce: multiaddrList.default([]),
+  announce: stringList.default([]),
   bootstrap: multiaddrList.default([]),
   mdns: bool.default(false),
   /** Status server port on 127.0.0.1; 0 picks a free one. 7935 is go-livepeer's CLI port. */
@@ -103,6 +104,8 @@ export const orchestratorConfigSchema = z.strictObject({
   /** Register, stake and publish again when the chain no longer has this registration. */
   reregister: bool.default(true),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Log lines: pretty or json; unset, pretty on a terminal and json otherwise. */
+  logFormat: z.enum(["pretty", "json"]).optional(),
 });
 
 export type OrchestratorConfigInput = z.input<typeof orchestratorConfigSchema>;

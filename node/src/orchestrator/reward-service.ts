@@ -33,6 +33,8 @@ export interface RoundServiceDeps {
   pollIntervalMs: number;
   /** Told about every new round, so cached round data (block hash, reserve shares) is dropped. */
   onNewRound: (round: bigint) => void;
+  /** Told about each reward() call once mined (the earnings history records what it minted). */
+  onRewarded?: (round: bigint, txHash: string) => Promise<void> | void;
   log: Logger;
 }
 
@@ -81,10 +83,11 @@ export class RoundService {
       } else if (info.active) {
         // Preflight: reward() reverts when it cannot be called, and a failed send costs gas.
         await preflight("reward", () => bondingManager.reward.staticCall());
-        await tx.sendAndWait("reward", () => bondingManager.reward());
+        const txHash = await tx.sendAndWait("reward", () => bondingManager.reward());
         this.rewardCalls += 1;
         this.rewardedRound = round;
         this.deps.onNewRound(round);
+        await this.deps.onRewarded?.(round, txHash);
         log.info({ round: round.toString() }, "reward called");
         return;
       }

@@ -2,7 +2,7 @@ import type { SegmintClients } from "../chain/contracts.ts";
 import { errorMessage } from "../errors.ts";
 import type { RedemptionStatus } from "../payments/interface.ts";
 import { formatTokenPrice, tokensToNative } from "../payments/token-price.ts";
-import type { JournalTotals } from "../store/index.ts";
+import { DEFAULT_HISTORY_ROUNDS, type JournalTotals, type RoundEarnings } from "../store/index.ts";
 import type { LiveSession, NodeActivity, RecentError } from "./activity.ts";
 import type { ChainHealth } from "./chain.ts";
 import type { Earnings } from "./earnings.ts";
@@ -69,6 +69,11 @@ export interface OrchestratorStatus {
     expectedValueEarned: string;
   };
   rewardCalls: number;
+  /**
+   * The most recent rounds' earnings (at most 10, most recent first) from the store's history:
+   * all-time, kept across restarts; empty without a history.
+   */
+  rounds: RoundEarningsJson[];
   /** The last refusals and failures with a code, most recent first (at most 20). */
   recentErrors: RecentError[];
   /**
@@ -78,6 +83,40 @@ export interface OrchestratorStatus {
   health: ChainHealth;
   /** Set when the chain could not be read; the local fields above are still current. */
   chainError?: string;
+}
+
+/** One round's earnings as /status and `segmint earnings --json` give them (amounts in wei). */
+export interface RoundEarningsJson {
+  round: string;
+  ticketsReceived: number;
+  /** Expected value of the tickets received, token wei. */
+  expectedValue: string;
+  winners: number;
+  /** The winners' face value, token wei. */
+  winnersFaceValue: string;
+  redeemed: number;
+  /** What the redeemed winners paid, token wei. */
+  redeemedValue: string;
+  /** Their redemption transactions' fees, ETH wei. */
+  redemptionGas: string;
+  /** Minted into the pool by this node's reward() in the round, token wei; null when none. */
+  rewardMinted: string | null;
+  rewardTx: string | null;
+}
+
+export function roundEarningsJson(r: RoundEarnings): RoundEarningsJson {
+  return {
+    round: r.round.toString(),
+    ticketsReceived: r.ticketsReceived,
+    expectedValue: r.expectedValue.toString(),
+    winners: r.winners,
+    winnersFaceValue: r.winnersFaceValue.toString(),
+    redeemed: r.redeemed,
+    redeemedValue: r.redeemedValue.toString(),
+    redemptionGas: r.redemptionGas.toString(),
+    rewardMinted: r.rewardMinted === null ? null : r.rewardMinted.toString(),
+    rewardTx: r.rewardTx,
+  };
 }
 
 /** The chain reads /status makes (statusChain adapts the typed clients). */
@@ -129,6 +168,8 @@ export interface StatusSources {
   pricePerPixel: bigint;
   economics: TicketEconomics;
   rewardCalls: () => number;
+  /** The earnings history; /status shows its recent rounds. */
+  history?: { rounds(limit: number): RoundEarnings[] };
   /** The chain watch's verdict; ok when there is no watch. */
   health?: () => ChainHealth;
 }
@@ -169,6 +210,7 @@ export async function readStatus(s: StatusSources): Promise<OrchestratorStatus> 
       expectedValueEarned: accepted.expectedValueEarned.toString(),
     },
     rewardCalls: s.rewardCalls(),
+    rounds: (s.history?.rounds(DEFAULT_HISTORY_ROUNDS) ?? []).map(roundEarningsJson),
     recentErrors: s.activity.recentErrors(),
     health: s.health?.() ?? { ok: true },
   };

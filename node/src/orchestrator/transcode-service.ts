@@ -36,6 +36,12 @@ export interface TicketReceiver {
   receiveAll(payments: readonly TicketPayment[]): Promise<TicketAcceptance[]>;
 }
 
+/** The earnings history as the service feeds it (HistoryKeeper implements it). */
+export interface ReceivedTickets {
+  /** `tickets` accepted naming `round`, worth `scaled` (face value x win probability, 2^-256 wei). */
+  received(round: bigint, tickets: number, scaled: bigint): void;
+}
+
 /** The segment transcoder as the service uses it (media's SegmentTranscoder implements it). */
 export interface Transcoder {
   transcode(segment: Buffer, request: MediaTranscodeRequest): Promise<MediaTranscodeResult>;
@@ -57,6 +63,8 @@ export interface PaidTranscodeServiceDeps {
   metrics: OrchestratorMetrics | null;
   /** Where served streams, accepted tickets and refusals are recorded for /status. */
   activity?: NodeActivity;
+  /** Where accepted tickets are counted per round for the earnings history. */
+  history?: ReceivedTickets | null;
   /** This node's own limit on one segment's ffmpeg run (defaults below). */
   transcodeTimeout?: TranscodeTimeout;
   log: Logger;
@@ -165,6 +173,7 @@ export class PaidTranscodeService implements TranscodeService {
       if (payments.length > 0) {
         const accepted = await this.deps.tickets.receiveAll(payments);
         this.activity.ticketsAccepted(accepted);
+        this.recordReceived(payments, accepted);
         const paid = this.deps.metrics?.payments;
         paid?.ticketsReceived.inc(accepted.length);
         const won = accepted.filter((a) => a.won).length;
@@ -234,6 +243,25 @@ export class PaidTranscodeService implements TranscodeService {
       // The broadcaster is told the wire code, with the local code above as its reason.
       throw asWireRefusal(error);
     }
+  }
+
+  /** Accepted tickets (in the order paid) counted per the round each names. */
+  private recordReceived(
+    payments: readonly TicketPayment[],
+    accepted: readonly TicketAcceptance[],
+  ): void {
+    const history = this.deps.history;
+    if (!history) return;
+    const perRound = new Map<bigint, { tickets: number; scaled: bigint }>();
+    accepted.forEach((a, i) => {
+      const round = payments[i]?.ticket.creationRound;
+      if (round === undefined) return;
+      const entry = perRound.get(round) ?? { tickets: 0, scaled: 0n };
+      entry.tickets += 1;
+      entry.scaled += a.creditedScaled;
+      perRound.set(round, entry);
+    });
+    for (const [round, { tickets, scaled }] of perRound) history.received(round, tickets, scaled);
   }
 
   private resolveProfile(wire: WireProfile): MediaProfile {

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { StoreError } from "./errors.ts";
@@ -35,6 +35,26 @@ const MIGRATIONS: readonly string[] = [
   // What a redeemed ticket actually paid (token wei, decimal text): less than its face value
   // when the sender's deposit and reserve ran short; NULL where no receipt said.
   "ALTER TABLE winning_tickets ADD COLUMN paid_value TEXT;",
+  // Earnings history (store/earnings.ts). Tickets received and their expected value per round
+  // (token wei, decimal text); each reward() call with what it minted; and each redeemed
+  // winner's share of its redemption transaction's fee (ETH wei, decimal text; NULL until the
+  // receipt is read, and on rows written before this migration). Older rows stay as they were.
+  `CREATE TABLE round_receipts (
+     round INTEGER PRIMARY KEY,
+     tickets INTEGER NOT NULL,
+     expected_value TEXT NOT NULL
+   );
+   CREATE TABLE round_rewards (
+     round INTEGER PRIMARY KEY,
+     minted TEXT NOT NULL,
+     orchestrator_cut TEXT NOT NULL,
+     tx_hash TEXT NOT NULL,
+     gas_fee TEXT,
+     at INTEGER NOT NULL
+   );
+   ALTER TABLE winning_tickets ADD COLUMN gas_fee TEXT;
+   CREATE INDEX winning_tickets_round ON winning_tickets (CAST(creation_round AS INTEGER));
+   CREATE INDEX winning_tickets_tx ON winning_tickets (tx_hash);`,
 ];
 
 /**
@@ -89,4 +109,22 @@ function migrate(db: DatabaseSync, path: string): void {
       throw error;
     }
   }
+}
+
+/**
+ * Opens a database another process writes (a running daemon's), for reading beside it: WAL lets
+ * the reader see every committed row without blocking the writer. Unlike openDatabase it
+ * creates nothing: STORE_NOT_FOUND when there is no file, so a mistyped folder is said as such.
+ * A file from an older release is brought to the current schema, as the daemon would.
+ */
+export function openExistingDatabase(path: string, what: string): DatabaseSync {
+  if (!existsSync(path)) {
+    throw new StoreError(
+      "STORE_NOT_FOUND",
+      `no ${what} at ${path}`,
+      { path },
+      { hint: "give the orchestrator's --data-dir (or SEGMINT_DATA_DIR)" },
+    );
+  }
+  return openDatabase(path);
 }

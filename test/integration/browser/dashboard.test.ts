@@ -21,12 +21,13 @@ const shownSchema = z.object({
   ),
   sessions: z.array(z.array(z.string())),
   errors: z.array(z.array(z.string())),
+  rounds: z.array(z.array(z.string())),
 });
 type Shown = z.infer<typeof shownSchema>;
 
 /**
  * Everything the dashboard shows, read in one go (between two of its refreshes): each value's
- * /status path, format, raw value and text, and the cells of the two tables.
+ * /status path, format, raw value and text, and the cells of the tables.
  */
 const READ_PAGE = `(() => {
   const rows = (id) => [...document.querySelectorAll("#" + id + " tr")].map((tr) =>
@@ -38,6 +39,7 @@ const READ_PAGE = `(() => {
     })),
     sessions: rows("sessions"),
     errors: rows("errors"),
+    rounds: rows("rounds"),
   };
 })()`;
 
@@ -103,6 +105,13 @@ function mismatches(shown: Shown, status: unknown): string[] {
   const shownCodes = recent.length === 0 ? shown.errors : shown.errors.map((r) => r[1]);
   if (JSON.stringify(shownCodes) !== JSON.stringify(codes))
     problems.push(`recent errors: page ${JSON.stringify(shown.errors)}`);
+  const history = z
+    .array(z.object({ round: z.string(), ticketsReceived: z.number() }))
+    .parse(lookup(status, "rounds") ?? []);
+  const rounds = history.map((r) => [r.round, String(r.ticketsReceived)]);
+  const shownRounds = shown.rounds.map((r) => r.slice(0, 2));
+  if (history.length === 0 || JSON.stringify(shownRounds) !== JSON.stringify(rounds))
+    problems.push(`earnings by round: page ${JSON.stringify(shown.rounds)}`);
   return problems;
 }
 
@@ -215,7 +224,7 @@ describe("the orchestrator dashboard in Chromium", () => {
 
     // The page refreshes every 2 s while the node keeps working (redemptions land, rates
     // decay): wait for a refresh that matches a /status read in between.
-    let shown: Shown = { fields: [], sessions: [], errors: [] };
+    let shown: Shown = { fields: [], sessions: [], errors: [], rounds: [] };
     let problems: string[] = ["not compared yet"];
     for (let attempt = 0; attempt < 20 && problems.length > 0; attempt++) {
       const status: unknown = await (await fetch(`${url}/status`)).json();

@@ -212,6 +212,55 @@ describe("segmint chain + segmint deploy: a full protocol cycle over JSON-RPC", 
     expect(await balance(sender.address)).toBe(sBefore + 250n * TOKEN);
   });
 
+  it("calls reward() and initializes a round by command, refusing each repeat in one line", async () => {
+    const [, orchKey, , , otherKey] = accounts;
+    if (!orchKey || !otherKey) throw new Error("accounts");
+    const as = (key: { privateKey: string }, args: string[]) =>
+      runCli(args, {
+        env: {
+          SEGMINT_RPC: chainUrl,
+          SEGMINT_DEPLOYMENT: deploymentFile,
+          SEGMINT_PRIVATE_KEY: key.privateKey,
+        },
+      });
+    const errorLine = (result: { code: number | null; stderr: string }) => {
+      expect(result.code).toBe(1);
+      const lines = result.stderr.split("\n").filter((l) => l.startsWith("error"));
+      expect(lines).toHaveLength(1);
+      return lines[0];
+    };
+    // Blocks come only with transactions here, so nobody has initialized the new round.
+    await mineRounds(1);
+    const deployment = await readDeployment(deploymentFile);
+    const rm = segmintClients(deployment, provider).roundsManager;
+    const round = await rm.currentRound();
+    expect(await rm.currentRoundInitialized()).toBe(false);
+
+    const init = await as(otherKey, ["round", "initialize", "--json"]);
+    expect(init.code).toBe(0);
+    expect(JSON.parse(init.stdout)).toMatchObject({ round: round.toString() });
+    expect(await rm.currentRoundInitialized()).toBe(true);
+    expect(errorLine(await as(otherKey, ["round", "initialize"]))).toContain(
+      "error [ROUND_ALREADY_INITIALIZED]",
+    );
+
+    const reward = await as(orchKey, ["reward", "--json"]);
+    expect(reward.code).toBe(0);
+    const rewarded = JSON.parse(reward.stdout) as { round: string; amount: string };
+    expect(rewarded.round).toBe(round.toString());
+    expect(BigInt(rewarded.amount)).toBeGreaterThan(0n);
+    const bm = segmintClients(deployment, provider).bondingManager;
+    expect((await bm.getOrchestrator(orchKey.address)).lastRewardRound).toBe(round);
+    expect(errorLine(await as(orchKey, ["reward"]))).toContain("error [REWARD_ALREADY_CALLED]");
+
+    // Not registered, then registered but holding no seat: each its own line.
+    expect(errorLine(await as(otherKey, ["reward"]))).toContain("error [NOT_ORCHESTRATOR]");
+    expect((await as(otherKey, ["orchestrator-params"])).code).toBe(0);
+    expect(errorLine(await as(otherKey, ["reward", "--json"]))).toContain(
+      "error [NOT_ACTIVE_ORCHESTRATOR]",
+    );
+  });
+
   it("imports Ignition's deployed_addresses.json into the same deployment file", async () => {
     const deployment = await readDeployment(deploymentFile);
     // What `npx hardhat ignition deploy ignition/modules/Segmint.ts` writes: addresses only.

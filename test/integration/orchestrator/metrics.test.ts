@@ -9,6 +9,7 @@ import { isSegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { generateTestMedia, locateBinaries, presetProfile } from "../../../node/src/media/index.ts";
 import type { OrchestratorStatus } from "../../../node/src/orchestrator/index.ts";
+import type { RoundEarningsJson } from "../../../node/src/orchestrator/status.ts";
 import {
   createHost,
   defaultP2pOptions,
@@ -22,6 +23,7 @@ import {
   paymentToWire,
   ticketParamsFromWire,
 } from "../../../node/src/protocol/index.ts";
+import { runCli } from "../../helpers/cli.ts";
 import {
   eventually,
   type OrchestratorProcess,
@@ -305,6 +307,62 @@ describe("orchestrator /metrics and /status", () => {
       10_000,
       "the fee withdrawal and the reward mint in /status",
     );
+
+    // The earnings history, read from the data dir by `segmint earnings` while the daemon runs
+    // (a WAL reader beside it): the paid ticket in the round it names, redeemed with its gas,
+    // and a round whose reward() minted tokens, as /status shows them too.
+    const ticketRound = payments[0]?.ticket.creationRound.toString();
+    const readEarnings = async () => {
+      const result = await runCli([
+        "earnings",
+        "--json",
+        "--rounds",
+        "50",
+        "--data-dir",
+        path.join(t.dir, "metrics-orch"),
+      ]);
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout) as {
+        rounds: RoundEarningsJson[];
+        tickets: { status: string; txHash: string | null; gasFee: string | null; round: string }[];
+      };
+    };
+    const history = await eventually(
+      async () => {
+        const h = await readEarnings();
+        const paid = h.rounds.find((r) => r.round === ticketRound);
+        return paid && paid.redemptionGas !== "0" && h.rounds.some((r) => r.rewardMinted !== null)
+          ? h
+          : undefined;
+      },
+      10_000,
+      "the history to hold the receipt, the redemption's gas and a reward",
+    );
+    expect(history.rounds.find((r) => r.round === ticketRound)).toMatchObject({
+      ticketsReceived: 1,
+      winners: 1,
+      redeemed: 1,
+      winnersFaceValue: FACE_VALUE.toString(),
+      redeemedValue: FACE_VALUE.toString(),
+    });
+    const evInRound = history.rounds.find((r) => r.round === ticketRound)?.expectedValue ?? "0";
+    expect(BigInt(evInRound)).toBeGreaterThan(FACE_VALUE - 1_000n);
+    const rewarded = history.rounds.filter((r) => r.rewardMinted !== null);
+    expect(rewarded.every((r) => BigInt(r.rewardMinted ?? "0") > 0n)).toBe(true);
+    expect(history.tickets).toEqual([
+      expect.objectContaining({ status: "redeemed", round: ticketRound }),
+    ]);
+    expect(BigInt(history.tickets[0]?.gasFee ?? "0")).toBeGreaterThan(0n);
+    expect(history.tickets[0]?.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect((await status()).rounds.find((r) => r.round === ticketRound)).toMatchObject({
+      ticketsReceived: 1,
+      redeemed: 1,
+    });
+
+    // A folder with no store is said as such, not created.
+    const nowhere = await runCli(["earnings", "--data-dir", path.join(t.dir, "no-such-node")]);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr.trim()).toMatch(/^error \[STORE_NOT_FOUND\]/);
 
     expect(await orch.stop()).toBe(0);
     orch = null;

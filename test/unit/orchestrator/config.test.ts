@@ -43,7 +43,8 @@ describe("orchestrator config", () => {
           pricePerPixel: "-5",
           rewardCut: "2000000",
           httpPort: "70000",
-          listen: ["tcp/4001"],
+          // --listen and --announce also take HOST:PORT, checked at start-up (ports.ts).
+          bootstrap: ["tcp/4001"],
           winProb: "1.5",
         },
       }),
@@ -56,7 +57,7 @@ describe("orchestrator config", () => {
         "pricePerPixel",
         "rewardCut",
         "httpPort",
-        "listen.0",
+        "bootstrap.0",
         "winProb",
       ]),
     );

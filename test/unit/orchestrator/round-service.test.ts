@@ -50,6 +50,7 @@ class FakeRounds {
 
 function service(chain: FakeRounds, reward = true) {
   const rounds: bigint[] = [];
+  const rewarded: Array<[bigint, string]> = [];
   const svc = new RoundService({
     address: "0x0000000000000000000000000000000000000001",
     roundsManager: chain.roundsManager,
@@ -63,18 +64,23 @@ function service(chain: FakeRounds, reward = true) {
     reward,
     pollIntervalMs: 1_000,
     onNewRound: (round) => rounds.push(round),
+    onRewarded: (round, txHash) => {
+      rewarded.push([round, txHash]);
+    },
     log: silentLogger(),
   });
-  return { svc, rounds };
+  return { svc, rounds, rewarded };
 }
 
 describe("RoundService", () => {
   it("calls reward() exactly once per round while active", async () => {
     const chain = new FakeRounds();
-    const { svc } = service(chain);
+    const { svc, rewarded } = service(chain);
     await svc.tick();
     await svc.tick();
     expect(chain.sent).toEqual(["reward"]);
+    // Each mined reward() is handed on (to the earnings history) with its round and hash.
+    expect(rewarded).toEqual([[5n, "0xtx"]]);
     chain.round = 6n;
     await svc.tick();
     await svc.tick();

@@ -17,7 +17,7 @@ import {
   type StatusChain,
   type StatusSources,
 } from "../../../node/src/orchestrator/status.ts";
-import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { EarningsHistory, openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
 import { randomWin } from "../../helpers/tickets.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
@@ -365,5 +365,30 @@ describe("readStatus", () => {
     state = "stopping";
     expect((await readStatus(s)).state).toBe("stopping");
     db.close();
+  });
+
+  it("lists the recent rounds' earnings from the history, at most 10, most recent first", async () => {
+    const db = openDatabase(":memory:");
+    const history = new EarningsHistory(db);
+    for (let round = 1n; round <= 12n; round++) history.received(round, 1, round << 256n);
+    const { s, db: other } = sources({ history });
+    const status = await readStatus(s);
+    expect(status.rounds.map((r) => r.round)).toEqual([
+      "12",
+      "11",
+      "10",
+      "9",
+      "8",
+      "7",
+      "6",
+      "5",
+      "4",
+      "3",
+    ]);
+    expect(status.rounds[0]).toMatchObject({ ticketsReceived: 1, expectedValue: "12" });
+    // No history: an empty list, not a missing field.
+    expect((await readStatus(sources().s)).rounds).toEqual([]);
+    db.close();
+    other.close();
   });
 });

@@ -21,11 +21,21 @@ const PROFILE = "360p30";
 const DURATION = 2;
 const SEGMENT = new Uint8Array([0x47, 1, 2, 3]);
 
+/** Tickets the service reports to the earnings history, per round. */
+class FakeHistory {
+  readonly rounds = new Map<bigint, { tickets: number; scaled: bigint }>();
+  received(round: bigint, tickets: number, scaled: bigint): void {
+    const entry = this.rounds.get(round) ?? { tickets: 0, scaled: 0n };
+    this.rounds.set(round, { tickets: entry.tickets + tickets, scaled: entry.scaled + scaled });
+  }
+}
+
 function build(opts: { price?: bigint; winProbOne?: boolean; allowed?: string[] } = {}) {
   env = paymentsSetup({ winProbOne: opts.winProbOne ?? false });
   const transcoder = new FakeTranscoder();
   const metrics = createOrchestratorMetrics();
   const price = opts.price ?? 1n;
+  const history = new FakeHistory();
   const service = new PaidTranscodeService({
     tickets: env.validator,
     balances: env.balances,
@@ -36,9 +46,10 @@ function build(opts: { price?: bigint; winProbOne?: boolean; allowed?: string[] 
       ? new Set(opts.allowed.flatMap((name) => profileKeys(presetProfile(name))))
       : null,
     metrics,
+    history,
     log: silentLogger(),
   });
-  return { e: env, service, transcoder, metrics, price };
+  return { e: env, service, transcoder, metrics, price, history };
 }
 
 /** Admits at once and counts the sessions taken. */
@@ -87,7 +98,7 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 
 describe("PaidTranscodeService", () => {
   it("credits the tickets, transcodes, and debits exactly pixels x price", async () => {
-    const { e, service, transcoder, price, metrics } = build({ price: 3n });
+    const { e, service, transcoder, price, metrics, history } = build({ price: 3n });
     const j = await job(e, fullFee(price));
     const credit = j.request.tickets.reduce(
       (sum, t) => sum + BigInt(t.faceValue) * BigInt(t.winProb),
@@ -108,6 +119,11 @@ describe("PaidTranscodeService", () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/segmint_segments_total\{result="ok"\} 1/);
     expect(text).toMatch(new RegExp(`segmint_tickets_received_total ${j.request.tickets.length}`));
+    // The earnings history gets the same tickets under the round they name, with their credit.
+    const round = BigInt(j.request.tickets[0]?.creationRound ?? -1);
+    expect([...history.rounds]).toEqual([
+      [round, { tickets: j.request.tickets.length, scaled: credit }],
+    ]);
   });
 
   it("refuses with INSUFFICIENT_BALANCE before any work, taking none of the tickets", async () => {

@@ -152,12 +152,15 @@ describe("TicketJournal.totals", () => {
     const old = openDatabase(path);
     const [id] = recordAll(new TicketJournal(old), [700n]);
     new TicketJournal(old).markRedeemed(id ?? 0, null);
-    // Roll the file back to the first schema: no paid_value column, user_version 1.
-    old.exec("ALTER TABLE winning_tickets DROP COLUMN paid_value; PRAGMA user_version = 1");
+    // Roll the file back to the first schema: no earnings history, no paid_value column.
+    old.exec(`DROP TABLE round_receipts; DROP TABLE round_rewards;
+      DROP INDEX winning_tickets_round; DROP INDEX winning_tickets_tx;
+      ALTER TABLE winning_tickets DROP COLUMN gas_fee;
+      ALTER TABLE winning_tickets DROP COLUMN paid_value; PRAGMA user_version = 1`);
     old.close();
 
     const db = openDatabase(path);
-    expect(db.prepare("PRAGMA user_version").get()?.user_version).toBe(2);
+    expect(db.prepare("PRAGMA user_version").get()?.user_version).toBe(3);
     const totals = new TicketJournal(db).totals();
     expect(totals.counts.redeemed).toBe(1);
     expect(totals.redeemedPaid).toBe(700n);
