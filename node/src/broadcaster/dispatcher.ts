@@ -198,7 +198,16 @@ interface Active {
   msPerMediaSecond: number | null;
 }
 
-function errorCode(error: unknown): string {
+/**
+ * A failed try as it is logged and kept in the summary: the error's code, and for an
+ * orchestrator's refusal the reason it gave (`INSUFFICIENT_BALANCE/SENDER_UNLOCKING`), which
+ * says what to do where the wire code alone does not; the message for an error without a code.
+ */
+export function failureLabel(error: unknown): string {
+  if (error instanceof RemoteError) {
+    const reason = error.reason;
+    return reason === undefined || reason === error.code ? error.code : `${error.code}/${reason}`;
+  }
   if (typeof error === "object" && error !== null && "code" in error) {
     const code = (error as { code: unknown }).code;
     if (typeof code === "string") return code;
@@ -512,7 +521,7 @@ export class Dispatcher {
       return;
     }
     const kind = this.classify(error);
-    const code = errorCode(error);
+    const code = failureLabel(error);
     job.lastError = code;
     this.deps.log.warn(
       { segment: job.segment.index, orchestrator: address, code, kind, attempt: job.attempts + 1 },

@@ -1,5 +1,10 @@
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { Dispatcher, type DispatcherDeps } from "../../../node/src/broadcaster/dispatcher.ts";
+import {
+  Dispatcher,
+  type DispatcherDeps,
+  failureLabel,
+} from "../../../node/src/broadcaster/dispatcher.ts";
 import { isBroadcasterError } from "../../../node/src/broadcaster/errors.ts";
 import type {
   OrchestratorHandle,
@@ -9,7 +14,7 @@ import type {
   SourceSegment,
 } from "../../../node/src/broadcaster/interface.ts";
 import { SuspensionList } from "../../../node/src/broadcaster/suspension.ts";
-import { silentLogger } from "../../../node/src/log/index.ts";
+import { createLogger, silentLogger } from "../../../node/src/log/index.ts";
 import { P2pError, RemoteError } from "../../../node/src/p2p/errors.ts";
 import { PaymentsError } from "../../../node/src/payments/errors.ts";
 
@@ -174,6 +179,50 @@ describe("Dispatcher", () => {
     expect(written.sort()).toEqual([0, 1, 3, 4]);
     const tries = worker.calls.filter((c) => c.segment === 2).map((c) => c.address);
     expect(new Set(tries).size).toBe(3);
+  });
+
+  it("logs and summarizes a refusal as CODE/REASON, so the cause is named", async () => {
+    const logged: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(chunk.toString());
+        done();
+      },
+    });
+    const unlocking = () =>
+      new RemoteError("INSUFFICIENT_BALANCE", "the sender is unlocking", {
+        reason: "SENDER_UNLOCKING",
+      });
+    const { dispatcher } = setup(
+      (_address, segment) => (segment.index === 1 ? unlocking() : "ok"),
+      [handle("A"), handle("B"), handle("C")],
+      {
+        log: createLogger({ destination, format: "json" }),
+        options: { orchestrators: 3, busyBackoffMs: 1, failureBackoffMs: 0 },
+      },
+    );
+    const summary = await run(dispatcher, 3);
+    const label = "INSUFFICIENT_BALANCE/SENDER_UNLOCKING";
+    expect(summary.failed).toEqual([{ segment: 1, attempts: 3, lastError: label }]);
+    const tries = logged
+      .join("")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === "segment try failed");
+    expect(tries).toHaveLength(3);
+    for (const line of tries) expect(line.code).toBe(label);
+  });
+
+  it("labels a failure by its code alone when there is no reason, or the reason repeats it", () => {
+    expect(failureLabel(new RemoteError("BAD_SEGMENT", "no"))).toBe("BAD_SEGMENT");
+    expect(failureLabel(new RemoteError("BAD_TICKET", "no", { reason: "BAD_TICKET" }))).toBe(
+      "BAD_TICKET",
+    );
+    expect(failureLabel(new RemoteError("BAD_TICKET", "stale", { reason: "STALE_PARAMS" }))).toBe(
+      "BAD_TICKET/STALE_PARAMS",
+    );
+    expect(failureLabel(dropped())).toBe("P2P_STREAM_ENDED");
   });
 
   it("retries on the same orchestrator when it is the only one left, rather than losing the segment", async () => {
