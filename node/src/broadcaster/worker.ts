@@ -9,7 +9,6 @@ import {
   paymentToWire,
   type SignedInfo,
   type TranscodeRequestHeader as TranscodeRequest,
-  ticketParamsFromWire,
   wireProfile,
 } from "../protocol/index.ts";
 import type { PaymentChannels } from "./channel.ts";
@@ -184,7 +183,7 @@ export class NetworkSegmentWorker implements SegmentWorker {
           response.renditions.reduce((sum, r) => sum + BigInt(r.pixels), 0n),
           response.ticketParams === null
             ? null
-            : ticketParamsFromWire(response.ticketParams, payment.params.pricePerPixel),
+            : { ...response.ticketParams, pricePerPixel: payment.params.pricePerPixel },
         );
       }
       this.deps.trust.passed(handle.address);

@@ -2,14 +2,15 @@ import { createHash } from "node:crypto";
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import {
+  type IssuedTicketParams,
   type RenditionHeader,
   type RenditionReceipt,
   renditionReceipt,
+  TicketParamsCodec,
   type TranscodeRequestHeader,
   TranscodeRequestHeaderSchema,
   type TranscodeResponseHeader,
   TranscodeResponseSchema,
-  type WireTicketParams,
 } from "../protocol/index.ts";
 import { SIGNING_DOMAIN, TRANSCODE_PROTOCOL } from "./constants.ts";
 import { P2pError } from "./errors.ts";
@@ -28,8 +29,13 @@ export interface TranscodeResponse {
   signature: string;
   /** The address that signed the receipt (equal to `expectedSigner` when one was given). */
   signer: string;
-  balance: string;
-  ticketParams: WireTicketParams | null;
+  /**
+   * The sender's balance with the orchestrator after this segment, in wei; it and the fresh
+   * params are decoded here, as the receipt signature covers neither (only the renditions).
+   */
+  balance: bigint;
+  /** Fresh params for the next tickets (without a price: it comes from the info answer). */
+  ticketParams: IssuedTicketParams | null;
 }
 
 export interface RequestTranscodeOptions {
@@ -140,8 +146,10 @@ export async function requestTranscode(
       renditions,
       signature: response.signature,
       signer,
-      balance: response.balance,
-      ticketParams: response.ticketParams,
+      balance: BigInt(response.balance),
+      // The header schema has checked the wire form, so decoding cannot fail here.
+      ticketParams:
+        response.ticketParams === null ? null : TicketParamsCodec.decode(response.ticketParams),
     };
   } catch (error) {
     abortStream(stream, error);

@@ -105,7 +105,7 @@ class EngineTransport implements OrchestratorTransport {
       renditions,
       signature,
       signer: orchestrator.address,
-      balance: "0",
+      balance: 0n,
       ticketParams: null,
     };
   }

@@ -172,8 +172,12 @@ describe("/segmint/transcode/1.0.0 between two real hosts", () => {
       expect(rendition.pixels).toBe(1280 * 720 * 60);
     }
     expect(response.signer).toBe(orchestratorWallet.address);
-    expect(response.balance).toBe("-1500");
+    // Balance and params arrive decoded to bigints (the wire's `expiry` as expirationRound).
+    expect(response.balance).toBe(-1500n);
     expect(response.ticketParams?.recipient).toBe(orchestratorWallet.address);
+    expect(response.ticketParams?.faceValue).toBe(1_000_000_000_000_000n);
+    expect(response.ticketParams?.creationRound).toBe(7n);
+    expect(response.ticketParams?.expirationRound).toBe(9n);
     const receipt = {
       streamId: request.streamId,
       seq: request.seq,

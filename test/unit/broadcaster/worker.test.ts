@@ -165,7 +165,7 @@ class FakeTransport implements OrchestratorTransport {
       renditions: [{ ...header, data }],
       signature,
       signer: orchestrator.address,
-      balance: "0",
+      balance: 0n,
       ticketParams: null,
     };
   }
