@@ -413,6 +413,12 @@ export const ERROR_CATALOG = {
     wire: "INTERNAL",
   },
   // Peer-to-peer: local codes, what went wrong on this side of a stream or in the host.
+  P2P_ADDRESS_INVALID: {
+    owner: "p2p",
+    title:
+      "a --listen or --announce value is neither HOST:PORT nor a multiaddr (found when settings are read)",
+    hint: "give HOST:PORT (0.0.0.0:4001) or a multiaddr such as /ip4/0.0.0.0/tcp/4001",
+  },
   P2P_FRAME_TOO_LARGE: {
     owner: "p2p",
     title: "a frame on a stream is over its byte cap",
@@ -590,11 +596,6 @@ export const ERROR_CATALOG = {
     owner: "orchestrator",
     title: "a fixed libp2p listen port is taken or needs privileges (found before any transaction)",
     hint: "pass another --listen port, or stop what holds it",
-  },
-  P2P_ADDRESS_INVALID: {
-    owner: "orchestrator",
-    title: "a --listen or --announce value is no multiaddr (found before any transaction)",
-    hint: "give multiaddrs such as /ip4/0.0.0.0/tcp/4001",
   },
   REGISTRATION_LOST: {
     owner: "orchestrator",

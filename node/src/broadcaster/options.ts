@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { commaList, switchSetting, weiAmount } from "../config/schemas.ts";
+import { errorMessage, isSegmintError } from "../errors.ts";
+import { toMultiaddr } from "../p2p/addresses.ts";
 
 /**
  * The broadcaster's settings: one zod schema for the config file, SEGMINT_* variables and the
@@ -55,6 +57,22 @@ export const defaultBroadcastOptions = {
 const wei = weiAmount;
 
 const list = commaList(z.string().min(1));
+
+/**
+ * libp2p listen addresses, HOST:PORT or multiaddrs as the orchestrator takes them, decoded to
+ * multiaddrs; a value that is neither is a problem named with the others, before any dial.
+ */
+const listenAddresses = list.transform((addrs, ctx) =>
+  addrs.map((addr) => {
+    try {
+      return toMultiaddr("--listen", addr);
+    } catch (error) {
+      const hint = isSegmintError(error) && error.hint !== "" ? `: ${error.hint}` : "";
+      ctx.addIssue({ code: "custom", input: addr, message: `${errorMessage(error)}${hint}` });
+      return addr;
+    }
+  }),
+);
 
 /** An orchestrator's address; compared without regard to case. */
 const address = z
@@ -122,7 +140,7 @@ export const broadcasterSessionFields = {
     .positive()
     .max(10)
     .default(defaultBroadcastOptions.segmentSeconds),
-  listen: list.default([...defaultBroadcastOptions.listen]),
+  listen: listenAddresses.default([...defaultBroadcastOptions.listen]),
   bootstrap: list.default([]),
   discoveryWaitMs: z.coerce
     .number()

@@ -137,8 +137,8 @@ export function registerBroadcast(program: Command): void {
       collect,
     )
     .option(
-      "--listen <multiaddr>",
-      "libp2p listen address (repeatable; default /ip4/0.0.0.0/tcp/0)",
+      "--listen <address>",
+      "libp2p listen address, HOST:PORT or a multiaddr (repeatable; default 0.0.0.0:0)",
       collect,
     )
     .option(

@@ -84,7 +84,11 @@ export function registerBroadcaster(program: Command): void {
       parseIntegerOption(1, 64),
     )
     .option("--bootstrap <multiaddr>", "a peer to join the network through (repeatable)", collect)
-    .option("--listen <multiaddr>", "libp2p listen address (repeatable)", collect)
+    .option(
+      "--listen <address>",
+      "libp2p listen address, HOST:PORT or a multiaddr (repeatable; default 0.0.0.0:0)",
+      collect,
+    )
     .option("--segment <seconds>", "target segment length (default 2)", parseIntegerOption(1, 10))
     .option(
       "--deadline <seconds>",

@@ -17,6 +17,7 @@ import {
   loadOrCreatePeerKey,
   OrchestratorNetwork,
   type P2pOptions,
+  toMultiaddrs,
 } from "../p2p/index.ts";
 import {
   Balances,
@@ -40,7 +41,7 @@ import { startStatusServer } from "./http.ts";
 import { loadOrCreateTicketSecret, MeteredJournal } from "./journal.ts";
 import { lockDataDir, lockKey } from "./lock.ts";
 import type { OrchestratorConfig } from "./options.ts";
-import { checkListenPorts, toMultiaddrs } from "./ports.ts";
+import { checkListenPorts } from "./ports.ts";
 import { ticketEconomics } from "./pricing.ts";
 import { Registration } from "./registration.ts";
 import { RoundService } from "./reward-service.ts";

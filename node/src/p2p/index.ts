@@ -3,6 +3,8 @@
  * and the versioned protocols /segmint/info/1.0.0 and /segmint/transcode/1.0.0.
  * docs/protocol.md describes the wire format for other implementations.
  */
+
+export { type AddressFlag, toMultiaddr, toMultiaddrs } from "./addresses.ts";
 export {
   AdvertBook,
   AdvertPublisher,

@@ -67,4 +67,34 @@ describe("broadcast config", () => {
     })();
     expect(bad).toMatchObject({ code: "CONFIG_INVALID" });
   });
+
+  it("takes --listen as HOST:PORT or a multiaddr, as the orchestrator does, and names a bad one", () => {
+    const base = { input: "in.mp4", outDir: "out", rpc: "http://127.0.0.1:8545", deployment: "d" };
+    const listen = (values: string[]) =>
+      resolveConfig(broadcastConfigSchema, { flags: { ...base, listen: values } }).listen;
+    expect(listen(["127.0.0.1:0", "[::1]:4002", "/ip4/0.0.0.0/tcp/4003"])).toEqual([
+      "/ip4/127.0.0.1/tcp/0",
+      "/ip6/::1/tcp/4002",
+      "/ip4/0.0.0.0/tcp/4003",
+    ]);
+    const fromEnv = resolveConfig(broadcastConfigSchema, {
+      env: { SEGMINT_LISTEN: "0.0.0.0:4001" },
+      flags: base,
+    });
+    expect(fromEnv.listen).toEqual(["/ip4/0.0.0.0/tcp/4001"]);
+    expect(resolveConfig(broadcastConfigSchema, { flags: base }).listen).toEqual([
+      "/ip4/0.0.0.0/tcp/0",
+    ]);
+    const bad = (() => {
+      try {
+        return listen(["127.0.0.1:0", "PUBLIC_IP:4001", "node.example.org:4001"]);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(bad).toMatchObject({ code: "CONFIG_INVALID" });
+    const problems = (bad as { details: { problems: Array<{ path: string }> } }).details.problems;
+    // Each bad value is one problem under its setting.
+    expect(problems.map((p) => p.path)).toEqual(["listen", "listen"]);
+  });
 });
