@@ -11,6 +11,7 @@ import type {
 import type { VerificationMetrics } from "../broadcaster/metrics.ts";
 import { defaultVerificationOptions, type VerificationOptions } from "../broadcaster/options.ts";
 import { type Reputation, ReputationStore } from "../broadcaster/reputation.ts";
+import type { UnavailablePins } from "../broadcaster/selection.ts";
 import { RunSpend, type SpendLog } from "../broadcaster/spend.ts";
 import { ffmpegSpotCheckTools } from "../broadcaster/spot-check.ts";
 import { SuspensionList } from "../broadcaster/suspension.ts";
@@ -34,6 +35,7 @@ import type {
   PublishedStream,
 } from "./interface.ts";
 import type { LiveMetrics } from "./metrics.ts";
+import { type PinLists, StreamPins } from "./pins.ts";
 import { playbackId } from "./publish-policy.ts";
 
 export interface LiveStreamOptions {
@@ -92,6 +94,8 @@ export interface LiveStreamStats {
   spend: string;
   /** Segments done per orchestrator address. */
   orchestrators: Record<string, number>;
+  /** Pinned orchestrators (`--orchestrator`) this stream cannot use; null when none are pinned. */
+  pinnedUnavailable: UnavailablePins | null;
   /** Who failed verification on which check, and what the rejected results were paid. */
   verification: VerificationReport;
 }
@@ -113,6 +117,8 @@ export interface LiveStreamDeps {
     spend?: SpendLog;
     /** The ticket face value an orchestrator quoted, for the spend history. */
     faceValueOf?: (address: string) => bigint | undefined;
+    /** The allow and deny lists: pins this stream cannot use are warned of and reported. */
+    lists?: PinLists;
   };
   /** Makes the stream's live HLS once its source is known. */
   createPlaylists(renditions: LiveRenditionInfo[]): LivePlaylists;
@@ -182,6 +188,7 @@ export class LiveStream {
   private spendReported = 0n;
   private readonly byOrchestrator: Record<string, number> = {};
   private readonly spend: RunSpend;
+  private readonly pins: StreamPins;
   /** Outcomes listed but not yet counted: the dispatcher names the orchestrator just after. */
   private readonly settled = new Map<number, SegmentOutcome>();
   private graceTimer: NodeJS.Timeout | undefined;
@@ -206,6 +213,7 @@ export class LiveStream {
       metrics: deps.verificationMetrics ?? null,
       log: this.log,
     });
+    this.pins = new StreamPins(deps.session.lists, deps.options.orchestrators, this.log);
     this.spend = new RunSpend(
       { id: this.streamId, kind: "stream", label: this.label, startedAt: Date.now() },
       deps.session.spend ?? null,
@@ -267,6 +275,7 @@ export class LiveStream {
       ticketsSent: this.ticketsSent,
       spend: this.payments.spent().toString(),
       orchestrators: { ...this.byOrchestrator },
+      pinnedUnavailable: this.pins.status(),
       verification: this.trust.report(),
     };
   }
@@ -386,7 +395,7 @@ export class LiveStream {
       });
     const dispatcher = new Dispatcher({
       worker,
-      source: this.deps.session.source,
+      source: this.pins.watch(this.deps.session.source),
       suspension: this.suspension,
       sink: { write: (segment, outcome) => this.onDone(segment, outcome) },
       log: this.log,
@@ -475,6 +484,7 @@ export class LiveStream {
 
   /** Records how long the segment took and whether it kept up with real time. */
   private settle(seq: number, ok: boolean): void {
+    this.pins.warnOnce();
     const pending = this.pending.get(seq);
     if (pending === undefined) return;
     this.pending.delete(seq);

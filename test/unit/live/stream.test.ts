@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
 import { pushable } from "it-pushable";
 import { describe, expect, it } from "vitest";
 import { PaymentChannels } from "../../../node/src/broadcaster/channel.ts";
@@ -10,6 +11,7 @@ import type {
   SourceSegment,
   VerifiedRendition,
 } from "../../../node/src/broadcaster/interface.ts";
+import { OrchestratorLists } from "../../../node/src/broadcaster/selection.ts";
 import type {
   LivePlaylists,
   LiveRenditionInfo,
@@ -23,7 +25,7 @@ import {
   LiveStream,
   type LiveStreamOptions,
 } from "../../../node/src/live/stream.ts";
-import { silentLogger } from "../../../node/src/log/index.ts";
+import { createLogger, type Logger, silentLogger } from "../../../node/src/log/index.ts";
 import { presetProfile } from "../../../node/src/media/profiles.ts";
 import { TicketSigner } from "../../../node/src/payments/sender.ts";
 
@@ -138,6 +140,7 @@ function worker(delayMs: (segment: SourceSegment) => number | null): {
 function setup(
   delayMs: (segment: SourceSegment) => number | null,
   options: Partial<LiveStreamOptions> = {},
+  extra: { lists?: OrchestratorLists; log?: Logger } = {},
 ) {
   const playlists = new RecordingPlaylists();
   const fake = worker(delayMs);
@@ -159,6 +162,7 @@ function setup(
       source,
       transport: { transcode: () => Promise.reject(new Error("unused")) },
       openPayments: payments,
+      ...(extra.lists === undefined ? {} : { lists: extra.lists }),
     },
     createPlaylists: (renditions) => {
       playlists.renditions = renditions;
@@ -175,7 +179,7 @@ function setup(
       ...options,
     },
     metrics: null,
-    log: silentLogger(),
+    log: extra.log ?? silentLogger(),
     onEnded: () => {
       ended += 1;
     },
@@ -217,6 +221,44 @@ describe("LiveStream", () => {
     expect(stream.stats().segments).toMatchObject({ in: 2, out: 2, lost: 0 });
     expect(stream.stats().orchestrators).toEqual({ "0xA": 2 });
     expect(stream.stats().state).toBe("ended");
+  });
+
+  it("warns once, in one line naming them, of pins it cannot use, and shows them in its stats", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n")) {
+          if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+        }
+        done();
+      },
+    });
+    // 0xA works, 0xB was discovered but never chosen, 0xC was never discovered.
+    const lists = new OrchestratorLists({
+      pinnedOrchestrators: ["0xA", "0xB", "0xC"],
+      excludedOrchestrators: [],
+    });
+    lists.filter([{ address: "0xA" }, { address: "0xB" }]);
+    const { stream, playlists, ended } = setup(
+      () => 5,
+      { orchestrators: 2 },
+      { lists, log: createLogger({ destination, format: "json" }) },
+    );
+    const pub = publisher();
+    stream.attach(pub.stream);
+    for (let i = 0; i < 3; i++) pub.send();
+    await until(() => playlists.calls.filter((c) => c.startsWith("rendition 2")).length === 3);
+    expect(stream.stats().pinnedUnavailable).toEqual({ notFound: ["0xc"], refused: ["0xb"] });
+    pub.end("unpublished");
+    await until(() => ended() === 1);
+    const warned = lines.filter((l) => String(l.msg).startsWith("pinned orchestrators"));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ notFound: ["0xc"], refused: ["0xb"] });
+    expect(String(warned[0]?.msg)).toContain("0xc");
+
+    // Without pins: nothing to report and no warning.
+    const plain = setup(() => 5);
+    expect(plain.stream.stats().pinnedUnavailable).toBeNull();
   });
 
   it("skips a segment's renditions when no answer comes before its deadline, and moves on", async () => {
