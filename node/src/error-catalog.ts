@@ -641,7 +641,7 @@ export const ERROR_CATALOG = {
   },
   OUT_DIR_NOT_EMPTY: {
     owner: "broadcaster",
-    title: "--out holds files of another run, with no broadcast record for them",
+    title: "--out holds files of another run (for a broadcast: with no broadcast record for them)",
     hint: "pick an empty folder, or add --overwrite to clear Segmint's HLS files there",
   },
   SPEND_HISTORY_NOT_FOUND: {

@@ -83,18 +83,26 @@ function isSegmintFile(relative: string): boolean {
   return /^(master\.m3u8|[^/]+\/(index\.m3u8|seg\d{6}\.ts))$/.test(relative);
 }
 
+/** Which command writes the folder: a broadcast resumes from its record, a transcode never does. */
+export type OutFolderWriter = "broadcast" | "transcode";
+
 /**
- * Checks an output folder before a broadcast writes into it. A missing or empty folder, or one
- * holding a broadcast record (the same broadcast resumes, another one's files are dropped by
- * `BroadcastRecord.open`), is fine. A folder holding anything else (an older run without a
- * record, a `segmint transcode` output, other files) is refused with OUT_DIR_NOT_EMPTY, unless
+ * Checks an output folder before a broadcast or `segmint transcode` writes into it, so one
+ * folder never mixes two runs' segments. A missing or empty folder is fine, and for a
+ * broadcast so is one holding a broadcast record (the same broadcast resumes, another one's
+ * files are dropped by `BroadcastRecord.open`). A folder holding anything else (an older run,
+ * the other command's output, other files) is refused with OUT_DIR_NOT_EMPTY, unless
  * `overwrite`: then the files Segmint names (master.m3u8, <profile>/index.m3u8,
- * <profile>/segNNNNNN.ts) are removed, and nothing else.
+ * <profile>/segNNNNNN.ts, a broadcast record) are removed, and nothing else.
  */
-export async function checkOutFolder(dir: string, overwrite: boolean): Promise<void> {
+export async function checkOutFolder(
+  dir: string,
+  overwrite: boolean,
+  writer: OutFolderWriter = "broadcast",
+): Promise<void> {
   const entries = await readdir(dir).catch(() => null);
   if (entries === null || entries.length === 0) return;
-  if (entries.includes(RESUME_FILE)) {
+  if (writer === "broadcast" && entries.includes(RESUME_FILE)) {
     try {
       if (
         manifestSchema.safeParse(JSON.parse(await readFile(join(dir, RESUME_FILE), "utf8"))).success
@@ -115,18 +123,18 @@ export async function checkOutFolder(dir: string, overwrite: boolean): Promise<v
       files.push(entry);
     }
   }
-  const ours = files.filter(isSegmintFile);
+  const ours = files.filter((file) => isSegmintFile(file) || file === RESUME_FILE);
   if (!overwrite) {
     throw new BroadcasterError(
       "OUT_DIR_NOT_EMPTY",
-      `${dir} already holds ${files.length} files not from this broadcast (${ours.length} of them Segmint HLS); a broadcast never writes among another run's files`,
+      `${dir} already holds ${files.length} files not from this ${writer} (${ours.length} of them Segmint HLS); a ${writer} never writes among another run's files`,
       { dir, files: files.length, segmintFiles: ours.length },
       {
         hint: "pick an empty --out, or add --overwrite to remove the Segmint HLS files there (nothing else)",
       },
     );
   }
-  for (const file of [...ours, RESUME_FILE]) await unlink(join(dir, file)).catch(() => {});
+  for (const file of ours) await unlink(join(dir, file)).catch(() => {});
   // Profile folders left empty go too; rmdir leaves any that hold something else.
   for (const entry of entries) await rmdir(join(dir, entry)).catch(() => {});
 }

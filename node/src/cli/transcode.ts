@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { checkOutFolder } from "../broadcaster/resume.ts";
 import { createLogger } from "../log/index.ts";
 import { type LocalTranscodeSummary, loadLadder, transcodeFile } from "../media/index.ts";
 import { keyframeSpacing } from "../media/prepare.ts";
@@ -13,6 +14,7 @@ interface TranscodeFlags {
   json?: boolean;
   hardware: boolean;
   reencode?: boolean;
+  overwrite?: boolean;
 }
 
 /**
@@ -66,13 +68,18 @@ export function registerTranscode(program: Command): void {
         "segments (longer than --segment when keyframes are further apart: a note says so),\n" +
         "transcode each into every profile with one ffmpeg process, and write HLS (master.m3u8\n" +
         "plus one playlist per\n" +
-        "rendition) to --out. A refused or failed run leaves nothing in --out.\n" +
+        "rendition) to --out. A refused or failed run leaves nothing in --out. An --out holding\n" +
+        "another run's files is refused (OUT_DIR_NOT_EMPTY) unless --overwrite.\n" +
         "Profiles: preset names (240p, 360p, 480p, 720p, 1080p, with 30 or 60 appended for the\n" +
         "frame rate, e.g. 720p60), JSON, or a .json file (see docs/transcoding.md).",
     )
     .argument("<input>", "a video file (any codec ffmpeg decodes; see docs/broadcaster-guide.md)")
     .option("--profiles <list>", "comma-separated presets, JSON, or a .json file", "720p,480p,360p")
     .requiredOption("--out <dir>", "output directory for the HLS files")
+    .option(
+      "--overwrite",
+      "remove the Segmint HLS files of an earlier run (transcode or broadcast) from --out first, and nothing else",
+    )
     .option("--segment <seconds>", "target segment length in seconds", parseIntegerOption(1, 10), 2)
     .option(
       "--reencode",
@@ -91,6 +98,8 @@ export function registerTranscode(program: Command): void {
         "transcoding",
         flags,
         async ({ signal, onProgress }) => {
+          // Before any work: segments of two runs never mix in one folder.
+          await checkOutFolder(flags.out, flags.overwrite === true, "transcode");
           const summary = await transcodeFile(input, {
             profiles,
             outDir: flags.out,

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -152,6 +152,42 @@ describe("segmint transcode", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^error \[INPUT_RESOLUTION_TOO_LARGE\]: /);
     await expect(access(join(out, "refused"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});
+
+describe("segmint transcode into a used --out", () => {
+  it("refuses another run's files in one line naming --overwrite, which clears only Segmint's", async () => {
+    // What an earlier, longer run at other profiles leaves, beside a file of the user's own.
+    const target = join(out, "reused");
+    await mkdir(join(target, "720p"), { recursive: true });
+    await writeFile(join(target, "master.m3u8"), "#EXTM3U\n");
+    await writeFile(join(target, "720p", "index.m3u8"), "#EXTM3U\n");
+    await writeFile(join(target, "720p", "seg000007.ts"), "stale");
+    await writeFile(join(target, "notes.txt"), "mine");
+    const input = await ws.clip("reused.ts", {
+      width: 256,
+      height: 144,
+      fps: 25,
+      durationSeconds: 2,
+    });
+    const args = ["transcode", input, "--profiles", "144p", "--out", target, "--no-hardware"];
+
+    const refused = await segmint(args);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe("");
+    const lines = refused.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error \[OUT_DIR_NOT_EMPTY\]: /);
+    expect(lines[0]).toContain("--overwrite");
+    expect((await readdir(target)).sort()).toEqual(["720p", "master.m3u8", "notes.txt"]);
+
+    const overwritten = await segmint([...args, "--overwrite", "--json"]);
+    expect(overwritten.code).toBe(0);
+    // The earlier run's files are gone, the user's file is kept, and the master lists this run.
+    expect((await readdir(target)).sort()).toEqual(["144p", "master.m3u8", "notes.txt"]);
+    const master = await readFile(join(target, "master.m3u8"), "utf8");
+    expect(master).toContain("144p/index.m3u8");
+    expect(master).not.toContain("720p");
   });
 });
 

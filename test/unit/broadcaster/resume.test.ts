@@ -140,6 +140,20 @@ describe("checkOutFolder", () => {
     expect(await readdir(join(dir, "240p"))).toEqual(["poster.jpg"]);
   });
 
+  it("refuses a broadcast's folder, record and all, to segmint transcode, and --overwrite clears it", async () => {
+    const dir = await workspace();
+    const record = await BroadcastRecord.open(dir, ladder, "input-a");
+    await record.record(segment(0, "s0"), [await rendition(dir, "240p", 0, "x")]);
+    await writeFile(join(dir, "notes.txt"), "mine");
+    const refused = await checkOutFolder(dir, false, "transcode").catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "OUT_DIR_NOT_EMPTY", details: { dir } });
+    await checkOutFolder(dir, true, "transcode");
+    expect(await readdir(dir)).toEqual(["notes.txt"]);
+    // What is left is no run's: a transcode goes ahead.
+    await rm(join(dir, "notes.txt"));
+    await checkOutFolder(dir, false, "transcode");
+  });
+
   it("fingerprints an input by its size and both ends", async () => {
     const dir = await workspace();
     const big = Buffer.alloc(3 << 20, 7);
