@@ -167,8 +167,9 @@ export class PaidTranscodeService implements TranscodeService {
         );
       }
       // The session is taken before the tickets are: a CAPACITY_FULL then leaves no state
-      // behind (no ticket credited), which is what the broadcaster's ledger assumes when it
-      // takes its tickets back. Forged tickets hold a session only while they are checked.
+      // behind (no ticket credited), which is what the broadcaster's payment channel with this
+      // orchestrator assumes when it refunds the segment's payment (the tickets count towards
+      // no credit). Forged tickets hold a session only while they are checked.
       await admission.admit();
       if (payments.length > 0) {
         const accepted = await this.deps.tickets.receiveAll(payments);
