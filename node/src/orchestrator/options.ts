@@ -46,7 +46,7 @@ export const orchestratorConfigSchema = z.strictObject({
   feeShare: ppm.optional(),
   /** Self-bonded stake to reach at start-up (tops up the difference); unset bonds nothing. */
   stake: wei.optional(),
-  /** Multiaddrs or HOST:PORT (see ports.ts, which checks and converts them at start-up). */
+  /** Multiaddrs or HOST:PORT (p2p/addresses.ts converts them at start-up, ports.ts checks the ports). */
   listen: stringList.default(["/ip4/0.0.0.0/tcp/4001"]),
   /** Addresses to publish instead of the listen addresses (public IP behind NAT). */
   announce: stringList.default([]),

@@ -43,7 +43,7 @@ describe("orchestrator config", () => {
           pricePerPixel: "-5",
           rewardCut: "2000000",
           httpPort: "70000",
-          // --listen and --announce also take HOST:PORT, checked at start-up (ports.ts).
+          // --listen and --announce also take HOST:PORT, read at start-up (p2p/addresses.ts).
           bootstrap: ["tcp/4001"],
           winProb: "1.5",
         },
