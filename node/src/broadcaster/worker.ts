@@ -12,6 +12,7 @@ import {
   wireProfile,
 } from "../protocol/index.ts";
 import type { PaymentChannels } from "./channel.ts";
+import { failureLabel } from "./dispatcher.ts";
 import { isBroadcasterError } from "./errors.ts";
 import type {
   OrchestratorHandle,
@@ -139,7 +140,7 @@ export class NetworkSegmentWorker implements SegmentWorker {
         channel.refund(payment, paymentRefused ? "drop" : "keep");
         if (paymentRefused && payTry === 0 && !signal.aborted) {
           this.deps.log.debug(
-            { orchestrator: handle.address, segment: segment.index, code: error.code },
+            { orchestrator: handle.address, segment: segment.index, code: failureLabel(error) },
             "payment refused; retrying with fresh ticket params",
           );
           payment = await channel.repay(payment, signal);
