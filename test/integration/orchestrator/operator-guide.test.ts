@@ -270,10 +270,11 @@ describe("the operator and broadcaster guides, followed literally", () => {
     await mineRound();
     documented("npx segmint reward             # reward() for the current round");
     const reward = await cli(["reward", "--json"]);
-    expect(reward.code).toBe(0);
+    expect(reward.code, reward.stderr).toBe(0);
     expect(BigInt((JSON.parse(reward.stdout) as { amount: string }).amount)).toBeGreaterThan(0n);
     documented("npx segmint round initialize   # store the current round's block hash");
-    expect((await cli(["round", "initialize"])).code).toBe(0);
+    const initialized = await cli(["round", "initialize"]);
+    expect(initialized.code, initialized.stderr).toBe(0);
   }, 300_000);
 });
 
