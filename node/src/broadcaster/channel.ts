@@ -62,6 +62,16 @@ export interface SegmentPayment {
   readonly ticketsSent: number;
   /** Expected value of those tickets, token wei (rounded down). */
   readonly value: bigint;
+  /** Face value of those tickets, token wei: what they would pay if every one won. */
+  readonly faceValue: bigint;
+}
+
+/** What earlier tries of a segment on this orchestrator sent. */
+interface Sent {
+  tickets: number;
+  /** Expected value, scaled. */
+  valueScaled: bigint;
+  faceValue: bigint;
 }
 
 /** A set of ticket params one segment at a time writes on (segments in flight never share one). */
@@ -85,6 +95,7 @@ class Payment implements SegmentPayment {
     readonly estimateScaled: bigint,
     readonly ticketsSent: number,
     readonly valueScaled: bigint,
+    readonly faceValue: bigint,
   ) {
     this.params = lane.params;
   }
@@ -142,7 +153,11 @@ export class PaymentChannel {
    * dropped) and SPEND_CAP_REACHED (the lane stays) unchanged, sending nothing.
    */
   async pay(pixels: SegmentPixels, signal: AbortSignal): Promise<SegmentPayment> {
-    return this.write(await this.takeLane(signal), pixels, 0, 0n);
+    return this.write(await this.takeLane(signal), pixels, {
+      tickets: 0,
+      valueScaled: 0n,
+      faceValue: 0n,
+    });
   }
 
   /**
@@ -154,7 +169,11 @@ export class PaymentChannel {
     const previous = this.own(refused);
     if (previous.state !== "refunded") throw new Error("repay takes a refunded payment");
     const lane = await this.freshLane(signal);
-    return this.write(lane, previous.pixels, previous.ticketsSent, previous.valueScaled);
+    return this.write(lane, previous.pixels, {
+      tickets: previous.ticketsSent,
+      valueScaled: previous.valueScaled,
+      faceValue: previous.faceValue,
+    });
   }
 
   /**
@@ -197,12 +216,7 @@ export class PaymentChannel {
     return this.sent;
   }
 
-  private write(
-    lane: Lane,
-    pixels: SegmentPixels,
-    ticketsBefore: number,
-    valueBefore: bigint,
-  ): Payment {
+  private write(lane: Lane, pixels: SegmentPixels, before: Sent): Payment {
     // Params outside our caps are of no use: a throw here drops the lane with them.
     const { params } = lane;
     const evScaled = this.deps.signer.checkTerms(params);
@@ -241,8 +255,9 @@ export class PaymentChannel {
       tickets,
       spendScaled,
       estimateScaled,
-      ticketsBefore + tickets.length,
-      valueBefore + spendScaled,
+      before.tickets + tickets.length,
+      before.valueScaled + spendScaled,
+      before.faceValue + BigInt(tickets.length) * params.faceValue,
     );
   }
 

@@ -51,6 +51,8 @@ export interface SegmentOutcome {
   ticketsSent: number;
   /** Expected value of those tickets, token wei. */
   expectedValue: bigint;
+  /** Face value of those tickets, token wei. */
+  faceValue: bigint;
   /** The receipt signature, kept as proof of what the orchestrator claimed. */
   signature: string;
 }

@@ -55,8 +55,6 @@ export interface BroadcasterSession {
   readonly verification: VerificationOptions;
   /** What this broadcaster spent, per run and orchestrator, beside the reputation (spend.ts). */
   readonly spend: SpendLog;
-  /** The ticket face value an orchestrator quoted when it was chosen, token wei. */
-  faceValueOf(address: string): bigint | undefined;
   /** The pinned and excluded orchestrators (--orchestrator, --exclude-orchestrator). */
   readonly lists: OrchestratorLists;
   /** What this session added to the deposit and reserve before starting (null: nothing). */
@@ -245,10 +243,6 @@ export async function openBroadcasterSession(
       reputation,
       verification,
       spend,
-      faceValueOf: (address) => {
-        const info = source.infoOf(address);
-        return info === undefined ? undefined : BigInt(info.ticketParams.faceValue);
-      },
       lists,
       funded,
       openPayments: (maxSpend) => new PaymentChannels({ signer, params: ticketParams, maxSpend }),

@@ -175,11 +175,7 @@ export async function runBroadcast(
       const outcome = settled.get(segment.index);
       settled.delete(segment.index);
       if (outcome !== undefined) {
-        spend.segment(
-          orchestrator,
-          { tickets: outcome.ticketsSent, expectedValue: outcome.expectedValue },
-          session.faceValueOf(orchestrator) ?? 0n,
-        );
+        spend.segment(orchestrator, outcome);
       }
       spend.failures(trust.report().failures);
       segmentDone(segment);
@@ -227,7 +223,13 @@ export async function runBroadcast(
           yield segment;
           continue;
         }
-        await hls.write(segment, { renditions, ticketsSent: 0, expectedValue: 0n, signature: "" });
+        await hls.write(segment, {
+          renditions,
+          ticketsSent: 0,
+          expectedValue: 0n,
+          faceValue: 0n,
+          signature: "",
+        });
         resumed += 1;
         resumedSeconds += segment.durationSeconds;
         segmentDone(segment);

@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { SegmentOutcome } from "./interface.ts";
 import { openBroadcasterDatabase } from "./reputation.ts";
 
 /**
@@ -222,16 +223,12 @@ export class RunSpend {
     private readonly onStoreError: (error: unknown) => void,
   ) {}
 
-  /** A verified segment settled on `orchestrator`, paid with `tickets` of this face value each. */
-  segment(
-    orchestrator: string,
-    paid: { tickets: number; expectedValue: bigint },
-    faceValuePerTicket: bigint,
-  ): void {
+  /** A verified segment settled on `orchestrator`: the tickets its tries sent, and their value. */
+  segment(orchestrator: string, outcome: SegmentOutcome): void {
     const settled: SettledSegment = {
-      tickets: paid.tickets,
-      faceValue: faceValuePerTicket * BigInt(paid.tickets),
-      expectedValue: paid.expectedValue,
+      tickets: outcome.ticketsSent,
+      faceValue: outcome.faceValue,
+      expectedValue: outcome.expectedValue,
     };
     const t = this.tally(orchestrator);
     t.segments += 1;

@@ -193,6 +193,7 @@ export class NetworkSegmentWorker implements SegmentWorker {
         renditions,
         ticketsSent: payment.ticketsSent,
         expectedValue: payment.value,
+        faceValue: payment.faceValue,
         signature: response.signature,
       };
     }

@@ -115,8 +115,6 @@ export interface LiveStreamDeps {
     verification?: VerificationOptions;
     /** The spend history (broadcaster/spend.ts); this stream's spend is not kept when unset. */
     spend?: SpendLog;
-    /** The ticket face value an orchestrator quoted, for the spend history. */
-    faceValueOf?: (address: string) => bigint | undefined;
     /** The allow and deny lists: pins this stream cannot use are warned of and reported. */
     lists?: PinLists;
   };
@@ -417,11 +415,7 @@ export class LiveStream {
         const outcome = this.settled.get(segment.index);
         this.settled.delete(segment.index);
         if (outcome !== undefined) {
-          this.spend.segment(
-            orchestrator,
-            { tickets: outcome.ticketsSent, expectedValue: outcome.expectedValue },
-            this.deps.session.faceValueOf?.(orchestrator) ?? 0n,
-          );
+          this.spend.segment(orchestrator, outcome);
         }
         this.spend.failures(this.trust.report().failures);
       },

@@ -163,8 +163,8 @@ describe("PaymentChannel", () => {
     expect(source.fetches).toBe(2);
     expect(hashOf(repaid)).not.toBe(hashOf(refused));
     expect(repaid.tickets).toHaveLength(3);
-    // Both tries are the segment's: 6 tickets, 6000 wei of expected value.
-    expect([repaid.ticketsSent, repaid.value]).toEqual([6, 6_000n]);
+    // Both tries are the segment's: 6 tickets, 6000 wei of expected value, 6 x 4000 face value.
+    expect([repaid.ticketsSent, repaid.value, repaid.faceValue]).toEqual([6, 6_000n, 24_000n]);
     a.settle(repaid, 2_500n, null);
     expect(a.credit()).toBe(500n);
     expect(all.spent()).toBe(6_000n);

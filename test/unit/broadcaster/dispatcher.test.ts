@@ -38,7 +38,7 @@ class FakeWorker implements SegmentWorker {
     this.inFlight -= 1;
     const verdict = this.behaviour(handle.address, segment, attempt);
     if (verdict !== "ok") throw verdict;
-    return { renditions: [], ticketsSent: 2, expectedValue: 10n, signature: "0x" };
+    return { renditions: [], ticketsSent: 2, expectedValue: 10n, faceValue: 0n, signature: "0x" };
   }
 }
 
@@ -314,7 +314,13 @@ describe("Dispatcher", () => {
             return;
           }
           setImmediate(() =>
-            resolve({ renditions: [], ticketsSent: 1, expectedValue: 1n, signature: "0x" }),
+            resolve({
+              renditions: [],
+              ticketsSent: 1,
+              expectedValue: 1n,
+              faceValue: 0n,
+              signature: "0x",
+            }),
           );
         }),
     };
@@ -369,7 +375,14 @@ describe("Dispatcher", () => {
           // SLOW misses the deadline on two segments while answering the others in time.
           const delay = segment.index === 4 || segment.index === 8 ? 150 : 5;
           setTimeout(
-            () => resolve({ renditions: [], ticketsSent: 1, expectedValue: 1n, signature: "0x" }),
+            () =>
+              resolve({
+                renditions: [],
+                ticketsSent: 1,
+                expectedValue: 1n,
+                faceValue: 0n,
+                signature: "0x",
+              }),
             delay,
           );
         }),
@@ -405,7 +418,13 @@ describe("Dispatcher", () => {
           if (h.address === "FROZEN") return;
           setTimeout(() => {
             done = true;
-            resolve({ renditions: [], ticketsSent: 1, expectedValue: 1n, signature: "0x" });
+            resolve({
+              renditions: [],
+              ticketsSent: 1,
+              expectedValue: 1n,
+              faceValue: 0n,
+              signature: "0x",
+            });
           }, 5);
         }),
     };
@@ -513,7 +532,14 @@ describe("Dispatcher", () => {
             return;
           }
           setTimeout(
-            () => resolve({ renditions: [], ticketsSent: 1, expectedValue: 1n, signature: "0x" }),
+            () =>
+              resolve({
+                renditions: [],
+                ticketsSent: 1,
+                expectedValue: 1n,
+                faceValue: 0n,
+                signature: "0x",
+              }),
             5,
           );
         }),

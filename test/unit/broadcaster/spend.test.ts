@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
+import type { SegmentOutcome } from "../../../node/src/broadcaster/interface.ts";
 import { ReputationStore } from "../../../node/src/broadcaster/reputation.ts";
 import {
   RunSpend,
@@ -25,6 +26,11 @@ async function storeFile(): Promise<string> {
 
 const run: SpendRun = { id: "b-1", kind: "broadcast", label: "/in.mp4", startedAt: 1_000 };
 const WEI_2_70 = 2n ** 70n;
+
+/** A verified segment's outcome as the worker reports it: tickets, expected and face value. */
+function paid(tickets: number, expectedValue: bigint, faceValue: bigint): SegmentOutcome {
+  return { renditions: [], ticketsSent: tickets, expectedValue, faceValue, signature: "0x" };
+}
 
 describe("SpendStore", () => {
   it("adds settled segments per run and orchestrator, in wei past SQLite's integers, across opens", async () => {
@@ -126,9 +132,9 @@ describe("RunSpend", () => {
   it("tallies each settled segment and the report's failures, writing only changes", () => {
     const log = new MemoryLog();
     const spend = new RunSpend(run, log, () => {});
-    spend.segment("0xAA", { tickets: 2, expectedValue: 6n }, 50n);
-    spend.segment("0xaa", { tickets: 1, expectedValue: 3n }, 50n);
-    spend.segment("0xbb", { tickets: 1, expectedValue: 3n }, 70n);
+    spend.segment("0xAA", paid(2, 6n, 100n));
+    spend.segment("0xaa", paid(1, 3n, 50n));
+    spend.segment("0xbb", paid(1, 3n, 70n));
     const report = [{ orchestrator: "0xBB", valuePaid: "4" }];
     spend.failures(report);
     spend.failures(report);
@@ -158,7 +164,7 @@ describe("RunSpend", () => {
     log.failAfter = 1;
     const errors: unknown[] = [];
     const spend = new RunSpend(run, log, (error) => errors.push(error));
-    for (let i = 0; i < 3; i++) spend.segment("0xaa", { tickets: 1, expectedValue: 1n }, 1n);
+    for (let i = 0; i < 3; i++) spend.segment("0xaa", paid(1, 1n, 1n));
     expect(errors).toHaveLength(1);
     expect(spend.entries()[0]?.segments).toBe(3);
   });

@@ -444,6 +444,7 @@ describe("HlsOutput", () => {
       ],
       ticketsSent: 0,
       expectedValue: 0n,
+      faceValue: 0n,
       signature: "0x",
     });
     await out.write(segment(1), outcome(2.1));
@@ -488,6 +489,7 @@ describe("HlsOutput", () => {
       ],
       ticketsSent: 0,
       expectedValue: 0n,
+      faceValue: 0n,
       signature: "0x",
     };
     // Segment 1 failed everywhere: 0 and 2 arrive, and the playlists end.

@@ -128,6 +128,7 @@ function worker(delayMs: (segment: SourceSegment) => number | null): {
                 renditions: (segment.profiles ?? []).map(rendition),
                 ticketsSent: 1,
                 expectedValue: 5n,
+                faceValue: 0n,
                 signature: "0x",
               }),
             delay,
