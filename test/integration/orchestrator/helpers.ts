@@ -1,12 +1,31 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, NonceManager, toBeHex, Wallet } from "ethers";
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { getBytes, JsonRpcProvider, NonceManager, toBeHex, Wallet } from "ethers";
+import { expect } from "vitest";
 import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import { type Deployment, writeDeployment } from "../../../node/src/chain/deployment.ts";
 import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
+import { silentLogger } from "../../../node/src/log/index.ts";
+import { generateTestMedia, locateBinaries, presetProfile } from "../../../node/src/media/index.ts";
+import {
+  createHost,
+  defaultP2pOptions,
+  requestInfo,
+  requestTranscode,
+  type SegmintNode,
+  type TranscodeResponse,
+} from "../../../node/src/p2p/index.ts";
+import { type TicketParams, TicketSender } from "../../../node/src/payments/index.ts";
+import {
+  maxChargeablePixels,
+  paymentToWire,
+  type TicketPayment,
+  ticketParamsFromWire,
+} from "../../../node/src/protocol/index.ts";
 import { repoRoot, segmintBin } from "../../helpers/cli.ts";
 
 export const TOKEN = 10n ** 18n;
@@ -169,4 +188,143 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Gives dev account `orchestrator` 2,000 tokens to stake from, and dev account `broadcaster`
+ * 100 tokens of which 50 become its TicketBroker deposit.
+ */
+export async function fundOrchestratorAndBroadcaster(
+  t: TestChain,
+  orchestrator: number,
+  broadcaster: number,
+): Promise<void> {
+  await t.fund(t.wallet(orchestrator).address, 2_000n * TOKEN);
+  await t.fund(t.wallet(broadcaster).address, 100n * TOKEN);
+  const asBroadcaster = t.as(broadcaster);
+  await (
+    await asBroadcaster.token.approve(t.deployment.contracts.TicketBroker, 50n * TOKEN)
+  ).wait();
+  await (await asBroadcaster.ticketBroker.fundDepositAndReserve(50n * TOKEN, 0n)).wait();
+}
+
+/**
+ * `segmint orchestrator` flags for a paid orchestrator on `t`: price 1 per pixel, 1,000 tokens
+ * staked, tickets of `faceValue` that always win, libp2p and HTTP on free 127.0.0.1 ports.
+ */
+export function paidOrchestratorArgs(t: TestChain, dataDir: string, faceValue: bigint): string[] {
+  return [
+    "--rpc",
+    t.chain.url,
+    "--deployment",
+    t.deploymentFile,
+    "--data-dir",
+    dataDir,
+    "--price-per-pixel",
+    "1",
+    "--stake",
+    (1_000n * TOKEN).toString(),
+    "--face-value",
+    faceValue.toString(),
+    "--win-prob",
+    "1",
+    "--listen",
+    "/ip4/127.0.0.1/tcp/0",
+    "--http-port",
+    "0",
+  ];
+}
+
+/** A broadcaster's libp2p host on 127.0.0.1, its data under `t.dir/name`, without gossipsub. */
+export function openBroadcasterHost(t: TestChain, name: string): Promise<SegmintNode> {
+  return createHost(
+    {
+      ...defaultP2pOptions.host,
+      dataDir: path.join(t.dir, name),
+      listen: ["/ip4/127.0.0.1/tcp/0"],
+      gossipsub: false,
+    },
+    silentLogger(),
+  );
+}
+
+/** The first listen address of a spawned orchestrator. */
+export function firstMultiaddr(orch: OrchestratorProcess): Multiaddr {
+  return multiaddr(orch.ready.multiaddrs[0] ?? "");
+}
+
+/**
+ * Moves on one round (a seat comes with the round after the bond: only a seated orchestrator
+ * quotes) and asks the orchestrator at `addr` for ticket params until it answers.
+ */
+export async function quoteOnceSeated(
+  t: TestChain,
+  host: SegmintNode,
+  addr: Multiaddr,
+  sender: string,
+): Promise<TicketParams> {
+  await t.mineRounds(1);
+  const info = await eventually(
+    () => requestInfo(host, addr, { sender }).catch(() => undefined),
+    30_000,
+    "the orchestrator to quote once seated",
+  );
+  return ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
+}
+
+/** One paid 2 s segment: what was sent and what came back. */
+export interface PaidSegment {
+  payments: TicketPayment[];
+  segment: Buffer;
+  response: TranscodeResponse;
+}
+
+/**
+ * Pays the orchestrator at `addr` for one real 2 s segment into `profile` with exactly one
+ * ticket signed by dev account `senderIndex`, and transcodes it over libp2p.
+ */
+export async function payOneSegment(
+  t: TestChain,
+  host: SegmintNode,
+  addr: Multiaddr,
+  request: {
+    params: TicketParams;
+    senderIndex: number;
+    streamId: string;
+    profile: string;
+    width: number;
+    height: number;
+    segmentFile: string;
+  },
+): Promise<PaidSegment> {
+  const { params } = request;
+  const sender = new TicketSender(
+    getBytes(t.key(request.senderIndex)),
+    { chainId: 31337n, verifyingContract: t.deployment.contracts.TicketBroker },
+    { maxPricePerPixel: 10n, maxTicketEV: 2n * TOKEN, maxTotalSpend: 10n * TOKEN },
+  );
+  const fee = maxChargeablePixels([presetProfile(request.profile)], 2) * params.pricePerPixel;
+  const payments = sender.createTickets(params, fee);
+  expect(payments).toHaveLength(1);
+  const ffmpeg = (await locateBinaries()).ffmpeg.path;
+  await generateTestMedia(ffmpeg, request.segmentFile, {
+    width: request.width,
+    height: request.height,
+    fps: 30,
+    durationSeconds: 2,
+  });
+  const segment = await readFile(request.segmentFile);
+  const response = await requestTranscode(
+    host,
+    addr,
+    {
+      streamId: request.streamId,
+      seq: 0,
+      durationSec: 2,
+      profiles: [{ name: request.profile }],
+      tickets: payments.map(paymentToWire),
+    },
+    segment,
+  );
+  return { payments, segment, response };
 }
