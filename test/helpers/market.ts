@@ -7,6 +7,8 @@ import { segmintClients } from "../../node/src/chain/contracts.ts";
 import { defaultDeployParams, deploySegmint } from "../../node/src/chain/deploy.ts";
 import { type Deployment, writeDeployment } from "../../node/src/chain/deployment.ts";
 import { type DevAccount, type DevChain, startDevChain } from "../../node/src/chain/devchain.ts";
+import { silentLogger } from "../../node/src/log/index.ts";
+import { createHost, defaultP2pOptions, type SegmintNode } from "../../node/src/p2p/index.ts";
 import type { MediaWorkspace } from "./media.ts";
 
 /** A real Hardhat chain over JSON-RPC on 127.0.0.1 with Segmint deployed, and a temp dir. */
@@ -106,4 +108,17 @@ export function broadcast144p(
     segmentSeconds: 1,
     listen: ["/ip4/127.0.0.1/tcp/0"],
   };
+}
+
+/** A libp2p host on a free 127.0.0.1 port that only dials (no gossipsub), its key in `dataDir`. */
+export function openDialerHost(dataDir: string): Promise<SegmintNode> {
+  return createHost(
+    {
+      ...defaultP2pOptions.host,
+      dataDir,
+      listen: ["/ip4/127.0.0.1/tcp/0"],
+      gossipsub: false,
+    },
+    silentLogger(),
+  );
 }

@@ -2,12 +2,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SegmintNode } from "../../../node/src/p2p/index.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { openDialerHost } from "../../helpers/market.ts";
 import {
   eventually,
   firstMultiaddr,
   fundOrchestratorAndBroadcaster,
   type OrchestratorProcess,
-  openBroadcasterHost,
   paidOrchestratorArgs,
   payOneSegment,
   quoteOnceSeated,
@@ -54,7 +54,7 @@ describe("crash safety of the orchestrator process", () => {
     const firstPeerId = orch.ready.peerId;
     const addr = firstMultiaddr(orch);
 
-    host = await openBroadcasterHost(t, "broadcaster");
+    host = await openDialerHost(path.join(t.dir, "broadcaster"));
     const params = await quoteOnceSeated(t, host, addr, broadcaster.address);
     expect(params.faceValue).toBe(FACE_VALUE);
     const { response } = await payOneSegment(t, host, addr, {

@@ -9,11 +9,8 @@ import { type SegmintClients, segmintClients } from "../../../node/src/chain/con
 import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import { type Deployment, writeDeployment } from "../../../node/src/chain/deployment.ts";
 import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
-import { silentLogger } from "../../../node/src/log/index.ts";
 import { generateTestMedia, locateBinaries, presetProfile } from "../../../node/src/media/index.ts";
 import {
-  createHost,
-  defaultP2pOptions,
   requestInfo,
   requestTranscode,
   type SegmintNode,
@@ -233,19 +230,6 @@ export function paidOrchestratorArgs(t: TestChain, dataDir: string, faceValue: b
     "--http-port",
     "0",
   ];
-}
-
-/** A broadcaster's libp2p host on 127.0.0.1, its data under `t.dir/name`, without gossipsub. */
-export function openBroadcasterHost(t: TestChain, name: string): Promise<SegmintNode> {
-  return createHost(
-    {
-      ...defaultP2pOptions.host,
-      dataDir: path.join(t.dir, name),
-      listen: ["/ip4/127.0.0.1/tcp/0"],
-      gossipsub: false,
-    },
-    silentLogger(),
-  );
 }
 
 /** The first listen address of a spawned orchestrator. */

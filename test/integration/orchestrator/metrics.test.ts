@@ -8,12 +8,12 @@ import type { OrchestratorStatus } from "../../../node/src/orchestrator/index.ts
 import type { RoundEarningsJson } from "../../../node/src/orchestrator/status.ts";
 import { requestTranscode, type SegmintNode } from "../../../node/src/p2p/index.ts";
 import { runCli } from "../../helpers/cli.ts";
+import { openDialerHost } from "../../helpers/market.ts";
 import {
   eventually,
   firstMultiaddr,
   fundOrchestratorAndBroadcaster,
   type OrchestratorProcess,
-  openBroadcasterHost,
   paidOrchestratorArgs,
   payOneSegment,
   quoteOnceSeated,
@@ -100,7 +100,7 @@ describe("orchestrator /metrics and /status", () => {
     expect(before.liveSessions).toEqual([]);
 
     // One paid segment over libp2p.
-    host = await openBroadcasterHost(t, "metrics-broadcaster");
+    host = await openDialerHost(path.join(t.dir, "metrics-broadcaster"));
     const addr = firstMultiaddr(orch);
     const params = await quoteOnceSeated(t, host, addr, broadcaster.address);
     const { payments, segment, response } = await payOneSegment(t, host, addr, {
