@@ -21,17 +21,14 @@ import { MAX_WIN_PROB } from "../../../node/src/chain/ticket.ts";
 import type { AccountNonces } from "../../../node/src/chain/tx.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import {
-  Balances,
   BrokerClient,
   ChainStateCache,
   defaultRedeemerOptions,
-  defaultValidatorOptions,
   Redeemer,
-  TicketParamsIssuer,
   TicketSender,
-  TicketValidator,
 } from "../../../node/src/payments/index.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { ticketDesk } from "../../helpers/payments.ts";
 
 const TOKEN = 10n ** 18n;
 const FACE_VALUE = TOKEN / 10n;
@@ -116,20 +113,14 @@ describe("payments on a real chain (JSON-RPC)", () => {
     const db = openDatabase(dbPath);
     const journal = new TicketJournal(db);
     const cache = new ChainStateCache(client, orchestrator.address, 0);
-    const issuer = new TicketParamsIssuer(orchestrator.address, secret, cache, journal, {
-      faceValue: FACE_VALUE,
-      ticketEV: FACE_VALUE, // winProb = max: every ticket wins
-      pricePerPixel: 1n,
-      minFaceValue: 1n,
-    });
-    const validator = new TicketValidator({
+    const { issuer, validator } = ticketDesk({
       recipient: orchestrator.address,
       secret,
       domain,
       cache,
       journal,
-      balances: new Balances(),
-      options: defaultValidatorOptions,
+      faceValue: FACE_VALUE,
+      ticketEV: FACE_VALUE, // winProb = max: every ticket wins
     });
     const sender = new TicketSender(fromHex(broadcaster.privateKey, 32), domain, {
       maxPricePerPixel: 10n,
@@ -218,24 +209,18 @@ describe("payments on a real chain (JSON-RPC)", () => {
       expect(status.active).toBe(true);
       // Ask for more than deposit + this orchestrator's reserve share can back.
       const tooBig = info.deposit + info.reserve + 1n;
-      const issuer = new TicketParamsIssuer(orchestrator.address, secret, cache, journal, {
-        faceValue: tooBig,
-        ticketEV: TOKEN / 1000n,
-        pricePerPixel: 1n,
-        minFaceValue: 1n,
-      });
-      const params = await issuer.issue(broadcaster.address);
-      // The issuer lowered the face value to the float: deposit + reserve / active count.
-      expect(params.faceValue).toBe(info.deposit + info.reserve / status.activeCount);
-      const validator = new TicketValidator({
+      const { issuer, validator } = ticketDesk({
         recipient: orchestrator.address,
         secret,
         domain,
         cache,
         journal,
-        balances: new Balances(),
-        options: defaultValidatorOptions,
+        faceValue: tooBig,
+        ticketEV: TOKEN / 1000n,
       });
+      const params = await issuer.issue(broadcaster.address);
+      // The issuer lowered the face value to the float: deposit + reserve / active count.
+      expect(params.faceValue).toBe(info.deposit + info.reserve / status.activeCount);
       const sender = new TicketSender(fromHex(broadcaster.privateKey, 32), domain, {
         maxPricePerPixel: 10n,
         maxTicketEV: TOKEN,
