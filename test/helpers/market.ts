@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import type { BroadcastConfigInput } from "../../node/src/broadcaster/options.ts";
 import { segmintClients } from "../../node/src/chain/contracts.ts";
-import { defaultDeployParams, deploySegmint } from "../../node/src/chain/deploy.ts";
+import {
+  type DeployParams,
+  defaultDeployParams,
+  deploySegmint,
+} from "../../node/src/chain/deploy.ts";
 import { type Deployment, writeDeployment } from "../../node/src/chain/deployment.ts";
 import { type DevAccount, type DevChain, startDevChain } from "../../node/src/chain/devchain.ts";
 import { silentLogger } from "../../node/src/log/index.ts";
@@ -36,11 +40,13 @@ export interface MarketChainOptions {
   /** Dev accounts, the deployer included. */
   accounts: number;
   roundLength: number;
+  /** Deploy parameters other than the defaults and `roundLength`. */
+  deployParams?: Partial<Omit<DeployParams, "roundLength">>;
 }
 
 /**
- * Starts a chain that mines only on transactions (and hardhat_mine), deploys Segmint with
- * `roundLength` and writes the deployment file.
+ * Starts a chain that mines only on transactions (and hardhat_mine), so the test moves rounds
+ * itself; deploys Segmint with `roundLength` and writes the deployment file.
  */
 export async function startMarketChain(options: MarketChainOptions): Promise<MarketChain> {
   const dir = await mkdtemp(join(tmpdir(), options.dirPrefix));
@@ -54,6 +60,7 @@ export async function startMarketChain(options: MarketChainOptions): Promise<Mar
   const deployer = new NonceManager(new Wallet(deployerAccount.privateKey, provider));
   const deployment = await deploySegmint(deployer, {
     ...defaultDeployParams,
+    ...options.deployParams,
     roundLength: options.roundLength,
   });
   const deploymentFile = join(dir, "deployment.json");

@@ -1,16 +1,12 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { type JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../../../node/src/chain/bytes.ts";
 import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
-import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import { type Deployment, serializeDeployment } from "../../../node/src/chain/deployment.ts";
-import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
 import { fundDepositAndReserve } from "../../../node/src/chain/funding.ts";
 import {
   openChainSession,
@@ -28,13 +24,14 @@ import {
   TicketSender,
 } from "../../../node/src/payments/index.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { type MarketChain, startMarketChain } from "../../helpers/market.ts";
 import { ticketDesk } from "../../helpers/payments.ts";
 
 const TOKEN = 10n ** 18n;
 const FACE_VALUE = TOKEN / 10n;
 const ROUND_LENGTH = 10;
 
-let chain: DevChain;
+let market: MarketChain;
 let provider: JsonRpcProvider;
 let deployment: Deployment;
 let orchestrator: Wallet;
@@ -52,26 +49,20 @@ async function mine(blocks: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "segmint-payments-"));
-  chain = await startDevChain({ port: 0, blockIntervalMs: 0, accounts: 3 });
-  provider = new JsonRpcProvider(chain.url, undefined, {
-    staticNetwork: true,
-    pollingInterval: 50,
+  market = await startMarketChain({
+    dirPrefix: "segmint-payments-",
+    accounts: 3,
+    roundLength: ROUND_LENGTH,
+    deployParams: { maxActiveSetSize: 10 },
   });
-  const [d, o, b] = chain.accounts;
-  if (!d || !o || !b) throw new Error("dev chain has too few accounts");
-  const deployer = new NonceManager(new Wallet(d.privateKey, provider));
+  ({ provider, deployment, dir } = market);
+  const [o, b] = market.accounts;
+  if (!o || !b) throw new Error("dev chain has too few accounts");
   orchestrator = new Wallet(o.privateKey, provider);
   broadcaster = new Wallet(b.privateKey, provider);
   orchestratorSigner = new NonceManager(orchestrator);
-  deployment = await deploySegmint(deployer, {
-    ...defaultDeployParams,
-    roundLength: ROUND_LENGTH,
-    maxActiveSetSize: 10,
-  });
-  const asDeployer = segmintClients(deployment, deployer);
   for (const to of [orchestrator.address, broadcaster.address]) {
-    await (await asDeployer.token.transfer(to, 1_000n * TOKEN)).wait();
+    await market.fund(to, 1_000n * TOKEN);
   }
   // The orchestrator registers with feeShare 0 (it keeps every fee) and bonds 100 SGM.
   asOrchestrator = segmintClients(deployment, orchestratorSigner);
@@ -83,7 +74,10 @@ beforeAll(async () => {
   // The broadcaster funds its deposit and reserve as every broadcaster does (chain/funding.ts),
   // in a chain session whose nonce manager its other sends below share.
   broadcasterSession = signWith(
-    await openChainSession({ rpc: chain.url, deployment: { value: deployment, source: "test" } }),
+    await openChainSession({
+      rpc: market.chain.url,
+      deployment: { value: deployment, source: "test" },
+    }),
     broadcaster,
     silentLogger(),
   );
@@ -99,9 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   broadcasterSession?.close();
-  provider?.destroy();
-  await chain?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await market?.close();
 });
 
 describe("payments on a real chain (JSON-RPC)", () => {
@@ -249,7 +241,7 @@ describe("payments on a real chain (JSON-RPC)", () => {
       {
         env: {
           ...process.env,
-          CHAIN_URL: chain.url,
+          CHAIN_URL: market.chain.url,
           DEPLOYMENT: serializeDeployment(deployment),
           ORCHESTRATOR_KEY: orchestrator.privateKey,
           BROADCASTER_KEY: broadcaster.privateKey,
