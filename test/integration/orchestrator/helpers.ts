@@ -1,14 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { readFile } from "node:fs/promises";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
-import { getBytes, JsonRpcProvider, NonceManager, toBeHex, Wallet } from "ethers";
+import { getBytes, type JsonRpcProvider, NonceManager, toBeHex, Wallet } from "ethers";
 import { expect } from "vitest";
 import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
-import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
-import { type Deployment, writeDeployment } from "../../../node/src/chain/deployment.ts";
-import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
+import type { Deployment } from "../../../node/src/chain/deployment.ts";
+import type { DevChain } from "../../../node/src/chain/devchain.ts";
 import { generateTestMedia, locateBinaries, presetProfile } from "../../../node/src/media/index.ts";
 import {
   requestInfo,
@@ -24,6 +21,7 @@ import {
   ticketParamsFromWire,
 } from "../../../node/src/protocol/index.ts";
 import { repoRoot, segmintBin } from "../../helpers/cli.ts";
+import { startMarketChain } from "../../helpers/market.ts";
 
 export const TOKEN = 10n ** 18n;
 export const ROUND_LENGTH = 10;
@@ -47,14 +45,14 @@ export interface TestChain {
 }
 
 export async function startTestChain(): Promise<TestChain> {
-  const dir = await mkdtemp(path.join(tmpdir(), "segmint-orch-"));
-  // Blocks only on transactions (and hardhat_mine): the test moves rounds itself.
-  const chain = await startDevChain({ port: 0, blockIntervalMs: 0, accounts: 6 });
-  const provider = new JsonRpcProvider(chain.url, undefined, {
-    staticNetwork: true,
-    pollingInterval: 50,
+  const market = await startMarketChain({
+    dirPrefix: "segmint-orch-",
+    accounts: 6,
+    roundLength: ROUND_LENGTH,
+    deployParams: { unbondingPeriod: 2, unlockPeriod: 3, ticketValidityRounds: 2 },
   });
-  const signers = new Map<number, NonceManager>();
+  const { chain, provider, deployment } = market;
+  const signers = new Map<number, NonceManager>([[0, market.deployer]]);
   const signer = (i: number) => {
     let s = signers.get(i);
     if (!s) {
@@ -65,36 +63,20 @@ export async function startTestChain(): Promise<TestChain> {
     }
     return s;
   };
-  const deployment = await deploySegmint(signer(0), {
-    ...defaultDeployParams,
-    roundLength: ROUND_LENGTH,
-    unbondingPeriod: 2,
-    unlockPeriod: 3,
-    ticketValidityRounds: 2,
-  });
-  const deploymentFile = path.join(dir, "deployment.json");
-  await writeDeployment(deploymentFile, deployment);
-  const as = (i: number) => segmintClients(deployment, signer(i));
   return {
     chain,
     provider,
     deployment,
-    deploymentFile,
-    dir,
+    deploymentFile: market.deploymentFile,
+    dir: market.dir,
     key: (i) => chain.accounts[i]?.privateKey ?? "",
     wallet: (i) => new Wallet(chain.accounts[i]?.privateKey ?? "", provider),
-    as,
-    fund: async (to, amount) => {
-      await (await as(0).token.transfer(to, amount)).wait();
-    },
+    as: (i) => segmintClients(deployment, signer(i)),
+    fund: market.fund,
     mineRounds: async (rounds) => {
       await provider.send("hardhat_mine", [toBeHex(rounds * ROUND_LENGTH)]);
     },
-    close: async () => {
-      provider.destroy();
-      await chain.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    close: market.close,
   };
 }
 
