@@ -1,20 +1,17 @@
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SegmintNode } from "../../../node/src/p2p/index.ts";
+import { describe, expect, it } from "vitest";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
 import { openDialerHost } from "../../helpers/market.ts";
 import {
   eventually,
   firstMultiaddr,
   fundOrchestratorAndBroadcaster,
-  type OrchestratorProcess,
   paidOrchestratorArgs,
   payOneSegment,
   quoteOnceSeated,
   spawnOrchestrator,
-  startTestChain,
-  type TestChain,
   TOKEN,
+  useChainSuite,
 } from "./helpers.ts";
 
 const FACE_VALUE = TOKEN;
@@ -26,21 +23,10 @@ const FACE_VALUE = TOKEN;
  * the restarted process redeems it: the sender's deposit falls by exactly the face value.
  */
 describe("crash safety of the orchestrator process", () => {
-  let t: TestChain;
-  let host: SegmintNode | null = null;
-  let orch: OrchestratorProcess | null = null;
-
-  beforeAll(async () => {
-    t = await startTestChain();
-  });
-
-  afterAll(async () => {
-    await orch?.kill();
-    await host?.stop();
-    await t?.close();
-  });
+  const suite = useChainSuite();
 
   it("redeems after a restart a winning ticket journaled just before SIGKILL", async () => {
+    const { t } = suite;
     const me = t.wallet(4);
     const broadcaster = t.wallet(5);
     await fundOrchestratorAndBroadcaster(t, 4, 5);
@@ -50,14 +36,14 @@ describe("crash safety of the orchestrator process", () => {
     const env = { SEGMINT_PRIVATE_KEY: t.key(4) };
     // The redeemer runs one pass at start-up; a 10-minute interval means no second pass
     // before the kill, so the winner is certainly still unredeemed when the process dies.
-    orch = await spawnOrchestrator([...args, "--poll-interval", "600000"], env);
-    const firstPeerId = orch.ready.peerId;
-    const addr = firstMultiaddr(orch);
+    suite.orch = await spawnOrchestrator([...args, "--poll-interval", "600000"], env);
+    const firstPeerId = suite.orch.ready.peerId;
+    const addr = firstMultiaddr(suite.orch);
 
-    host = await openDialerHost(path.join(t.dir, "broadcaster"));
-    const params = await quoteOnceSeated(t, host, addr, broadcaster.address);
+    suite.host = await openDialerHost(path.join(t.dir, "broadcaster"));
+    const params = await quoteOnceSeated(t, suite.host, addr, broadcaster.address);
     expect(params.faceValue).toBe(FACE_VALUE);
-    const { response } = await payOneSegment(t, host, addr, {
+    const { response } = await payOneSegment(t, suite.host, addr, {
       params,
       senderIndex: 5,
       streamId: "crash",
@@ -67,8 +53,8 @@ describe("crash safety of the orchestrator process", () => {
       segmentFile: path.join(t.dir, "segment.ts"),
     });
     expect(response.renditions.map((r) => r.profile)).toEqual(["360p30"]);
-    await orch.kill();
-    orch = null;
+    await suite.orch.kill();
+    suite.orch = null;
 
     // The answer came after the journal write: the winner is on disk, not yet on chain.
     const db = openDatabase(path.join(dataDir, "orchestrator.sqlite"));
@@ -81,13 +67,13 @@ describe("crash safety of the orchestrator process", () => {
     expect((await broker.getSenderInfo(broadcaster.address)).deposit).toBe(50n * TOKEN);
     const feesBefore = await t.as(0).bondingManager.pendingFees(me.address);
 
-    orch = await spawnOrchestrator([...args, "--poll-interval", "200"], env);
+    suite.orch = await spawnOrchestrator([...args, "--poll-interval", "200"], env);
     // Same identity; registration and stake already match the chain, so no transaction for them.
-    expect(orch.ready.peerId).toBe(firstPeerId);
-    expect(orch.stderr()).not.toMatch(
+    expect(suite.orch.ready.peerId).toBe(firstPeerId);
+    expect(suite.orch.stderr()).not.toMatch(
       /registered as an orchestrator|orchestrator params updated|stake bonded/,
     );
-    expect(orch.stderr()).toContain("unsettled winning tickets found in the journal");
+    expect(suite.orch.stderr()).toContain("unsettled winning tickets found in the journal");
     await eventually(
       async () => ((await broker.isTicketUsed(ticketHash)) ? true : undefined),
       30_000,
@@ -103,7 +89,7 @@ describe("crash safety of the orchestrator process", () => {
     expect(gained).toBeGreaterThan(FACE_VALUE - 1_000n);
     const status = await eventually(
       async () => {
-        const s = (await (await fetch(`${orch?.ready.httpUrl}/status`)).json()) as {
+        const s = (await (await fetch(`${suite.orch?.ready.httpUrl}/status`)).json()) as {
           tickets: { redeemed: number; redeemedValue: string };
         };
         return s.tickets.redeemed === 1 ? s : undefined;
@@ -112,7 +98,7 @@ describe("crash safety of the orchestrator process", () => {
       "/status to count the redemption",
     );
     expect(status.tickets.redeemedValue).toBe(FACE_VALUE.toString());
-    expect(await orch.stop()).toBe(0);
-    orch = null;
+    expect(await suite.orch.stop()).toBe(0);
+    suite.orch = null;
   });
 });

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { getBytes, type JsonRpcProvider, NonceManager, toBeHex, Wallet } from "ethers";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
 import type { Deployment } from "../../../node/src/chain/deployment.ts";
 import type { DevChain } from "../../../node/src/chain/devchain.ts";
@@ -293,4 +293,37 @@ export async function payOneSegment(
     segment,
   );
   return { payments, segment, response };
+}
+
+/**
+ * What a describe block of paid-segment tests holds: a test chain started before its tests,
+ * and the orchestrator process and dialer host a test opens on it. All three are closed after
+ * the block, the process first; a test that stops its process itself sets `orch` to null.
+ */
+export interface ChainSuite {
+  readonly t: TestChain;
+  orch: OrchestratorProcess | null;
+  host: SegmintNode | null;
+}
+
+/** Registers the block's beforeAll/afterAll and returns what they manage. */
+export function useChainSuite(): ChainSuite {
+  let chain: TestChain | undefined;
+  const suite: ChainSuite = {
+    get t() {
+      if (!chain) throw new Error("the test chain starts in beforeAll; read t inside a test");
+      return chain;
+    },
+    orch: null,
+    host: null,
+  };
+  beforeAll(async () => {
+    chain = await startTestChain();
+  });
+  afterAll(async () => {
+    await suite.orch?.kill();
+    await suite.host?.stop();
+    await chain?.close();
+  });
+  return suite;
 }

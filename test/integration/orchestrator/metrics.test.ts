@@ -1,26 +1,24 @@
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { segmintClients } from "../../../node/src/chain/contracts.ts";
 import { TxSender } from "../../../node/src/chain/tx.ts";
 import { isSegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import type { OrchestratorStatus } from "../../../node/src/orchestrator/index.ts";
 import type { RoundEarningsJson } from "../../../node/src/orchestrator/status.ts";
-import { requestTranscode, type SegmintNode } from "../../../node/src/p2p/index.ts";
+import { requestTranscode } from "../../../node/src/p2p/index.ts";
 import { runCli } from "../../helpers/cli.ts";
 import { openDialerHost } from "../../helpers/market.ts";
 import {
   eventually,
   firstMultiaddr,
   fundOrchestratorAndBroadcaster,
-  type OrchestratorProcess,
   paidOrchestratorArgs,
   payOneSegment,
   quoteOnceSeated,
   spawnOrchestrator,
-  startTestChain,
-  type TestChain,
   TOKEN,
+  useChainSuite,
 } from "./helpers.ts";
 
 const FACE_VALUE = TOKEN;
@@ -51,26 +49,15 @@ function sample(
  * the win is redeemed.
  */
 describe("orchestrator /metrics and /status", () => {
-  let t: TestChain;
-  let host: SegmintNode | null = null;
-  let orch: OrchestratorProcess | null = null;
-
-  beforeAll(async () => {
-    t = await startTestChain();
-  });
-
-  afterAll(async () => {
-    await orch?.kill();
-    await host?.stop();
-    await t?.close();
-  });
+  const suite = useChainSuite();
 
   it("exports every subsystem's metrics on one registry, moved by a paid segment", async () => {
+    const { t } = suite;
     const me = t.wallet(3);
     const broadcaster = t.wallet(4);
     await fundOrchestratorAndBroadcaster(t, 3, 4);
 
-    orch = await spawnOrchestrator(
+    suite.orch = await spawnOrchestrator(
       [
         ...paidOrchestratorArgs(t, path.join(t.dir, "metrics-orch"), FACE_VALUE),
         "--poll-interval",
@@ -78,7 +65,7 @@ describe("orchestrator /metrics and /status", () => {
       ],
       { SEGMINT_PRIVATE_KEY: t.key(3) },
     );
-    const url = orch.ready.httpUrl;
+    const url = suite.orch.ready.httpUrl;
     const scrape = async () => (await fetch(`${url}/metrics`)).text();
     const status = async () => (await (await fetch(`${url}/status`)).json()) as OrchestratorStatus;
 
@@ -100,10 +87,10 @@ describe("orchestrator /metrics and /status", () => {
     expect(before.liveSessions).toEqual([]);
 
     // One paid segment over libp2p.
-    host = await openDialerHost(path.join(t.dir, "metrics-broadcaster"));
-    const addr = firstMultiaddr(orch);
-    const params = await quoteOnceSeated(t, host, addr, broadcaster.address);
-    const { payments, segment, response } = await payOneSegment(t, host, addr, {
+    suite.host = await openDialerHost(path.join(t.dir, "metrics-broadcaster"));
+    const addr = firstMultiaddr(suite.orch);
+    const params = await quoteOnceSeated(t, suite.host, addr, broadcaster.address);
+    const { payments, segment, response } = await payOneSegment(t, suite.host, addr, {
       params,
       senderIndex: 4,
       streamId: "metrics-stream",
@@ -116,7 +103,7 @@ describe("orchestrator /metrics and /status", () => {
 
     // A refusal: a profile no one offers.
     const refusal = await requestTranscode(
-      host,
+      suite.host,
       addr,
       {
         streamId: "metrics-stream",
@@ -293,7 +280,7 @@ describe("orchestrator /metrics and /status", () => {
     expect(nowhere.code).toBe(1);
     expect(nowhere.stderr.trim()).toMatch(/^error \[STORE_NOT_FOUND\]/);
 
-    expect(await orch.stop()).toBe(0);
-    orch = null;
+    expect(await suite.orch.stop()).toBe(0);
+    suite.orch = null;
   });
 });
