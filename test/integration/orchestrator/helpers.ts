@@ -169,6 +169,11 @@ export async function eventually<T>(
   }
 }
 
+/** `--rpc` and `--deployment` for `t`, as every `segmint` command on the chain takes them. */
+export function chainFlags(t: TestChain): string[] {
+  return ["--rpc", t.chain.url, "--deployment", t.deploymentFile];
+}
+
 /**
  * Gives dev account `orchestrator` 2,000 tokens to stake from, and dev account `broadcaster`
  * 100 tokens of which 50 become its TicketBroker deposit.
@@ -193,10 +198,7 @@ export async function fundOrchestratorAndBroadcaster(
  */
 export function paidOrchestratorArgs(t: TestChain, dataDir: string, faceValue: bigint): string[] {
   return [
-    "--rpc",
-    t.chain.url,
-    "--deployment",
-    t.deploymentFile,
+    ...chainFlags(t),
     "--data-dir",
     dataDir,
     "--price-per-pixel",
