@@ -8,6 +8,7 @@ import { launchBrowser, readPage, type TestBrowser, waitInPage } from "../../hel
 import { runCli } from "../../helpers/cli.ts";
 import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
 import {
+  chainFlags,
   type OrchestratorProcess,
   spawnOrchestrator,
   startTestChain,
@@ -129,10 +130,7 @@ describe("the orchestrator dashboard in Chromium", () => {
     await t.fund(t.wallet(2).address, 100n * TOKEN);
     orch = await spawnOrchestrator(
       [
-        "--rpc",
-        t.chain.url,
-        "--deployment",
-        t.deploymentFile,
+        ...chainFlags(t),
         "--data-dir",
         path.join(t.dir, "o1"),
         // About one 0.001-token ticket per 1 s 144p segment; a winner (face value 0.002 token)
@@ -175,10 +173,7 @@ describe("the orchestrator dashboard in Chromium", () => {
         clip,
         "--out",
         path.join(t.dir, "hls"),
-        "--rpc",
-        t.chain.url,
-        "--deployment",
-        t.deploymentFile,
+        ...chainFlags(t),
         "--key",
         t.key(2),
         "--profiles",

@@ -1,14 +1,8 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBroadcast } from "../../../node/src/broadcaster/index.ts";
 import { ReputationStore } from "../../../node/src/broadcaster/reputation.ts";
-import { segmintClients } from "../../../node/src/chain/contracts.ts";
-import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
-import { writeDeployment } from "../../../node/src/chain/deployment.ts";
-import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
 import {
   type OrchestratorNode,
   orchestratorConfigSchema,
@@ -16,6 +10,12 @@ import {
 } from "../../../node/src/orchestrator/index.ts";
 import { CHEATS, type Cheat, writeCheatingFfmpeg } from "../../helpers/cheating-ffmpeg.ts";
 import { type LongRunning, startCli } from "../../helpers/cli.ts";
+import {
+  broadcast144p,
+  type MarketChain,
+  oneSecondSegmentsClip,
+  startMarketChain,
+} from "../../helpers/market.ts";
 import { createMediaWorkspace, type MediaWorkspace, playHlsVariant } from "../../helpers/media.ts";
 
 const TOKEN = 10n ** 18n;
@@ -47,45 +47,33 @@ const CAUGHT_BY: Record<Cheat, string[]> = {
  * the reputation file, and none of its output reaches the HLS; the honest one is never failed.
  */
 describe("cheating orchestrators in one broadcast", () => {
-  let chain: DevChain;
-  let provider: JsonRpcProvider;
-  let dir: string;
+  let market: MarketChain;
   let media: MediaWorkspace;
-  let deploymentFile: string;
   let honest: OrchestratorNode;
   const cheats = new Map<string, Cheat>();
   const children: LongRunning[] = [];
   let broadcasterKey: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "segmint-cheaters-"));
-    media = await createMediaWorkspace();
-    chain = await startDevChain({ port: 0, blockIntervalMs: 0, accounts: 3 + CHEATS.length });
-    provider = new JsonRpcProvider(chain.url, undefined, {
-      staticNetwork: true,
-      pollingInterval: 50,
-    });
-    const [deployerAccount, broadcaster, honestAccount, ...cheatAccounts] = chain.accounts;
-    if (!deployerAccount || !broadcaster || !honestAccount) throw new Error("dev accounts");
-    broadcasterKey = broadcaster.privateKey;
-    const deployer = new NonceManager(new Wallet(deployerAccount.privateKey, provider));
-    const deployment = await deploySegmint(deployer, {
-      ...defaultDeployParams,
+    market = await startMarketChain({
+      dirPrefix: "segmint-cheaters-",
+      accounts: 3 + CHEATS.length,
       roundLength: ROUND_LENGTH,
     });
-    deploymentFile = join(dir, "deployment.json");
-    await writeDeployment(deploymentFile, deployment);
-    const token = segmintClients(deployment, deployer).token;
+    media = await createMediaWorkspace();
+    const [broadcaster, honestAccount, ...cheatAccounts] = market.accounts;
+    if (!broadcaster || !honestAccount) throw new Error("dev accounts");
+    broadcasterKey = broadcaster.privateKey;
     for (const account of [broadcaster, honestAccount, ...cheatAccounts]) {
-      await (await token.transfer(account.address, 1_000n * TOKEN)).wait();
+      await market.fund(account.address, 1_000n * TOKEN);
     }
     const stake = (100n * TOKEN).toString();
     honest = await startOrchestrator(
       orchestratorConfigSchema.parse({
-        rpc: chain.url,
-        deployment: deploymentFile,
+        rpc: market.chain.url,
+        deployment: market.deploymentFile,
         privateKey: honestAccount.privateKey,
-        dataDir: join(dir, "honest"),
+        dataDir: join(market.dir, "honest"),
         pricePerPixel: PRICE,
         stake,
         listen: ["/ip4/127.0.0.1/tcp/0"],
@@ -101,11 +89,11 @@ describe("cheating orchestrators in one broadcast", () => {
     for (const [i, cheat] of CHEATS.entries()) {
       const account = cheatAccounts[i];
       if (account === undefined) throw new Error("dev accounts");
-      const ffmpeg = await writeCheatingFfmpeg(dir, cheat, media.ffmpegPath);
+      const ffmpeg = await writeCheatingFfmpeg(market.dir, cheat, media.ffmpegPath);
       const child = await startCli(
         [
-          ...["orchestrator", "--rpc", chain.url, "--deployment", deploymentFile],
-          ...["--key", account.privateKey, "--data-dir", join(dir, cheat)],
+          ...["orchestrator", "--rpc", market.chain.url, "--deployment", market.deploymentFile],
+          ...["--key", account.privateKey, "--data-dir", join(market.dir, cheat)],
           ...["--price-per-pixel", PRICE, "--stake", stake, "--listen", "/ip4/127.0.0.1/tcp/0"],
           ...["--http-port", "0", "--max-sessions", "1", "--ticket-ev", TICKET_EV],
           ...["--win-prob", "0.1", "--log-level", "warn"],
@@ -117,42 +105,27 @@ describe("cheating orchestrators in one broadcast", () => {
       cheats.set(address.toLowerCase(), cheat);
     }
     // Bonded stake counts from the next round: only active orchestrators are listed.
-    await provider.send("hardhat_mine", [`0x${ROUND_LENGTH.toString(16)}`]);
+    await market.mineRound();
   }, 600_000);
 
   afterAll(async () => {
     await Promise.all(children.map((c) => c.stop()));
     await honest?.stop();
-    provider?.destroy();
-    await chain?.close();
+    await market?.close();
     await media?.cleanup();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("catches each cheat on its first result, bounds and reports its pay, keeps its output out", async () => {
-    const clip = await media.clip("source.ts", {
-      width: 256,
-      height: 144,
-      fps: 30,
-      durationSeconds: SEGMENTS,
-      gopSeconds: 1,
-    });
-    const outDir = join(dir, "hls");
-    const reputationFile = join(dir, "broadcaster", "reputation.sqlite");
+    const clip = await oneSecondSegmentsClip(media, SEGMENTS);
+    const outDir = join(market.dir, "hls");
+    const reputationFile = join(market.dir, "broadcaster", "reputation.sqlite");
     const summary = await runBroadcast({
-      input: clip,
-      outDir,
-      rpc: chain.url,
-      deployment: deploymentFile,
-      privateKey: broadcasterKey,
-      profiles: "144p",
+      ...broadcast144p(market, { input: clip, outDir, privateKey: broadcasterKey }),
       orchestrators: 1 + CHEATS.length,
       // A segment may meet several cheats before the honest orchestrator.
       maxAttempts: 10,
-      segmentSeconds: 1,
       deposit: (10n * TOKEN).toString(),
       reserve: (1n * TOKEN).toString(),
-      listen: ["/ip4/127.0.0.1/tcp/0"],
       reputationFile,
       // Every result of an unproven orchestrator is spot-checked, so blur and crf 51 are
       // caught on their first segment too (by default half of them are).

@@ -1,18 +1,19 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBroadcast } from "../../../node/src/broadcaster/index.ts";
 import { segmintClients } from "../../../node/src/chain/contracts.ts";
-import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
-import { type Deployment, writeDeployment } from "../../../node/src/chain/deployment.ts";
-import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
 import {
   type OrchestratorNode,
   orchestratorConfigSchema,
   startOrchestrator,
 } from "../../../node/src/orchestrator/index.ts";
+import {
+  broadcast144p,
+  type MarketChain,
+  oneSecondSegmentsClip,
+  startMarketChain,
+} from "../../helpers/market.ts";
 import { createMediaWorkspace, type MediaWorkspace, playHlsVariant } from "../../helpers/media.ts";
 
 const TOKEN = 10n ** 18n;
@@ -26,45 +27,31 @@ const SEGMENTS = 20;
  * redeemed on chain and the orchestrator's token balance rises by exactly their face value.
  */
 describe("20 paid segments from discovery to redemption", () => {
-  let chain: DevChain;
-  let provider: JsonRpcProvider;
-  let dir: string;
+  let market: MarketChain;
   let media: MediaWorkspace;
-  let deployment: Deployment;
-  let deploymentFile: string;
   let orchestrator: OrchestratorNode;
   let orchestratorKey: string;
   let broadcasterKey: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "segmint-market-"));
-    media = await createMediaWorkspace();
-    chain = await startDevChain({ port: 0, blockIntervalMs: 0, accounts: 3 });
-    provider = new JsonRpcProvider(chain.url, undefined, {
-      staticNetwork: true,
-      pollingInterval: 50,
-    });
-    const [d, o, b] = chain.accounts;
-    if (!d || !o || !b) throw new Error("dev accounts");
-    orchestratorKey = o.privateKey;
-    broadcasterKey = b.privateKey;
-    const deployer = new NonceManager(new Wallet(d.privateKey, provider));
-    deployment = await deploySegmint(deployer, {
-      ...defaultDeployParams,
+    market = await startMarketChain({
+      dirPrefix: "segmint-market-",
+      accounts: 3,
       roundLength: ROUND_LENGTH,
     });
-    deploymentFile = join(dir, "deployment.json");
-    await writeDeployment(deploymentFile, deployment);
-    const token = segmintClients(deployment, deployer).token;
-    for (const to of [o.address, b.address])
-      await (await token.transfer(to, 1_000n * TOKEN)).wait();
+    media = await createMediaWorkspace();
+    const [o, b] = market.accounts;
+    if (!o || !b) throw new Error("dev accounts");
+    orchestratorKey = o.privateKey;
+    broadcasterKey = b.privateKey;
+    for (const to of [o.address, b.address]) await market.fund(to, 1_000n * TOKEN);
 
     orchestrator = await startOrchestrator(
       orchestratorConfigSchema.parse({
-        rpc: chain.url,
-        deployment: deploymentFile,
+        rpc: market.chain.url,
+        deployment: market.deploymentFile,
         privateKey: orchestratorKey,
-        dataDir: join(dir, "orchestrator"),
+        dataDir: join(market.dir, "orchestrator"),
         pricePerPixel: "1000000000",
         stake: (100n * TOKEN).toString(),
         // No fee share: every fee is the orchestrator's own, so its withdrawal is exact.
@@ -80,39 +67,24 @@ describe("20 paid segments from discovery to redemption", () => {
       }),
     );
     // Bonded stake counts from the next round; only active orchestrators are discoverable.
-    await provider.send("hardhat_mine", [`0x${ROUND_LENGTH.toString(16)}`]);
+    await market.mineRound();
   });
 
   afterAll(async () => {
     await orchestrator?.stop();
-    provider?.destroy();
-    await chain?.close();
+    await market?.close();
     await media?.cleanup();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("transcodes, verifies, pays and redeems", async () => {
     // 20 s of 256x144 with a keyframe every second: twenty 1 s segments.
-    const clip = await media.clip("source.ts", {
-      width: 256,
-      height: 144,
-      fps: 30,
-      durationSeconds: SEGMENTS,
-      gopSeconds: 1,
-    });
-    const outDir = join(dir, "hls");
+    const clip = await oneSecondSegmentsClip(media, SEGMENTS);
+    const outDir = join(market.dir, "hls");
     const summary = await runBroadcast({
-      input: clip,
-      outDir,
-      rpc: chain.url,
-      deployment: deploymentFile,
-      privateKey: broadcasterKey,
-      profiles: "144p",
+      ...broadcast144p(market, { input: clip, outDir, privateKey: broadcasterKey }),
       orchestrators: 1,
-      segmentSeconds: 1,
       deposit: (10n * TOKEN).toString(),
       reserve: (1n * TOKEN).toString(),
-      listen: ["/ip4/127.0.0.1/tcp/0"],
       // No bootstrap address: the chain registry is the only way to the orchestrator.
       bootstrap: [],
     });
@@ -133,7 +105,7 @@ describe("20 paid segments from discovery to redemption", () => {
     expect(status.tickets.pending + status.tickets.submitted).toBe(0);
     expect(status.tickets.redeemed).toBeGreaterThanOrEqual(1);
 
-    const c = segmintClients(deployment, provider);
+    const c = segmintClients(market.deployment, market.provider);
     const events = await c.ticketBroker.queryFilter(
       c.ticketBroker.filters.WinningTicketRedeemed(undefined, undefined, orchestrator.address),
     );
@@ -153,15 +125,15 @@ describe("20 paid segments from discovery to redemption", () => {
     expect(await c.bondingManager.pendingFees(orchestrator.address)).toBe(faceValues);
     await orchestrator.stop();
     const orch = segmintClients(
-      deployment,
-      new NonceManager(new Wallet(orchestratorKey, provider)),
+      market.deployment,
+      new NonceManager(new Wallet(orchestratorKey, market.provider)),
     );
     await (await orch.bondingManager.claimEarnings()).wait();
     await expect(
       orch.bondingManager.withdrawFees.staticCall(orchestrator.address, faceValues),
     ).rejects.toMatchObject({ revert: { name: "BondingManagerFeesLocked" } });
     const unlockPeriod = await c.ticketBroker.unlockPeriod();
-    await provider.send("hardhat_mine", [
+    await market.provider.send("hardhat_mine", [
       `0x${(unlockPeriod * BigInt(ROUND_LENGTH)).toString(16)}`,
     ]);
     const before = await c.token.balanceOf(orchestrator.address);

@@ -1,16 +1,10 @@
-import { mkdtemp, rm } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { multiaddr } from "@multiformats/multiaddr";
-import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { Wallet } from "ethers";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBroadcast } from "../../../node/src/broadcaster/index.ts";
-import { segmintClients } from "../../../node/src/chain/contracts.ts";
-import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
-import { writeDeployment } from "../../../node/src/chain/deployment.ts";
-import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
 import { fundDepositAndReserve } from "../../../node/src/chain/funding.ts";
 import { openChainSession, signWith } from "../../../node/src/chain/session.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
@@ -22,9 +16,15 @@ import {
 import { TRANSCODE_PROTOCOL } from "../../../node/src/p2p/constants.ts";
 import { isP2pError } from "../../../node/src/p2p/errors.ts";
 import { encodeJson, FrameReader, writeFrame } from "../../../node/src/p2p/framing.ts";
-import { createHost, type SegmintNode } from "../../../node/src/p2p/host.ts";
+import type { SegmintNode } from "../../../node/src/p2p/host.ts";
 import { requestInfo } from "../../../node/src/p2p/info.ts";
-import { defaultP2pOptions } from "../../../node/src/p2p/options.ts";
+import {
+  broadcast144p,
+  type MarketChain,
+  oneSecondSegmentsClip,
+  openDialerHost,
+  startMarketChain,
+} from "../../helpers/market.ts";
 import { createMediaWorkspace, type MediaWorkspace } from "../../helpers/media.ts";
 
 const TOKEN = 10n ** 18n;
@@ -38,11 +38,8 @@ const SEGMENTS = 3;
  * ticket); none of them may cost an honest broadcaster a segment.
  */
 describe("an orchestrator under bounded abuse", () => {
-  let chain: DevChain;
-  let provider: JsonRpcProvider;
-  let dir: string;
+  let market: MarketChain;
   let media: MediaWorkspace;
-  let deploymentFile: string;
   let orchestrator: OrchestratorNode;
   let clip: string;
   let attacker: SegmintNode;
@@ -50,38 +47,23 @@ describe("an orchestrator under bounded abuse", () => {
   const logLines: string[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "segmint-abuse-"));
     media = await createMediaWorkspace();
     // Three 1 s segments of 256x144: quick to transcode, so the attacks are what is measured.
-    clip = await media.clip("source.ts", {
-      width: 256,
-      height: 144,
-      fps: 30,
-      durationSeconds: SEGMENTS,
-      gopSeconds: 1,
-    });
-    chain = await startDevChain({ port: 0, blockIntervalMs: 0, accounts: 5 });
-    provider = new JsonRpcProvider(chain.url, undefined, {
-      staticNetwork: true,
-      pollingInterval: 50,
-    });
-    const [d, o, ...rest] = chain.accounts;
-    if (!d || !o || rest.length < 3) throw new Error("dev accounts");
-    const deployer = new NonceManager(new Wallet(d.privateKey, provider));
-    const deployment = await deploySegmint(deployer, {
-      ...defaultDeployParams,
+    clip = await oneSecondSegmentsClip(media, SEGMENTS);
+    market = await startMarketChain({
+      dirPrefix: "segmint-abuse-",
+      accounts: 5,
       roundLength: ROUND_LENGTH,
     });
-    deploymentFile = join(dir, "deployment.json");
-    await writeDeployment(deploymentFile, deployment);
-    const token = segmintClients(deployment, deployer).token;
-    await (await token.transfer(o.address, 1_000n * TOKEN)).wait();
+    const [o, ...rest] = market.accounts;
+    if (!o || rest.length < 3) throw new Error("dev accounts");
+    await market.fund(o.address, 1_000n * TOKEN);
     for (const b of rest) {
-      await (await token.transfer(b.address, 100n * TOKEN)).wait();
+      await market.fund(b.address, 100n * TOKEN);
       const session = signWith(
         await openChainSession({
-          rpc: chain.url,
-          deployment: { value: deployment, source: "test" },
+          rpc: market.chain.url,
+          deployment: { value: market.deployment, source: "test" },
         }),
         new Wallet(b.privateKey),
         silentLogger(),
@@ -96,10 +78,10 @@ describe("an orchestrator under bounded abuse", () => {
 
     orchestrator = await startOrchestrator(
       orchestratorConfigSchema.parse({
-        rpc: chain.url,
-        deployment: deploymentFile,
+        rpc: market.chain.url,
+        deployment: market.deploymentFile,
         privateKey: o.privateKey,
-        dataDir: join(dir, "orchestrator"),
+        dataDir: join(market.dir, "orchestrator"),
         pricePerPixel: "1000000",
         stake: (100n * TOKEN).toString(),
         listen: ["/ip4/127.0.0.1/tcp/0"],
@@ -112,38 +94,21 @@ describe("an orchestrator under bounded abuse", () => {
       }),
       { log: pino({ level: "info" }, { write: (line: string) => logLines.push(line) }) },
     );
-    await provider.send("hardhat_mine", [`0x${ROUND_LENGTH.toString(16)}`]);
-    attacker = await createHost(
-      {
-        ...defaultP2pOptions.host,
-        dataDir: join(dir, "attacker"),
-        listen: ["/ip4/127.0.0.1/tcp/0"],
-        gossipsub: false,
-      },
-      silentLogger(),
-    );
+    await market.mineRound();
+    attacker = await openDialerHost(join(market.dir, "attacker"));
   });
 
   afterAll(async () => {
     await attacker?.stop();
     await orchestrator?.stop();
-    provider?.destroy();
-    await chain?.close();
+    await market?.close();
     await media?.cleanup();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const broadcast = (key: string, name: string) =>
     runBroadcast({
-      input: clip,
-      outDir: join(dir, name),
-      rpc: chain.url,
-      deployment: deploymentFile,
-      privateKey: key,
-      profiles: "144p",
+      ...broadcast144p(market, { input: clip, outDir: join(market.dir, name), privateKey: key }),
       orchestrators: 1,
-      segmentSeconds: 1,
-      listen: ["/ip4/127.0.0.1/tcp/0"],
       bootstrap: [],
     });
 

@@ -2,6 +2,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli.ts";
 import {
+  chainFlags,
   eventually,
   type OrchestratorProcess,
   spawnOrchestrator,
@@ -28,10 +29,7 @@ describe("segmint orchestrator (a real process on a real chain)", () => {
     await t.fund(me.address, 5_000n * TOKEN);
     orch = await spawnOrchestrator(
       [
-        "--rpc",
-        t.chain.url,
-        "--deployment",
-        t.deploymentFile,
+        ...chainFlags(t),
         "--data-dir",
         path.join(t.dir, "o1"),
         "--price-per-pixel",
@@ -91,10 +89,7 @@ describe("segmint orchestrator (a real process on a real chain)", () => {
       runCli(
         [
           "orchestrator",
-          "--rpc",
-          t.chain.url,
-          "--deployment",
-          t.deploymentFile,
+          ...chainFlags(t),
           "--data-dir",
           dataDir,
           "--price-per-pixel",

@@ -1,36 +1,24 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { multiaddr } from "@multiformats/multiaddr";
-import { getBytes } from "ethers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { segmintClients } from "../../../node/src/chain/contracts.ts";
 import { TxSender } from "../../../node/src/chain/tx.ts";
 import { isSegmintError } from "../../../node/src/errors.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
-import { generateTestMedia, locateBinaries, presetProfile } from "../../../node/src/media/index.ts";
 import type { OrchestratorStatus } from "../../../node/src/orchestrator/index.ts";
 import type { RoundEarningsJson } from "../../../node/src/orchestrator/status.ts";
-import {
-  createHost,
-  defaultP2pOptions,
-  requestInfo,
-  requestTranscode,
-  type SegmintNode,
-} from "../../../node/src/p2p/index.ts";
-import { TicketSender } from "../../../node/src/payments/index.ts";
-import {
-  maxChargeablePixels,
-  paymentToWire,
-  ticketParamsFromWire,
-} from "../../../node/src/protocol/index.ts";
+import { requestTranscode } from "../../../node/src/p2p/index.ts";
 import { runCli } from "../../helpers/cli.ts";
+import { openDialerHost } from "../../helpers/market.ts";
 import {
   eventually,
-  type OrchestratorProcess,
+  firstMultiaddr,
+  fundOrchestratorAndBroadcaster,
+  paidOrchestratorArgs,
+  payOneSegment,
+  quoteOnceSeated,
   spawnOrchestrator,
-  startTestChain,
-  type TestChain,
   TOKEN,
+  useChainSuite,
 } from "./helpers.ts";
 
 const FACE_VALUE = TOKEN;
@@ -61,57 +49,23 @@ function sample(
  * the win is redeemed.
  */
 describe("orchestrator /metrics and /status", () => {
-  let t: TestChain;
-  let host: SegmintNode | null = null;
-  let orch: OrchestratorProcess | null = null;
-
-  beforeAll(async () => {
-    t = await startTestChain();
-  });
-
-  afterAll(async () => {
-    await orch?.kill();
-    await host?.stop();
-    await t?.close();
-  });
+  const suite = useChainSuite();
 
   it("exports every subsystem's metrics on one registry, moved by a paid segment", async () => {
+    const { t } = suite;
     const me = t.wallet(3);
     const broadcaster = t.wallet(4);
-    await t.fund(me.address, 2_000n * TOKEN);
-    await t.fund(broadcaster.address, 100n * TOKEN);
-    const asBroadcaster = t.as(4);
-    await (
-      await asBroadcaster.token.approve(t.deployment.contracts.TicketBroker, 50n * TOKEN)
-    ).wait();
-    await (await asBroadcaster.ticketBroker.fundDepositAndReserve(50n * TOKEN, 0n)).wait();
+    await fundOrchestratorAndBroadcaster(t, 3, 4);
 
-    orch = await spawnOrchestrator(
+    suite.orch = await spawnOrchestrator(
       [
-        "--rpc",
-        t.chain.url,
-        "--deployment",
-        t.deploymentFile,
-        "--data-dir",
-        path.join(t.dir, "metrics-orch"),
-        "--price-per-pixel",
-        "1",
-        "--stake",
-        (1_000n * TOKEN).toString(),
-        "--face-value",
-        FACE_VALUE.toString(),
-        "--win-prob",
-        "1",
-        "--listen",
-        "/ip4/127.0.0.1/tcp/0",
-        "--http-port",
-        "0",
+        ...paidOrchestratorArgs(t, path.join(t.dir, "metrics-orch"), FACE_VALUE),
         "--poll-interval",
         "200",
       ],
       { SEGMINT_PRIVATE_KEY: t.key(3) },
     );
-    const url = orch.ready.httpUrl;
+    const url = suite.orch.ready.httpUrl;
     const scrape = async () => (await fetch(`${url}/metrics`)).text();
     const status = async () => (await (await fetch(`${url}/status`)).json()) as OrchestratorStatus;
 
@@ -133,61 +87,23 @@ describe("orchestrator /metrics and /status", () => {
     expect(before.liveSessions).toEqual([]);
 
     // One paid segment over libp2p.
-    host = await createHost(
-      {
-        ...defaultP2pOptions.host,
-        dataDir: path.join(t.dir, "metrics-broadcaster"),
-        listen: ["/ip4/127.0.0.1/tcp/0"],
-        gossipsub: false,
-      },
-      silentLogger(),
-    );
-    const addr = multiaddr(orch.ready.multiaddrs[0] ?? "");
-    // A seat comes with the round after the bond: only a seated orchestrator quotes.
-    await t.mineRounds(1);
-    const dialer = host;
-    const info = await eventually(
-      () => requestInfo(dialer, addr, { sender: broadcaster.address }).catch(() => undefined),
-      30_000,
-      "the orchestrator to quote once seated",
-    );
-    const params = ticketParamsFromWire(info.ticketParams, BigInt(info.pricePerPixel));
-    const sender = new TicketSender(
-      getBytes(t.key(4)),
-      { chainId: 31337n, verifyingContract: t.deployment.contracts.TicketBroker },
-      { maxPricePerPixel: 10n, maxTicketEV: 2n * TOKEN, maxTotalSpend: 10n * TOKEN },
-    );
-    const payments = sender.createTickets(
+    suite.host = await openDialerHost(path.join(t.dir, "metrics-broadcaster"));
+    const addr = firstMultiaddr(suite.orch);
+    const params = await quoteOnceSeated(t, suite.host, addr, broadcaster.address);
+    const { payments, segment, response } = await payOneSegment(t, suite.host, addr, {
       params,
-      maxChargeablePixels([presetProfile("240p30")], 2) * params.pricePerPixel,
-    );
-    expect(payments).toHaveLength(1);
-    const ffmpeg = (await locateBinaries()).ffmpeg.path;
-    const segmentFile = path.join(t.dir, "metrics-segment.ts");
-    await generateTestMedia(ffmpeg, segmentFile, {
+      senderIndex: 4,
+      streamId: "metrics-stream",
+      profile: "240p30",
       width: 426,
       height: 240,
-      fps: 30,
-      durationSeconds: 2,
+      segmentFile: path.join(t.dir, "metrics-segment.ts"),
     });
-    const segment = await readFile(segmentFile);
-    const response = await requestTranscode(
-      host,
-      addr,
-      {
-        streamId: "metrics-stream",
-        seq: 0,
-        durationSec: 2,
-        profiles: [{ name: "240p30" }],
-        tickets: payments.map(paymentToWire),
-      },
-      segment,
-    );
     expect(response.renditions.map((r) => r.profile)).toEqual(["240p30"]);
 
     // A refusal: a profile no one offers.
     const refusal = await requestTranscode(
-      host,
+      suite.host,
       addr,
       {
         streamId: "metrics-stream",
@@ -364,7 +280,7 @@ describe("orchestrator /metrics and /status", () => {
     expect(nowhere.code).toBe(1);
     expect(nowhere.stderr.trim()).toMatch(/^error \[STORE_NOT_FOUND\]/);
 
-    expect(await orch.stop()).toBe(0);
-    orch = null;
+    expect(await suite.orch.stop()).toBe(0);
+    suite.orch = null;
   });
 });

@@ -7,15 +7,9 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { fromHex } from "../../../node/src/chain/bytes.ts";
 import { parseDeployment } from "../../../node/src/chain/deployment.ts";
 import { BrokerClient } from "../../../node/src/payments/broker-client.ts";
-import {
-  Balances,
-  ChainStateCache,
-  defaultValidatorOptions,
-  TicketParamsIssuer,
-  TicketSender,
-  TicketValidator,
-} from "../../../node/src/payments/index.ts";
+import { ChainStateCache, TicketSender } from "../../../node/src/payments/index.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { ticketDesk } from "../../helpers/payments.ts";
 
 function env(name: string): string {
   const value = process.env[name];
@@ -34,20 +28,14 @@ const domain = await client.ticketDomain();
 const journal = new TicketJournal(openDatabase(env("DB_PATH")));
 const secret = fromHex(env("SECRET"), 32);
 const cache = new ChainStateCache(client, orchestrator.address, 0);
-const issuer = new TicketParamsIssuer(orchestrator.address, secret, cache, journal, {
-  faceValue,
-  ticketEV: faceValue,
-  pricePerPixel: 1n,
-  minFaceValue: 1n,
-});
-const validator = new TicketValidator({
+const { issuer, validator } = ticketDesk({
   recipient: orchestrator.address,
   secret,
   domain,
   cache,
   journal,
-  balances: new Balances(),
-  options: defaultValidatorOptions,
+  faceValue,
+  ticketEV: faceValue,
 });
 const sender = new TicketSender(broadcasterKey, domain, {
   maxPricePerPixel: 10n,

@@ -1,16 +1,12 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { type JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../../../node/src/chain/bytes.ts";
 import { type SegmintClients, segmintClients } from "../../../node/src/chain/contracts.ts";
-import { defaultDeployParams, deploySegmint } from "../../../node/src/chain/deploy.ts";
 import { type Deployment, serializeDeployment } from "../../../node/src/chain/deployment.ts";
-import { type DevChain, startDevChain } from "../../../node/src/chain/devchain.ts";
 import { fundDepositAndReserve } from "../../../node/src/chain/funding.ts";
 import {
   openChainSession,
@@ -21,23 +17,21 @@ import { MAX_WIN_PROB } from "../../../node/src/chain/ticket.ts";
 import type { AccountNonces } from "../../../node/src/chain/tx.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import {
-  Balances,
   BrokerClient,
   ChainStateCache,
   defaultRedeemerOptions,
-  defaultValidatorOptions,
   Redeemer,
-  TicketParamsIssuer,
   TicketSender,
-  TicketValidator,
 } from "../../../node/src/payments/index.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { type MarketChain, startMarketChain } from "../../helpers/market.ts";
+import { ticketDesk } from "../../helpers/payments.ts";
 
 const TOKEN = 10n ** 18n;
 const FACE_VALUE = TOKEN / 10n;
 const ROUND_LENGTH = 10;
 
-let chain: DevChain;
+let market: MarketChain;
 let provider: JsonRpcProvider;
 let deployment: Deployment;
 let orchestrator: Wallet;
@@ -55,26 +49,20 @@ async function mine(blocks: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "segmint-payments-"));
-  chain = await startDevChain({ port: 0, blockIntervalMs: 0, accounts: 3 });
-  provider = new JsonRpcProvider(chain.url, undefined, {
-    staticNetwork: true,
-    pollingInterval: 50,
+  market = await startMarketChain({
+    dirPrefix: "segmint-payments-",
+    accounts: 3,
+    roundLength: ROUND_LENGTH,
+    deployParams: { maxActiveSetSize: 10 },
   });
-  const [d, o, b] = chain.accounts;
-  if (!d || !o || !b) throw new Error("dev chain has too few accounts");
-  const deployer = new NonceManager(new Wallet(d.privateKey, provider));
+  ({ provider, deployment, dir } = market);
+  const [o, b] = market.accounts;
+  if (!o || !b) throw new Error("dev chain has too few accounts");
   orchestrator = new Wallet(o.privateKey, provider);
   broadcaster = new Wallet(b.privateKey, provider);
   orchestratorSigner = new NonceManager(orchestrator);
-  deployment = await deploySegmint(deployer, {
-    ...defaultDeployParams,
-    roundLength: ROUND_LENGTH,
-    maxActiveSetSize: 10,
-  });
-  const asDeployer = segmintClients(deployment, deployer);
   for (const to of [orchestrator.address, broadcaster.address]) {
-    await (await asDeployer.token.transfer(to, 1_000n * TOKEN)).wait();
+    await market.fund(to, 1_000n * TOKEN);
   }
   // The orchestrator registers with feeShare 0 (it keeps every fee) and bonds 100 SGM.
   asOrchestrator = segmintClients(deployment, orchestratorSigner);
@@ -86,7 +74,10 @@ beforeAll(async () => {
   // The broadcaster funds its deposit and reserve as every broadcaster does (chain/funding.ts),
   // in a chain session whose nonce manager its other sends below share.
   broadcasterSession = signWith(
-    await openChainSession({ rpc: chain.url, deployment: { value: deployment, source: "test" } }),
+    await openChainSession({
+      rpc: market.chain.url,
+      deployment: { value: deployment, source: "test" },
+    }),
     broadcaster,
     silentLogger(),
   );
@@ -102,9 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   broadcasterSession?.close();
-  provider?.destroy();
-  await chain?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await market?.close();
 });
 
 describe("payments on a real chain (JSON-RPC)", () => {
@@ -116,20 +105,14 @@ describe("payments on a real chain (JSON-RPC)", () => {
     const db = openDatabase(dbPath);
     const journal = new TicketJournal(db);
     const cache = new ChainStateCache(client, orchestrator.address, 0);
-    const issuer = new TicketParamsIssuer(orchestrator.address, secret, cache, journal, {
-      faceValue: FACE_VALUE,
-      ticketEV: FACE_VALUE, // winProb = max: every ticket wins
-      pricePerPixel: 1n,
-      minFaceValue: 1n,
-    });
-    const validator = new TicketValidator({
+    const { issuer, validator } = ticketDesk({
       recipient: orchestrator.address,
       secret,
       domain,
       cache,
       journal,
-      balances: new Balances(),
-      options: defaultValidatorOptions,
+      faceValue: FACE_VALUE,
+      ticketEV: FACE_VALUE, // winProb = max: every ticket wins
     });
     const sender = new TicketSender(fromHex(broadcaster.privateKey, 32), domain, {
       maxPricePerPixel: 10n,
@@ -218,24 +201,18 @@ describe("payments on a real chain (JSON-RPC)", () => {
       expect(status.active).toBe(true);
       // Ask for more than deposit + this orchestrator's reserve share can back.
       const tooBig = info.deposit + info.reserve + 1n;
-      const issuer = new TicketParamsIssuer(orchestrator.address, secret, cache, journal, {
-        faceValue: tooBig,
-        ticketEV: TOKEN / 1000n,
-        pricePerPixel: 1n,
-        minFaceValue: 1n,
-      });
-      const params = await issuer.issue(broadcaster.address);
-      // The issuer lowered the face value to the float: deposit + reserve / active count.
-      expect(params.faceValue).toBe(info.deposit + info.reserve / status.activeCount);
-      const validator = new TicketValidator({
+      const { issuer, validator } = ticketDesk({
         recipient: orchestrator.address,
         secret,
         domain,
         cache,
         journal,
-        balances: new Balances(),
-        options: defaultValidatorOptions,
+        faceValue: tooBig,
+        ticketEV: TOKEN / 1000n,
       });
+      const params = await issuer.issue(broadcaster.address);
+      // The issuer lowered the face value to the float: deposit + reserve / active count.
+      expect(params.faceValue).toBe(info.deposit + info.reserve / status.activeCount);
       const sender = new TicketSender(fromHex(broadcaster.privateKey, 32), domain, {
         maxPricePerPixel: 10n,
         maxTicketEV: TOKEN,
@@ -264,7 +241,7 @@ describe("payments on a real chain (JSON-RPC)", () => {
       {
         env: {
           ...process.env,
-          CHAIN_URL: chain.url,
+          CHAIN_URL: market.chain.url,
           DEPLOYMENT: serializeDeployment(deployment),
           ORCHESTRATOR_KEY: orchestrator.privateKey,
           BROADCASTER_KEY: broadcaster.privateKey,
