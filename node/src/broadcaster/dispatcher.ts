@@ -135,8 +135,8 @@ export interface DispatcherDeps {
   sink: ResultSink;
   log: Logger;
   options?: Partial<DispatcherOptions>;
-  /** Called after each segment is written (for a progress bar). */
-  onSegmentDone?: (segment: SourceSegment, orchestrator: string) => void;
+  /** Called after each segment is written (a progress bar, spend), with what it cost there. */
+  onSegmentDone?: (segment: SourceSegment, orchestrator: string, outcome: SegmentOutcome) => void;
   /** Called once for each segment given up (every attempt failed, or its deadline passed). */
   onSegmentFailed?: (segment: SourceSegment, failure: SegmentFailure) => void;
   classify?: (error: unknown) => FailureKind;
@@ -511,7 +511,7 @@ export class Dispatcher {
     this.summary.mediaSeconds += job.segment.durationSeconds;
     this.summary.orchestrators[address] = (this.summary.orchestrators[address] ?? 0) + 1;
     this.summary.ticketsSent += outcome.ticketsSent;
-    this.deps.onSegmentDone?.(job.segment, address);
+    this.deps.onSegmentDone?.(job.segment, address, outcome);
   }
 
   private onFailure(job: Job, target: Active, error: unknown, signal: AbortSignal): void {

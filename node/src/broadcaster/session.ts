@@ -169,14 +169,8 @@ export async function runBroadcast(
       (error) =>
         log.warn({ err: error }, "the spend history cannot be written; the broadcast goes on"),
     );
-    // Outcomes written but not yet counted: the dispatcher names the orchestrator just after.
-    const settled = new Map<number, SegmentOutcome>();
-    const settle = (segment: SourceSegment, orchestrator: string) => {
-      const outcome = settled.get(segment.index);
-      settled.delete(segment.index);
-      if (outcome !== undefined) {
-        spend.segment(orchestrator, outcome);
-      }
+    const settle = (segment: SourceSegment, orchestrator: string, outcome: SegmentOutcome) => {
+      spend.segment(orchestrator, outcome);
       spend.failures(trust.report().failures);
       segmentDone(segment);
     };
@@ -200,7 +194,6 @@ export async function runBroadcast(
         write: async (segment, outcome) => {
           await hls.write(segment, outcome);
           await record.record(segment, outcome.renditions);
-          settled.set(segment.index, outcome);
         },
       },
       log,

@@ -187,8 +187,6 @@ export class LiveStream {
   private readonly byOrchestrator: Record<string, number> = {};
   private readonly spend: RunSpend;
   private readonly pins: StreamPins;
-  /** Outcomes listed but not yet counted: the dispatcher names the orchestrator just after. */
-  private readonly settled = new Map<number, SegmentOutcome>();
   private graceTimer: NodeJS.Timeout | undefined;
   private ended: Promise<void> | undefined;
   /** Playlist writes run in arrival order per stream. */
@@ -410,13 +408,9 @@ export class LiveStream {
         ),
       },
       onSegmentFailed: (segment, failure) => this.onLost(segment, failure),
-      onSegmentDone: (segment, orchestrator) => {
+      onSegmentDone: (_segment, orchestrator, outcome) => {
         this.byOrchestrator[orchestrator] = (this.byOrchestrator[orchestrator] ?? 0) + 1;
-        const outcome = this.settled.get(segment.index);
-        this.settled.delete(segment.index);
-        if (outcome !== undefined) {
-          this.spend.segment(orchestrator, outcome);
-        }
+        this.spend.segment(orchestrator, outcome);
         this.spend.failures(this.trust.report().failures);
       },
     });
@@ -443,7 +437,6 @@ export class LiveStream {
       await this.serially(() => playlists.addRendition(segment.index, rendition));
     }
     this.ticketsSent += outcome.ticketsSent;
-    this.settled.set(segment.index, outcome);
     this.reportSpend();
     this.counts.out += 1;
     this.deps.metrics?.segmentsOut.inc({ stream: this.label });
