@@ -25,6 +25,17 @@ export const CHEATS = [
 
 export type Cheat = (typeof CHEATS)[number];
 
+/** The verification check each cheat is expected to fail (either of two where both catch it). */
+export const CAUGHT_BY: Record<Cheat, readonly string[]> = {
+  black: ["black", "content"],
+  frozen: ["frozen"],
+  blur: ["content", "quality"],
+  crf51: ["quality"],
+  "double-frames": ["frames"],
+  "half-size": ["claimed", "resolution"],
+  truncated: ["frames"],
+};
+
 /** perl substitutions applied to the -filter_complex argument (each rendition's chain). */
 const FILTER_REWRITE: Record<Cheat, string | null> = {
   black: "s/(scale=\\d+:\\d+)/$1,lutyuv=y=16:u=128:v=128/g",

@@ -8,7 +8,12 @@ import {
   orchestratorConfigSchema,
   startOrchestrator,
 } from "../../../node/src/orchestrator/index.ts";
-import { CHEATS, type Cheat, writeCheatingFfmpeg } from "../../helpers/cheating-ffmpeg.ts";
+import {
+  CAUGHT_BY,
+  CHEATS,
+  type Cheat,
+  writeCheatingFfmpeg,
+} from "../../helpers/cheating-ffmpeg.ts";
 import { type LongRunning, startCli } from "../../helpers/cli.ts";
 import {
   broadcast144p,
@@ -26,17 +31,6 @@ const ROUND_LENGTH = 500;
 const PRICE = "1000000000";
 const TICKET_EV = "1000000000000000";
 const SEGMENTS = 12;
-
-/** The check each cheat is expected to fail (either of two where both would catch it). */
-const CAUGHT_BY: Record<Cheat, string[]> = {
-  black: ["black", "content"],
-  frozen: ["frozen"],
-  blur: ["content", "quality"],
-  crf51: ["quality"],
-  "double-frames": ["frames"],
-  "half-size": ["claimed", "resolution"],
-  truncated: ["frames"],
-};
 
 /**
  * Cheating orchestrators on a real market: one honest orchestrator and seven `segmint

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { getBytes } from "ethers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { toHex } from "../../../node/src/chain/bytes.ts";
 import type { TicketDomain } from "../../../node/src/chain/ticket.ts";
 import { silentLogger } from "../../../node/src/log/index.ts";
 import { locateBinaries, presetProfile, SegmentTranscoder } from "../../../node/src/media/index.ts";
@@ -23,7 +22,7 @@ import {
   TicketSender,
   TicketValidator,
 } from "../../../node/src/payments/index.ts";
-import type { PaymentsChainView, SenderInfo } from "../../../node/src/payments/interface.ts";
+import type { SenderInfo } from "../../../node/src/payments/interface.ts";
 import {
   maxChargeablePixels,
   paymentToWire,
@@ -31,6 +30,7 @@ import {
   type WireTicket,
 } from "../../../node/src/protocol/index.ts";
 import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
+import { FakeChain } from "../../unit/orchestrator/fakes.ts";
 import { broadcasterWallet, fakeProfile, orchestratorWallet, Testbed } from "./helpers.ts";
 
 // Every refusal an orchestrator makes reaches the broadcaster over a real libp2p stream as a
@@ -54,45 +54,6 @@ const funded: SenderInfo = {
   reserveClaimedInCurrentRound: 0n,
 };
 
-/** The TicketBroker and BondingManager reads payments makes, as settable values. */
-class MemoryChain implements PaymentsChainView {
-  round = 7n;
-  active = true;
-  readonly senders = new Map<string, SenderInfo>();
-  private readonly hashes = new Map<bigint, string>();
-
-  async currentRound() {
-    return this.round;
-  }
-  async blockHashForRound(round: bigint) {
-    let hash = this.hashes.get(round);
-    if (hash === undefined) {
-      hash = toHex(randomBytes(32));
-      this.hashes.set(round, hash);
-    }
-    return hash;
-  }
-  async ticketValidityRounds() {
-    return 2n;
-  }
-  async senderInfo(sender: string): Promise<SenderInfo> {
-    return (
-      this.senders.get(sender.toLowerCase()) ?? {
-        deposit: 0n,
-        reserve: 0n,
-        withdrawRound: 0n,
-        reserveClaimedInCurrentRound: 0n,
-      }
-    );
-  }
-  async claimedReserve() {
-    return 0n;
-  }
-  async activeStatus() {
-    return { active: this.active, activeCount: 1n };
-  }
-}
-
 interface Refused {
   code: string;
   reason: string | undefined;
@@ -113,7 +74,7 @@ async function refusal(promise: Promise<unknown>): Promise<Refused> {
 
 describe("an orchestrator's refusals reach the broadcaster as codes with their reason", () => {
   const bed = new Testbed();
-  const chain = new MemoryChain();
+  const chain = new FakeChain();
   const secret = Uint8Array.from(randomBytes(32));
   const issuerOptions = {
     faceValue: 10n ** 15n,

@@ -16,6 +16,8 @@ import { openDatabase, TicketJournal } from "../../../node/src/store/index.ts";
 /** A chain whose every value the orchestrator's payments read is settable. */
 export class FakeChain implements PaymentsChainView {
   round = 7n;
+  /** Whether this node holds a seat in the active set. */
+  active = true;
   readonly hashes = new Map<bigint, string>();
   readonly senders = new Map<string, SenderInfo>();
 
@@ -45,7 +47,7 @@ export class FakeChain implements PaymentsChainView {
     return 0n;
   }
   async activeStatus() {
-    return { active: true, activeCount: 1n };
+    return { active: this.active, activeCount: 1n };
   }
 }
 
